@@ -1,0 +1,100 @@
+# qkv — build everything out of tree in build/.
+#   make            library, examples, tests
+#   make test       build and run the Catch2 suite   (TAGS='[ch02]' runs one chapter)
+#   make bench      kernel and training-step benchmarks
+#   make train      train the toy translator with defaults
+#   make sanitize   the suite under ASan + UBSan
+# CXX, CXXFLAGS and OMP_NUM_THREADS are honoured. The flags in QKV_FLAGS are not optional:
+# warnings are errors, and OpenMP is how the kernels use both cores.
+
+CXX      ?= g++
+CXXFLAGS ?= -O3 -march=native
+QKV_FLAGS = -std=c++17 -fopenmp -Wall -Wextra -Werror -I.
+DEPFLAGS  = -MMD -MP
+LDLIBS   ?=
+BUILD    ?= build
+
+LIB_SRCS  := $(wildcard autograd/*.cpp autograd/kernels/*.cpp nn/*.cpp data/*.cpp)
+LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
+LIB       := $(BUILD)/libqkv.a
+
+# One program per file in examples/, one per folder in examples/ (e.g. examples/translator/).
+EX_SRCS   := $(wildcard examples/*.cpp)
+EX_BINS   := $(EX_SRCS:examples/%.cpp=$(BUILD)/%)
+EX_DIRS   := $(patsubst %/,%,$(dir $(wildcard examples/*/main_*.cpp)))
+APP_SRCS  := $(wildcard examples/*/main_*.cpp)
+APP_BINS  := $(patsubst main_%.cpp,%,$(addprefix $(BUILD)/,$(notdir $(APP_SRCS))))
+APP_LIBSRCS := $(filter-out $(APP_SRCS),$(wildcard examples/*/*.cpp))
+APP_LIBOBJS := $(APP_LIBSRCS:%.cpp=$(BUILD)/obj/%.o)
+
+TEST_SRCS := $(filter-out tests/catch_main.cpp,$(wildcard tests/*.cpp))
+TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/obj/%.o)
+TEST_MAIN := $(BUILD)/obj/tests/catch_main.o
+TEST_BIN  := $(BUILD)/qkv_tests
+CATCH_HDR := /usr/include/catch2/catch.hpp
+
+.PHONY: all lib examples test bench train sanitize clean format check-catch2
+all: lib examples $(TEST_BIN)
+lib: $(LIB)
+examples: $(EX_BINS) $(APP_BINS)
+
+$(BUILD)/obj/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(QKV_FLAGS) $(CXXFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%: $(BUILD)/obj/examples/%.o $(LIB)
+	$(CXX) $(QKV_FLAGS) $(CXXFLAGS) $< $(LIB) -o $@ $(LDLIBS)
+
+# An app folder: examples/translator/main_train_translator.cpp → build/train_translator,
+# linked with the folder's other .cpp files.
+define APP_RULE
+$(BUILD)/$(patsubst main_%.cpp,%,$(notdir $(1))): $(BUILD)/obj/$(1:.cpp=.o) $(filter $(BUILD)/obj/$(dir $(1))%,$(APP_LIBOBJS)) $(LIB)
+	$(CXX) $(QKV_FLAGS) $(CXXFLAGS) $$^ -o $$@ $(LDLIBS)
+endef
+$(foreach s,$(APP_SRCS),$(eval $(call APP_RULE,$(s))))
+
+check-catch2:
+	@if [ ! -f $(CATCH_HDR) ]; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "make: Catch2 ($(CATCH_HDR)) is missing; installing the Debian package catch2"; \
+	    SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    ($$SUDO apt-get install -y catch2 >/dev/null 2>&1 || ($$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y catch2 >/dev/null)) \
+	      || { echo "make: could not install catch2; install Catch2 v2 so that $(CATCH_HDR) exists"; exit 1; }; \
+	  else echo "make: Catch2 v2 is missing: install it so that $(CATCH_HDR) exists (Debian: apt-get install catch2)"; exit 1; fi; \
+	fi
+
+$(TEST_MAIN): tests/catch_main.cpp | check-catch2
+	@mkdir -p $(dir $@)
+	$(CXX) $(QKV_FLAGS) $(CXXFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(TEST_OBJS): | check-catch2
+
+$(TEST_BIN): $(TEST_MAIN) $(TEST_OBJS) $(LIB)
+	$(CXX) $(QKV_FLAGS) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+
+# The docs tests run the example programs, so they are built first.
+test: $(TEST_BIN) examples
+	@$(TEST_BIN) $(TAGS)
+
+bench: examples
+	$(BUILD)/bench_kernels
+	$(BUILD)/bench_train
+
+train: examples
+	@bash examples/translator/make_train.sh $(BUILD)
+
+sanitize:
+	$(MAKE) BUILD=build/sanitize CXXFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

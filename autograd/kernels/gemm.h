@@ -1,0 +1,34 @@
+// GEMM: C = alpha · op(A) · op(B) + beta · C on row-major float arrays (chapter 03).
+//
+// op(X) is X or Xᵀ (trans_* flag). op(A) is [M, K], op(B) is [K, N], C is [M, N]; lda, ldb
+// and ldc are the row strides of A, B and C as stored (before any transpose). The same
+// routine serves matmul's forward (C = A·B) and both backward products
+// (dA += dC·Bᵀ with trans_b, dB += Aᵀ·dC with trans_a, each with beta = 1).
+//
+// Contract: C must not overlap A or B. beta == 0 means C is overwritten (its old contents,
+// even NaN, are ignored). Each element of C is summed over k in one fixed order whatever
+// the number of OpenMP threads, so results do not depend on OMP_NUM_THREADS.
+#pragma once
+
+#include <cstdint>
+
+namespace qkv::kernels {
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+          const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+          int64_t ldc);
+
+// `batch` independent GEMMs; matrix i starts at A + i·stride_a (likewise B, C). A stride of
+// 0 repeats one matrix across the batch (broadcasting), allowed for A and B, not for C.
+void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+                  float alpha, const float* A, int64_t lda, int64_t stride_a, const float* B,
+                  int64_t ldb, int64_t stride_b, float beta, float* C, int64_t ldc,
+                  int64_t stride_c);
+
+// The textbook triple loop, in double-precision accumulation: the slow, obviously correct
+// reference that the tests hold the fast GEMM against. Same contract as gemm().
+void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                    const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
+                    float* C, int64_t ldc);
+
+}  // namespace qkv::kernels

@@ -1,0 +1,68 @@
+// Generator: a seeded random source whose numbers are the same on every compiler and
+// standard library (std::normal_distribution is not: its algorithm is unspecified).
+// xoshiro256** for bits, splitmix64 to spread the seed, Box-Muller for normals.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+namespace qkv {
+
+class Generator {
+ public:
+  explicit Generator(uint64_t seed = 0) { manual_seed(seed); }
+
+  void manual_seed(uint64_t seed) {
+    uint64_t x = seed;
+    for (auto& s : s_) s = splitmix64(x);
+    has_spare_ = false;
+  }
+
+  uint64_t next_u64() {
+    const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+
+  // Uniform in [0, 1) with 24 random bits: exactly representable as a float.
+  float uniform() { return static_cast<float>(next_u64() >> 40) * (1.0f / 16777216.0f); }
+  float uniform(float lo, float hi) { return lo + (hi - lo) * uniform(); }
+
+  // Uniform integer in [0, n), without modulo bias worth noticing for n << 2^64.
+  uint64_t randint(uint64_t n) { return n == 0 ? 0 : next_u64() % n; }
+
+  float normal() {
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
+    // Box-Muller in double: u1 in (0, 1] so log(u1) is finite.
+    const double u1 = (static_cast<double>(next_u64() >> 11) + 1.0) * (1.0 / 9007199254740992.0);
+    const double u2 = static_cast<double>(next_u64() >> 11) * (1.0 / 9007199254740992.0);
+    const double r = std::sqrt(-2.0 * std::log(u1));
+    const double theta = 6.283185307179586476925 * u2;
+    spare_ = static_cast<float>(r * std::sin(theta));
+    has_spare_ = true;
+    return static_cast<float>(r * std::cos(theta));
+  }
+
+ private:
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  static uint64_t splitmix64(uint64_t& x) {
+    uint64_t z = (x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  uint64_t s_[4];
+  bool has_spare_ = false;
+  float spare_ = 0.f;
+};
+
+}  // namespace qkv

@@ -1,0 +1,27 @@
+// The Catch2 main, compiled once in a file of its own (it is the slow one to build).
+// After the run it prints one plain summary line, `tests: N passed, M failed`, counting
+// test cases, so that CI and a reader see the result without scrolling.
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+
+namespace {
+Catch::Totals g_totals;
+
+struct SummaryListener : Catch::TestEventListenerBase {
+  using TestEventListenerBase::TestEventListenerBase;
+  void testRunEnded(Catch::TestRunStats const& stats) override { g_totals = stats.totals; }
+};
+}  // namespace
+
+CATCH_REGISTER_LISTENER(SummaryListener)
+
+int main(int argc, char** argv) {
+  const int rc = Catch::Session().run(argc, argv);
+  std::fflush(stdout);
+  std::printf("tests: %llu passed, %llu failed\n",
+              static_cast<unsigned long long>(g_totals.testCases.passed),
+              static_cast<unsigned long long>(g_totals.testCases.failed));
+  return rc;
+}
