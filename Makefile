@@ -73,6 +73,8 @@ $(TEST_MAIN): tests/catch_main.cpp | check-catch2
 	$(CXX) $(QKV_FLAGS) $(CXXFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(TEST_OBJS): | check-catch2
+# Tests find the sources (docs, corpora) and the example programs through these.
+$(TEST_OBJS): QKV_FLAGS += -DQKV_SOURCE_DIR='"$(CURDIR)"' -DQKV_BUILD_DIR='"$(abspath $(BUILD))"'
 
 $(TEST_BIN): $(TEST_MAIN) $(TEST_OBJS) $(LIB)
 	$(CXX) $(QKV_FLAGS) $(CXXFLAGS) $^ -o $@ $(LDLIBS)

@@ -1,0 +1,54 @@
+// Cross-entropy fused with log-softmax, with an ignore index and label smoothing (ch05).
+//
+// For a row x of C logits and target t, with lse = log Σ exp(x) and q the target
+// distribution (1−ε)·onehot(t) + ε/C:
+//   loss = −Σ_c q_c·(x_c − lse) = lse − (1−ε)·x_t − (ε/C)·Σ_c x_c
+//   dloss/dx_c = softmax(x)_c − q_c
+// No probability is ever logged, so no log(0) = −inf can appear, whatever ε is.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "autograd/kernels/softmax.h"
+
+namespace qkv::kernels {
+
+// Per-row losses (0 for ignored rows) and the log-sum-exp of each row, kept for backward.
+inline void cross_entropy_forward(float* row_loss, float* lse, const float* logits,
+                                  const int64_t* targets, int64_t rows, int64_t classes,
+                                  int64_t ignore_index, float smoothing) {
+#pragma omp parallel for schedule(static) if (rows * classes >= (1 << 14))
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* x = logits + r * classes;
+    const float m = row_max(x, classes);
+    float s = 0.f, total = 0.f;
+    for (int64_t c = 0; c < classes; ++c) {
+      s += std::exp(x[c] - m);
+      total += x[c];
+    }
+    lse[r] = m + std::log(s);
+    const int64_t t = targets[r];
+    row_loss[r] = t == ignore_index ? 0.f
+                                    : lse[r] - (1.f - smoothing) * x[t] -
+                                          smoothing / static_cast<float>(classes) * total;
+  }
+}
+
+// dlogits += scale · (softmax(x) − q) for each row that is not ignored.
+inline void cross_entropy_backward(float* dlogits, const float* logits, const float* lse,
+                                   const int64_t* targets, int64_t rows, int64_t classes,
+                                   int64_t ignore_index, float smoothing, float scale) {
+  const float uniform = smoothing / static_cast<float>(classes);
+#pragma omp parallel for schedule(static) if (rows * classes >= (1 << 14))
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t t = targets[r];
+    if (t == ignore_index) continue;
+    const float* x = logits + r * classes;
+    float* d = dlogits + r * classes;
+    for (int64_t c = 0; c < classes; ++c) d[c] += scale * (std::exp(x[c] - lse[r]) - uniform);
+    d[t] -= scale * (1.f - smoothing);
+  }
+}
+
+}  // namespace qkv::kernels

@@ -1,0 +1,64 @@
+// Reductions over one axis of a contiguous array viewed as [outer, n, inner] (chapter 02).
+//
+// Every output element is summed over k = 0, 1, …, n-1 in that order by exactly one
+// thread, so the result is the same for any OMP_NUM_THREADS (floating-point addition is
+// not associative: splitting one sum across threads would change the last bits).
+#pragma once
+
+#include <cstdint>
+#include <limits>
+
+namespace qkv::kernels {
+
+// out[o, i] = Σ_k a[o, k, i]
+inline void sum_axis(float* out, const float* a, int64_t outer, int64_t n, int64_t inner) {
+  if (inner == 1) {
+#pragma omp parallel for schedule(static) if (outer * n >= (1 << 15))
+    for (int64_t o = 0; o < outer; ++o) {
+      const float* row = a + o * n;
+      float acc = 0.f;
+      for (int64_t k = 0; k < n; ++k) acc += row[k];
+      out[o] = acc;
+    }
+    return;
+  }
+  // Columns: each thread owns a range of (o, i) outputs and walks k outside i, so the
+  // innermost loop reads contiguous memory and vectorises.
+  constexpr int64_t kChunk = 256;
+  const int64_t chunks = (inner + kChunk - 1) / kChunk;
+#pragma omp parallel for collapse(2) schedule(static) if (outer * n * inner >= (1 << 15))
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t i0 = c * kChunk, i1 = i0 + kChunk < inner ? i0 + kChunk : inner;
+      float* dst = out + o * inner;
+      for (int64_t i = i0; i < i1; ++i) dst[i] = 0.f;
+      for (int64_t k = 0; k < n; ++k) {
+        const float* src = a + (o * n + k) * inner;
+        for (int64_t i = i0; i < i1; ++i) dst[i] += src[i];
+      }
+    }
+  }
+}
+
+// out[o, i] = max_k a[o, k, i]; arg[o, i] = the first k reaching it.
+inline void max_axis(float* out, int64_t* arg, const float* a, int64_t outer, int64_t n,
+                     int64_t inner) {
+#pragma omp parallel for collapse(2) schedule(static) if (outer * n * inner >= (1 << 15))
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t i = 0; i < inner; ++i) {
+      float best = -std::numeric_limits<float>::infinity();
+      int64_t best_k = 0;
+      for (int64_t k = 0; k < n; ++k) {
+        const float v = a[(o * n + k) * inner + i];
+        if (v > best || (k == 0)) {
+          best = v;
+          best_k = k;
+        }
+      }
+      out[o * inner + i] = best;
+      arg[o * inner + i] = best_k;
+    }
+  }
+}
+
+}  // namespace qkv::kernels

@@ -1,0 +1,80 @@
+// Row-wise softmax and log-softmax over contiguous rows of length n (chapter 05).
+//
+// Subtracting the row maximum first makes every exponent ≤ 0, so exp never overflows
+// (inputs of ±1e4 are fine) and the largest term is exactly 1, so the sum never underflows
+// to 0 (which would turn log-softmax into −inf). Rows are independent: one thread a row.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+namespace qkv::kernels {
+
+inline float row_max(const float* x, int64_t n) {
+  float m = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < n; ++j) m = x[j] > m ? x[j] : m;
+  return m;
+}
+
+// y = softmax(x) row by row. A row that is entirely −inf (every key masked) gives zeros,
+// not NaN: nothing to attend to means no contribution.
+inline void softmax_rows(float* y, const float* x, int64_t rows, int64_t n) {
+#pragma omp parallel for schedule(static) if (rows * n >= (1 << 14))
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * n;
+    float* yr = y + r * n;
+    const float m = row_max(xr, n);
+    if (m == -std::numeric_limits<float>::infinity()) {
+      for (int64_t j = 0; j < n; ++j) yr[j] = 0.f;
+      continue;
+    }
+    float s = 0.f;
+    for (int64_t j = 0; j < n; ++j) {
+      yr[j] = std::exp(xr[j] - m);
+      s += yr[j];
+    }
+    const float inv = 1.f / s;
+    for (int64_t j = 0; j < n; ++j) yr[j] *= inv;
+  }
+}
+
+// dx += y ⊙ (dy − Σⱼ dyⱼ·yⱼ)
+inline void softmax_rows_backward(float* dx, const float* y, const float* dy, int64_t rows, int64_t n) {
+#pragma omp parallel for schedule(static) if (rows * n >= (1 << 14))
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* yr = y + r * n;
+    const float* gr = dy + r * n;
+    float dot = 0.f;
+    for (int64_t j = 0; j < n; ++j) dot += gr[j] * yr[j];
+    float* dr = dx + r * n;
+    for (int64_t j = 0; j < n; ++j) dr[j] += yr[j] * (gr[j] - dot);
+  }
+}
+
+// y = x − logΣexp(x), with the max subtracted inside the log.
+inline void log_softmax_rows(float* y, const float* x, int64_t rows, int64_t n) {
+#pragma omp parallel for schedule(static) if (rows * n >= (1 << 14))
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * n;
+    const float m = row_max(xr, n);
+    float s = 0.f;
+    for (int64_t j = 0; j < n; ++j) s += std::exp(xr[j] - m);
+    const float lse = m + std::log(s);
+    for (int64_t j = 0; j < n; ++j) y[r * n + j] = xr[j] - lse;
+  }
+}
+
+// dx += dy − exp(y)·Σⱼ dyⱼ   (exp(y) is the softmax)
+inline void log_softmax_rows_backward(float* dx, const float* y, const float* dy, int64_t rows,
+                                      int64_t n) {
+#pragma omp parallel for schedule(static) if (rows * n >= (1 << 14))
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* gr = dy + r * n;
+    float s = 0.f;
+    for (int64_t j = 0; j < n; ++j) s += gr[j];
+    for (int64_t j = 0; j < n; ++j) dx[r * n + j] += gr[j] - std::exp(y[r * n + j]) * s;
+  }
+}
+
+}  // namespace qkv::kernels

@@ -1,0 +1,32 @@
+// Small helpers shared by the op files (not part of the public API).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "autograd/kernels/elementwise.h"
+#include "autograd/tensor.h"
+
+namespace qkv {
+
+// input.grad += scale · g   (g already has input's shape). Backward rules accumulate,
+// never assign: a tensor used twice receives the sum of both contributions.
+inline void accumulate_grad(const Tensor& input, const Tensor& g, float scale = 1.f) {
+  if (!input.requires_grad()) return;
+  Tensor buf = input.grad_buffer();
+  if (scale == 1.f)
+    kernels::add_into(buf.data(), g.data(), buf.numel());
+  else
+    kernels::axpy(buf.data(), scale, g.data(), buf.numel());
+}
+
+// "op: message [shapes]": every op error names the op and the shapes at fault.
+[[noreturn]] inline void op_error(const char* op, const std::string& message) {
+  throw std::invalid_argument(std::string(op) + ": " + message);
+}
+
+inline void require_defined(const Tensor& t, const char* op, const char* what) {
+  if (!t.defined()) op_error(op, std::string(what) + " is an undefined tensor");
+}
+
+}  // namespace qkv

@@ -1,0 +1,94 @@
+// Every differentiable op, one function each (chapters 02, 04, 05, 10).
+//
+// Each op's forward and its backward sit side by side in the .cpp named in the comment,
+// with the derivation in one line above the backward. Ops throw std::invalid_argument
+// naming the op and the shapes at fault, e.g. "matmul: [2, 3] @ [4, 5]: inner dimensions
+// 3 and 4 differ".
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "autograd/tensor.h"
+
+namespace qkv {
+
+// --- element-wise, with NumPy broadcasting (ops_elementwise.cpp, chapter 02) ----------
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor add(const Tensor& a, float s);
+Tensor mul(const Tensor& a, float s);
+Tensor neg(const Tensor& a);
+Tensor pow(const Tensor& a, float exponent);
+Tensor exp(const Tensor& a);
+Tensor log(const Tensor& a);
+Tensor sqrt(const Tensor& a);
+Tensor tanh(const Tensor& a);
+Tensor sigmoid(const Tensor& a);
+Tensor relu(const Tensor& a);  // d/dx at exactly 0 is taken as 0
+Tensor gelu(const Tensor& a);  // the exact erf form, as torch.nn.GELU() by default
+
+inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+inline Tensor operator-(const Tensor& a) { return neg(a); }
+inline Tensor operator+(const Tensor& a, float s) { return add(a, s); }
+inline Tensor operator-(const Tensor& a, float s) { return add(a, -s); }
+inline Tensor operator*(const Tensor& a, float s) { return mul(a, s); }
+inline Tensor operator*(float s, const Tensor& a) { return mul(a, s); }
+inline Tensor operator/(const Tensor& a, float s) { return mul(a, 1.0f / s); }
+
+// The shape two shapes broadcast to, or an error naming `op` and both shapes.
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+// Sum a gradient of shape `grad.shape()` down to `shape` (the inverse of broadcasting).
+Tensor sum_to(const Tensor& grad, const Shape& shape);
+
+// --- reductions (ops_reduce.cpp, chapter 02) ------------------------------------------
+Tensor sum(const Tensor& a);                                     // all elements → []
+Tensor sum(const Tensor& a, int64_t axis, bool keepdim = false);
+Tensor mean(const Tensor& a);
+Tensor mean(const Tensor& a, int64_t axis, bool keepdim = false);
+Tensor max(const Tensor& a, int64_t axis, bool keepdim = false);  // gradient to the first max
+
+// --- matrix product (ops_matmul.cpp, chapter 02) --------------------------------------
+// [.., n, k] @ [.., k, m] → [.., n, m], batch dimensions broadcast; 1-D is not accepted
+// (reshape to [1, k] or [k, 1] first: fewer special cases for a reader).
+Tensor matmul(const Tensor& a, const Tensor& b);
+
+// --- shape (ops_shape.cpp, chapter 01) -------------------------------------------------
+Tensor reshape(const Tensor& a, const Shape& shape);  // one dimension may be -1; shares storage
+Tensor transpose(const Tensor& a, int64_t axis0, int64_t axis1);  // a copy, contiguous
+Tensor permute(const Tensor& a, const std::vector<int64_t>& order);
+Tensor concat(const std::vector<Tensor>& tensors, int64_t axis);
+Tensor slice(const Tensor& a, int64_t axis, int64_t start, int64_t end);  // [start, end)
+std::vector<Tensor> split(const Tensor& a, int64_t axis, const std::vector<int64_t>& sizes);
+
+// --- indexing (ops_index.cpp, chapters 04, 08) -----------------------------------------
+// Rows of `table` [V, D] picked by integer ids (stored as floats) of any shape [...] →
+// [..., D]. Backward scatter-adds into the picked rows; rows equal to padding_idx get none.
+Tensor embedding(const Tensor& table, const Tensor& ids, int64_t padding_idx = -1);
+Tensor index_select(const Tensor& a, int64_t axis, const std::vector<int64_t>& index);
+// Where mask (broadcast to a's shape) is non-zero, the output is `value`; its gradient 0.
+Tensor masked_fill(const Tensor& a, const Tensor& mask, float value);
+
+// --- softmax and losses (ops_softmax.cpp, ops_loss.cpp, chapter 05) -----------------------
+Tensor softmax(const Tensor& a, int64_t axis = -1);
+Tensor log_softmax(const Tensor& a, int64_t axis = -1);
+// logits [N, C], targets [N] (class ids as floats). Fused with log-softmax so it never
+// takes the log of a probability. Mean over the targets that are not ignore_index. With
+// label_smoothing ε the target distribution is (1-ε)·onehot + ε/C.
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index = -100,
+                     float label_smoothing = 0.f);
+
+// --- normalisation and regularisation (ops_norm.cpp chapter 10, ops_dropout.cpp ch04) --
+// Over the last dimension, as torch.nn.functional.layer_norm: biased variance, eps inside
+// the square root. weight and bias are [D] (either may be undefined).
+Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps = 1e-5f);
+// Zeroes each element with probability p and scales the rest by 1/(1-p); identity when
+// `training` is false or p == 0.
+Tensor dropout(const Tensor& a, float p, bool training, Generator& gen);
+
+}  // namespace qkv
