@@ -5,15 +5,16 @@
 //
 //   for jc in N, step NC        a block of NC columns of C
 //     for pc in K, step KC      a slice of KC terms of the sum over k
-//       pack op(B)[pc:pc+KC, jc:jc+NC] into NR-wide panels      (shared by the threads)
-//       for ic in M, step MC    this thread's rows only
-//         pack op(A)[ic:ic+MC, pc:pc+KC] into MR-tall panels    (this thread's buffer)
+//       pack op(B)[pc:pc+KC, jc:jc+NC] into NR-wide panels
+//       for ic in M, step MC
+//         pack op(A)[ic:ic+MC, pc:pc+KC] into MR-tall panels
 //         for jr in NC, step NR
 //           for ir in MC, step MR
 //             micro_kernel: C[ir:ir+MR, jr:jr+NR] += A panel · B panel   (MR×NR in registers)
 //
 // Packing turns all four transpose combinations into one layout, so one micro-kernel
-// serves them all, and it makes the micro-kernel's loads contiguous. Every C element is
+// serves them all, and it makes the micro-kernel's loads contiguous. With several threads,
+// each runs this whole nest on its own rectangle of C (gemm_on). Every C element is
 // summed over k in the same order whatever the thread count: k runs 0..K-1 inside a KC
 // slice, the slices are added to C in order, and threads only ever split M or N.
 #include "autograd/kernels/gemm.h"
@@ -58,20 +59,36 @@ inline float combine(float alpha, float acc, float beta, float c) {
   return beta == 0.f ? alpha * acc : alpha * acc + beta * c;
 }
 
-// The micro-kernel. a: the packed A panel, kc steps of MR values (op(A)[ir+i, k] at
-// a[k·MR + i]); b: the packed B panel, kc steps of NR values. acc is a fixed-size array the
-// compiler keeps in registers; std::fma asks for one rounding per multiply-add (g++ does
-// not contract a*b+c into an FMA under -std=c++17, so writing it out is what gives FMAs).
-void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b,
-                  float* __restrict c, int64_t ldc, float alpha, float beta) {
+// Where the micro-kernel reads its MR values of op(A) at each k. Normally from a packed
+// panel (op(A)[ir+i, k] at p[k·MR + i]); for skinny products straight from A itself, at
+// p[i·rs + k·cs] (see run_blocked: when N is small, packing A would cost as much as using it).
+struct PackedA {
+  const float* p;
+  float operator()(int64_t i) const { return p[i]; }
+  void next() { p += MR; }
+};
+struct StridedA {
+  const float* p;
+  int64_t rs, cs;
+  float operator()(int64_t i) const { return p[i * rs]; }
+  void next() { p += cs; }
+};
+
+// The micro-kernel: C[0:MR, 0:NR] = alpha·(A panel · B panel) + beta·C. b is the packed
+// B panel, kc steps of NR values. acc is a fixed-size array the compiler keeps in
+// registers; std::fma asks for one rounding per multiply-add (g++ does not contract a*b+c
+// into an FMA under -std=c++17, so writing it out is what gives FMA instructions).
+template <class APanel>
+void micro_kernel(int64_t kc, APanel a, const float* __restrict b, float* __restrict c, int64_t ldc,
+                  float alpha, float beta) {
   float acc[MR][NR] = {};
   for (int64_t k = 0; k < kc; ++k) {
     for (int64_t i = 0; i < MR; ++i) {
-      const float ai = a[i];
+      const float ai = a(i);
 #pragma omp simd
       for (int64_t j = 0; j < NR; ++j) acc[i][j] = std::fma(ai, b[j], acc[i][j]);
     }
-    a += MR;
+    a.next();
     b += NR;
   }
   for (int64_t i = 0; i < MR; ++i) {
@@ -88,7 +105,8 @@ void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict
 
 // A tile that sticks out of C (the last rows or columns): compute the full MR×NR tile into
 // a scratch tile, then combine only the valid part into C.
-void edge_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int64_t mr,
+template <class APanel>
+void edge_kernel(int64_t kc, APanel a, const float* b, float* c, int64_t ldc, int64_t mr,
                  int64_t nr, float alpha, float beta) {
   alignas(64) float tile[MR * NR];
   micro_kernel(kc, a, b, tile, NR, 1.f, 0.f);
@@ -98,10 +116,10 @@ void edge_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t l
 }
 
 // Pack op(B)[k0:k0+kc, j0:j0+nc] into ceil(nc/NR) panels of kc×NR floats, padding the last
-// panel's missing columns with zeros. Only panels [p0, p1) are written (threads split them).
+// panel's missing columns with zeros.
 void pack_b(bool trans_b, const float* B, int64_t ldb, int64_t k0, int64_t kc, int64_t j0,
-            int64_t nc, int64_t p0, int64_t p1, float* dst) {
-  for (int64_t p = p0; p < p1; ++p) {
+            int64_t nc, float* dst) {
+  for (int64_t p = 0; p * NR < nc; ++p) {
     float* d = dst + p * kc * NR;
     const int64_t jb = j0 + p * NR;
     const int64_t w = std::min(NR, nc - p * NR);
@@ -164,53 +182,54 @@ struct Problem {
   int64_t ldc;
 };
 
-// The blocked loop nest, run by thread `tid` of `nth` (nth == 1: the whole GEMM on this
-// thread). packed_b is shared by the team: each thread packs some of its panels, then all
-// wait at a barrier before using it. Threads split the MR-row tiles of C (or, when C has
-// too few rows, its NR-column panels): they own disjoint tiles and never split k.
-void run_blocked(const Problem& p, int tid, int nth, float* packed_b) {
-  const int64_t row_tiles = (p.M + MR - 1) / MR;
-  for (int64_t jc = 0; jc < p.N; jc += NC) {
-    const int64_t nc = std::min(NC, p.N - jc);
+// The blocked loop nest on one thread, for the rows [m0, m1) and columns [n0, n1) of C.
+// m0 is a multiple of MR and n0 of NR, so the tiles are those of the whole C whichever
+// thread computes them: the arithmetic of each element does not depend on the split.
+void run_blocked(const Problem& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  // Packing A pays when each packed panel is reused across many NR-wide panels of B. When
+  // C has few columns it is used once or twice: read A in place instead (full tiles only).
+  const bool direct_a = n1 - n0 <= 2 * NR;
+  const int64_t a_rs = p.trans_a ? 1 : p.lda, a_cs = p.trans_a ? p.lda : 1;
+  float* pa = grow(t_pack_a, MC * KC);
+  float* pb = grow(t_pack_b, KC * std::min(NC, (n1 - n0 + NR - 1) / NR * NR));
+  for (int64_t jc = n0; jc < n1; jc += NC) {
+    const int64_t nc = std::min(NC, n1 - jc);
     const int64_t panels = (nc + NR - 1) / NR;
-    const bool split_rows = nth == 1 || row_tiles >= 2 * nth || row_tiles >= panels;
     for (int64_t pc = 0; pc < p.K; pc += KC) {
       const int64_t kc = std::min(KC, p.K - pc);
       const float beta = pc == 0 ? p.beta : 1.f;  // later k slices add onto C
-      pack_b(p.trans_b, p.B, p.ldb, pc, kc, jc, nc, panels * tid / nth, panels * (tid + 1) / nth,
-             packed_b);
-      if (nth > 1) {
-#pragma omp barrier
-      }
-      int64_t t0 = 0, t1 = row_tiles, q0 = 0, q1 = panels;  // my row tiles, my panels
-      if (split_rows) {
-        t0 = row_tiles * tid / nth;
-        t1 = row_tiles * (tid + 1) / nth;
-      } else {
-        q0 = panels * tid / nth;
-        q1 = panels * (tid + 1) / nth;
-      }
-      for (int64_t ic = t0 * MR; ic < t1 * MR; ic += MC) {
-        const int64_t mc = std::min({MC, t1 * MR - ic, p.M - ic});
-        float* pa = grow(t_pack_a, MC * KC);
-        pack_a(p.trans_a, p.A, p.lda, ic, mc, pc, kc, pa);
-        for (int64_t q = q0; q < q1; ++q) {
+      pack_b(p.trans_b, p.B, p.ldb, pc, kc, jc, nc, pb);
+      for (int64_t ic = m0; ic < m1; ic += MC) {
+        const int64_t mc = std::min(MC, m1 - ic);
+        if (direct_a) {  // only the last, partial row tile is packed
+          const int64_t full = mc / MR * MR;
+          if (full < mc)
+            pack_a(p.trans_a, p.A, p.lda, ic + full, mc - full, pc, kc, pa + full * kc);
+        } else {
+          pack_a(p.trans_a, p.A, p.lda, ic, mc, pc, kc, pa);
+        }
+        for (int64_t q = 0; q < panels; ++q) {
           const int64_t jr = q * NR;
           const int64_t nr = std::min(NR, nc - jr);
-          const float* pb = packed_b + q * kc * NR;
+          const float* b = pb + q * kc * NR;
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int64_t mr = std::min(MR, mc - ir);
             float* c = p.C + (ic + ir) * p.ldc + jc + jr;
-            const float* a = pa + ir * kc;
-            if (mr == MR && nr == NR)
-              micro_kernel(kc, a, pb, c, p.ldc, p.alpha, beta);
-            else
-              edge_kernel(kc, a, pb, c, p.ldc, mr, nr, p.alpha, beta);
+            if (direct_a && mr == MR) {
+              const StridedA a{p.A + (ic + ir) * a_rs + pc * a_cs, a_rs, a_cs};
+              if (nr == NR)
+                micro_kernel(kc, a, b, c, p.ldc, p.alpha, beta);
+              else
+                edge_kernel(kc, a, b, c, p.ldc, mr, nr, p.alpha, beta);
+            } else {
+              const PackedA a{pa + ir * kc};
+              if (mr == MR && nr == NR)
+                micro_kernel(kc, a, b, c, p.ldc, p.alpha, beta);
+              else
+                edge_kernel(kc, a, b, c, p.ldc, mr, nr, p.alpha, beta);
+            }
           }
         }
-      }
-      if (nth > 1) {
-#pragma omp barrier
       }
     }
   }
@@ -223,19 +242,30 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
 }
 
 // Below this many multiply-adds a GEMM runs on one thread: waking a second thread costs a
-// few microseconds, as much as ~100k FMAs.
-constexpr int64_t kParallelMacs = 1 << 17;
+// few microseconds, the time of ~1M FMAs on one core.
+constexpr int64_t kParallelMacs = 1 << 20;
 
+// Splits C among the threads: each thread gets a rectangle of whole tiles (rows when C has
+// enough row tiles, else columns) and runs the blocked loop nest on it with its own packing
+// buffers. No barriers, no shared writes; k is never split.
 void gemm_on(const Problem& p, int max_threads) {
   if (p.M <= 0 || p.N <= 0) return;
   if (p.K <= 0) return scale_c(p.M, p.N, p.beta, p.C, p.ldc);
+  const int64_t row_tiles = (p.M + MR - 1) / MR, col_tiles = (p.N + NR - 1) / NR;
   int nth = 1;
-  if (max_threads > 1 && !omp_in_parallel() && p.M * p.N * p.K >= kParallelMacs) nth = max_threads;
-  const int64_t nc_max = std::min(NC, (p.N + NR - 1) / NR * NR);
-  float* packed_b = grow(t_pack_b, KC * nc_max);
-  if (nth == 1) return run_blocked(p, 0, 1, packed_b);
+  if (max_threads > 1 && !omp_in_parallel() && p.M * p.N * p.K >= kParallelMacs)
+    nth = static_cast<int>(std::min<int64_t>(max_threads, std::max(row_tiles, col_tiles)));
+  if (nth == 1) return run_blocked(p, 0, p.M, 0, p.N);
 #pragma omp parallel num_threads(nth)
-  run_blocked(p, omp_get_thread_num(), omp_get_num_threads(), packed_b);
+  {
+    const int64_t t = omp_get_thread_num(), n = omp_get_num_threads();
+    if (row_tiles >= 4 * n || row_tiles >= col_tiles)
+      run_blocked(p, std::min(p.M, row_tiles * t / n * MR),
+                  std::min(p.M, row_tiles * (t + 1) / n * MR), 0, p.N);
+    else
+      run_blocked(p, 0, p.M, std::min(p.N, col_tiles * t / n * NR),
+                  std::min(p.N, col_tiles * (t + 1) / n * NR));
+  }
 }
 
 }  // namespace
