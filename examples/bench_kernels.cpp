@@ -7,6 +7,9 @@
 // both). Then the steps of chapter 03 at 512³. The last line is JSON:
 //   {"gemm_512_gflops": X, "peak_gflops": Y, "ratio": Z}   (512³, 2 threads)
 #include <omp.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 #include <chrono>
 #include <cmath>
@@ -33,13 +36,47 @@ double seconds_since(Clock::time_point t0) {
 }
 
 // ---- The FMA peak ----------------------------------------------------------------------
-// kChains independent accumulators of 16 floats (one 512-bit register each): an FMA takes
-// 4 cycles and a core starts 2 per cycle, so at least 8 must be in flight; 12 leaves slack.
-// Each lane computes x = x·m + a over and over; the values stay finite and the compiler
-// cannot shorten the chain (no -ffast-math).
+// kChains independent accumulators, each one vector register of the widest kind the CPU
+// has (zmm, 16 floats, with AVX-512): an FMA takes 4 cycles and a core starts 2 per cycle,
+// so at least 8 must be in flight; 12 leaves slack. Each lane computes x = x·m + a over and
+// over; the values stay finite and the compiler cannot shorten the chain. Intrinsics here
+// (with a portable fallback) so that the peak is the hardware's, whatever vector width the
+// compiler would have chosen for a plain loop.
 constexpr int kChains = 12;
+#if defined(__AVX512F__)
 constexpr int kLanes = 16;
-
+float fma_loop(int64_t iters, float m, float a) {
+  __m512 acc[kChains];
+  for (int c = 0; c < kChains; ++c) acc[c] = _mm512_set1_ps(0.01f * static_cast<float>(c));
+  const __m512 vm = _mm512_set1_ps(m), va = _mm512_set1_ps(a);
+  for (int64_t it = 0; it < iters; ++it)
+    for (int c = 0; c < kChains; ++c) acc[c] = _mm512_fmadd_ps(acc[c], vm, va);
+  alignas(64) float out[16];
+  float s = 0.f;
+  for (int c = 0; c < kChains; ++c) {
+    _mm512_store_ps(out, acc[c]);
+    for (float x : out) s += x;
+  }
+  return s;
+}
+#elif defined(__AVX__) && defined(__FMA__)
+constexpr int kLanes = 8;
+float fma_loop(int64_t iters, float m, float a) {
+  __m256 acc[kChains];
+  for (int c = 0; c < kChains; ++c) acc[c] = _mm256_set1_ps(0.01f * static_cast<float>(c));
+  const __m256 vm = _mm256_set1_ps(m), va = _mm256_set1_ps(a);
+  for (int64_t it = 0; it < iters; ++it)
+    for (int c = 0; c < kChains; ++c) acc[c] = _mm256_fmadd_ps(acc[c], vm, va);
+  alignas(32) float out[8];
+  float s = 0.f;
+  for (int c = 0; c < kChains; ++c) {
+    _mm256_store_ps(out, acc[c]);
+    for (float x : out) s += x;
+  }
+  return s;
+}
+#else
+constexpr int kLanes = 4;
 float fma_loop(int64_t iters, float m, float a) {
   float acc[kChains][kLanes];
   for (int c = 0; c < kChains; ++c)
@@ -54,6 +91,7 @@ float fma_loop(int64_t iters, float m, float a) {
     for (int l = 0; l < kLanes; ++l) s += acc[c][l];
   return s;
 }
+#endif
 
 // FLOP/s of fma_loop on `threads` threads at once, best of `reps`.
 double fma_peak(int threads, int reps) {
@@ -139,9 +177,18 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
+// One GEMM to time: C[M, N] = op(A)·op(B) (+ C when beta = 1).
 struct Shape {
   const char* what;
-  int64_t M, K, N;
+  bool ta, tb;
+  int64_t M, N, K;
+  float beta;
+};
+
+struct Result {
+  std::string label, dims;
+  int threads;
+  double seconds, flops;
 };
 
 }  // namespace
@@ -151,53 +198,68 @@ int main(int argc, char** argv) {
   const int max_threads = std::min(2, omp_get_num_procs());
   const int saved_threads = omp_get_max_threads();
 
-  std::printf("bench_kernels: FP32, %d cores, best of >= %d runs; GFLOP/s = 2·M·N·K / time\n",
-              omp_get_num_procs(), opt.reps);
+  // The peak, measured before and again after the GEMMs; the best of the two is used, so a
+  // moment when another program held a core does not make the GEMM look better than it is.
   double peak[3] = {0, 0, 0};
-  for (int t = 1; t <= max_threads; ++t) peak[t] = fma_peak(t, std::max(3, opt.reps));
-  std::printf("FMA peak (%d chains of 16-lane FMAs per thread): 1 thread %.1f GFLOP/s", kChains,
-              peak[1] / 1e9);
-  if (max_threads >= 2) std::printf(", 2 threads %.1f GFLOP/s", peak[2] / 1e9);
-  std::printf("\n\n");
-
-  const Shape shapes[] = {
-      {"square", 64, 64, 64},          {"square", 128, 128, 128},
-      {"square", 256, 256, 256},       {"square", 512, 512, 512},
-      {"square", 1024, 1024, 1024},    {"attention proj / FFN", 640, 64, 256},
-      {"attention out", 640, 256, 64}, {"FFN up", 512, 512, 2048},
-      {"FFN down", 512, 2048, 512},
+  auto measure_peak = [&] {
+    for (int t = 1; t <= max_threads; ++t)
+      peak[t] = std::max(peak[t], fma_peak(t, std::max(3, opt.reps)));
   };
+  measure_peak();
+
+  // The Transformer's products (d_model 256, d_ff 2048 or 256, 640 or 512 tokens per
+  // batch, heads of 64) and, below each forward C = A·B, the two backward products
+  // dA += dC·Bᵀ (trans_b) and dB += Aᵀ·dC (trans_a) of the same matmul.
+  const Shape shapes[] = {
+      {"square", false, false, 64, 64, 64, 0.f},
+      {"square", false, false, 128, 128, 128, 0.f},
+      {"square", false, false, 256, 256, 256, 0.f},
+      {"square", false, false, 512, 512, 512, 0.f},
+      {"square", false, false, 1024, 1024, 1024, 0.f},
+      {"T: M=640 K=64 N=256", false, false, 640, 256, 64, 0.f},
+      {"  backward dA=dC·Bt", false, true, 640, 64, 256, 1.f},
+      {"  backward dB=At·dC", true, false, 64, 256, 640, 1.f},
+      {"T: M=640 K=256 N=64", false, false, 640, 64, 256, 0.f},
+      {"  backward dA=dC·Bt", false, true, 640, 256, 64, 1.f},
+      {"  backward dB=At·dC", true, false, 256, 64, 640, 1.f},
+      {"T: M=512 K=512 N=2048", false, false, 512, 2048, 512, 0.f},
+      {"  backward dA=dC·Bt", false, true, 512, 512, 2048, 1.f},
+      {"  backward dB=At·dC", true, false, 512, 2048, 512, 1.f},
+      {"T: M=512 K=2048 N=512", false, false, 512, 512, 2048, 0.f},
+      {"  backward dA=dC·Bt", false, true, 512, 2048, 512, 1.f},
+      {"  backward dB=At·dC", true, false, 2048, 512, 512, 1.f},
+  };
+  std::vector<Result> results;
   double gflops_512_top = 0;
-  std::printf("gemm C = A·B          %-22s %7s %10s %9s %8s\n", "shape (M K N)", "threads",
-              "time ms", "GFLOP/s", "of peak");
   for (const Shape& s : shapes) {
     const Buffer A = random_buffer(s.M * s.K, 1), B = random_buffer(s.K * s.N, 2);
-    Buffer C(static_cast<size_t>(s.M * s.N));
-    const double flops = 2.0 * s.M * s.N * s.K;
+    Buffer C = random_buffer(s.M * s.N, 3);
+    const int64_t lda = s.ta ? s.M : s.K, ldb = s.tb ? s.K : s.N;
     char dims[64];
-    std::snprintf(dims, sizeof dims, "%lld %lld %lld", static_cast<long long>(s.M),
-                  static_cast<long long>(s.K), static_cast<long long>(s.N));
+    std::snprintf(dims, sizeof dims, "%lld %lld %lld%s%s", static_cast<long long>(s.M),
+                  static_cast<long long>(s.K), static_cast<long long>(s.N), s.ta ? " (A^T)" : "",
+                  s.tb ? " (B^T)" : "");
     for (int t = 1; t <= max_threads; ++t) {
       omp_set_num_threads(t);
       const double sec = best_seconds(
           [&] {
-            qkv::kernels::gemm(false, false, s.M, s.N, s.K, 1.f, A.data(), s.K, B.data(), s.N, 0.f,
+            qkv::kernels::gemm(s.ta, s.tb, s.M, s.N, s.K, 1.f, A.data(), lda, B.data(), ldb, s.beta,
                                C.data(), s.N);
           },
           opt.reps);
-      const double gf = flops / sec / 1e9;
-      std::printf("%-21s %-22s %7d %10.3f %9.1f %8.2f\n", s.what, dims, t, sec * 1e3, gf,
-                  flops / sec / peak[t]);
-      if (s.M == 512 && s.K == 512 && s.N == 512 && t == max_threads) gflops_512_top = gf;
+      const double flops = 2.0 * s.M * s.N * s.K;
+      results.push_back({s.what, dims, t, sec, flops});
+      if (s.M == 512 && s.K == 512 && s.N == 512 && t == max_threads)
+        gflops_512_top = flops / sec / 1e9;
     }
   }
 
+  std::vector<Result> steps;
   if (opt.stages) {
     // The chapter's steps at 512³ on one thread, then the library on all threads.
     const int64_t n = 512;
     const Buffer A = random_buffer(n * n, 1), B = random_buffer(n * n, 2);
     Buffer C(static_cast<size_t>(n * n));
-    const double flops = 2.0 * n * n * n;
     using Fn = void (*)(int64_t, int64_t, int64_t, const float*, const float*, float*);
     struct Stage {
       const char* name;
@@ -216,18 +278,37 @@ int main(int argc, char** argv) {
         {"5 + packing, 6x64 tile (library)", library, 1, opt.reps},
         {"6 + OpenMP (library)", library, max_threads, opt.reps},
     };
-    std::printf("\nchapter 03 steps at 512^3          %7s %10s %9s %8s\n", "threads", "time ms",
-                "GFLOP/s", "of peak");
     for (const Stage& st : stages) {
       omp_set_num_threads(st.threads);
       const double sec =
           best_seconds([&] { st.fn(n, n, n, A.data(), B.data(), C.data()); }, st.reps);
-      std::printf("%-34s %7d %10.3f %9.1f %8.3f\n", st.name, st.threads, sec * 1e3,
-                  flops / sec / 1e9, flops / sec / peak[st.threads]);
+      steps.push_back({st.name, "", st.threads, sec, 2.0 * n * n * n});
     }
   }
   omp_set_num_threads(saved_threads);
+  measure_peak();
 
+  std::printf("bench_kernels: FP32, %d cores, best of >= %d runs, GFLOP/s = 2·M·N·K / time\n",
+              omp_get_num_procs(), opt.reps);
+  std::printf("FMA peak (%d chains of %d-lane FMAs per thread): 1 thread %.1f GFLOP/s", kChains,
+              kLanes, peak[1] / 1e9);
+  if (max_threads >= 2) std::printf(", 2 threads %.1f GFLOP/s", peak[2] / 1e9);
+  if (max_threads >= 2 && peak[2] < 1.8 * peak[1])
+    std::printf(
+        "\nnote: 2 threads did not reach twice the 1-thread peak: another program is"
+        " using the cores, so the timings below are unreliable");
+  std::printf("\n\n%-22s %-20s %7s %9s %9s %8s\n", "gemm", "M K N", "threads", "time ms", "GFLOP/s",
+              "of peak");
+  for (const Result& r : results)
+    std::printf("%-22s %-20s %7d %9.3f %9.1f %8.2f\n", r.label.c_str(), r.dims.c_str(), r.threads,
+                r.seconds * 1e3, r.flops / r.seconds / 1e9, r.flops / r.seconds / peak[r.threads]);
+  if (!steps.empty()) {
+    std::printf("\n%-43s %7s %9s %9s %8s\n", "chapter 03 steps, 512 512 512", "threads", "time ms",
+                "GFLOP/s", "of peak");
+    for (const Result& r : steps)
+      std::printf("%-43s %7d %9.3f %9.1f %8.3f\n", r.label.c_str(), r.threads, r.seconds * 1e3,
+                  r.flops / r.seconds / 1e9, r.flops / r.seconds / peak[r.threads]);
+  }
   std::printf("\n{\"gemm_512_gflops\": %.1f, \"peak_gflops\": %.1f, \"ratio\": %.3f}\n",
               gflops_512_top, peak[max_threads] / 1e9, gflops_512_top * 1e9 / peak[max_threads]);
   return 0;

@@ -31,12 +31,33 @@
 namespace qkv::kernels {
 namespace {
 
-// The register tile: MR rows × NR columns of C live in MR·NR/16 = 24 zmm registers while
-// the k loop runs (AVX-512 has 32). Per k step the kernel loads NR/16 = 4 vectors of B,
-// broadcasts MR = 6 values of A and issues 24 FMAs: enough independent accumulators to keep
-// both FMA pipes busy through the FMA's 4-cycle latency.
+// The register tile: MR rows × NR columns of C live in vector registers while the k loop
+// runs. With AVX-512 (32 registers of 16 floats) that is 6×64 = 24 zmm registers; per k
+// step the kernel loads NR/16 = 4 vectors of B, broadcasts MR = 6 values of A and issues
+// 24 FMAs: enough independent accumulators to keep both FMA pipes busy through the FMA's
+// 4-cycle latency. Without AVX-512 (16 registers of 8 floats), 6×16 = 12 ymm registers.
+#if defined(__AVX512F__)
 constexpr int64_t MR = 6;
 constexpr int64_t NR = 64;
+#define QKV_GEMM_LANES 16
+#else
+constexpr int64_t MR = 6;
+constexpr int64_t NR = 16;
+#define QKV_GEMM_LANES 8
+#endif
+
+// Compilers tuned for some AVX-512 CPUs (g++ and clang++ for Intel's -march=icelake-server,
+// for instance) prefer 256-bit vectors in loops they vectorise on their own; the
+// micro-kernel asks for full-width vectors (chapter 03 shows the 2x it is worth).
+// Elsewhere these attributes change nothing.
+#if defined(__clang__)
+#define QKV_WIDE_VECTORS __attribute__((min_vector_width(512)))
+#elif defined(__GNUC__) && defined(__x86_64__)
+#define QKV_WIDE_VECTORS __attribute__((target("prefer-vector-width=512")))
+#else
+#define QKV_WIDE_VECTORS
+#endif
+
 // Cache blocks: a KC×NR panel of B (32 KB) stays in L1 while the micro-kernel walks down
 // the MC rows of the packed A block (MC×KC·4 = 192 KB, in L2); NC columns of packed B
 // (KC×NC·4 = 1 MB) sit in L2/L3.
@@ -76,16 +97,16 @@ struct StridedA {
 
 // The micro-kernel: C[0:MR, 0:NR] = alpha·(A panel · B panel) + beta·C. b is the packed
 // B panel, kc steps of NR values. acc is a fixed-size array the compiler keeps in
-// registers; std::fma asks for one rounding per multiply-add (g++ does not contract a*b+c
-// into an FMA under -std=c++17, so writing it out is what gives FMA instructions).
+// registers; std::fma says "one rounding per multiply-add" in the source, so every compiler
+// emits the same FMA instruction whatever its -ffp-contract default.
 template <class APanel>
-void micro_kernel(int64_t kc, APanel a, const float* __restrict b, float* __restrict c, int64_t ldc,
-                  float alpha, float beta) {
+QKV_WIDE_VECTORS void micro_kernel(int64_t kc, APanel a, const float* __restrict b,
+                                   float* __restrict c, int64_t ldc, float alpha, float beta) {
   float acc[MR][NR] = {};
   for (int64_t k = 0; k < kc; ++k) {
     for (int64_t i = 0; i < MR; ++i) {
       const float ai = a(i);
-#pragma omp simd
+#pragma omp simd simdlen(QKV_GEMM_LANES)
       for (int64_t j = 0; j < NR; ++j) acc[i][j] = std::fma(ai, b[j], acc[i][j]);
     }
     a.next();
@@ -245,26 +266,34 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
 // few microseconds, the time of ~1M FMAs on one core.
 constexpr int64_t kParallelMacs = 1 << 20;
 
-// Splits C among the threads: each thread gets a rectangle of whole tiles (rows when C has
-// enough row tiles, else columns) and runs the blocked loop nest on it with its own packing
-// buffers. No barriers, no shared writes; k is never split.
+// Splits C among the threads: each thread gets a rectangle of whole tiles and runs the
+// blocked loop nest on it with its own packing buffers. No barriers, no shared writes; k is
+// never split. Splitting the rows means every thread packs all of op(B); splitting the
+// columns, all of op(A) (unless it reads A in place). The estimate below, in multiply-adds
+// (packing a float costs about as much as 16 of them), picks the cheaper split for the
+// busiest thread.
 void gemm_on(const Problem& p, int max_threads) {
   if (p.M <= 0 || p.N <= 0) return;
   if (p.K <= 0) return scale_c(p.M, p.N, p.beta, p.C, p.ldc);
   const int64_t row_tiles = (p.M + MR - 1) / MR, col_tiles = (p.N + NR - 1) / NR;
-  int nth = 1;
+  int n = 1;
   if (max_threads > 1 && !omp_in_parallel() && p.M * p.N * p.K >= kParallelMacs)
-    nth = static_cast<int>(std::min<int64_t>(max_threads, std::max(row_tiles, col_tiles)));
-  if (nth == 1) return run_blocked(p, 0, p.M, 0, p.N);
-#pragma omp parallel num_threads(nth)
+    n = static_cast<int>(std::min<int64_t>(max_threads, std::max(row_tiles, col_tiles)));
+  if (n == 1) return run_blocked(p, 0, p.M, 0, p.N);
+  constexpr int64_t kPackCost = 16;
+  const int64_t rows_each = (row_tiles + n - 1) / n * MR, cols_each = (col_tiles + n - 1) / n * NR;
+  const int64_t by_rows = rows_each * p.N * p.K + kPackCost * p.K * p.N;
+  const int64_t by_cols = cols_each * p.M * p.K + (cols_each <= 2 * NR ? 0 : kPackCost * p.M * p.K);
+  const bool split_rows = by_rows <= by_cols;
+#pragma omp parallel num_threads(n)
   {
-    const int64_t t = omp_get_thread_num(), n = omp_get_num_threads();
-    if (row_tiles >= 4 * n || row_tiles >= col_tiles)
-      run_blocked(p, std::min(p.M, row_tiles * t / n * MR),
-                  std::min(p.M, row_tiles * (t + 1) / n * MR), 0, p.N);
+    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    if (split_rows)
+      run_blocked(p, std::min(p.M, row_tiles * t / nt * MR),
+                  std::min(p.M, row_tiles * (t + 1) / nt * MR), 0, p.N);
     else
-      run_blocked(p, 0, p.M, std::min(p.N, col_tiles * t / n * NR),
-                  std::min(p.N, col_tiles * (t + 1) / n * NR));
+      run_blocked(p, 0, p.M, std::min(p.N, col_tiles * t / nt * NR),
+                  std::min(p.N, col_tiles * (t + 1) / nt * NR));
   }
 }
 
