@@ -207,27 +207,27 @@ int main(int argc, char** argv) {
   };
   measure_peak();
 
-  // The Transformer's products (d_model 256, d_ff 2048 or 256, 640 or 512 tokens per
-  // batch, heads of 64) and, below each forward C = A·B, the two backward products
-  // dA += dC·Bᵀ (trans_b) and dB += Aᵀ·dC (trans_a) of the same matmul.
+  // The Transformer's products (d_model 256, d_ff 2048 or 256, 640 or 512 tokens per batch,
+  // heads of 64), each in the three layouts a Linear layer uses (W stored [out, in]):
+  // A·B (dX = dY·W), A·Bᵀ (the forward, Y = X·Wᵀ) and Aᵀ·B (dW += dYᵀ·X).
   const Shape shapes[] = {
       {"square", false, false, 64, 64, 64, 0.f},
       {"square", false, false, 128, 128, 128, 0.f},
       {"square", false, false, 256, 256, 256, 0.f},
       {"square", false, false, 512, 512, 512, 0.f},
       {"square", false, false, 1024, 1024, 1024, 0.f},
-      {"T: M=640 K=64 N=256", false, false, 640, 256, 64, 0.f},
-      {"  backward dA=dC·Bt", false, true, 640, 64, 256, 1.f},
-      {"  backward dB=At·dC", true, false, 64, 256, 640, 1.f},
-      {"T: M=640 K=256 N=64", false, false, 640, 64, 256, 0.f},
-      {"  backward dA=dC·Bt", false, true, 640, 256, 64, 1.f},
-      {"  backward dB=At·dC", true, false, 256, 64, 640, 1.f},
-      {"T: M=512 K=512 N=2048", false, false, 512, 2048, 512, 0.f},
-      {"  backward dA=dC·Bt", false, true, 512, 512, 2048, 1.f},
-      {"  backward dB=At·dC", true, false, 512, 2048, 512, 1.f},
-      {"T: M=512 K=2048 N=512", false, false, 512, 512, 2048, 0.f},
-      {"  backward dA=dC·Bt", false, true, 512, 2048, 512, 1.f},
-      {"  backward dB=At·dC", true, false, 2048, 512, 512, 1.f},
+      {"Transformer A·B", false, false, 640, 256, 64, 0.f},
+      {"  A·B^T", false, true, 640, 256, 64, 0.f},
+      {"  A^T·B", true, false, 640, 256, 64, 1.f},
+      {"Transformer A·B", false, false, 640, 64, 256, 0.f},
+      {"  A·B^T", false, true, 640, 64, 256, 0.f},
+      {"  A^T·B", true, false, 640, 64, 256, 1.f},
+      {"Transformer A·B", false, false, 512, 2048, 512, 0.f},
+      {"  A·B^T", false, true, 512, 2048, 512, 0.f},
+      {"  A^T·B", true, false, 512, 2048, 512, 1.f},
+      {"Transformer A·B", false, false, 512, 512, 2048, 0.f},
+      {"  A·B^T", false, true, 512, 512, 2048, 0.f},
+      {"  A^T·B", true, false, 512, 512, 2048, 1.f},
   };
   std::vector<Result> results;
   double gflops_512_top = 0;
@@ -251,6 +251,31 @@ int main(int argc, char** argv) {
       results.push_back({s.what, dims, t, sec, flops});
       if (s.M == 512 && s.K == 512 && s.N == 512 && t == max_threads)
         gflops_512_top = flops / sec / 1e9;
+    }
+  }
+
+  // Attention's batched products: 256 = batch × heads small matrices, split across the
+  // batch: scores Q·Kᵀ [20, 16]·[16, 20] and context P·V [20, 20]·[20, 16].
+  std::vector<Result> batched;
+  for (const Shape& s : {Shape{"batched Q·K^T x256", false, true, 20, 20, 16, 0.f},
+                         Shape{"batched P·V x256", false, false, 20, 16, 20, 0.f}}) {
+    const int64_t batch = 256;
+    const Buffer A = random_buffer(batch * s.M * s.K, 1), B = random_buffer(batch * s.K * s.N, 2);
+    Buffer C(static_cast<size_t>(batch * s.M * s.N));
+    const int64_t lda = s.K, ldb = s.tb ? s.K : s.N;
+    char dims[64];
+    std::snprintf(dims, sizeof dims, "%lld %lld %lld%s", static_cast<long long>(s.M),
+                  static_cast<long long>(s.K), static_cast<long long>(s.N), s.tb ? " (B^T)" : "");
+    for (int t = 1; t <= max_threads; ++t) {
+      omp_set_num_threads(t);
+      const double sec = best_seconds(
+          [&] {
+            qkv::kernels::gemm_batched(batch, false, s.tb, s.M, s.N, s.K, 1.f, A.data(), lda,
+                                       s.M * s.K, B.data(), ldb, s.K * s.N, 0.f, C.data(), s.N,
+                                       s.M * s.N);
+          },
+          opt.reps);
+      batched.push_back({s.what, dims, t, sec, 2.0 * batch * s.M * s.N * s.K});
     }
   }
 
@@ -300,6 +325,9 @@ int main(int argc, char** argv) {
   std::printf("\n\n%-22s %-20s %7s %9s %9s %8s\n", "gemm", "M K N", "threads", "time ms", "GFLOP/s",
               "of peak");
   for (const Result& r : results)
+    std::printf("%-22s %-20s %7d %9.3f %9.1f %8.2f\n", r.label.c_str(), r.dims.c_str(), r.threads,
+                r.seconds * 1e3, r.flops / r.seconds / 1e9, r.flops / r.seconds / peak[r.threads]);
+  for (const Result& r : batched)
     std::printf("%-22s %-20s %7d %9.3f %9.1f %8.2f\n", r.label.c_str(), r.dims.c_str(), r.threads,
                 r.seconds * 1e3, r.flops / r.seconds / 1e9, r.flops / r.seconds / peak[r.threads]);
   if (!steps.empty()) {
