@@ -208,3 +208,45 @@ TEST_CASE("the generator is deterministic and seed-dependent", "[ch12][corpus_ge
   REQUIRE(to_tsv(generate_toy_corpus(small).train, "x") != to_tsv(a.train, "x"));
   REQUIRE(a.stats.train + a.stats.test == a.stats.handwritten + a.stats.generated);
 }
+
+namespace {
+std::string with_commas(size_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(i, ",");
+  return s;
+}
+}  // namespace
+
+TEST_CASE("docs/corpus.md quotes the real corpus", "[ch12][corpus_generator]") {
+  const std::string doc = read_file(source_dir() + "/docs/corpus.md");
+  const ToyCorpusStats& s = toy().stats;
+  for (size_t n : {s.handwritten, s.generated, s.train, s.test, s.en_vocab, s.zh_vocab})
+    REQUIRE(doc.find(with_commas(n)) != std::string::npos);
+  // Every example in the table of sentence families is a line of the shipped files.
+  std::set<std::string> lines;
+  for (const auto* c : {&shipped_train(), &shipped_test()})
+    for (const auto& p : c->pairs) lines.insert(p.source + "\t" + p.target);
+  const size_t start = doc.find("| family |");
+  REQUIRE(start != std::string::npos);
+  std::istringstream table(doc.substr(start, doc.find("\n\n", start) - start));
+  std::string row;
+  size_t examples = 0;
+  std::getline(table, row), std::getline(table, row);  // header and separator
+  while (std::getline(table, row)) {
+    std::vector<std::string> cells;
+    for (size_t a = 0, b; (b = row.find('|', a + 1)) != std::string::npos; a = b)
+      cells.push_back(row.substr(a + 2, b - a - 3));  // "| cell |" without the spaces
+    REQUIRE(cells.size() == 4);
+    const std::string sep = " / ";
+    std::string en = cells[1], zh = cells[2];
+    for (;;) {
+      const size_t i = en.find(sep), j = zh.find(sep);
+      INFO(row);
+      REQUIRE(lines.count(en.substr(0, i) + "\t" + zh.substr(0, j)) == 1);
+      ++examples;
+      if (i == std::string::npos) break;
+      en = en.substr(i + sep.size()), zh = zh.substr(j + sep.size());
+    }
+  }
+  REQUIRE(examples >= 15);
+}
