@@ -51,7 +51,8 @@ struct Batch {
 // Pads the chosen pairs into one batch. Throws std::invalid_argument for an empty row list
 // or an empty source (a row with every key masked has nothing to attend to).
 Batch make_batch(const std::vector<EncodedPair>& data, const std::vector<size_t>& rows,
-                 int32_t pad_id = 0, int32_t bos_id = 1, int32_t eos_id = 2);
+                 int32_t pad_id = Vocab::kPad, int32_t bos_id = Vocab::kBos,
+                 int32_t eos_id = Vocab::kEos);
 
 struct BatchOptions {
   size_t batch_size = 32;    // rows per batch (used when max_tokens == 0)

@@ -26,7 +26,9 @@ bool is_word_char(char32_t c) {
   // blocks is a letter, which keeps Greek, Cyrillic, accented Latin words whole.
   if (c <= 0xBF) return c == 0xAA || c == 0xB5 || c == 0xBA;
   if (c == 0xD7 || c == 0xF7) return false;
-  if (c >= 0x2000 && c <= 0x2BFF) return false;  // general punctuation, symbols, arrows
+  if (c >= 0x2000 && c <= 0x2BFF) return false;    // general punctuation, symbols, arrows
+  if (c >= 0x1F000 && c <= 0x1FAFF) return false;  // emoji and pictographs
+  if (c >= 0xFE00 && c <= 0xFE0F) return false;    // variation selectors
   return true;
 }
 

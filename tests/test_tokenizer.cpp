@@ -15,6 +15,8 @@ TEST_CASE("English splits into lower-cased words and punctuation", "[ch12][token
   REQUIRE(tokenize("(a) [b]") == Tokens{"(", "a", ")", "[", "b", "]"});
   REQUIRE(tokenize("Wait...") == Tokens{"wait", ".", ".", "."});
   REQUIRE(tokenize("ÉCOLE Straße") == Tokens{"école", "straße"});
+  REQUIRE(tokenize("Привет, мир") == Tokens{"Привет", ",", "мир"});  // whole, not lower-cased
+  REQUIRE(tokenize("hi😀!") == Tokens{"hi", "😀", "!"});
 }
 
 TEST_CASE("apostrophes, hyphens and decimal points stay inside words", "[ch12][tokenizer]") {
