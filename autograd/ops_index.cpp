@@ -5,6 +5,7 @@
 #include "autograd/kernels/broadcast.h"
 #include "autograd/op_util.h"
 #include "autograd/ops.h"
+#include "autograd/profiler.h"
 
 namespace qkv {
 
@@ -25,6 +26,7 @@ std::vector<int64_t> checked_ids(const Tensor& ids, int64_t limit, const char* o
 }  // namespace
 
 Tensor embedding(const Tensor& table, const Tensor& ids, int64_t padding_idx) {
+  ProfileScope prof("embedding");
   if (table.dim() != 2) op_error("embedding", "table must be [V, D], got " + shape_str(table.shape()));
   const int64_t V = table.size(0), D = table.size(1);
   auto idx = std::make_shared<std::vector<int64_t>>(checked_ids(ids, V, "embedding"));
@@ -57,6 +59,7 @@ Tensor embedding(const Tensor& table, const Tensor& ids, int64_t padding_idx) {
 }
 
 Tensor index_select(const Tensor& a, int64_t axis_in, const std::vector<int64_t>& index) {
+  ProfileScope prof("index_select");
   const int64_t axis = normalize_axis(axis_in, a.dim(), "index_select");
   const int64_t n = a.size(axis);
   for (int64_t i : index)
@@ -86,6 +89,7 @@ Tensor index_select(const Tensor& a, int64_t axis_in, const std::vector<int64_t>
 }
 
 Tensor masked_fill(const Tensor& a, const Tensor& mask, float value) {
+  ProfileScope prof("masked_fill");
   if (broadcast_shapes(a.shape(), mask.shape(), "masked_fill") != a.shape())
     op_error("masked_fill", "mask " + shape_str(mask.shape()) + " must broadcast to the input " +
                                 shape_str(a.shape()));

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "autograd/ops.h"
+#include "autograd/profiler.h"
 #include "examples/cli.h"
 #include "nn/optim.h"
 #include "nn/transformer.h"
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
            {"src-len", "10"}, {"tgt-len", "10"}, {"src-vocab", "100"}, {"tgt-vocab", "100"},
            {"steps", "20"}, {"warmup", "3"}, {"threads", "0"}, {"seed", "0"}})
     args.flag(name, "N", def, std::string(name) == "threads" ? "OpenMP threads (0: OMP_NUM_THREADS or all cores)" : "");
+  args.flag("profile", "", "", "print the time per op (forward and backward), exclusive, over the timed steps");
   try {
     if (!args.parse(argc, argv)) return 0;
     if (!args.positional().empty()) throw std::invalid_argument("bench_train: unexpected argument '" + args.positional()[0] + "'");
@@ -84,6 +86,7 @@ int main(int argc, char** argv) {
           tout.data()[b * T + t] = y[t + 1];
         }
       }
+      profiler_enable(args.has("profile") && step >= warmup);
       auto t0 = std::chrono::steady_clock::now();
       Tensor logits = model.forward(src, src_keep, tin, tgt_keep);
       Tensor loss = cross_entropy(reshape(logits, {B * T, TV}), tout, 0, 0.1f);
@@ -102,7 +105,18 @@ int main(int argc, char** argv) {
         upd.push_back(ms(t2, t3));
       }
     }
+    profiler_enable(false);
     const double med = median(total);
+    if (args.has("profile")) {
+      double sum_s = 0;
+      for (const auto& e : profiler_report()) sum_s += e.seconds;
+      std::printf("%-28s %8s %10s %7s\n", "op", "calls", "ms/step", "share");
+      for (const auto& e : profiler_report())
+        std::printf("%-28s %8lld %10.3f %6.1f%%\n", e.name.c_str(), static_cast<long long>(e.calls / steps),
+                    1000.0 * e.seconds / static_cast<double>(steps), 100.0 * e.seconds / sum_s);
+      std::printf("%-28s %8s %10.3f (ops; the rest of the step is batch setup, Adam and the engine)\n", "total", "",
+                  1000.0 * sum_s / static_cast<double>(steps));
+    }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     std::printf("forward %.3f ms, backward %.3f ms, adam+zero_grad %.3f ms (medians of %lld steps); final loss %.4f\n",
