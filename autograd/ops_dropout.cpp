@@ -1,9 +1,13 @@
 // Dropout (chapter 04).
 //
 // The mask is random but must not depend on the thread count. One number is drawn from the
-// caller's Generator; block b of the mask (4,096 elements) is then filled by its own
-// Generator seeded from (that number, b). Blocks can be filled by any thread in any order
-// and the mask is the same, and the caller's Generator advances by exactly one draw.
+// caller's Generator; block b of the mask (4,096 elements) is then filled from generators
+// seeded by (that number, b). Blocks can be filled by any thread in any order and the mask
+// is the same, and the caller's Generator advances by exactly one draw.
+//
+// Inside a block, 16 xoshiro256** generators run side by side, element i taking lane i % 16:
+// one generator is a serial chain of dependent operations, 16 independent ones are a loop
+// the compiler turns into vector instructions (chapter 14).
 #include "autograd/engine.h"
 #include "autograd/kernels/elementwise.h"
 #include "autograd/op_util.h"
@@ -31,11 +35,34 @@ Tensor dropout(const Tensor& a, float p, bool training, Generator& gen) {
   const float* x = a.data();
 #pragma omp parallel for schedule(static) if (n >= kernels::kParallelMin)
   for (int64_t b = 0; b < blocks; ++b) {
-    Generator block_gen(base ^ (0x9E3779B97F4A7C15ull * static_cast<uint64_t>(b + 1)));
-    const int64_t end = std::min(n, (b + 1) * kBlock);
-    for (int64_t i = b * kBlock; i < end; ++i) {
-      m[i] = (block_gen.next_u64() >> 40) < threshold ? 0.f : keep_scale;
-      y[i] = x[i] * m[i];
+    constexpr int kLanes = 16;
+    uint64_t s0[kLanes], s1[kLanes], s2[kLanes], s3[kLanes];
+    for (int l = 0; l < kLanes; ++l) {
+      Generator seeder(base ^ (0x9E3779B97F4A7C15ull * static_cast<uint64_t>(b * kLanes + l + 1)));
+      s0[l] = seeder.next_u64();
+      s1[l] = seeder.next_u64();
+      s2[l] = seeder.next_u64();
+      s3[l] = seeder.next_u64();
+    }
+    const int64_t begin = b * kBlock, end = std::min(n, begin + kBlock);
+    for (int64_t i0 = begin; i0 < end; i0 += kLanes) {
+      uint64_t bits[kLanes];
+      for (int l = 0; l < kLanes; ++l) {  // one xoshiro256** step in every lane
+        const uint64_t r = s1[l] * 5;
+        bits[l] = ((r << 7) | (r >> 57)) * 9;
+        const uint64_t t = s1[l] << 17;
+        s2[l] ^= s0[l];
+        s3[l] ^= s1[l];
+        s1[l] ^= s2[l];
+        s0[l] ^= s3[l];
+        s2[l] ^= t;
+        s3[l] = (s3[l] << 45) | (s3[l] >> 19);
+      }
+      const int64_t count = std::min<int64_t>(kLanes, end - i0);
+      for (int64_t l = 0; l < count; ++l) {
+        m[i0 + l] = (bits[l] >> 40) < threshold ? 0.f : keep_scale;
+        y[i0 + l] = x[i0 + l] * m[i0 + l];
+      }
     }
   }
   // y = x·m  ⇒  dx = dy·m   (ch04)
