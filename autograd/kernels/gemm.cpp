@@ -360,10 +360,12 @@ void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t 
                   int64_t ldb, int64_t stride_b, float beta, float* C, int64_t ldc,
                   int64_t stride_c) {
   if (batch <= 0) return;
-  auto problem = [&](int64_t b) {
-    return Problem{
-        trans_a, trans_b,          M,  N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb,
-        beta,    C + b * stride_c, ldc};
+  auto problem = [&](int64_t b) {  // matrix b of the batch
+    Problem p{trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc};
+    p.A += b * stride_a;
+    p.B += b * stride_b;
+    p.C += b * stride_c;
+    return p;
   };
   // Big matrices: one GEMM at a time, each split across the threads. Small ones (attention's
   // [T, D]·[D, S] per head): whole GEMMs per thread. Either way each C element is computed
