@@ -267,7 +267,9 @@ struct Tiled {
   static void run(const Problem& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
     // Packing A pays when each packed panel is reused across many NR-wide panels of B. When
     // C has few columns it is used once or twice: read A in place instead (full tiles only).
-    const bool direct_a = n1 - n0 <= 2 * NR;
+    // A transposed A is read across its rows (6 floats per k, a new cache line at each k),
+    // which only pays when there is a single panel to sweep.
+    const bool direct_a = n1 - n0 <= (p.trans_a ? 1 : 2) * NR;
     const int64_t a_rs = p.trans_a ? 1 : p.lda, a_cs = p.trans_a ? p.lda : 1;
     float* pa = grow(t_pack_a, MC * KC);
     float* pb = grow(t_pack_b, KC * std::min(NC, (n1 - n0 + NR - 1) / NR * NR));
@@ -323,7 +325,7 @@ struct Tiled {
                   cols_each = (col_tiles + n - 1) / n * NR;
     const int64_t by_rows = rows_each * p.N * p.K + kPackCost * p.K * p.N;
     const int64_t by_cols =
-        cols_each * p.M * p.K + (cols_each <= 2 * NR ? 0 : kPackCost * p.M * p.K);
+        cols_each * p.M * p.K + (cols_each <= (p.trans_a ? 1 : 2) * NR ? 0 : kPackCost * p.M * p.K);
     const bool split_rows = by_rows <= by_cols;
 #pragma omp parallel num_threads(n)
     {
