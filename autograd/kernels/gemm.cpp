@@ -85,7 +85,7 @@ float* grow(Buffer& buf, int64_t n) {
 }
 
 // C[i, j] = alpha·acc + beta·C[i, j]; beta == 0 overwrites (NaN in C is ignored).
-// Both the full-tile and the edge path use this one expression.
+// One expression for every tile, full or cut short at an edge of C.
 inline float combine(float alpha, float acc, float beta, float c) {
   return beta == 0.f ? alpha * acc : alpha * acc + beta * c;
 }
