@@ -111,11 +111,11 @@ double fma_peak(int threads, int reps) {
 }
 
 // ---- Timing a GEMM ---------------------------------------------------------------------
-// Best time of at least min_reps runs (more, up to ~0.1 s, when a run is short).
+// Best time of at least min_reps runs (more, up to ~0.2 s, when a run is short).
 double best_seconds(const std::function<void()>& run, int min_reps) {
   run();  // warm up: caches, page faults, packing buffers
   double best = 1e30, total = 0;
-  for (int r = 0; r < 1000 && (r < min_reps || total < 0.1); ++r) {
+  for (int r = 0; r < 1000 && (r < min_reps || total < 0.2); ++r) {
     const auto t0 = Clock::now();
     run();
     const double s = seconds_since(t0);
@@ -281,14 +281,13 @@ int main(int argc, char** argv) {
 
   std::vector<Result> steps;
   if (opt.stages) {
-    // The chapter's steps at 512³ on one thread, then the library on all threads.
-    const int64_t n = 512;
-    const Buffer A = random_buffer(n * n, 1), B = random_buffer(n * n, 2);
-    Buffer C(static_cast<size_t>(n * n));
+    // The chapter's steps at 512³ on one thread, then the library on all threads; and step 4
+    // against the library at 1024³, where reading B unpacked (rows 4 KB apart) stops working.
     using Fn = void (*)(int64_t, int64_t, int64_t, const float*, const float*, float*);
     struct Stage {
       const char* name;
       Fn fn;
+      int64_t n;
       int threads;
       int reps;
     };
@@ -296,18 +295,25 @@ int main(int argc, char** argv) {
       qkv::kernels::gemm(false, false, M, N, K, 1.f, a, K, b, N, 0.f, c, N);
     };
     const Stage stages[] = {
-        {"1 naive triple loop (i, j, k)", qkv::gemm_stages::naive, 1, 1},
-        {"2 loops reordered (i, k, j)", qkv::gemm_stages::reordered, 1, opt.reps},
-        {"3 + cache blocking", qkv::gemm_stages::blocked, 1, opt.reps},
-        {"4 + 8x32 register tile", qkv::gemm_stages::register_tiled, 1, opt.reps},
-        {"5 + packing, 6x64 tile (library)", library, 1, opt.reps},
-        {"6 + OpenMP (library)", library, max_threads, opt.reps},
+        {"1 naive triple loop (i, j, k)", qkv::gemm_stages::naive, 512, 1, 1},
+        {"2 loops reordered (i, k, j)", qkv::gemm_stages::reordered, 512, 1, opt.reps},
+        {"3 + cache blocking", qkv::gemm_stages::blocked, 512, 1, opt.reps},
+        {"4 + 8x32 register tile", qkv::gemm_stages::register_tiled, 512, 1, opt.reps},
+        {"5 + packing, 6x64 tile (library)", library, 512, 1, opt.reps},
+        {"6 + OpenMP (library)", library, 512, max_threads, opt.reps},
+        {"4 register tile, no packing", qkv::gemm_stages::register_tiled, 1024, 1, opt.reps},
+        {"5 packing (library)", library, 1024, 1, opt.reps},
     };
     for (const Stage& st : stages) {
+      const int64_t n = st.n;
+      const Buffer A = random_buffer(n * n, 1), B = random_buffer(n * n, 2);
+      Buffer C(static_cast<size_t>(n * n));
       omp_set_num_threads(st.threads);
       const double sec =
           best_seconds([&] { st.fn(n, n, n, A.data(), B.data(), C.data()); }, st.reps);
-      steps.push_back({st.name, "", st.threads, sec, 2.0 * n * n * n});
+      char dims[32];
+      std::snprintf(dims, sizeof dims, "%lld^3", static_cast<long long>(n));
+      steps.push_back({st.name, dims, st.threads, sec, 2.0 * n * n * n});
     }
   }
   omp_set_num_threads(saved_threads);
@@ -331,11 +337,12 @@ int main(int argc, char** argv) {
     std::printf("%-22s %-20s %7d %9.3f %9.1f %8.2f\n", r.label.c_str(), r.dims.c_str(), r.threads,
                 r.seconds * 1e3, r.flops / r.seconds / 1e9, r.flops / r.seconds / peak[r.threads]);
   if (!steps.empty()) {
-    std::printf("\n%-43s %7s %9s %9s %8s\n", "chapter 03 steps, 512 512 512", "threads", "time ms",
+    std::printf("\n%-34s %-8s %7s %9s %9s %8s\n", "chapter 03 steps", "size", "threads", "time ms",
                 "GFLOP/s", "of peak");
     for (const Result& r : steps)
-      std::printf("%-43s %7d %9.3f %9.1f %8.3f\n", r.label.c_str(), r.threads, r.seconds * 1e3,
-                  r.flops / r.seconds / 1e9, r.flops / r.seconds / peak[r.threads]);
+      std::printf("%-34s %-8s %7d %9.3f %9.1f %8.3f\n", r.label.c_str(), r.dims.c_str(), r.threads,
+                  r.seconds * 1e3, r.flops / r.seconds / 1e9,
+                  r.flops / r.seconds / peak[r.threads]);
   }
   std::printf("\n{\"gemm_512_gflops\": %.1f, \"peak_gflops\": %.1f, \"ratio\": %.3f}\n",
               gflops_512_top, peak[max_threads] / 1e9, gflops_512_top * 1e9 / peak[max_threads]);
