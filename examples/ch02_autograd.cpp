@@ -96,9 +96,9 @@ int main() {
   GradcheckResult ok = gradcheck(
       [](const std::vector<Tensor>& in) { return sum(matmul(in[0], in[1]), 1); },
       {p, q});
-  std::printf("matmul then sum: %s\n", ok.ok ? "passed" : "FAILED");
-  std::printf("  worst element: input %d, index %lld, analytic %.4f, numeric %.4f\n", ok.input,
-              static_cast<long long>(ok.index), ok.analytic, ok.numeric);
+  // (Which element is "worst" among errors this small is rounding noise, so we don't print it.)
+  std::printf("matmul then sum: %s, all %lld elements of both inputs within tolerance\n",
+              ok.ok ? "passed" : "FAILED", static_cast<long long>(p.numel() + q.numel()));
   // A deliberately wrong op: y = x², with a backward that forgot the factor 2.
   auto buggy_square = [](const std::vector<Tensor>& in) {
     const Tensor& x = in[0];
