@@ -93,9 +93,8 @@ int main() {
   Generator gen(7);
   Tensor p = Tensor::uniform({3, 4}, gen, -1.f, 1.f, true);
   Tensor q = Tensor::uniform({4, 2}, gen, -1.f, 1.f, true);
-  GradcheckResult ok = gradcheck(
-      [](const std::vector<Tensor>& in) { return sum(matmul(in[0], in[1]), 1); },
-      {p, q});
+  GradcheckResult ok =
+      gradcheck([](const std::vector<Tensor>& in) { return sum(matmul(in[0], in[1]), 1); }, {p, q});
   // (Which element is "worst" among errors this small is rounding noise, so we don't print it.)
   std::printf("matmul then sum: %s, all %lld elements of both inputs within tolerance\n",
               ok.ok ? "passed" : "FAILED", static_cast<long long>(p.numel() + q.numel()));
