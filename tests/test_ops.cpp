@@ -48,6 +48,8 @@ TEST_CASE("ops: element-wise arithmetic with broadcasting", "[ch01][ops]") {
   // Rank grows on the left: [4] with [2, 1, 4] → [2, 1, 4]; [2, 1] with [3] → [2, 3].
   REQUIRE((T({1, 2, 3, 4}, {4}) + Tensor::zeros({2, 1, 4})).shape() == Shape{2, 1, 4});
   REQUIRE(broadcast_shapes({2, 1}, {3}, "t") == Shape{2, 3});
+  REQUIRE(broadcast_shapes({2, 1, 4}, {3, 1}, "t") == Shape{2, 3, 4});  // the table in ch01
+  REQUIRE(broadcast_shapes({3, 1}, {1, 4}, "t") == Shape{3, 4});
   REQUIRE(broadcast_shapes({}, {2, 2}, "t") == Shape{2, 2});
   require_close(m + 1.f, {2, 3, 4, 5, 6, 7});
   require_close(m - 1.f, {0, 1, 2, 3, 4, 5});
