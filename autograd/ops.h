@@ -58,6 +58,10 @@ Tensor max(const Tensor& a, int64_t axis, bool keepdim = false);  // gradient to
 // (reshape to [1, k] or [k, 1] first: fewer special cases for a reader).
 Tensor matmul(const Tensor& a, const Tensor& b);
 
+// x [..., in] · weightᵀ [in, out] + bias [out] → [..., out], with weight stored [out, in]
+// as in torch.nn.Linear. One GEMM with a transpose flag, no transposed copy (ops_linear.cpp).
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+
 // --- shape (ops_shape.cpp, chapter 01) -------------------------------------------------
 Tensor reshape(const Tensor& a, const Shape& shape);  // one dimension may be -1; shares storage
 Tensor transpose(const Tensor& a, int64_t axis0, int64_t axis1);  // a copy, contiguous

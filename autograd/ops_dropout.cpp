@@ -13,7 +13,8 @@ Tensor dropout(const Tensor& a, float p, bool training, Generator& gen) {
   // Inverted dropout: survivors are scaled by 1/(1−p) now, so eval needs no rescaling.
   Tensor mask = Tensor::empty(a.shape());
   const float keep_scale = 1.f / (1.f - p);
-  for (int64_t i = 0; i < mask.numel(); ++i) mask.data()[i] = gen.uniform() < p ? 0.f : keep_scale;
+  float* m = mask.data();
+  for (int64_t i = 0, n = mask.numel(); i < n; ++i) m[i] = gen.uniform() < p ? 0.f : keep_scale;
   Tensor out = Tensor::empty(a.shape());
   kernels::map2(out.data(), a.data(), mask.data(), a.numel(), [](float x, float m) { return x * m; });
   // y = x·m  ⇒  dx = dy·m   (ch04)

@@ -150,3 +150,8 @@ TEST_CASE("gradcheck: dropout with a fixed seed", "[ch04][gradcheck]") {
     return dropout(v[0], 0.3f, true, g);
   }, {x});
 }
+
+TEST_CASE("gradcheck: linear with and without bias, 2-D and 3-D input", "[ch04][gradcheck]") {
+  check([](auto& v) { return linear(v[0], v[1], v[2]); }, {rnd({4, 3}, 29), rnd({5, 3}, 30), rnd({5}, 31)});
+  check([](auto& v) { return linear(v[0], v[1]); }, {rnd({2, 3, 3}, 32), rnd({2, 3}, 33)});
+}

@@ -1,0 +1,103 @@
+#include "nn/attention.h"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "autograd/engine.h"
+
+namespace qkv::nn {
+
+Tensor causal_mask(int64_t n) {
+  Tensor m = Tensor::zeros({n, n});
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j <= i; ++j) m.data()[i * n + j] = 1.f;
+  return m;
+}
+
+Tensor key_padding_mask(const Tensor& keep) {
+  if (keep.dim() != 2) throw std::invalid_argument("key_padding_mask: expected [B, m], got " + shape_str(keep.shape()));
+  return reshape(keep.detach(), {keep.size(0), 1, 1, keep.size(1)});
+}
+
+Tensor combine_masks(const Tensor& a, const Tensor& b) {
+  if (!a.defined()) return b;
+  if (!b.defined()) return a;
+  NoGradGuard no_grad;
+  return mul(a, b);
+}
+
+AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
+                                             const Tensor& mask, Dropout* weight_dropout) {
+  if (q.dim() < 2 || k.dim() < 2 || v.dim() < 2 || q.size(-1) != k.size(-1) || k.size(-2) != v.size(-2))
+    throw std::invalid_argument("scaled_dot_product_attention: q " + shape_str(q.shape()) + ", k " +
+                                shape_str(k.shape()) + ", v " + shape_str(v.shape()) +
+                                ": need q [..., n, d], k [..., m, d], v [..., m, dv]");
+  const float scale = 1.f / std::sqrt(static_cast<float>(q.size(-1)));
+  // scores[i, j] = qᵢ·kⱼ / √d_k: how well query i matches key j   [..., n, m]
+  Tensor scores = mul(matmul(q, transpose(k, -2, -1)), scale);
+  if (mask.defined()) {
+    // masked_fill fills where its mask is non-zero, i.e. where ours says "may not attend".
+    Tensor blocked;
+    {
+      NoGradGuard no_grad;
+      blocked = add(mul(mask, -1.f), 1.f);
+    }
+    scores = masked_fill(scores, blocked, -std::numeric_limits<float>::infinity());
+  }
+  Tensor weights = softmax(scores, -1);
+  // Dropout on the weights, as in the paper's reference code (identity in eval mode).
+  Tensor used = weight_dropout ? weight_dropout->forward(weights) : weights;
+  return {matmul(used, v), weights};
+}
+
+MultiHeadAttention::MultiHeadAttention(const MultiHeadAttentionOptions& o, Generator& gen) : options(o) {
+  if (options.kv_dim == 0) options.kv_dim = options.query_dim;
+  if (options.heads <= 0) throw std::invalid_argument("MultiHeadAttention: heads must be positive");
+  if (options.head_dim == 0) {
+    if (options.query_dim % options.heads != 0)
+      throw std::invalid_argument("MultiHeadAttention: query_dim " + std::to_string(options.query_dim) +
+                                  " is not divisible by heads " + std::to_string(options.heads) +
+                                  "; give head_dim explicitly");
+    options.head_dim = options.query_dim / options.heads;
+  }
+  const int64_t inner = options.heads * options.head_dim;
+  w_q = register_module("w_q", std::make_shared<Linear>(options.query_dim, inner, gen, options.bias, options.init));
+  w_k = register_module("w_k", std::make_shared<Linear>(options.kv_dim, inner, gen, options.bias, options.init));
+  w_v = register_module("w_v", std::make_shared<Linear>(options.kv_dim, inner, gen, options.bias, options.init));
+  if (options.out_proj)
+    w_o = register_module("w_o", std::make_shared<Linear>(inner, options.query_dim, gen, options.bias, options.init));
+  attn_drop = register_module("attn_dropout", std::make_shared<Dropout>(options.dropout, gen.next_u64()));
+}
+
+MultiHeadAttention::MultiHeadAttention(int64_t dim, int64_t heads, Generator& gen, float dropout, Init init)
+    : MultiHeadAttention(MultiHeadAttentionOptions{dim, dim, heads, 0, true, true, dropout, init}, gen) {}
+
+Tensor MultiHeadAttention::forward(const Tensor& query, const Tensor& key, const Tensor& value,
+                                   const Tensor& mask) {
+  if (query.dim() != 3 || key.dim() != 3 || value.dim() != 3 || query.size(2) != options.query_dim ||
+      key.size(2) != options.kv_dim || value.size(2) != options.kv_dim || key.size(1) != value.size(1) ||
+      query.size(0) != key.size(0) || key.size(0) != value.size(0))
+    throw std::invalid_argument("MultiHeadAttention: query " + shape_str(query.shape()) + ", key " +
+                                shape_str(key.shape()) + ", value " + shape_str(value.shape()) +
+                                " do not fit query_dim " + std::to_string(options.query_dim) +
+                                ", kv_dim " + std::to_string(options.kv_dim) +
+                                " (expected [B, n, query_dim], [B, m, kv_dim], [B, m, kv_dim])");
+  const int64_t B = query.size(0), n = query.size(1), m = key.size(1);
+  const int64_t H = options.heads, hd = options.head_dim;
+  // Project, then split the last dimension into heads: [B, T, H·hd] → [B, H, T, hd].
+  auto split_heads = [&](const Tensor& t, int64_t len) {
+    return permute(reshape(t, {B, len, H, hd}), {0, 2, 1, 3});
+  };
+  Tensor q = split_heads(w_q->forward(query), n);  // [B, H, n, hd]
+  Tensor k = split_heads(w_k->forward(key), m);    // [B, H, m, hd]
+  Tensor v = split_heads(w_v->forward(value), m);  // [B, H, m, hd]
+  AttentionResult r = scaled_dot_product_attention(q, k, v, mask, attn_drop.get());
+  last_weights = r.weights.detach();
+  Tensor out = r.output;
+  // Concatenate the heads back: [B, H, n, hd] → [B, n, H·hd], then mix them with W_O.
+  out = reshape(permute(out, {0, 2, 1, 3}), {B, n, H * hd});
+  return w_o ? w_o->forward(out) : out;
+}
+
+}  // namespace qkv::nn

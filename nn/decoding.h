@@ -1,0 +1,32 @@
+// Decoding a trained Seq2SeqTransformer (chapter 13): greedy and beam search.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "nn/transformer.h"
+
+namespace qkv::nn {
+
+struct DecodeOptions {
+  int64_t bos_id = 1, eos_id = 2, pad_id = 0;
+  int64_t max_len = 64;      // tokens generated at most, not counting <bos>
+  int64_t beam = 1;          // 1: greedy
+  float length_penalty = 1.f;  // beam scores are log p / length^α (α = length_penalty)
+};
+
+// One hypothesis: the generated ids (without <bos>, without <eos>) and its log-probability.
+struct Hypothesis {
+  std::vector<int64_t> tokens;
+  float log_prob = 0.f;
+};
+
+// src: each row a list of source ids (unpadded). Runs in eval mode under NoGradGuard and
+// restores the model's mode afterwards.
+std::vector<Hypothesis> greedy_decode(Seq2SeqTransformer& model,
+                                      const std::vector<std::vector<int64_t>>& src,
+                                      const DecodeOptions& options);
+Hypothesis beam_search(Seq2SeqTransformer& model, const std::vector<int64_t>& src,
+                       const DecodeOptions& options);
+
+}  // namespace qkv::nn

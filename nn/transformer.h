@@ -1,0 +1,122 @@
+// The Transformer of "Attention Is All You Need" (chapter 11).
+//
+// Encoder layer:  x → Add&Norm(x, SelfAttention(x)) → Add&Norm(·, FeedForward(·))
+// Decoder layer:  y → Add&Norm(y, MaskedSelfAttention(y))
+//                   → Add&Norm(·, CrossAttention(·, encoder output))
+//                   → Add&Norm(·, FeedForward(·))
+// Add&Norm is post-norm by default, LayerNorm(x + Dropout(sublayer(x))), as in the 2017
+// paper; with norm_first it is pre-norm, x + Dropout(sublayer(LayerNorm(x))), and each
+// stack ends with one more LayerNorm (chapter 10 compares the two).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "nn/attention.h"
+#include "nn/layers.h"
+
+namespace qkv::nn {
+
+struct TransformerOptions {
+  int64_t d_model = 64;
+  int64_t heads = 4;
+  int64_t d_ff = 256;
+  float dropout = 0.1f;
+  bool norm_first = false;  // false: post-norm (the paper); true: pre-norm
+  Activation activation = Activation::ReLU;
+  Init init = Init::Xavier;
+};
+
+// One residual sublayer with its norm: post-norm or pre-norm, by option.
+class AddNorm : public Module {
+ public:
+  AddNorm(int64_t dim, float dropout, bool norm_first, uint64_t seed);
+  // x + sublayer, normalised before (pre-norm) or after (post-norm).
+  template <class F>
+  Tensor forward(const Tensor& x, F sublayer) {
+    if (norm_first) return add(x, drop->forward(sublayer(norm->forward(x))));
+    return norm->forward(add(x, drop->forward(sublayer(x))));
+  }
+  std::shared_ptr<LayerNorm> norm;
+  std::shared_ptr<Dropout> drop;
+  bool norm_first;
+};
+
+class EncoderLayer : public Module {
+ public:
+  EncoderLayer(const TransformerOptions& o, Generator& gen);
+  // x [B, S, D], mask broadcastable to [B, H, S, S] (the source padding mask)
+  Tensor forward(const Tensor& x, const Tensor& mask);
+  std::shared_ptr<MultiHeadAttention> self_attn;
+  std::shared_ptr<FeedForward> ffn;
+  std::shared_ptr<AddNorm> add_norm1, add_norm2;
+};
+
+class DecoderLayer : public Module {
+ public:
+  DecoderLayer(const TransformerOptions& o, Generator& gen);
+  // y [B, T, D], memory [B, S, D]; self_mask [.., T, T] (causal and target padding),
+  // memory_mask [.., T, S] (source padding)
+  Tensor forward(const Tensor& y, const Tensor& memory, const Tensor& self_mask,
+                 const Tensor& memory_mask);
+  std::shared_ptr<MultiHeadAttention> self_attn, cross_attn;
+  std::shared_ptr<FeedForward> ffn;
+  std::shared_ptr<AddNorm> add_norm1, add_norm2, add_norm3;
+};
+
+class Encoder : public Module {
+ public:
+  Encoder(const TransformerOptions& o, int64_t num_layers, Generator& gen);
+  Tensor forward(const Tensor& x, const Tensor& mask);
+  std::vector<std::shared_ptr<EncoderLayer>> layers;
+  std::shared_ptr<LayerNorm> final_norm;  // only with pre-norm
+};
+
+class Decoder : public Module {
+ public:
+  Decoder(const TransformerOptions& o, int64_t num_layers, Generator& gen);
+  Tensor forward(const Tensor& y, const Tensor& memory, const Tensor& self_mask,
+                 const Tensor& memory_mask);
+  std::vector<std::shared_ptr<DecoderLayer>> layers;
+  std::shared_ptr<LayerNorm> final_norm;
+};
+
+struct Seq2SeqConfig {
+  int64_t src_vocab = 0, tgt_vocab = 0;
+  int64_t d_model = 64, heads = 4, d_ff = 256;
+  int64_t encoder_layers = 2, decoder_layers = 2;
+  int64_t max_len = 128;
+  float dropout = 0.1f;
+  bool norm_first = false;
+  bool learned_positions = false;
+  bool tie_output = true;        // output projection shares the target embedding matrix
+  bool share_embeddings = false; // source and target use one table (needs one vocabulary)
+  Activation activation = Activation::ReLU;
+  int64_t pad_id = 0;
+};
+
+// Embeddings (scaled by √d_model) + positions → encoder; target embeddings + positions →
+// decoder over the encoder output → Linear to target-vocabulary logits.
+class Seq2SeqTransformer : public Module {
+ public:
+  Seq2SeqTransformer(const Seq2SeqConfig& config, Generator& gen);
+  // src [B, S] ids, src_keep [B, S] (1 = real token)  →  memory [B, S, D]
+  Tensor encode(const Tensor& src, const Tensor& src_keep);
+  // tgt_in [B, T] ids (starting with <bos>), tgt_keep [B, T]  →  logits [B, T, tgt_vocab]
+  Tensor decode(const Tensor& tgt_in, const Tensor& memory, const Tensor& src_keep,
+                const Tensor& tgt_keep);
+  Tensor forward(const Tensor& src, const Tensor& src_keep, const Tensor& tgt_in,
+                 const Tensor& tgt_keep) {
+    return decode(tgt_in, encode(src, src_keep), src_keep, tgt_keep);
+  }
+  Seq2SeqConfig config;
+  std::shared_ptr<Embedding> src_embed, tgt_embed;
+  std::shared_ptr<PositionalEncoding> positions;
+  std::shared_ptr<Dropout> embed_drop;
+  std::shared_ptr<Encoder> encoder;
+  std::shared_ptr<Decoder> decoder;
+  std::shared_ptr<Linear> generator;  // null when tie_output: logits = h·E_tgtᵀ + bias
+  Tensor output_bias;
+};
+
+}  // namespace qkv::nn
