@@ -32,8 +32,8 @@ int main() {
   std::cout << "shape " << shape_str(a.shape()) << ", " << a.numel() << " floats in storage:";
   for (float v : a.to_vector()) std::printf(" %g", v);
   std::printf("\n");
-  std::cout << "strides " << shape_str(strides_of(a.shape())) << ": a[1, 2] is storage[1*3 + 2*1] = storage[5] = "
-            << a.at({1, 2}) << "\n";
+  std::cout << "strides " << shape_str(strides_of(a.shape()))
+            << ": a[1, 2] is storage[1*3 + 2*1] = storage[5] = " << a.at({1, 2}) << "\n";
   Tensor c = Tensor::zeros({2, 3, 4});
   std::cout << "a [2, 3, 4] tensor has strides " << shape_str(strides_of(c.shape()))
             << ": element [1, 2, 3] is storage[" << 1 * 12 + 2 * 4 + 3 * 1 << "]\n";

@@ -93,12 +93,11 @@ int main() {
   Generator gen(7);
   Tensor p = Tensor::uniform({3, 4}, gen, -1.f, 1.f, true);
   Tensor q = Tensor::uniform({4, 2}, gen, -1.f, 1.f, true);
-  GradcheckResult ok = gradcheck(
-      [](const std::vector<Tensor>& in) { return sum(matmul(in[0], in[1]), 1); },
-      {p, q});
-  std::printf("matmul then sum: %s\n", ok.ok ? "passed" : "FAILED");
-  std::printf("  worst element: input %d, index %lld, analytic %.4f, numeric %.4f\n", ok.input,
-              static_cast<long long>(ok.index), ok.analytic, ok.numeric);
+  GradcheckResult ok =
+      gradcheck([](const std::vector<Tensor>& in) { return sum(matmul(in[0], in[1]), 1); }, {p, q});
+  // (Which element is "worst" among errors this small is rounding noise, so we don't print it.)
+  std::printf("matmul then sum: %s, all %lld elements of both inputs within tolerance\n",
+              ok.ok ? "passed" : "FAILED", static_cast<long long>(p.numel() + q.numel()));
   // A deliberately wrong op: y = x², with a backward that forgot the factor 2.
   auto buggy_square = [](const std::vector<Tensor>& in) {
     const Tensor& x = in[0];

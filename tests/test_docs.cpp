@@ -9,13 +9,12 @@
 // build's directory (so `make sanitize`, which builds into build/sanitize, checks its own
 // programs), and its standard output must equal the fenced text exactly, up to trailing
 // newlines. A chapter that drifts from its program fails `make test`.
-#include <catch2/catch.hpp>
-
+#include <dirent.h>
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdio>
-#include <dirent.h>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -28,10 +27,10 @@ const std::string kBuildDir = QKV_BUILD_DIR;
 
 struct RunBlock {
   std::string file;
-  int line = 0;           // 1-based line of the `<!-- run: … -->` marker
-  std::string command;    // as written in the docs
-  std::string expected;   // the fenced text, lines joined by '\n', no trailing newline
-  std::string error;      // non-empty when the block is malformed (marker without a fence)
+  int line = 0;          // 1-based line of the `<!-- run: … -->` marker
+  std::string command;   // as written in the docs
+  std::string expected;  // the fenced text, lines joined by '\n', no trailing newline
+  std::string error;     // non-empty when the block is malformed (marker without a fence)
 };
 
 std::string trim(const std::string& s) {
@@ -131,9 +130,9 @@ std::string first_difference(const std::string& expected, const std::string& act
   size_t i = 0;
   while (i < el.size() && i < al.size() && el[i] == al[i]) ++i;
   std::ostringstream msg;
-  msg << "output line " << i + 1 << " differs\n  docs:    "
-      << (i < el.size() ? "\"" + el[i] + "\"" : "(docs end here)") << "\n  program: "
-      << (i < al.size() ? "\"" + al[i] + "\"" : "(program output ends here)");
+  msg << "output line " << i + 1
+      << " differs\n  docs:    " << (i < el.size() ? "\"" + el[i] + "\"" : "(docs end here)")
+      << "\n  program: " << (i < al.size() ? "\"" + al[i] + "\"" : "(program output ends here)");
   return msg.str();
 }
 
@@ -216,14 +215,16 @@ TEST_CASE("docs checker: commands and comparisons", "[docs]") {
   CHECK_THAT(first_difference("a\nb\nc", "a\nB\nc"), Catch::Contains("output line 2 differs"));
   CHECK_THAT(first_difference("a\nb", "a"), Catch::Contains("program output ends here"));
   // The runner really runs from the repository root, through the shell.
-  const RunResult r = run_in_repo("printf 'x\\ny\\n'; test -d docs && test -d autograd && echo root");
+  const RunResult r =
+      run_in_repo("printf 'x\\ny\\n'; test -d docs && test -d autograd && echo root");
   CHECK(r.status == 0);
   CHECK(r.out == "x\ny\nroot\n");
 }
 
 TEST_CASE("docs: chapters 00-05 each show at least one checked run", "[docs]") {
   const auto files = docs_files();
-  for (const char* prefix : {"docs/00-", "docs/01-", "docs/02-", "docs/03-", "docs/04-", "docs/05-"}) {
+  for (const char* prefix :
+       {"docs/00-", "docs/01-", "docs/02-", "docs/03-", "docs/04-", "docs/05-"}) {
     const std::string p = prefix;
     const bool required = p != "docs/03-" && p != "docs/04-";  // 03 and 04 may not exist yet
     auto it = std::find_if(files.begin(), files.end(),

@@ -1,7 +1,6 @@
 // The reverse-mode engine (autograd/engine.cpp, chapter 02): order, accumulation, memory,
 // and the errors a user meets first.
 #include <catch2/catch.hpp>
-
 #include <stdexcept>
 #include <vector>
 
@@ -107,8 +106,8 @@ TEST_CASE("engine: backward twice needs retain_graph, and then doubles the gradi
     Tensor l = sum(x * x);
     l.backward();
     REQUIRE(x.grad().to_vector() == std::vector<float>{2, 4, 6});
-    REQUIRE_THROWS_WITH(l.backward(), Catch::Contains("already freed") &&
-                                          Catch::Contains("retain_graph=true"));
+    REQUIRE_THROWS_WITH(l.backward(),
+                        Catch::Contains("already freed") && Catch::Contains("retain_graph=true"));
     REQUIRE(x.grad().to_vector() == std::vector<float>{2, 4, 6});  // untouched by the failure
   }
   SECTION("with retain_graph the second call adds the same gradient again") {
@@ -128,9 +127,10 @@ TEST_CASE("engine: backward twice needs retain_graph, and then doubles the gradi
 TEST_CASE("engine: backward of a non-scalar needs a gradient argument", "[ch02][engine]") {
   Tensor x = Tensor::from_vector({1, 2, 3, 4}, {2, 2}, true);
   Tensor y = x * x;
-  REQUIRE_THROWS_WITH(y.backward(), Catch::Contains("[2, 2]") && Catch::Contains("explicit gradient"));
+  REQUIRE_THROWS_WITH(y.backward(),
+                      Catch::Contains("[2, 2]") && Catch::Contains("explicit gradient"));
   REQUIRE_THROWS_WITH(y.backward(Tensor::ones({4})), Catch::Contains("gradient shape [4]") &&
-                                                          Catch::Contains("output shape [2, 2]"));
+                                                         Catch::Contains("output shape [2, 2]"));
   y.backward(Tensor::from_vector({1, 0, 0.5f, 2}, {2, 2}));
   REQUIRE(x.grad().to_vector() == std::vector<float>{2, 0, 3, 16});  // 2x·g
   // A one-element tensor of any rank counts as a scalar.
@@ -193,9 +193,7 @@ TEST_CASE("engine: NoGradGuard records nothing", "[ch02][engine]") {
     REQUIRE(y.grad_fn() == nullptr);
     REQUIRE_FALSE(y.requires_grad());
     REQUIRE(y.item() == 5.f);
-    {
-      NoGradGuard nested;
-    }
+    { NoGradGuard nested; }
     REQUIRE_FALSE(grad_enabled());  // the nested guard restores "off", not "on"
   }
   REQUIRE(grad_enabled());
@@ -230,7 +228,7 @@ TEST_CASE("engine: retain_grad keeps a non-leaf's gradient", "[ch02][engine]") {
   sum(y * 3.f + z).backward();
   REQUIRE(y.grad().defined());
   REQUIRE(y.grad().to_vector() == std::vector<float>{3, 3});
-  REQUIRE_FALSE(z.grad().defined());  // scaffolding is dropped
+  REQUIRE_FALSE(z.grad().defined());                           // scaffolding is dropped
   REQUIRE(x.grad().to_vector() == std::vector<float>{8, 16});  // (3 + 1)·2x
 }
 

@@ -1,10 +1,9 @@
 // Forward values of the ops against numbers worked out by hand, their error messages, the
 // MAC counter, and results that do not depend on the thread count (chapters 01, 02, 05).
 // The gradients themselves are checked in test_gradcheck_ops.cpp.
-#include <catch2/catch.hpp>
-
 #include <omp.h>
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -49,6 +48,8 @@ TEST_CASE("ops: element-wise arithmetic with broadcasting", "[ch01][ops]") {
   // Rank grows on the left: [4] with [2, 1, 4] → [2, 1, 4]; [2, 1] with [3] → [2, 3].
   REQUIRE((T({1, 2, 3, 4}, {4}) + Tensor::zeros({2, 1, 4})).shape() == Shape{2, 1, 4});
   REQUIRE(broadcast_shapes({2, 1}, {3}, "t") == Shape{2, 3});
+  REQUIRE(broadcast_shapes({2, 1, 4}, {3, 1}, "t") == Shape{2, 3, 4});  // the table in ch01
+  REQUIRE(broadcast_shapes({3, 1}, {1, 4}, "t") == Shape{3, 4});
   REQUIRE(broadcast_shapes({}, {2, 2}, "t") == Shape{2, 2});
   require_close(m + 1.f, {2, 3, 4, 5, 6, 7});
   require_close(m - 1.f, {0, 1, 2, 3, 4, 5});
@@ -73,8 +74,9 @@ TEST_CASE("ops: unary maps", "[ch02][ops]") {
   require_close(relu(x), {0, 0, 0, 0.5f, 2});
   // σ(x) = 1/(1+e^-x); GELU(x) = x·Φ(x): Φ(2) = 0.977249868, Φ(0.5) = 0.691462461.
   require_close(sigmoid(x), {0.119202922f, 0.377540669f, 0.5f, 0.622459331f, 0.880797078f}, 1e-5);
-  require_close(gelu(x), {-2 * (1 - 0.977249868f), -0.5f * (1 - 0.691462461f), 0,
-                          0.5f * 0.691462461f, 2 * 0.977249868f},
+  require_close(gelu(x),
+                {-2 * (1 - 0.977249868f), -0.5f * (1 - 0.691462461f), 0, 0.5f * 0.691462461f,
+                 2 * 0.977249868f},
                 1e-5);
   Tensor p = T({0.25f, 1, 4}, {3});
   require_close(log(p), {std::log(0.25f), 0, std::log(4.f)});
@@ -180,7 +182,8 @@ TEST_CASE("ops: embedding, index_select, masked_fill", "[ch02][ops]") {
   Tensor x = reshape(Tensor::arange(6), {2, 3});
   require_close(index_select(x, 1, {2, 0}), {2, 0, 5, 3});
   require_close(masked_fill(x, T({1, 0, 0}, {3}), -1.f), {-1, 1, 2, -1, 4, 5});
-  require_close(masked_fill(x, T({0, 1}, {2, 1}), -INFINITY), {0, 1, 2, -INFINITY, -INFINITY, -INFINITY});
+  require_close(masked_fill(x, T({0, 1}, {2, 1}), -INFINITY),
+                {0, 1, 2, -INFINITY, -INFINITY, -INFINITY});
 }
 
 // --- softmax, log-softmax, cross-entropy (chapter 05) ------------------------------------
@@ -189,8 +192,10 @@ TEST_CASE("ops: softmax and log_softmax values", "[ch05][ops]") {
   // softmax([1, 2, 3]) = e^i / (e + e² + e³)
   const double z = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
   Tensor x = T({1, 2, 3}, {3});
-  require_close(softmax(x), {float(std::exp(1.0) / z), float(std::exp(2.0) / z), float(std::exp(3.0) / z)});
-  require_close(log_softmax(x), {float(1 - std::log(z)), float(2 - std::log(z)), float(3 - std::log(z))});
+  require_close(softmax(x),
+                {float(std::exp(1.0) / z), float(std::exp(2.0) / z), float(std::exp(3.0) / z)});
+  require_close(log_softmax(x),
+                {float(1 - std::log(z)), float(2 - std::log(z)), float(3 - std::log(z))});
   // Along axis 0 of a [2, 2]: each column sums to 1.
   Tensor m = T({0, 1, 0, 3}, {2, 2});
   const float s1 = float(1 / (1 + std::exp(2.0)));
@@ -206,8 +211,9 @@ TEST_CASE("ops: softmax is stable for inputs of +-1e4", "[ch05][ops]") {
   require_close(s, {1, 0, 0, float(1 / (1 + std::exp(1.0))), float(1 / (1 + std::exp(-1.0))), 0});
   Tensor ls = log_softmax(big);
   REQUIRE(all_finite(ls));
-  require_close(ls, {0, -1e4f, -2e4f, float(-1 - std::log1p(std::exp(-1.0))),
-                     float(-std::log1p(std::exp(-1.0))), float(-2e4 - std::log1p(std::exp(-1.0)))},
+  require_close(ls,
+                {0, -1e4f, -2e4f, float(-1 - std::log1p(std::exp(-1.0))),
+                 float(-std::log1p(std::exp(-1.0))), float(-2e4 - std::log1p(std::exp(-1.0)))},
                 1e-3);  // floats near 1e4 are 0.001 apart: that is the rounding of lse
   Tensor neg = T({-1e4f, -1e4f}, {2});
   require_close(softmax(neg), {0.5f, 0.5f});
@@ -343,35 +349,44 @@ TEST_CASE("ops: dropout is the identity in eval mode or with p = 0", "[ch02][ops
 TEST_CASE("ops: errors name the op and the shapes", "[ch02][ops][errors]") {
   Tensor a = Tensor::zeros({2, 3}), b = Tensor::zeros({4, 5});
   REQUIRE_THROWS_AS(matmul(a, b), std::invalid_argument);
-  REQUIRE_THROWS_WITH(matmul(a, b), Catch::Contains("matmul: [2, 3] @ [4, 5]: inner dimensions 3 and 4 differ"));
+  REQUIRE_THROWS_WITH(matmul(a, b),
+                      Catch::Contains("matmul: [2, 3] @ [4, 5]: inner dimensions 3 and 4 differ"));
   REQUIRE_THROWS_WITH(matmul(Tensor::zeros({3}), a), Catch::Contains("matmul: [3] @ [2, 3]") &&
-                                                          Catch::Contains("at least 2 dimensions"));
+                                                         Catch::Contains("at least 2 dimensions"));
   REQUIRE_THROWS_WITH(matmul(Tensor::zeros({2, 2, 3}), Tensor::zeros({3, 3, 4})),
                       Catch::Contains("matmul: [2, 2, 3] @ [3, 3, 4]") && Catch::Contains("batch"));
   REQUIRE_THROWS_WITH(add(a, b), Catch::Contains("add: shapes [2, 3] and [4, 5] cannot broadcast"));
   REQUIRE_THROWS_WITH(mul(a, Tensor::zeros({2})), Catch::Contains("mul: shapes [2, 3] and [2]"));
   REQUIRE_THROWS_WITH(sub(a, Tensor::zeros({3, 3})), Catch::Contains("sub:"));
   REQUIRE_THROWS_WITH(div(a, Tensor::zeros({2, 2})), Catch::Contains("div:"));
-  REQUIRE_THROWS_WITH(reshape(a, {4, 2}), Catch::Contains("reshape: [2, 3] (6 elements) cannot become [4, 2]"));
+  REQUIRE_THROWS_WITH(reshape(a, {4, 2}),
+                      Catch::Contains("reshape: [2, 3] (6 elements) cannot become [4, 2]"));
   REQUIRE_THROWS_WITH(reshape(a, {-1, -1}), Catch::Contains("reshape: more than one -1"));
-  REQUIRE_THROWS_WITH(reshape(a, {4, -1}), Catch::Contains("reshape: cannot infer -1 in [4, -1] for [2, 3]"));
-  REQUIRE_THROWS_WITH(sum(a, 2), Catch::Contains("sum: axis 2 is out of range for a tensor of rank 2"));
+  REQUIRE_THROWS_WITH(reshape(a, {4, -1}),
+                      Catch::Contains("reshape: cannot infer -1 in [4, -1] for [2, 3]"));
+  REQUIRE_THROWS_WITH(sum(a, 2),
+                      Catch::Contains("sum: axis 2 is out of range for a tensor of rank 2"));
   REQUIRE_THROWS_WITH(softmax(a, -3), Catch::Contains("softmax: axis -3"));
-  REQUIRE_THROWS_WITH(softmax(Tensor::scalar(1.f)), Catch::Contains("softmax: needs at least one dimension"));
+  REQUIRE_THROWS_WITH(softmax(Tensor::scalar(1.f)),
+                      Catch::Contains("softmax: needs at least one dimension"));
   REQUIRE_THROWS_WITH(transpose(a, 0, 5), Catch::Contains("transpose: axis 5"));
   REQUIRE_THROWS_WITH(permute(a, {0, 0}), Catch::Contains("permute: axis 0 repeated"));
   REQUIRE_THROWS_WITH(concat({a, b}, 0), Catch::Contains("concat: [4, 5] does not match [2, 3]"));
-  REQUIRE_THROWS_WITH(slice(a, 1, 2, 5), Catch::Contains("slice: range [2, 5) is outside axis 1 of [2, 3]"));
-  REQUIRE_THROWS_WITH(split(a, 1, {1, 1}), Catch::Contains("split: sizes add up to 2 but axis 1 of [2, 3] has 3"));
+  REQUIRE_THROWS_WITH(slice(a, 1, 2, 5),
+                      Catch::Contains("slice: range [2, 5) is outside axis 1 of [2, 3]"));
+  REQUIRE_THROWS_WITH(split(a, 1, {1, 1}),
+                      Catch::Contains("split: sizes add up to 2 but axis 1 of [2, 3] has 3"));
   REQUIRE_THROWS_WITH(embedding(a, Tensor::from_vector({0, 2}, {2})),
                       Catch::Contains("embedding: id 2") && Catch::Contains("not in [0, 2)"));
   REQUIRE_THROWS_WITH(embedding(Tensor::zeros({3}), Tensor::zeros({1})),
                       Catch::Contains("embedding: table must be [V, D], got [3]"));
-  REQUIRE_THROWS_WITH(index_select(a, 0, {2}), Catch::Contains("index_select: index 2 out of range for axis 0 of [2, 3]"));
+  REQUIRE_THROWS_WITH(index_select(a, 0, {2}),
+                      Catch::Contains("index_select: index 2 out of range for axis 0 of [2, 3]"));
   REQUIRE_THROWS_WITH(masked_fill(a, Tensor::zeros({2, 3, 1}), 0.f),
                       Catch::Contains("masked_fill:") && Catch::Contains("[2, 3, 1]"));
-  REQUIRE_THROWS_WITH(layer_norm(a, Tensor::ones({2}), Tensor()),
-                      Catch::Contains("layer_norm: weight [2] does not match the last dimension of [2, 3]"));
+  REQUIRE_THROWS_WITH(
+      layer_norm(a, Tensor::ones({2}), Tensor()),
+      Catch::Contains("layer_norm: weight [2] does not match the last dimension of [2, 3]"));
 }
 
 TEST_CASE("ops: cross_entropy errors", "[ch05][ops][errors]") {
@@ -410,16 +425,22 @@ std::vector<std::vector<float>> forward_backward_run() {
   t_values[0] = -100;
   Tensor targets = Tensor::from_vector(t_values, {128});
 
-  Tensor h = matmul(x + embedding(table, ids), w);          // [128, 512]
-  Tensor n = layer_norm(h, gamma, beta);                   // [128, 512]
-  Tensor p = softmax(n * 3.f, -1);                         // [128, 512]
-  Tensor col = sum(p * n, 0);                              // [512]
-  Tensor ce = cross_entropy(n, targets, -100, 0.1f);       // []
+  Tensor h = matmul(x + embedding(table, ids), w);    // [128, 512]
+  Tensor n = layer_norm(h, gamma, beta);              // [128, 512]
+  Tensor p = softmax(n * 3.f, -1);                    // [128, 512]
+  Tensor col = sum(p * n, 0);                         // [512]
+  Tensor ce = cross_entropy(n, targets, -100, 0.1f);  // []
   Tensor loss = ce + mean(col * col) + sum(log_softmax(h, 0)) * 1e-6f;
   loss.backward();
-  return {h.to_vector(),        n.to_vector(),         p.to_vector(),
-          {loss.item()},        x.grad().to_vector(),  w.grad().to_vector(),
-          gamma.grad().to_vector(), beta.grad().to_vector(), table.grad().to_vector()};
+  return {h.to_vector(),
+          n.to_vector(),
+          p.to_vector(),
+          {loss.item()},
+          x.grad().to_vector(),
+          w.grad().to_vector(),
+          gamma.grad().to_vector(),
+          beta.grad().to_vector(),
+          table.grad().to_vector()};
 }
 }  // namespace
 

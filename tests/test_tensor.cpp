@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <sstream>
 
 #include "autograd/ops.h"
@@ -37,11 +36,13 @@ TEST_CASE("row-major layout: element [i, j, k] sits at (i·d1 + j)·d2 + k", "[c
   Tensor r = reshape(t, {2, 3, 4});
   for (int64_t i = 0; i < 2; ++i)
     for (int64_t j = 0; j < 3; ++j)
-      for (int64_t k = 0; k < 4; ++k) REQUIRE(r.at({i, j, k}) == static_cast<float>((i * 3 + j) * 4 + k));
+      for (int64_t k = 0; k < 4; ++k)
+        REQUIRE(r.at({i, j, k}) == static_cast<float>((i * 3 + j) * 4 + k));
   REQUIRE(r.size(0) == 2);
   REQUIRE(r.size(-1) == 4);
   REQUIRE(r.dim() == 3);
-  REQUIRE_THROWS_WITH(r.size(3), Catch::Contains("size: axis 3 is out of range for a tensor of rank 3"));
+  REQUIRE_THROWS_WITH(r.size(3),
+                      Catch::Contains("size: axis 3 is out of range for a tensor of rank 3"));
 }
 
 TEST_CASE("reshape is a view that shares storage; transpose is a copy", "[ch01][tensor]") {
@@ -69,12 +70,16 @@ TEST_CASE("reshape is a view that shares storage; transpose is a copy", "[ch01][
 
 TEST_CASE("element access and factories check their arguments", "[ch01][tensor]") {
   Tensor a = Tensor::zeros({2, 3});
-  REQUIRE_THROWS_WITH(a.at({2, 0}), Catch::Contains("at: index 2 out of range for axis 0 of shape [2, 3]"));
+  REQUIRE_THROWS_WITH(a.at({2, 0}),
+                      Catch::Contains("at: index 2 out of range for axis 0 of shape [2, 3]"));
   REQUIRE_THROWS_WITH(a.at({0}), Catch::Contains("at: 1 indices for a tensor of shape [2, 3]"));
-  REQUIRE_THROWS_WITH(a.item(), Catch::Contains("item: tensor of shape [2, 3] has 6 elements, not 1"));
-  REQUIRE_THROWS_WITH(Tensor::from_vector({1, 2, 3}, {2, 2}),
-                      Catch::Contains("from_vector: 3 values do not fill shape [2, 2] (4 elements)"));
-  REQUIRE_THROWS_WITH(Tensor::zeros({2, -1}), Catch::Contains("negative dimension in shape [2, -1]"));
+  REQUIRE_THROWS_WITH(a.item(),
+                      Catch::Contains("item: tensor of shape [2, 3] has 6 elements, not 1"));
+  REQUIRE_THROWS_WITH(
+      Tensor::from_vector({1, 2, 3}, {2, 2}),
+      Catch::Contains("from_vector: 3 values do not fill shape [2, 2] (4 elements)"));
+  REQUIRE_THROWS_WITH(Tensor::zeros({2, -1}),
+                      Catch::Contains("negative dimension in shape [2, -1]"));
   Tensor undefined;
   REQUIRE_FALSE(undefined.defined());
   REQUIRE_THROWS_WITH(undefined.shape(), Catch::Contains("undefined tensor"));
