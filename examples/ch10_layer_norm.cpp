@@ -156,7 +156,7 @@ std::vector<float> train(bool norm_first, bool warmup_schedule, int64_t steps, c
   Generator data(7);
   std::vector<float> losses;
   for (int64_t step = 1; step <= steps; ++step) {
-    Batch b = reverse_batch(data, 32, 6, 10);
+    Batch b = reverse_batch(data, 16, 6, 10);
     Tensor logits = model.forward(b.src, b.src_keep, b.tgt_in, b.tgt_keep);
     Tensor loss = cross_entropy(reshape(logits, {-1, c.tgt_vocab}), b.tgt_out, 0);
     opt.zero_grad();
