@@ -108,3 +108,29 @@ TEST_CASE("decoder output at position t does not depend on target tokens after t
   CHECK(before == 0.f);
   CHECK(after > 1e-3f);
 }
+
+// Chapter 15 reuses the encoder blocks; its checks live here, beside the blocks' other tests.
+TEST_CASE("one EncoderLayer stack: bidirectional without a mask, GPT-like with a causal mask",
+          "[ch15][causal]") {
+  TransformerOptions o;
+  o.d_model = 16;
+  o.heads = 2;
+  o.d_ff = 32;
+  o.dropout = 0.f;
+  Generator gen(5);
+  Encoder stack(o, 2, gen);
+  Tensor x = Tensor::randn({1, 6, 16}, gen);
+  Tensor y = x.clone();
+  for (int64_t j = 0; j < 16; ++j) y.data()[3 * 16 + j] += 1.f;  // change token 3
+  NoGradGuard no_grad;
+  for (bool causal : {false, true}) {
+    Tensor mask = causal ? causal_mask(6) : Tensor();
+    Tensor a = stack.forward(x, mask), b = stack.forward(y, mask);
+    for (int64_t t = 0; t < 6; ++t) {
+      float d = 0.f;
+      for (int64_t j = 0; j < 16; ++j) d = std::fmax(d, std::fabs(a.data()[t * 16 + j] - b.data()[t * 16 + j]));
+      if (causal && t < 3) CHECK(d == 0.f);  // the past cannot see the future
+      else CHECK(d > 1e-4f);                 // everything else moves
+    }
+  }
+}
