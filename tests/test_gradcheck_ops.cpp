@@ -155,3 +155,10 @@ TEST_CASE("gradcheck: linear with and without bias, 2-D and 3-D input", "[ch04][
   check([](auto& v) { return linear(v[0], v[1], v[2]); }, {rnd({4, 3}, 29), rnd({5, 3}, 30), rnd({5}, 31)});
   check([](auto& v) { return linear(v[0], v[1]); }, {rnd({2, 3, 3}, 32), rnd({2, 3}, 33)});
 }
+
+TEST_CASE("gradcheck: fused bias + ReLU / GELU", "[ch04][gradcheck]") {
+  // Pre-activations kept at least 0.1 from ReLU's kink: x away from 0 and a small bias.
+  Tensor x = away_from_zero({3, 4}, 34, 0.3f), b = rnd({4}, 35, -0.2f, 0.2f);
+  check([](auto& v) { return bias_relu(v[0], v[1]); }, {x, b});
+  check([](auto& v) { return bias_gelu(v[0], v[1]); }, {x, b});
+}
