@@ -1,6 +1,8 @@
 // Chapter 04: Linear, activations, Embedding, Dropout and initialisation.
 #include <catch2/catch.hpp>
 
+#include "tests/helpers.h"
+
 #include <cmath>
 
 #include "autograd/gradcheck.h"
@@ -8,15 +10,7 @@
 #include "nn/layers.h"
 
 using namespace qkv;
-
-namespace {
-float max_abs_diff(const Tensor& a, const Tensor& b) {
-  REQUIRE(a.shape() == b.shape());
-  float m = 0.f;
-  for (int64_t i = 0; i < a.numel(); ++i) m = std::fmax(m, std::fabs(a.data()[i] - b.data()[i]));
-  return m;
-}
-}  // namespace
+using namespace qkv::test;
 
 TEST_CASE("Linear: autograd gives dx = dy·W, dW = dyᵀ·x, db = Σ dy", "[ch04][linear]") {
   Generator gen(1);

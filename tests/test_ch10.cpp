@@ -1,6 +1,8 @@
 // Chapter 10: LayerNorm as torch.nn.LayerNorm defines it, its fused backward, and Add&Norm.
 #include <catch2/catch.hpp>
 
+#include "tests/helpers.h"
+
 #include <cmath>
 
 #include "autograd/gradcheck.h"
@@ -8,14 +10,9 @@
 #include "nn/transformer.h"
 
 using namespace qkv;
+using namespace qkv::test;
 
 namespace {
-float max_abs_diff(const Tensor& a, const Tensor& b) {
-  REQUIRE(a.shape() == b.shape());
-  float m = 0.f;
-  for (int64_t i = 0; i < a.numel(); ++i) m = std::fmax(m, std::fabs(a.data()[i] - b.data()[i]));
-  return m;
-}
 Tensor composed(const Tensor& x, const Tensor& w, const Tensor& b, float eps) {
   Tensor xc = sub(x, mean(x, -1, true));
   Tensor rstd = pow(add(mean(mul(xc, xc), -1, true), eps), -0.5f);

@@ -3,17 +3,16 @@
 // (ReLU at 0, ties in max) on purpose, since finite differences straddle them.
 #include <catch2/catch.hpp>
 
+#include "tests/helpers.h"
+
 
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
 
 using namespace qkv;
+using namespace qkv::test;
 
 namespace {
-Tensor rnd(const Shape& s, uint64_t seed, float lo = -1.f, float hi = 1.f) {
-  Generator g(seed);
-  return Tensor::uniform(s, g, lo, hi, true);
-}
 // Uniform values whose magnitude is at least `gap`, so no element sits near 0.
 Tensor away_from_zero(const Shape& s, uint64_t seed, float gap = 0.1f) {
   Tensor t = rnd(s, seed);

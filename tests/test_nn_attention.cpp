@@ -2,6 +2,8 @@
 // masked keys, decoder causality, padding that changes nothing (chapters 06–08, 11).
 #include <catch2/catch.hpp>
 
+#include "tests/helpers.h"
+
 #include <cmath>
 
 #include "autograd/engine.h"
@@ -10,21 +12,8 @@
 #include "nn/transformer.h"
 
 using namespace qkv;
+using namespace qkv::test;
 using namespace qkv::nn;
-
-namespace {
-Tensor rnd(const Shape& s, uint64_t seed, float lo = -1.f, float hi = 1.f) {
-  Generator g(seed);
-  return Tensor::uniform(s, g, lo, hi, true);
-}
-void check_module(const Module& m, const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                  std::vector<Tensor> inputs) {
-  for (auto& p : m.parameters()) inputs.push_back(p);
-  GradcheckResult r = gradcheck(f, inputs);
-  INFO(r.message);
-  REQUIRE(r.ok);
-}
-}  // namespace
 
 TEST_CASE("MultiHeadAttention passes gradcheck: self, masked, n != m, query_dim != kv_dim", "[ch07][ch08][gradcheck]") {
   Generator gen(1);

@@ -1,6 +1,8 @@
 // Gradcheck of every nn module at small sizes, and the Module bookkeeping (chapters 04, 10, 11).
 #include <catch2/catch.hpp>
 
+#include "tests/helpers.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -9,22 +11,8 @@
 #include "nn/transformer.h"
 
 using namespace qkv;
+using namespace qkv::test;
 using namespace qkv::nn;
-
-namespace {
-Tensor rnd(const Shape& s, uint64_t seed, float lo = -1.f, float hi = 1.f) {
-  Generator g(seed);
-  return Tensor::uniform(s, g, lo, hi, true);
-}
-// Check d(out)/d(input) and d(out)/d(every parameter of m).
-void check_module(const Module& m, const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                  std::vector<Tensor> inputs, GradcheckOptions o = {}) {
-  for (auto& p : m.parameters()) inputs.push_back(p);
-  GradcheckResult r = gradcheck(f, inputs, o);
-  INFO(r.message);
-  REQUIRE(r.ok);
-}
-}  // namespace
 
 TEST_CASE("Linear, Embedding, LayerNorm and FeedForward pass gradcheck", "[ch04][nn][gradcheck]") {
   Generator gen(1);
