@@ -246,11 +246,12 @@ TEST_CASE("engine: requires_grad, leaves and set_requires_grad", "[ch02][engine]
 }
 
 // --- known engine bugs, reported to the autograd owner -----------------------------------
-// Hidden (tag [.]) so `make test` stays green until autograd/engine.cpp is fixed; run them
-// with `build/qkv_tests '[known-bug]'`. Each fails today and passes once fixed.
+// Hidden (tag [.]) so `make test` stays green until autograd/engine.cpp is fixed, and with
+// no chapter tag, since `make test TAGS='[ch02]'` would select a hidden test by its tag.
+// Run them with `build/qkv_tests '[known-bug]'`. Each fails today and passes once fixed.
 
 TEST_CASE("engine bug: backward through a subgraph freed by another root must throw",
-          "[.][known-bug][ch02][engine]") {
+          "[.][known-bug]") {
   // z1 and z2 share y = 3x. z1.backward() frees y's node, so z2.backward() today treats y as
   // a leaf and silently gives x no gradient from z2 (x.grad stays 3 instead of 3 + 6).
   Tensor x = Tensor::scalar(2.f, true);
@@ -261,7 +262,7 @@ TEST_CASE("engine bug: backward through a subgraph freed by another root must th
 }
 
 TEST_CASE("engine bug: a retained non-leaf gradient must not flow back twice",
-          "[.][known-bug][ch02][engine]") {
+          "[.][known-bug]") {
   // y.retain_grad() keeps y.grad from the first call; the second call adds to it and then
   // passes the SUM (6) down instead of this call's 3, so x.grad becomes 36, not 24.
   Tensor x = Tensor::scalar(2.f, true);
