@@ -9,7 +9,7 @@
 // accuracy by length shows where the single context vector runs out of room.
 //
 //   build/ch06_rnn_vs_attention           the chapter's study (about a minute)
-//   build/ch06_rnn_vs_attention --quick   a shorter run that the docs test re-runs
+//   build/ch06_rnn_vs_attention --quick   a shorter run (about 8 s of CPU)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
       std::printf("usage: ch06_rnn_vs_attention [--quick] [--steps N] [--seed N] [--time]\n"
                   "  trains a GRU seq2seq without attention, with additive attention, and a small\n"
                   "  Transformer to reverse random sequences; prints token accuracy by length\n"
-                  "  --quick   150 steps on lengths 4-8, 20 test sequences per length (the docs test runs this)\n"
+                  "  --quick   150 steps on lengths 4-8, 20 test sequences per length (about 8 s of CPU)\n"
                   "  --time    also print each model's training time (not deterministic)\n");
       return 0;
     } else if (a == "--quick") {
