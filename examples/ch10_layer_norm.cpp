@@ -7,6 +7,7 @@
 //   3. post-norm versus pre-norm: the same small model, seed and data, trained twice
 #include <cmath>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include "autograd/gradcheck.h"
@@ -17,6 +18,15 @@
 using namespace qkv;
 
 namespace {
+
+// Rounding-level differences depend on the compiler (fused multiply-adds) and on the
+// GEMM's summation order, so they are printed as a bound, not digit by digit.
+std::string bound(double v) {
+  if (std::fabs(v) < 1e-6) return "< 1e-6";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "= %.1e", v);
+  return buf;
+}
 
 float max_abs_diff(const Tensor& a, const Tensor& b) {
   float m = 0.f;
@@ -106,11 +116,12 @@ void backward_checks() {
       sum_dx_xhat += x.grad().data()[r * 6 + j] * xhat[j];
     }
   }
-  std::printf("fused kernel vs the formula in double:        max |Δdx| %.1e\n", max_abs_diff(x.grad(), dx_formula));
+  std::printf("fused kernel vs the formula in double:        max |Δdx| %s\n", bound(max_abs_diff(x.grad(), dx_formula)).c_str());
   std::printf("fused kernel vs composed ops (mean, sub, mul, pow, add):\n");
-  std::printf("  max |Δy| %.1e   max |Δdx| %.1e   max |Δdw| %.1e   max |Δdb| %.1e\n", max_abs_diff(y, y2),
-              max_abs_diff(x.grad(), x2.grad()), max_abs_diff(w.grad(), w2.grad()), max_abs_diff(b.grad(), b2.grad()));
-  std::printf("Σ dx over the rows: %.1e (zero: shifting x changes nothing)\n", sum_dx);
+  std::printf("  max |Δy| %s   max |Δdx| %s   max |Δdw| %s   max |Δdb| %s\n", bound(max_abs_diff(y, y2)).c_str(),
+              bound(max_abs_diff(x.grad(), x2.grad())).c_str(), bound(max_abs_diff(w.grad(), w2.grad())).c_str(),
+              bound(max_abs_diff(b.grad(), b2.grad())).c_str());
+  std::printf("Σ dx over the rows %s (zero: shifting x changes nothing)\n", bound(sum_dx).c_str());
   std::printf("Σ dx·x̂ over the rows: %.1e, predicted from eps alone: %.1e (zero only if eps = 0)\n", sum_dx_xhat, predicted);
   GradcheckResult r = gradcheck(
       [eps](const std::vector<Tensor>& v) { return layer_norm(v[0], v[1], v[2], eps); },
@@ -187,9 +198,15 @@ void post_versus_pre() {
 
 }  // namespace
 
-int main() {
+// `ch10_layer_norm` prints sections 1-2; `ch10_layer_norm train` runs section 3. Training
+// curves drift in their last digits from compiler to compiler (rounding differences grow
+// over many steps), so the docs check sections 1-2 byte for byte and quote section 3.
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "train") {
+    post_versus_pre();
+    return 0;
+  }
   forward_by_hand();
   backward_checks();
-  post_versus_pre();
   return 0;
 }

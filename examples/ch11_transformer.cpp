@@ -23,6 +23,15 @@ using namespace qkv::nn;
 
 namespace {
 
+// Rounding-level differences depend on the compiler (fused multiply-adds) and on the
+// GEMM's summation order, so they are printed as a bound, not digit by digit.
+std::string bound(double v) {
+  if (std::fabs(v) < 1e-6) return "< 1e-6";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "= %.1e", v);
+  return buf;
+}
+
 std::string component(const std::string& name) {
   auto has = [&](const char* s) { return name.find(s) != std::string::npos; };
   const std::string side = has("encoder.") ? "encoder " : has("decoder.") ? "decoder " : "";
@@ -133,7 +142,7 @@ void machine_learning() {
     opt.step();
     loss_value = loss.item();
   }
-  std::printf("trained on the three pairs for 60 steps: loss %.3f\n", loss_value);
+  std::printf("trained on the three pairs for 60 steps: loss %s\n", loss_value < 0.05f ? "below 0.05" : "above 0.05 (!)");
 
   std::printf("generation: no target to read, so one token at a time, each fed back in\n");
   NoGradGuard no_grad;
@@ -149,7 +158,7 @@ void machine_learning() {
     const int64_t best = std::max_element(pv, pv + c.tgt_vocab) - pv;
     std::printf("  step %d: input", step);
     for (float id : prefix) std::printf(" %s", kTgtChars[static_cast<int>(id)].c_str());
-    std::printf("  ->  %s (p = %.2f)\n", kTgtChars[best].c_str(), pv[best]);
+    std::printf("  ->  %s (p %s)\n", kTgtChars[best].c_str(), pv[best] > 0.9f ? "> 0.9" : "<= 0.9");
     if (best == 2) break;
     prefix.push_back(static_cast<float>(best));
   }
@@ -184,7 +193,7 @@ void ffn_as_memory() {
     active += a > 0.f;
     total += a;
   }
-  std::printf("max |FFN(x) - Σ ReLU(x·k_i + b_i)·v_i - b2| = %.1e\n", worst);
+  std::printf("max |FFN(x) - Σ ReLU(x·k_i + b_i)·v_i - b2| %s\n", bound(worst).c_str());
   std::printf("memory slots used by this x: %d of 32; the coefficients sum to %.3f (softmax would give 1)\n\n",
               active, total);
 }
@@ -250,10 +259,15 @@ void copy_task() {
 
 }  // namespace
 
-int main() {
+// `ch11_transformer` prints sections 1-4; `ch11_transformer copy` runs section 5, whose
+// loss curve drifts in its last digits from compiler to compiler (see chapter 10).
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "copy") {
+    copy_task();
+    return 0;
+  }
   parameter_count();
   machine_learning();
   ffn_as_memory();
-  copy_task();
   return 0;
 }
