@@ -1,45 +1,328 @@
-// A first, simple GEMM: correct, parallel over rows of C, and the k-loop outside the j-loop
-// so the inner loop streams through contiguous rows of B and C (the compiler vectorises it).
-// Chapter 03 replaces this step by step with a blocked, packed, register-tiled kernel.
+// The fast GEMM (chapter 03): blocked for the caches, packed panels, a register-tiled
+// micro-kernel the compiler vectorises, OpenMP over disjoint tiles of C.
+//
+// The loop nest, outside in (the names follow BLIS and Goto's papers):
+//
+//   for jc in N, step NC        a block of NC columns of C
+//     for pc in K, step KC      a slice of KC terms of the sum over k
+//       pack op(B)[pc:pc+KC, jc:jc+NC] into NR-wide panels
+//       for ic in M, step MC
+//         pack op(A)[ic:ic+MC, pc:pc+KC] into MR-tall panels
+//         for jr in NC, step NR
+//           for ir in MC, step MR
+//             micro_kernel: C[ir:ir+MR, jr:jr+NR] += A panel · B panel   (MR×NR in registers)
+//
+// Packing turns all four transpose combinations into one layout, so one micro-kernel
+// serves them all, and it makes the micro-kernel's loads contiguous. With several threads,
+// each runs this whole nest on its own rectangle of C (gemm_on). Every C element is
+// summed over k in the same order whatever the thread count: k runs 0..K-1 inside a KC
+// slice, the slices are added to C in order, and threads only ever split M or N.
 #include "autograd/kernels/gemm.h"
 
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <vector>
 
-namespace qkv::kernels {
+#include "autograd/aligned.h"
 
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-          const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-          int64_t ldc) {
-  if (M <= 0 || N <= 0) return;
-#pragma omp parallel for schedule(static) if (M * N * K > 32768)
-  for (int64_t i = 0; i < M; ++i) {
-    float* c = C + i * ldc;
-    std::vector<float> acc(static_cast<size_t>(N), 0.f);
-    std::vector<float> brow(trans_b ? static_cast<size_t>(N) : 0);
-    for (int64_t k = 0; k < K; ++k) {
-      const float a = trans_a ? A[k * lda + i] : A[i * lda + k];
-      const float* b = B + k * ldb;
-      if (trans_b) {
-        for (int64_t j = 0; j < N; ++j) brow[j] = B[j * ldb + k];
-        b = brow.data();
-      }
-      for (int64_t j = 0; j < N; ++j) acc[j] += a * b[j];
+namespace qkv::kernels {
+namespace {
+
+// The register tile: MR rows × NR columns of C live in vector registers while the k loop
+// runs. With AVX-512 (32 registers of 16 floats) that is 6×64 = 24 zmm registers; per k
+// step the kernel loads NR/16 = 4 vectors of B, broadcasts MR = 6 values of A and issues
+// 24 FMAs: enough independent accumulators to keep both FMA pipes busy through the FMA's
+// 4-cycle latency. Without AVX-512 (16 registers of 8 floats), 6×16 = 12 ymm registers.
+#if defined(__AVX512F__)
+constexpr int64_t MR = 6;
+constexpr int64_t NR = 64;
+#define QKV_GEMM_LANES 16
+#else
+constexpr int64_t MR = 6;
+constexpr int64_t NR = 16;
+#define QKV_GEMM_LANES 8
+#endif
+
+// Compilers tuned for some AVX-512 CPUs (g++ and clang++ for Intel's -march=icelake-server,
+// for instance) prefer 256-bit vectors in loops they vectorise on their own; the
+// micro-kernel asks for full-width vectors (chapter 03 shows the 2x it is worth).
+// Elsewhere these attributes change nothing.
+#if defined(__clang__)
+#define QKV_WIDE_VECTORS __attribute__((min_vector_width(512)))
+#elif defined(__GNUC__) && defined(__x86_64__)
+#define QKV_WIDE_VECTORS __attribute__((target("prefer-vector-width=512")))
+#else
+#define QKV_WIDE_VECTORS
+#endif
+
+// Cache blocks: a KC×NR panel of B (32 KB) stays in L1 while the micro-kernel walks down
+// the MC rows of the packed A block (MC×KC·4 = 192 KB, in L2); NC columns of packed B
+// (KC×NC·4 = 1 MB) sit in L2/L3.
+constexpr int64_t KC = 128;
+constexpr int64_t MC = 384;   // a multiple of MR
+constexpr int64_t NC = 2048;  // a multiple of NR
+
+static_assert(MC % MR == 0 && NC % NR == 0, "blocks hold whole tiles");
+
+using Buffer = std::vector<float, AlignedAllocator<float>>;
+
+float* grow(Buffer& buf, int64_t n) {
+  if (static_cast<int64_t>(buf.size()) < n) buf.resize(static_cast<size_t>(n));
+  return buf.data();
+}
+
+// C[i, j] = alpha·acc + beta·C[i, j]; beta == 0 overwrites (NaN in C is ignored).
+// Both the full-tile and the edge path use this one expression.
+inline float combine(float alpha, float acc, float beta, float c) {
+  return beta == 0.f ? alpha * acc : alpha * acc + beta * c;
+}
+
+// Where the micro-kernel reads its MR values of op(A) at each k. Normally from a packed
+// panel (op(A)[ir+i, k] at p[k·MR + i]); for skinny products straight from A itself, at
+// p[i·rs + k·cs] (see run_blocked: when N is small, packing A would cost as much as using it).
+struct PackedA {
+  const float* p;
+  float operator()(int64_t i) const { return p[i]; }
+  void next() { p += MR; }
+};
+struct StridedA {
+  const float* p;
+  int64_t rs, cs;
+  float operator()(int64_t i) const { return p[i * rs]; }
+  void next() { p += cs; }
+};
+
+// The micro-kernel: C[0:MR, 0:NR] = alpha·(A panel · B panel) + beta·C. b is the packed
+// B panel, kc steps of NR values. acc is a fixed-size array the compiler keeps in
+// registers; std::fma says "one rounding per multiply-add" in the source, so every compiler
+// emits the same FMA instruction whatever its -ffp-contract default.
+template <class APanel>
+QKV_WIDE_VECTORS void micro_kernel(int64_t kc, APanel a, const float* __restrict b,
+                                   float* __restrict c, int64_t ldc, float alpha, float beta) {
+  float acc[MR][NR] = {};
+  for (int64_t k = 0; k < kc; ++k) {
+    for (int64_t i = 0; i < MR; ++i) {
+      const float ai = a(i);
+#pragma omp simd simdlen(QKV_GEMM_LANES)
+      for (int64_t j = 0; j < NR; ++j) acc[i][j] = std::fma(ai, b[j], acc[i][j]);
     }
-    if (beta == 0.f)
-      for (int64_t j = 0; j < N; ++j) c[j] = alpha * acc[j];
-    else
-      for (int64_t j = 0; j < N; ++j) c[j] = alpha * acc[j] + beta * c[j];
+    a.next();
+    b += NR;
   }
+  for (int64_t i = 0; i < MR; ++i) {
+    float* ci = c + i * ldc;
+    if (beta == 0.f) {
+#pragma omp simd
+      for (int64_t j = 0; j < NR; ++j) ci[j] = alpha * acc[i][j];
+    } else {
+#pragma omp simd
+      for (int64_t j = 0; j < NR; ++j) ci[j] = combine(alpha, acc[i][j], beta, ci[j]);
+    }
+  }
+}
+
+// A tile that sticks out of C (the last rows or columns): compute the full MR×NR tile into
+// a scratch tile, then combine only the valid part into C.
+template <class APanel>
+void edge_kernel(int64_t kc, APanel a, const float* b, float* c, int64_t ldc, int64_t mr,
+                 int64_t nr, float alpha, float beta) {
+  alignas(64) float tile[MR * NR];
+  micro_kernel(kc, a, b, tile, NR, 1.f, 0.f);
+  for (int64_t i = 0; i < mr; ++i)
+    for (int64_t j = 0; j < nr; ++j)
+      c[i * ldc + j] = combine(alpha, tile[i * NR + j], beta, c[i * ldc + j]);
+}
+
+// Pack op(B)[k0:k0+kc, j0:j0+nc] into ceil(nc/NR) panels of kc×NR floats, padding the last
+// panel's missing columns with zeros.
+void pack_b(bool trans_b, const float* B, int64_t ldb, int64_t k0, int64_t kc, int64_t j0,
+            int64_t nc, float* dst) {
+  for (int64_t p = 0; p * NR < nc; ++p) {
+    float* d = dst + p * kc * NR;
+    const int64_t jb = j0 + p * NR;
+    const int64_t w = std::min(NR, nc - p * NR);
+    if (!trans_b) {  // op(B)[k, j] = B[k·ldb + j]: each row of the panel is contiguous
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* s = B + (k0 + k) * ldb + jb;
+        float* dk = d + k * NR;
+        for (int64_t j = 0; j < w; ++j) dk[j] = s[j];
+        for (int64_t j = w; j < NR; ++j) dk[j] = 0.f;
+      }
+    } else {  // op(B)[k, j] = B[j·ldb + k]: read rows of B, write columns of the panel
+      for (int64_t j = 0; j < w; ++j) {
+        const float* s = B + (jb + j) * ldb + k0;
+        for (int64_t k = 0; k < kc; ++k) d[k * NR + j] = s[k];
+      }
+      for (int64_t j = w; j < NR; ++j)
+        for (int64_t k = 0; k < kc; ++k) d[k * NR + j] = 0.f;
+    }
+  }
+}
+
+// Pack op(A)[i0:i0+mc, k0:k0+kc] into ceil(mc/MR) panels of kc×MR floats, zero-padded.
+void pack_a(bool trans_a, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0,
+            int64_t kc, float* dst) {
+  for (int64_t p = 0; p * MR < mc; ++p) {
+    float* d = dst + p * kc * MR;
+    const int64_t ib = i0 + p * MR;
+    const int64_t h = std::min(MR, mc - p * MR);
+    if (trans_a) {  // op(A)[i, k] = A[k·lda + i]: MR consecutive floats per k
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* s = A + (k0 + k) * lda + ib;
+        for (int64_t i = 0; i < h; ++i) d[k * MR + i] = s[i];
+        for (int64_t i = h; i < MR; ++i) d[k * MR + i] = 0.f;
+      }
+    } else {  // op(A)[i, k] = A[i·lda + k]: read rows of A, interleave them
+      for (int64_t i = 0; i < h; ++i) {
+        const float* s = A + (ib + i) * lda + k0;
+        for (int64_t k = 0; k < kc; ++k) d[k * MR + i] = s[k];
+      }
+      for (int64_t i = h; i < MR; ++i)
+        for (int64_t k = 0; k < kc; ++k) d[k * MR + i] = 0.f;
+    }
+  }
+}
+
+// Packing buffers, one set per thread, kept between calls: no allocation once warm.
+thread_local Buffer t_pack_a;
+thread_local Buffer t_pack_b;
+
+struct Problem {
+  bool trans_a, trans_b;
+  int64_t M, N, K;
+  float alpha;
+  const float* A;
+  int64_t lda;
+  const float* B;
+  int64_t ldb;
+  float beta;
+  float* C;
+  int64_t ldc;
+};
+
+// The blocked loop nest on one thread, for the rows [m0, m1) and columns [n0, n1) of C.
+// m0 is a multiple of MR and n0 of NR, so the tiles are those of the whole C whichever
+// thread computes them: the arithmetic of each element does not depend on the split.
+void run_blocked(const Problem& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  // Packing A pays when each packed panel is reused across many NR-wide panels of B. When
+  // C has few columns it is used once or twice: read A in place instead (full tiles only).
+  const bool direct_a = n1 - n0 <= 2 * NR;
+  const int64_t a_rs = p.trans_a ? 1 : p.lda, a_cs = p.trans_a ? p.lda : 1;
+  float* pa = grow(t_pack_a, MC * KC);
+  float* pb = grow(t_pack_b, KC * std::min(NC, (n1 - n0 + NR - 1) / NR * NR));
+  for (int64_t jc = n0; jc < n1; jc += NC) {
+    const int64_t nc = std::min(NC, n1 - jc);
+    const int64_t panels = (nc + NR - 1) / NR;
+    for (int64_t pc = 0; pc < p.K; pc += KC) {
+      const int64_t kc = std::min(KC, p.K - pc);
+      const float beta = pc == 0 ? p.beta : 1.f;  // later k slices add onto C
+      pack_b(p.trans_b, p.B, p.ldb, pc, kc, jc, nc, pb);
+      for (int64_t ic = m0; ic < m1; ic += MC) {
+        const int64_t mc = std::min(MC, m1 - ic);
+        if (direct_a) {  // only the last, partial row tile is packed
+          const int64_t full = mc / MR * MR;
+          if (full < mc)
+            pack_a(p.trans_a, p.A, p.lda, ic + full, mc - full, pc, kc, pa + full * kc);
+        } else {
+          pack_a(p.trans_a, p.A, p.lda, ic, mc, pc, kc, pa);
+        }
+        for (int64_t q = 0; q < panels; ++q) {
+          const int64_t jr = q * NR;
+          const int64_t nr = std::min(NR, nc - jr);
+          const float* b = pb + q * kc * NR;
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int64_t mr = std::min(MR, mc - ir);
+            float* c = p.C + (ic + ir) * p.ldc + jc + jr;
+            if (direct_a && mr == MR) {
+              const StridedA a{p.A + (ic + ir) * a_rs + pc * a_cs, a_rs, a_cs};
+              if (nr == NR)
+                micro_kernel(kc, a, b, c, p.ldc, p.alpha, beta);
+              else
+                edge_kernel(kc, a, b, c, p.ldc, mr, nr, p.alpha, beta);
+            } else {
+              const PackedA a{pa + ir * kc};
+              if (mr == MR && nr == NR)
+                micro_kernel(kc, a, b, c, p.ldc, p.alpha, beta);
+              else
+                edge_kernel(kc, a, b, c, p.ldc, mr, nr, p.alpha, beta);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// C = beta·C, for K == 0 (no products to add).
+void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.f ? 0.f : beta * C[i * ldc + j];
+}
+
+// Below this many multiply-adds a GEMM runs on one thread: waking a second thread costs a
+// few microseconds, the time of ~1M FMAs on one core.
+constexpr int64_t kParallelMacs = 1 << 20;
+
+// Splits C among the threads: each thread gets a rectangle of whole tiles and runs the
+// blocked loop nest on it with its own packing buffers. No barriers, no shared writes; k is
+// never split. Splitting the rows means every thread packs all of op(B); splitting the
+// columns, all of op(A) (unless it reads A in place). The estimate below, in multiply-adds
+// (packing a float costs about as much as 16 of them), picks the cheaper split for the
+// busiest thread.
+void gemm_on(const Problem& p, int max_threads) {
+  if (p.M <= 0 || p.N <= 0) return;
+  if (p.K <= 0) return scale_c(p.M, p.N, p.beta, p.C, p.ldc);
+  const int64_t row_tiles = (p.M + MR - 1) / MR, col_tiles = (p.N + NR - 1) / NR;
+  int n = 1;
+  if (max_threads > 1 && !omp_in_parallel() && p.M * p.N * p.K >= kParallelMacs)
+    n = static_cast<int>(std::min<int64_t>(max_threads, std::max(row_tiles, col_tiles)));
+  if (n == 1) return run_blocked(p, 0, p.M, 0, p.N);
+  constexpr int64_t kPackCost = 16;
+  const int64_t rows_each = (row_tiles + n - 1) / n * MR, cols_each = (col_tiles + n - 1) / n * NR;
+  const int64_t by_rows = rows_each * p.N * p.K + kPackCost * p.K * p.N;
+  const int64_t by_cols = cols_each * p.M * p.K + (cols_each <= 2 * NR ? 0 : kPackCost * p.M * p.K);
+  const bool split_rows = by_rows <= by_cols;
+#pragma omp parallel num_threads(n)
+  {
+    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    if (split_rows)
+      run_blocked(p, std::min(p.M, row_tiles * t / nt * MR),
+                  std::min(p.M, row_tiles * (t + 1) / nt * MR), 0, p.N);
+    else
+      run_blocked(p, 0, p.M, std::min(p.N, col_tiles * t / nt * NR),
+                  std::min(p.N, col_tiles * (t + 1) / nt * NR));
+  }
+}
+
+}  // namespace
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  gemm_on({trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc}, omp_get_max_threads());
 }
 
 void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
                   float alpha, const float* A, int64_t lda, int64_t stride_a, const float* B,
                   int64_t ldb, int64_t stride_b, float beta, float* C, int64_t ldc,
                   int64_t stride_c) {
-  for (int64_t b = 0; b < batch; ++b)
-    gemm(trans_a, trans_b, M, N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb, beta,
-         C + b * stride_c, ldc);
+  if (batch <= 0) return;
+  auto problem = [&](int64_t b) {
+    return Problem{
+        trans_a, trans_b,          M,  N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb,
+        beta,    C + b * stride_c, ldc};
+  };
+  // Big matrices: one GEMM at a time, each split across the threads. Small ones (attention's
+  // [T, D]·[D, S] per head): whole GEMMs per thread. Either way each C element is computed
+  // by the same single-threaded arithmetic, so the result is the same.
+  if (M * N * K >= kParallelMacs || batch == 1) {
+    for (int64_t b = 0; b < batch; ++b) gemm_on(problem(b), omp_get_max_threads());
+    return;
+  }
+#pragma omp parallel for schedule(static) if (batch * M * N * K >= kParallelMacs)
+  for (int64_t b = 0; b < batch; ++b) gemm_on(problem(b), 1);
 }
 
 }  // namespace qkv::kernels

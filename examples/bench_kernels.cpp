@@ -1,0 +1,315 @@
+// bench_kernels: how fast is the GEMM, against what this machine can do (chapter 03).
+//
+// It first measures the machine's own FP32 FMA peak (a loop of independent 16-lane FMAs
+// on 1 and 2 threads), then times the library's gemm at square sizes and at the
+// Transformer's shapes, on 1 and 2 threads, best of several runs, each as GFLOP/s and as a
+// fraction of the peak measured in this same run (so a busy or throttled machine lowers
+// both). Then the steps of chapter 03 at 512³. The last line is JSON:
+//   {"gemm_512_gflops": X, "peak_gflops": Y, "ratio": Z}   (512³, 2 threads)
+#include <omp.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "autograd/aligned.h"
+#include "autograd/kernels/gemm.h"
+#include "examples/gemm_stages.h"
+
+namespace {
+
+using Buffer = std::vector<float, qkv::AlignedAllocator<float>>;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// ---- The FMA peak ----------------------------------------------------------------------
+// kChains independent accumulators, each one vector register of the widest kind the CPU
+// has (zmm, 16 floats, with AVX-512): an FMA takes 4 cycles and a core starts 2 per cycle,
+// so at least 8 must be in flight; 12 leaves slack. Each lane computes x = x·m + a over and
+// over; the values stay finite and the compiler cannot shorten the chain. Intrinsics here
+// (with a portable fallback) so that the peak is the hardware's, whatever vector width the
+// compiler would have chosen for a plain loop.
+constexpr int kChains = 12;
+#if defined(__AVX512F__)
+constexpr int kLanes = 16;
+float fma_loop(int64_t iters, float m, float a) {
+  __m512 acc[kChains];
+  for (int c = 0; c < kChains; ++c) acc[c] = _mm512_set1_ps(0.01f * static_cast<float>(c));
+  const __m512 vm = _mm512_set1_ps(m), va = _mm512_set1_ps(a);
+  for (int64_t it = 0; it < iters; ++it)
+    for (int c = 0; c < kChains; ++c) acc[c] = _mm512_fmadd_ps(acc[c], vm, va);
+  alignas(64) float out[16];
+  float s = 0.f;
+  for (int c = 0; c < kChains; ++c) {
+    _mm512_store_ps(out, acc[c]);
+    for (float x : out) s += x;
+  }
+  return s;
+}
+#elif defined(__AVX__) && defined(__FMA__)
+constexpr int kLanes = 8;
+float fma_loop(int64_t iters, float m, float a) {
+  __m256 acc[kChains];
+  for (int c = 0; c < kChains; ++c) acc[c] = _mm256_set1_ps(0.01f * static_cast<float>(c));
+  const __m256 vm = _mm256_set1_ps(m), va = _mm256_set1_ps(a);
+  for (int64_t it = 0; it < iters; ++it)
+    for (int c = 0; c < kChains; ++c) acc[c] = _mm256_fmadd_ps(acc[c], vm, va);
+  alignas(32) float out[8];
+  float s = 0.f;
+  for (int c = 0; c < kChains; ++c) {
+    _mm256_store_ps(out, acc[c]);
+    for (float x : out) s += x;
+  }
+  return s;
+}
+#else
+constexpr int kLanes = 4;
+float fma_loop(int64_t iters, float m, float a) {
+  float acc[kChains][kLanes];
+  for (int c = 0; c < kChains; ++c)
+    for (int l = 0; l < kLanes; ++l) acc[c][l] = 0.01f * static_cast<float>(c + l);
+  for (int64_t it = 0; it < iters; ++it)
+    for (int c = 0; c < kChains; ++c) {
+#pragma omp simd
+      for (int l = 0; l < kLanes; ++l) acc[c][l] = std::fma(acc[c][l], m, a);
+    }
+  float s = 0.f;
+  for (int c = 0; c < kChains; ++c)
+    for (int l = 0; l < kLanes; ++l) s += acc[c][l];
+  return s;
+}
+#endif
+
+// FLOP/s of fma_loop on `threads` threads at once, best of `reps`.
+double fma_peak(int threads, int reps) {
+  const int64_t iters = 4'000'000;  // ~10 ms per thread at ~200 GFLOP/s
+  volatile float m = 0.9999f, a = 1e-4f;
+  double best = 0;
+  for (int r = 0; r < reps; ++r) {
+    float sink = 0.f;
+    const auto t0 = Clock::now();
+#pragma omp parallel num_threads(threads) reduction(+ : sink)
+    sink += fma_loop(iters, m, a);
+    const double s = seconds_since(t0);
+    if (!std::isfinite(sink)) std::printf("(non-finite FMA loop result)\n");
+    best = std::max(best, 2.0 * kChains * kLanes * iters * threads / s);
+  }
+  return best;
+}
+
+// ---- Timing a GEMM ---------------------------------------------------------------------
+// Best time of at least min_reps runs (more, up to ~0.1 s, when a run is short).
+double best_seconds(const std::function<void()>& run, int min_reps) {
+  run();  // warm up: caches, page faults, packing buffers
+  double best = 1e30, total = 0;
+  for (int r = 0; r < 1000 && (r < min_reps || total < 0.1); ++r) {
+    const auto t0 = Clock::now();
+    run();
+    const double s = seconds_since(t0);
+    best = std::min(best, s);
+    total += s;
+  }
+  return best;
+}
+
+Buffer random_buffer(int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.f, 1.f);
+  Buffer v(static_cast<size_t>(n));
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+struct Options {
+  int reps = 5;
+  bool stages = true;
+};
+
+void usage(FILE* out) {
+  std::fprintf(out,
+               "usage: bench_kernels [--reps N] [--no-stages]\n"
+               "  Measures this machine's FP32 FMA peak, then the GEMM (GFLOP/s and fraction\n"
+               "  of that peak) at square sizes and the Transformer's shapes on 1 and 2\n"
+               "  threads, and the steps of chapter 03 at 512^3.\n"
+               "  --reps N      at least N timed runs per measurement, best kept (default 5)\n"
+               "  --no-stages   skip the chapter 03 steps (the naive loop takes a while)\n"
+               "  --help        this text\n"
+               "The last line is {\"gemm_512_gflops\": X, \"peak_gflops\": Y, \"ratio\": Z}\n"
+               "for 512^3 on 2 threads against the 2-thread peak.\n");
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      usage(stdout);
+      std::exit(0);
+    } else if (a == "--no-stages") {
+      o.stages = false;
+    } else if (a == "--reps") {
+      char* end = nullptr;
+      const long n = i + 1 < argc ? std::strtol(argv[i + 1], &end, 10) : 0;
+      if (i + 1 >= argc || *end != '\0' || n < 1 || n > 1000) {
+        std::fprintf(stderr, "bench_kernels: --reps needs a whole number from 1 to 1000\n");
+        std::exit(2);
+      }
+      o.reps = static_cast<int>(n);
+      ++i;
+    } else {
+      std::fprintf(stderr, "bench_kernels: unknown argument '%s' (try --help)\n", a.c_str());
+      std::exit(2);
+    }
+  }
+  return o;
+}
+
+// One GEMM to time: C[M, N] = op(A)·op(B) (+ C when beta = 1).
+struct Shape {
+  const char* what;
+  bool ta, tb;
+  int64_t M, N, K;
+  float beta;
+};
+
+struct Result {
+  std::string label, dims;
+  int threads;
+  double seconds, flops;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options opt = parse(argc, argv);
+  const int max_threads = std::min(2, omp_get_num_procs());
+  const int saved_threads = omp_get_max_threads();
+
+  // The peak, measured before and again after the GEMMs; the best of the two is used, so a
+  // moment when another program held a core does not make the GEMM look better than it is.
+  double peak[3] = {0, 0, 0};
+  auto measure_peak = [&] {
+    for (int t = 1; t <= max_threads; ++t)
+      peak[t] = std::max(peak[t], fma_peak(t, std::max(3, opt.reps)));
+  };
+  measure_peak();
+
+  // The Transformer's products (d_model 256, d_ff 2048 or 256, 640 or 512 tokens per
+  // batch, heads of 64) and, below each forward C = A·B, the two backward products
+  // dA += dC·Bᵀ (trans_b) and dB += Aᵀ·dC (trans_a) of the same matmul.
+  const Shape shapes[] = {
+      {"square", false, false, 64, 64, 64, 0.f},
+      {"square", false, false, 128, 128, 128, 0.f},
+      {"square", false, false, 256, 256, 256, 0.f},
+      {"square", false, false, 512, 512, 512, 0.f},
+      {"square", false, false, 1024, 1024, 1024, 0.f},
+      {"T: M=640 K=64 N=256", false, false, 640, 256, 64, 0.f},
+      {"  backward dA=dC·Bt", false, true, 640, 64, 256, 1.f},
+      {"  backward dB=At·dC", true, false, 64, 256, 640, 1.f},
+      {"T: M=640 K=256 N=64", false, false, 640, 64, 256, 0.f},
+      {"  backward dA=dC·Bt", false, true, 640, 256, 64, 1.f},
+      {"  backward dB=At·dC", true, false, 256, 64, 640, 1.f},
+      {"T: M=512 K=512 N=2048", false, false, 512, 2048, 512, 0.f},
+      {"  backward dA=dC·Bt", false, true, 512, 512, 2048, 1.f},
+      {"  backward dB=At·dC", true, false, 512, 2048, 512, 1.f},
+      {"T: M=512 K=2048 N=512", false, false, 512, 512, 2048, 0.f},
+      {"  backward dA=dC·Bt", false, true, 512, 2048, 512, 1.f},
+      {"  backward dB=At·dC", true, false, 2048, 512, 512, 1.f},
+  };
+  std::vector<Result> results;
+  double gflops_512_top = 0;
+  for (const Shape& s : shapes) {
+    const Buffer A = random_buffer(s.M * s.K, 1), B = random_buffer(s.K * s.N, 2);
+    Buffer C = random_buffer(s.M * s.N, 3);
+    const int64_t lda = s.ta ? s.M : s.K, ldb = s.tb ? s.K : s.N;
+    char dims[64];
+    std::snprintf(dims, sizeof dims, "%lld %lld %lld%s%s", static_cast<long long>(s.M),
+                  static_cast<long long>(s.K), static_cast<long long>(s.N), s.ta ? " (A^T)" : "",
+                  s.tb ? " (B^T)" : "");
+    for (int t = 1; t <= max_threads; ++t) {
+      omp_set_num_threads(t);
+      const double sec = best_seconds(
+          [&] {
+            qkv::kernels::gemm(s.ta, s.tb, s.M, s.N, s.K, 1.f, A.data(), lda, B.data(), ldb, s.beta,
+                               C.data(), s.N);
+          },
+          opt.reps);
+      const double flops = 2.0 * s.M * s.N * s.K;
+      results.push_back({s.what, dims, t, sec, flops});
+      if (s.M == 512 && s.K == 512 && s.N == 512 && t == max_threads)
+        gflops_512_top = flops / sec / 1e9;
+    }
+  }
+
+  std::vector<Result> steps;
+  if (opt.stages) {
+    // The chapter's steps at 512³ on one thread, then the library on all threads.
+    const int64_t n = 512;
+    const Buffer A = random_buffer(n * n, 1), B = random_buffer(n * n, 2);
+    Buffer C(static_cast<size_t>(n * n));
+    using Fn = void (*)(int64_t, int64_t, int64_t, const float*, const float*, float*);
+    struct Stage {
+      const char* name;
+      Fn fn;
+      int threads;
+      int reps;
+    };
+    auto library = [](int64_t M, int64_t N, int64_t K, const float* a, const float* b, float* c) {
+      qkv::kernels::gemm(false, false, M, N, K, 1.f, a, K, b, N, 0.f, c, N);
+    };
+    const Stage stages[] = {
+        {"1 naive triple loop (i, j, k)", qkv::gemm_stages::naive, 1, 1},
+        {"2 loops reordered (i, k, j)", qkv::gemm_stages::reordered, 1, opt.reps},
+        {"3 + cache blocking", qkv::gemm_stages::blocked, 1, opt.reps},
+        {"4 + 8x32 register tile", qkv::gemm_stages::register_tiled, 1, opt.reps},
+        {"5 + packing, 6x64 tile (library)", library, 1, opt.reps},
+        {"6 + OpenMP (library)", library, max_threads, opt.reps},
+    };
+    for (const Stage& st : stages) {
+      omp_set_num_threads(st.threads);
+      const double sec =
+          best_seconds([&] { st.fn(n, n, n, A.data(), B.data(), C.data()); }, st.reps);
+      steps.push_back({st.name, "", st.threads, sec, 2.0 * n * n * n});
+    }
+  }
+  omp_set_num_threads(saved_threads);
+  measure_peak();
+
+  std::printf("bench_kernels: FP32, %d cores, best of >= %d runs, GFLOP/s = 2·M·N·K / time\n",
+              omp_get_num_procs(), opt.reps);
+  std::printf("FMA peak (%d chains of %d-lane FMAs per thread): 1 thread %.1f GFLOP/s", kChains,
+              kLanes, peak[1] / 1e9);
+  if (max_threads >= 2) std::printf(", 2 threads %.1f GFLOP/s", peak[2] / 1e9);
+  if (max_threads >= 2 && peak[2] < 1.8 * peak[1])
+    std::printf(
+        "\nnote: 2 threads did not reach twice the 1-thread peak: another program is"
+        " using the cores, so the timings below are unreliable");
+  std::printf("\n\n%-22s %-20s %7s %9s %9s %8s\n", "gemm", "M K N", "threads", "time ms", "GFLOP/s",
+              "of peak");
+  for (const Result& r : results)
+    std::printf("%-22s %-20s %7d %9.3f %9.1f %8.2f\n", r.label.c_str(), r.dims.c_str(), r.threads,
+                r.seconds * 1e3, r.flops / r.seconds / 1e9, r.flops / r.seconds / peak[r.threads]);
+  if (!steps.empty()) {
+    std::printf("\n%-43s %7s %9s %9s %8s\n", "chapter 03 steps, 512 512 512", "threads", "time ms",
+                "GFLOP/s", "of peak");
+    for (const Result& r : steps)
+      std::printf("%-43s %7d %9.3f %9.1f %8.3f\n", r.label.c_str(), r.threads, r.seconds * 1e3,
+                  r.flops / r.seconds / 1e9, r.flops / r.seconds / peak[r.threads]);
+  }
+  std::printf("\n{\"gemm_512_gflops\": %.1f, \"peak_gflops\": %.1f, \"ratio\": %.3f}\n",
+              gflops_512_top, peak[max_threads] / 1e9, gflops_512_top * 1e9 / peak[max_threads]);
+  return 0;
+}

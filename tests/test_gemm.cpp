@@ -1,0 +1,251 @@
+// The fast GEMM against the triple-loop reference (chapter 03).
+//
+// Tolerance, per element: a float sum of K products, however it is ordered or blocked,
+// is within about (K + 2)·u·Σ_k |a_ik·b_kj| of the exact sum (u = 2^-24, the float unit
+// roundoff; each addition or FMA rounds once). With alpha and beta:
+//   |C - C_ref| <= (K + 4)·u·(|alpha|·Σ_k |a_ik·b_kj| + |beta·C_old|) + u·|C_ref|
+// (the last term: the reference itself is exact in double, then rounded to float once).
+// This is a worst-case bound, not a fudge factor; it is never loosened to make a test pass.
+#include <omp.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "autograd/kernels/gemm.h"
+
+using qkv::kernels::gemm;
+using qkv::kernels::gemm_batched;
+using qkv::kernels::gemm_reference;
+
+namespace {
+
+constexpr double kUnit = 1.0 / (1 << 24);  // float unit roundoff
+
+std::vector<float> random_matrix(int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.f, 1.f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+struct Case {
+  bool ta, tb;
+  int64_t M, N, K;
+  float alpha = 1.f, beta = 0.f;
+  int64_t pad_a = 0, pad_b = 0, pad_c = 0;  // extra floats per stored row
+  bool nan_c = false;                       // fill C with NaN before the call
+};
+
+// Runs gemm and gemm_reference on the same inputs; checks every element of C against the
+// bound above and that the padding between rows of C was not touched.
+void check_case(const Case& t, uint32_t seed = 1) {
+  // Stored shapes: A is [M, K] or, transposed, [K, M]; likewise B.
+  const int64_t a_rows = t.ta ? t.K : t.M, a_cols = t.ta ? t.M : t.K;
+  const int64_t b_rows = t.tb ? t.N : t.K, b_cols = t.tb ? t.K : t.N;
+  const int64_t lda = a_cols + t.pad_a, ldb = b_cols + t.pad_b, ldc = t.N + t.pad_c;
+  const auto A = random_matrix(std::max<int64_t>(1, a_rows * lda), seed);
+  const auto B = random_matrix(std::max<int64_t>(1, b_rows * ldb), seed + 1);
+  auto C0 = random_matrix(std::max<int64_t>(1, t.M * ldc), seed + 2);
+  if (t.nan_c)
+    for (float& x : C0) x = std::numeric_limits<float>::quiet_NaN();
+  auto C = C0, R = C0;
+  gemm(t.ta, t.tb, t.M, t.N, t.K, t.alpha, A.data(), lda, B.data(), ldb, t.beta, C.data(), ldc);
+  gemm_reference(t.ta, t.tb, t.M, t.N, t.K, t.alpha, A.data(), lda, B.data(), ldb, t.beta, R.data(),
+                 ldc);
+  for (int64_t i = 0; i < t.M; ++i) {
+    for (int64_t j = 0; j < t.N; ++j) {
+      double abs_sum = 0;
+      for (int64_t k = 0; k < t.K; ++k) {
+        const float a = t.ta ? A[k * lda + i] : A[i * lda + k];
+        const float b = t.tb ? B[j * ldb + k] : B[k * ldb + j];
+        abs_sum += std::fabs(static_cast<double>(a) * b);
+      }
+      const double c_old =
+          t.beta == 0.f ? 0.0 : std::fabs(static_cast<double>(t.beta) * C0[i * ldc + j]);
+      const double ref = R[i * ldc + j];
+      const double bound =
+          (t.K + 4) * kUnit * (std::fabs(t.alpha) * abs_sum + c_old) + kUnit * std::fabs(ref);
+      const double err = std::fabs(static_cast<double>(C[i * ldc + j]) - ref);
+      if (!(err <= bound)) {  // also catches NaN; reports the first bad element
+        INFO("M=" << t.M << " N=" << t.N << " K=" << t.K << " ta=" << t.ta << " tb=" << t.tb
+                  << " alpha=" << t.alpha << " beta=" << t.beta << " at [" << i << ", " << j
+                  << "]: got " << C[i * ldc + j] << ", reference " << ref << ", bound " << bound);
+        REQUIRE(err <= bound);
+      }
+    }
+    for (int64_t j = t.N; j < ldc; ++j) {  // the padding between rows is not C's
+      if (t.nan_c)
+        REQUIRE(std::isnan(C[i * ldc + j]));
+      else
+        REQUIRE(C[i * ldc + j] == C0[i * ldc + j]);
+    }
+  }
+}
+
+bool bit_identical(const std::vector<float>& x, const std::vector<float>& y) {
+  return x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin(), [](float a, float b) {
+           return std::memcmp(&a, &b, sizeof a) == 0;
+         });
+}
+
+// Restores the OpenMP thread count when a test ends, even when it fails.
+struct ThreadCountGuard {
+  int saved = omp_get_max_threads();
+  ~ThreadCountGuard() { omp_set_num_threads(saved); }
+};
+
+}  // namespace
+
+TEST_CASE("gemm matches the reference for every transpose and odd sizes", "[ch03][gemm]") {
+  const int64_t sizes[] = {1, 7, 63, 65, 129};
+  for (int ta = 0; ta < 2; ++ta)
+    for (int tb = 0; tb < 2; ++tb)
+      for (int64_t M : sizes)
+        for (int64_t N : sizes)
+          for (int64_t K : sizes) check_case({ta == 1, tb == 1, M, N, K});
+}
+
+TEST_CASE("gemm covers several cache blocks in M, N and K", "[ch03][gemm]") {
+  // Sizes past the block sizes (MC = 384 rows, KC = 128 terms, NC = 2048 columns), so C is
+  // built from several k slices and the threads split several blocks.
+  for (int ta = 0; ta < 2; ++ta)
+    for (int tb = 0; tb < 2; ++tb) {
+      check_case({ta == 1, tb == 1, 401, 70, 300});
+      check_case({ta == 1, tb == 1, 13, 2100, 260, 1.f, 0.5f});
+    }
+  // The Transformer's skinny shapes.
+  check_case({false, false, 640, 256, 64});
+  check_case({false, false, 640, 64, 256});
+  check_case({false, true, 640, 64, 256, 1.f, 1.f});
+  check_case({true, false, 64, 256, 640, 1.f, 1.f});
+}
+
+TEST_CASE("gemm respects lda, ldb and ldc wider than the rows", "[ch03][gemm]") {
+  for (int ta = 0; ta < 2; ++ta)
+    for (int tb = 0; tb < 2; ++tb)
+      for (int64_t pad : {1, 5, 64}) {
+        Case t{ta == 1, tb == 1, 67, 45, 131};
+        t.pad_a = pad;
+        t.pad_b = pad + 2;
+        t.pad_c = pad + 3;
+        check_case(t);
+        t.beta = 1.f;
+        check_case(t);
+      }
+}
+
+TEST_CASE("gemm applies alpha and beta; beta = 0 ignores NaN in C", "[ch03][gemm]") {
+  const float alphas[] = {1.f, 2.5f, -0.5f, 0.f};
+  const float betas[] = {0.f, 1.f, -2.f, 0.25f};
+  for (int ta = 0; ta < 2; ++ta)
+    for (int tb = 0; tb < 2; ++tb)
+      for (float alpha : alphas)
+        for (float beta : betas) {
+          Case t{ta == 1, tb == 1, 70, 65, 140, alpha, beta};
+          check_case(t);
+          t.M = 5;  // a single partial row tile
+          t.N = 9;
+          check_case(t);
+        }
+  for (int ta = 0; ta < 2; ++ta)
+    for (int tb = 0; tb < 2; ++tb)
+      for (float alpha : {1.f, 3.f}) {
+        Case t{ta == 1, tb == 1, 65, 129, 63, alpha, 0.f};
+        t.nan_c = true;
+        t.pad_c = 3;
+        check_case(t);
+      }
+}
+
+TEST_CASE("gemm with K = 0 scales C by beta", "[ch03][gemm]") {
+  std::vector<float> C = {1.f, 2.f, 3.f, 4.f};
+  gemm(false, false, 2, 2, 0, 1.f, nullptr, 1, nullptr, 2, 0.5f, C.data(), 2);
+  REQUIRE(C == std::vector<float>{0.5f, 1.f, 1.5f, 2.f});
+  std::vector<float> D(4, std::numeric_limits<float>::quiet_NaN());
+  gemm(false, false, 2, 2, 0, 1.f, nullptr, 1, nullptr, 2, 0.f, D.data(), 2);
+  REQUIRE(D == std::vector<float>(4, 0.f));
+}
+
+TEST_CASE("gemm_batched matches per-matrix references, with stride 0 broadcasting",
+          "[ch03][gemm]") {
+  struct Shape {
+    int64_t batch, M, N, K;
+  };
+  // Attention-sized (many small products, split across the batch) and a big one (each
+  // product split across the threads).
+  for (Shape s : {Shape{24, 20, 20, 16}, Shape{7, 13, 9, 33}, Shape{3, 150, 130, 70}})
+    for (int ta = 0; ta < 2; ++ta)
+      for (int tb = 0; tb < 2; ++tb)
+        for (int bcast = 0; bcast < 3; ++bcast) {  // 0: none, 1: A shared, 2: B shared
+          const int64_t a_size = s.M * s.K, b_size = s.K * s.N, c_size = s.M * s.N;
+          const int64_t sa = bcast == 1 ? 0 : a_size, sb = bcast == 2 ? 0 : b_size;
+          const int64_t lda = ta ? s.M : s.K, ldb = tb ? s.K : s.N;
+          const auto A = random_matrix(std::max<int64_t>(a_size, s.batch * sa), 11);
+          const auto B = random_matrix(std::max<int64_t>(b_size, s.batch * sb), 12);
+          auto C = random_matrix(s.batch * c_size, 13), R = C;
+          const float alpha = 0.7f, beta = bcast == 0 ? 0.f : 1.f;
+          gemm_batched(s.batch, ta, tb, s.M, s.N, s.K, alpha, A.data(), lda, sa, B.data(), ldb, sb,
+                       beta, C.data(), s.N, c_size);
+          for (int64_t b = 0; b < s.batch; ++b)
+            gemm_reference(ta, tb, s.M, s.N, s.K, alpha, A.data() + b * sa, lda, B.data() + b * sb,
+                           ldb, beta, R.data() + b * c_size, s.N);
+          // |a|, |b| <= 1 and |C_old| <= 1, so Σ|a·b| <= K: the bound of the header with
+          // that worst case.
+          const double bound = (s.K + 4) * kUnit * (alpha * s.K + std::fabs(beta)) +
+                               kUnit * (alpha * s.K + std::fabs(beta));
+          for (int64_t i = 0; i < s.batch * c_size; ++i) {
+            const double err = std::fabs(static_cast<double>(C[i]) - R[i]);
+            if (!(err <= bound)) {
+              INFO("batch " << s.batch << " M=" << s.M << " N=" << s.N << " K=" << s.K << " ta="
+                            << ta << " tb=" << tb << " broadcast=" << bcast << " at " << i);
+              REQUIRE(err <= bound);
+            }
+          }
+        }
+}
+
+TEST_CASE("gemm results are bit-identical on 1 and 2 threads", "[ch03][gemm]") {
+  ThreadCountGuard guard;
+  struct Shape {
+    bool ta, tb;
+    int64_t M, N, K;
+  };
+  for (Shape s : {Shape{false, false, 640, 256, 64}, Shape{false, false, 640, 64, 256},
+                  Shape{false, true, 512, 300, 333}, Shape{true, false, 300, 512, 640},
+                  Shape{true, true, 97, 2100, 129}, Shape{false, false, 7, 4000, 40}}) {
+    const int64_t lda = s.ta ? s.M : s.K, ldb = s.tb ? s.K : s.N;
+    const auto A = random_matrix(s.M * s.K, 21), B = random_matrix(s.K * s.N, 22);
+    const auto C0 = random_matrix(s.M * s.N, 23);
+    auto run = [&](int threads) {
+      omp_set_num_threads(threads);
+      auto C = C0;
+      gemm(s.ta, s.tb, s.M, s.N, s.K, 1.f, A.data(), lda, B.data(), ldb, 1.f, C.data(), s.N);
+      return C;
+    };
+    const auto one = run(1), two = run(2);
+    INFO("M=" << s.M << " N=" << s.N << " K=" << s.K << " ta=" << s.ta << " tb=" << s.tb);
+    REQUIRE(bit_identical(one, two));
+  }
+  // gemm_batched, small matrices (split across the batch) and big (split within each).
+  for (int64_t n : {20, 200}) {
+    const int64_t batch = 8;
+    const auto A = random_matrix(batch * n * n, 31), B = random_matrix(n * n, 32);
+    auto run = [&](int threads) {
+      omp_set_num_threads(threads);
+      std::vector<float> C(batch * n * n);
+      gemm_batched(batch, false, true, n, n, n, 0.25f, A.data(), n, n * n, B.data(), n, 0, 0.f,
+                   C.data(), n, n * n);
+      return C;
+    };
+    const auto one = run(1), two = run(2);
+    INFO("gemm_batched, n=" << n);
+    REQUIRE(bit_identical(one, two));
+  }
+}
