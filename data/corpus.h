@@ -1,0 +1,72 @@
+// Parallel corpus (chapter 12): a TSV file of sentence pairs → tokenized pairs.
+//
+// One pair per line: source<TAB>target. That is the format of Tatoeba and Anki
+// (manythings.org) exports, which add a 3rd column with the attribution
+// ("CC-BY 2.0 (France) Attribution: tatoeba.org #1234 (CK) & #5678 (Sen)"); columns after
+// the second are ignored, so such a file loads as it is.
+//   * blank lines and lines starting with '#' are skipped (comments);
+//   * a UTF-8 byte-order mark at the start of the file and '\r' before '\n' are dropped;
+//   * a line with fewer than 2 fields, or an empty source or target, is an error:
+//       corpus.tsv:17: expected 2 tab-separated fields, found 1
+//   * invalid UTF-8 is an error naming the line and the byte (0-based, in that line):
+//       corpus.tsv:17: invalid UTF-8 at byte 5 (0xff): …
+//   * a pair with more than max_tokens tokens on either side is skipped and counted.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace qkv::data {
+
+struct SentencePair {
+  std::string source, target;                       // the text as written in the file
+  std::vector<std::string> src_tokens, tgt_tokens;  // tokenize(source), tokenize(target)
+  int line = 0;                                     // 1-based line in the file (0: generated)
+};
+
+struct CorpusStats {
+  size_t lines = 0;             // lines read
+  size_t pairs = 0;             // pairs kept
+  size_t skipped_blank = 0;     // blank lines and # comments
+  size_t skipped_too_long = 0;  // pairs over max_tokens on either side
+  size_t extra_columns = 0;     // lines with more than 2 fields (the extras ignored)
+};
+
+struct Corpus {
+  std::vector<SentencePair> pairs;
+  CorpusStats stats;
+};
+
+struct CorpusOptions {
+  size_t max_tokens = 0;  // skip pairs longer than this on either side; 0 = no limit
+};
+
+// Reads a TSV file; throws std::runtime_error naming the file (and line) on any problem.
+Corpus load_tsv(const std::string& path, const CorpusOptions& options = {});
+// The same for text already in memory; source_name is used in error messages.
+Corpus parse_tsv(const std::string& text, const std::string& source_name,
+                 const CorpusOptions& options = {});
+
+// Makes one pair from two strings (tokenizing both), e.g. for generated data.
+SentencePair tokenize_pair(const std::string& source, const std::string& target, int line = 0);
+
+// The token lists of one side, e.g. to build a Vocab: Vocab::build(source_tokens(train)).
+std::vector<std::vector<std::string>> source_tokens(const std::vector<SentencePair>& pairs);
+std::vector<std::vector<std::string>> target_tokens(const std::vector<SentencePair>& pairs);
+
+// A seeded shuffle of the pairs, the same on every platform.
+void shuffle_pairs(std::vector<SentencePair>& pairs, uint64_t seed);
+
+// The train/test split. Each pair goes to test when a seeded hash of its SOURCE text
+// falls below test_fraction, so: the decision for a sentence never depends on the other
+// lines or their order, and duplicates of a source always land on the same side (a
+// sentence can never be in both splits). The test size is test_fraction on average.
+struct Split {
+  std::vector<SentencePair> train, test;
+};
+Split split_by_source(const std::vector<SentencePair>& pairs, double test_fraction, uint64_t seed);
+bool goes_to_test(const std::string& source, double test_fraction, uint64_t seed);
+
+}  // namespace qkv::data
