@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <unistd.h>
+
 namespace qkv::app {
 
 int64_t parse_int(const std::string& flag, const std::string& text) {
@@ -23,6 +25,13 @@ double parse_double(const std::string& flag, const std::string& text) {
   if (text.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(v))
     throw UsageError(flag + ": expected a number, got '" + text + "'");
   return v;
+}
+
+void prefer_passive_omp_wait(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
+  execv("/proc/self/exe", argv);  // returns only on failure: then carry on as we are
+  unsetenv("OMP_WAIT_POLICY");
 }
 
 void ArgParser::flag(const std::string& name, const std::string& help, bool& target) {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -272,7 +273,9 @@ int run(int argc, char** argv) {
   if (!resume.empty() && !args.given("--checkpoint")) checkpoint = resume;
 
   if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
-  std::printf("OpenMP: %d threads (%d processors available)\n", omp_get_max_threads(), omp_get_num_procs());
+  const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
+  std::printf("OpenMP: %d threads (%d processors available), OMP_WAIT_POLICY=%s\n", omp_get_max_threads(),
+              omp_get_num_procs(), wait_policy ? wait_policy : "(unset)");
 
   // --- data -----------------------------------------------------------------------------
   Data d = load_data(s, args);
@@ -486,6 +489,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  app::prefer_passive_omp_wait(argv);
   try {
     return run(argc, argv);
   } catch (const UsageError& e) {

@@ -164,6 +164,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  app::prefer_passive_omp_wait(argv);
   try {
     return run(argc, argv);
   } catch (const UsageError& e) {
