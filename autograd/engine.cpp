@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "autograd/kernels/elementwise.h"
+#include "autograd/profiler.h"
 
 namespace qkv {
 
@@ -112,6 +113,7 @@ void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_gra
     if (!impl->grad_fn) continue;  // a leaf: its .grad is the answer
     if (impl->grad) {
       Tensor g(impl->grad);
+      ProfileScope prof(impl->grad_fn->name.c_str(), /*backward=*/true);
       impl->grad_fn->backward(g);
     }
     // A non-leaf's gradient is scaffolding: free it unless the user asked to keep it.

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "autograd/kernels/elementwise.h"
 #include "autograd/tensor.h"
@@ -19,6 +20,11 @@ inline void accumulate_grad(const Tensor& input, const Tensor& g, float scale = 
   else
     kernels::axpy(buf.data(), scale, g.data(), buf.numel());
 }
+
+// Row-major strides of a contiguous tensor of shape s.
+std::vector<int64_t> contiguous_strides(const Shape& s);
+// Strides of `in` walked in the index space of `out`: 0 where `in` broadcasts.
+std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out);
 
 // "op: message [shapes]": every op error names the op and the shapes at fault.
 [[noreturn]] inline void op_error(const char* op, const std::string& message) {

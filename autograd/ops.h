@@ -62,6 +62,11 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 // as in torch.nn.Linear. One GEMM with a transpose flag, no transposed copy (ops_linear.cpp).
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
 
+// act(x + bias) with bias [n] broadcast over x [..., n] and act ReLU or GELU: the bias and
+// the activation of a feed-forward layer in one pass (ops_bias_act.cpp, chapter 04).
+Tensor bias_relu(const Tensor& x, const Tensor& bias);
+Tensor bias_gelu(const Tensor& x, const Tensor& bias);
+
 // --- shape (ops_shape.cpp, chapter 01) -------------------------------------------------
 Tensor reshape(const Tensor& a, const Shape& shape);  // one dimension may be -1; shares storage
 Tensor transpose(const Tensor& a, int64_t axis0, int64_t axis1);  // a copy, contiguous

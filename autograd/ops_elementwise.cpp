@@ -8,6 +8,7 @@
 #include "autograd/kernels/reduce.h"
 #include "autograd/op_util.h"
 #include "autograd/ops.h"
+#include "autograd/profiler.h"
 
 namespace qkv {
 
@@ -30,8 +31,13 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   return out;
 }
 
-// Strides of `in` walked in the index space of `out`: 0 where `in` broadcasts.
-static std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out) {
+std::vector<int64_t> contiguous_strides(const Shape& s) {
+  std::vector<int64_t> strides(s.size(), 1);
+  for (int64_t d = static_cast<int64_t>(s.size()) - 2; d >= 0; --d) strides[d] = strides[d + 1] * s[d + 1];
+  return strides;
+}
+
+std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out) {
   std::vector<int64_t> strides(out.size(), 0);
   int64_t stride = 1;
   for (size_t k = 0; k < in.size(); ++k) {
@@ -85,6 +91,7 @@ Tensor sum_to(const Tensor& grad, const Shape& shape) {
 // --- binary ops ------------------------------------------------------------------------
 
 Tensor add(const Tensor& a, const Tensor& b) {
+  ProfileScope prof("add");
   Tensor out = broadcast_raw(a, b, "add", [](float x, float y) { return x + y; });
   // c = a + b  ⇒  da = dc, db = dc (summed over broadcast dimensions)   (ch02)
   record(out, "add", {a, b}, [a, b](const Tensor& g) {
@@ -95,6 +102,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
+  ProfileScope prof("sub");
   Tensor out = broadcast_raw(a, b, "sub", [](float x, float y) { return x - y; });
   // c = a − b  ⇒  da = dc, db = −dc   (ch02)
   record(out, "sub", {a, b}, [a, b](const Tensor& g) {
@@ -105,6 +113,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
+  ProfileScope prof("mul");
   Tensor out = broadcast_raw(a, b, "mul", [](float x, float y) { return x * y; });
   // c = a·b  ⇒  da = dc·b, db = dc·a   (ch02)
   record(out, "mul", {a, b}, [a, b](const Tensor& g) {
@@ -116,6 +125,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
+  ProfileScope prof("div");
   Tensor out = broadcast_raw(a, b, "div", [](float x, float y) { return x / y; });
   // c = a / b  ⇒  da = dc / b, db = −dc·a / b² = −dc·c / b   (ch02)
   Tensor c = out.detach();
@@ -135,6 +145,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
 // --- scalar ops ------------------------------------------------------------------------
 
 Tensor add(const Tensor& a, float s) {
+  ProfileScope prof("add_scalar");
   Tensor out = Tensor::empty(a.shape());
   kernels::map(out.data(), a.data(), a.numel(), [s](float x) { return x + s; });
   // c = a + s  ⇒  da = dc   (ch02)
@@ -143,6 +154,7 @@ Tensor add(const Tensor& a, float s) {
 }
 
 Tensor mul(const Tensor& a, float s) {
+  ProfileScope prof("mul_scalar");
   Tensor out = Tensor::empty(a.shape());
   kernels::map(out.data(), a.data(), a.numel(), [s](float x) { return x * s; });
   // c = s·a  ⇒  da = s·dc   (ch02)
@@ -151,6 +163,7 @@ Tensor mul(const Tensor& a, float s) {
 }
 
 Tensor neg(const Tensor& a) {
+  ProfileScope prof("neg");
   Tensor out = Tensor::empty(a.shape());
   kernels::map(out.data(), a.data(), a.numel(), [](float x) { return -x; });
   // c = −a  ⇒  da = −dc   (ch02)
@@ -163,6 +176,7 @@ Tensor neg(const Tensor& a) {
 // makes f' cheapest: exp' = y, tanh' = 1 − y², sigmoid' = y(1 − y).
 
 Tensor pow(const Tensor& a, float p) {
+  ProfileScope prof("pow");
   Tensor out = Tensor::empty(a.shape());
   kernels::map(out.data(), a.data(), a.numel(), [p](float x) { return std::pow(x, p); });
   // y = xᵖ  ⇒  dx = dy · p·xᵖ⁻¹   (ch02)
@@ -174,6 +188,7 @@ Tensor pow(const Tensor& a, float p) {
 }
 
 Tensor exp(const Tensor& a) {
+  ProfileScope prof("exp");
   Tensor out = Tensor::empty(a.shape());
   kernels::map(out.data(), a.data(), a.numel(), [](float x) { return std::exp(x); });
   // y = eˣ  ⇒  dx = dy · y   (ch02)
@@ -186,6 +201,7 @@ Tensor exp(const Tensor& a) {
 }
 
 Tensor log(const Tensor& a) {
+  ProfileScope prof("log");
   Tensor out = Tensor::empty(a.shape());
   kernels::map(out.data(), a.data(), a.numel(), [](float x) { return std::log(x); });
   // y = ln x  ⇒  dx = dy / x   (ch02)
@@ -197,6 +213,7 @@ Tensor log(const Tensor& a) {
 }
 
 Tensor sqrt(const Tensor& a) {
+  ProfileScope prof("sqrt");
   Tensor out = Tensor::empty(a.shape());
   kernels::map(out.data(), a.data(), a.numel(), [](float x) { return std::sqrt(x); });
   // y = √x  ⇒  dx = dy / (2y)   (ch02)
@@ -209,6 +226,7 @@ Tensor sqrt(const Tensor& a) {
 }
 
 Tensor tanh(const Tensor& a) {
+  ProfileScope prof("tanh");
   Tensor out = Tensor::empty(a.shape());
   kernels::map(out.data(), a.data(), a.numel(), [](float x) { return std::tanh(x); });
   // y = tanh x  ⇒  dx = dy · (1 − y²)   (ch02)
@@ -221,6 +239,7 @@ Tensor tanh(const Tensor& a) {
 }
 
 Tensor sigmoid(const Tensor& a) {
+  ProfileScope prof("sigmoid");
   Tensor out = Tensor::empty(a.shape());
   // Two branches so that exp never overflows: σ(x) = 1/(1+e⁻ˣ) = eˣ/(1+eˣ).
   kernels::map(out.data(), a.data(), a.numel(), [](float x) {
@@ -238,6 +257,7 @@ Tensor sigmoid(const Tensor& a) {
 }
 
 Tensor relu(const Tensor& a) {
+  ProfileScope prof("relu");
   Tensor out = Tensor::empty(a.shape());
   kernels::map(out.data(), a.data(), a.numel(), [](float x) { return x > 0.f ? x : 0.f; });
   // y = max(x, 0)  ⇒  dx = dy · [x > 0]   (ch04)
@@ -249,6 +269,7 @@ Tensor relu(const Tensor& a) {
 }
 
 Tensor gelu(const Tensor& a) {
+  ProfileScope prof("gelu");
   constexpr float kInvSqrt2 = 0.70710678118654752f;
   constexpr float kInvSqrt2Pi = 0.39894228040143268f;
   Tensor out = Tensor::empty(a.shape());

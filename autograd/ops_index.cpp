@@ -5,14 +5,16 @@
 #include "autograd/kernels/broadcast.h"
 #include "autograd/op_util.h"
 #include "autograd/ops.h"
+#include "autograd/profiler.h"
 
 namespace qkv {
 
 namespace {
 std::vector<int64_t> checked_ids(const Tensor& ids, int64_t limit, const char* op) {
   std::vector<int64_t> out(static_cast<size_t>(ids.numel()));
-  for (int64_t i = 0; i < ids.numel(); ++i) {
-    const float v = ids.data()[i];
+  const float* p = ids.data();
+  for (int64_t i = 0, n = ids.numel(); i < n; ++i) {
+    const float v = p[i];
     const int64_t id = static_cast<int64_t>(v);
     if (static_cast<float>(id) != v || id < 0 || id >= limit)
       op_error(op, "id " + std::to_string(v) + " at position " + std::to_string(i) + " of " +
@@ -24,6 +26,7 @@ std::vector<int64_t> checked_ids(const Tensor& ids, int64_t limit, const char* o
 }  // namespace
 
 Tensor embedding(const Tensor& table, const Tensor& ids, int64_t padding_idx) {
+  ProfileScope prof("embedding");
   if (table.dim() != 2) op_error("embedding", "table must be [V, D], got " + shape_str(table.shape()));
   const int64_t V = table.size(0), D = table.size(1);
   auto idx = std::make_shared<std::vector<int64_t>>(checked_ids(ids, V, "embedding"));
@@ -56,6 +59,7 @@ Tensor embedding(const Tensor& table, const Tensor& ids, int64_t padding_idx) {
 }
 
 Tensor index_select(const Tensor& a, int64_t axis_in, const std::vector<int64_t>& index) {
+  ProfileScope prof("index_select");
   const int64_t axis = normalize_axis(axis_in, a.dim(), "index_select");
   const int64_t n = a.size(axis);
   for (int64_t i : index)
@@ -85,23 +89,24 @@ Tensor index_select(const Tensor& a, int64_t axis_in, const std::vector<int64_t>
 }
 
 Tensor masked_fill(const Tensor& a, const Tensor& mask, float value) {
+  ProfileScope prof("masked_fill");
   if (broadcast_shapes(a.shape(), mask.shape(), "masked_fill") != a.shape())
     op_error("masked_fill", "mask " + shape_str(mask.shape()) + " must broadcast to the input " +
                                 shape_str(a.shape()));
-  // keep = 1 where the input passes through, as a full-size tensor (also used by backward).
-  Tensor keep = Tensor::empty(a.shape());
-  {
-    Tensor ones = Tensor::ones(a.shape());
-    Tensor m = mul(ones, mask.detach());
-    for (int64_t i = 0; i < keep.numel(); ++i) keep.data()[i] = m.data()[i] != 0.f ? 0.f : 1.f;
-  }
+  // The mask is read through broadcast strides: a [B, 1, 1, m] padding mask is never
+  // expanded to the [B, H, n, m] scores it masks.
+  const std::vector<int64_t> a_strides = contiguous_strides(a.shape());
+  const std::vector<int64_t> m_strides = broadcast_strides(mask.shape(), a.shape());
   Tensor out = Tensor::empty(a.shape());
-  kernels::map2(out.data(), a.data(), keep.data(), a.numel(),
-                [value](float x, float k) { return k != 0.f ? x : value; });
+  kernels::broadcast_map2(out.data(), a.shape(), a.data(), a_strides, mask.data(), m_strides,
+                          [value](float x, float m) { return m != 0.f ? value : x; });
   // y = mask ? value : x  ⇒  dx = dy where not masked, 0 where masked   (ch08)
-  record(out, "masked_fill", {a}, [a, keep](const Tensor& g) {
-    kernels::accumulate2(a.grad_buffer().data(), g.data(), keep.data(), a.numel(),
-                         [](float dy, float k) { return dy * k; });
+  Tensor m = mask.detach();
+  record(out, "masked_fill", {a}, [a, m, a_strides, m_strides](const Tensor& g) {
+    Tensor dx = Tensor::empty(a.shape());
+    kernels::broadcast_map2(dx.data(), a.shape(), g.data(), a_strides, m.data(), m_strides,
+                            [](float dy, float mv) { return mv != 0.f ? 0.f : dy; });
+    accumulate_grad(a, dx);
   });
   return out;
 }

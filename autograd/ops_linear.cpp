@@ -6,10 +6,12 @@
 #include "autograd/kernels/reduce.h"
 #include "autograd/op_util.h"
 #include "autograd/ops.h"
+#include "autograd/profiler.h"
 
 namespace qkv {
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  ProfileScope prof("linear");
   require_defined(x, "linear", "input");
   require_defined(weight, "linear", "weight");
   if (weight.dim() != 2) op_error("linear", "weight must be [out, in], got " + shape_str(weight.shape()));

@@ -5,11 +5,13 @@
 #include "autograd/kernels/cross_entropy.h"
 #include "autograd/op_util.h"
 #include "autograd/ops.h"
+#include "autograd/profiler.h"
 
 namespace qkv {
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index,
                      float label_smoothing) {
+  ProfileScope prof("cross_entropy");
   if (logits.dim() != 2)
     op_error("cross_entropy", "logits must be [N, C], got " + shape_str(logits.shape()));
   const int64_t rows = logits.size(0), classes = logits.size(1);

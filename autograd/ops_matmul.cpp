@@ -5,6 +5,7 @@
 #include "autograd/kernels/gemm.h"
 #include "autograd/op_util.h"
 #include "autograd/ops.h"
+#include "autograd/profiler.h"
 
 namespace qkv {
 
@@ -15,6 +16,7 @@ std::string matmul_shapes(const Tensor& a, const Tensor& b) {
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
+  ProfileScope prof("matmul");
   require_defined(a, "matmul", "left operand");
   require_defined(b, "matmul", "right operand");
   if (a.dim() < 2 || b.dim() < 2)

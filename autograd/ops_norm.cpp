@@ -3,10 +3,12 @@
 #include "autograd/kernels/layernorm.h"
 #include "autograd/op_util.h"
 #include "autograd/ops.h"
+#include "autograd/profiler.h"
 
 namespace qkv {
 
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps) {
+  ProfileScope prof("layer_norm");
   if (x.dim() == 0) op_error("layer_norm", "input must have a last dimension, got []");
   const int64_t D = x.size(-1), rows = D ? x.numel() / D : 0;
   for (const Tensor* p : {&weight, &bias})

@@ -5,6 +5,7 @@
 #include "autograd/kernels/reduce.h"
 #include "autograd/op_util.h"
 #include "autograd/ops.h"
+#include "autograd/profiler.h"
 
 namespace qkv {
 
@@ -39,6 +40,7 @@ void spread_back(float* dx, const float* g, AxisView v, float scale) {
 }  // namespace
 
 Tensor sum(const Tensor& a) {
+  ProfileScope prof("sum");
   Tensor out = Tensor::empty({});
   kernels::sum_axis(out.data(), a.data(), 1, a.numel(), 1);
   // s = Σᵢ aᵢ  ⇒  daᵢ = ds   (ch02)
@@ -56,6 +58,7 @@ Tensor mean(const Tensor& a) {
 }
 
 Tensor sum(const Tensor& a, int64_t axis, bool keepdim) {
+  ProfileScope prof("sum");
   axis = normalize_axis(axis, a.dim(), "sum");
   const AxisView v = axis_view(a.shape(), axis);
   Tensor out = Tensor::empty(reduced_shape(a.shape(), axis, keepdim));
@@ -74,6 +77,7 @@ Tensor mean(const Tensor& a, int64_t axis, bool keepdim) {
 }
 
 Tensor max(const Tensor& a, int64_t axis, bool keepdim) {
+  ProfileScope prof("max");
   axis = normalize_axis(axis, a.dim(), "max");
   const AxisView v = axis_view(a.shape(), axis);
   if (v.n == 0) op_error("max", "over an empty axis of " + shape_str(a.shape()));

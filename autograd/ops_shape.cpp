@@ -6,10 +6,12 @@
 #include "autograd/kernels/permute.h"
 #include "autograd/op_util.h"
 #include "autograd/ops.h"
+#include "autograd/profiler.h"
 
 namespace qkv {
 
 Tensor reshape(const Tensor& a, const Shape& shape) {
+  ProfileScope prof("reshape");
   Shape s = shape;
   int64_t known = 1, infer = -1;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -37,6 +39,7 @@ Tensor reshape(const Tensor& a, const Shape& shape) {
 }
 
 Tensor permute(const Tensor& a, const std::vector<int64_t>& order_in) {
+  ProfileScope prof("permute");
   const int64_t rank = a.dim();
   if (static_cast<int64_t>(order_in.size()) != rank)
     op_error("permute", "order has " + std::to_string(order_in.size()) + " axes for a tensor " +
@@ -87,6 +90,7 @@ int64_t inner_of(const Shape& s, int64_t axis) {
 }  // namespace
 
 Tensor concat(const std::vector<Tensor>& ts, int64_t axis_in) {
+  ProfileScope prof("concat");
   if (ts.empty()) op_error("concat", "no tensors given");
   const Shape& s0 = ts[0].shape();
   const int64_t axis = normalize_axis(axis_in, static_cast<int64_t>(s0.size()), "concat");
@@ -127,6 +131,7 @@ Tensor concat(const std::vector<Tensor>& ts, int64_t axis_in) {
 }
 
 Tensor slice(const Tensor& a, int64_t axis_in, int64_t start, int64_t end) {
+  ProfileScope prof("slice");
   const int64_t axis = normalize_axis(axis_in, a.dim(), "slice");
   const int64_t n = a.shape()[axis];
   if (start < 0 || end > n || start > end)

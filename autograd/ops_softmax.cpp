@@ -4,6 +4,7 @@
 #include "autograd/kernels/softmax.h"
 #include "autograd/op_util.h"
 #include "autograd/ops.h"
+#include "autograd/profiler.h"
 
 namespace qkv {
 
@@ -18,6 +19,7 @@ Tensor along_axis(const Tensor& a, int64_t axis, const char* name, Op op) {
 }  // namespace
 
 Tensor softmax(const Tensor& a, int64_t axis) {
+  ProfileScope prof("softmax");
   if (a.dim() == 0) op_error("softmax", "needs at least one dimension, got " + shape_str(a.shape()));
   return along_axis(a, axis, "softmax", [](const Tensor& x) {
     const int64_t n = x.size(-1), rows = n ? x.numel() / n : 0;
@@ -33,6 +35,7 @@ Tensor softmax(const Tensor& a, int64_t axis) {
 }
 
 Tensor log_softmax(const Tensor& a, int64_t axis) {
+  ProfileScope prof("log_softmax");
   if (a.dim() == 0) op_error("log_softmax", "needs at least one dimension, got " + shape_str(a.shape()));
   return along_axis(a, axis, "log_softmax", [](const Tensor& x) {
     const int64_t n = x.size(-1), rows = n ? x.numel() / n : 0;

@@ -66,7 +66,8 @@ class Tensor {
   const Shape& shape() const;
   int64_t dim() const { return static_cast<int64_t>(shape().size()); }
   int64_t size(int64_t axis) const;  // negative axes count from the end
-  int64_t numel() const { return numel_of(shape()); }
+  // Storage always holds exactly numel floats (no offsets, no strides), so this is O(1).
+  int64_t numel() const;
   float* data();
   const float* data() const;
   std::vector<float> to_vector() const;

@@ -111,11 +111,11 @@ double fma_peak(int threads, int reps) {
 }
 
 // ---- Timing a GEMM ---------------------------------------------------------------------
-// Best time of at least min_reps runs (more, up to ~0.1 s, when a run is short).
+// Best time of at least min_reps runs (more, up to ~0.2 s, when a run is short).
 double best_seconds(const std::function<void()>& run, int min_reps) {
   run();  // warm up: caches, page faults, packing buffers
   double best = 1e30, total = 0;
-  for (int r = 0; r < 1000 && (r < min_reps || total < 0.1); ++r) {
+  for (int r = 0; r < 1000 && (r < min_reps || total < 0.2); ++r) {
     const auto t0 = Clock::now();
     run();
     const double s = seconds_since(t0);
@@ -143,7 +143,9 @@ void usage(FILE* out) {
                "usage: bench_kernels [--reps N] [--no-stages]\n"
                "  Measures this machine's FP32 FMA peak, then the GEMM (GFLOP/s and fraction\n"
                "  of that peak) at square sizes and the Transformer's shapes on 1 and 2\n"
-               "  threads, and the steps of chapter 03 at 512^3.\n"
+               "  threads, and the steps of chapter 03 (512^3; step 4 against the library at\n"
+               "  1024^3). Other programs using the cores make every ratio unreliable; the\n"
+               "  bench says so when the 2-thread peak falls short.\n"
                "  --reps N      at least N timed runs per measurement, best kept (default 5)\n"
                "  --no-stages   skip the chapter 03 steps (the naive loop takes a while)\n"
                "  --help        this text\n"
@@ -207,27 +209,27 @@ int main(int argc, char** argv) {
   };
   measure_peak();
 
-  // The Transformer's products (d_model 256, d_ff 2048 or 256, 640 or 512 tokens per
-  // batch, heads of 64) and, below each forward C = A·B, the two backward products
-  // dA += dC·Bᵀ (trans_b) and dB += Aᵀ·dC (trans_a) of the same matmul.
+  // The Transformer's products (d_model 256, d_ff 2048 or 256, 640 or 512 tokens per batch,
+  // heads of 64), each in the three layouts a Linear layer uses (W stored [out, in]):
+  // A·B (dX = dY·W), A·Bᵀ (the forward, Y = X·Wᵀ) and Aᵀ·B (dW += dYᵀ·X).
   const Shape shapes[] = {
       {"square", false, false, 64, 64, 64, 0.f},
       {"square", false, false, 128, 128, 128, 0.f},
       {"square", false, false, 256, 256, 256, 0.f},
       {"square", false, false, 512, 512, 512, 0.f},
       {"square", false, false, 1024, 1024, 1024, 0.f},
-      {"T: M=640 K=64 N=256", false, false, 640, 256, 64, 0.f},
-      {"  backward dA=dC·Bt", false, true, 640, 64, 256, 1.f},
-      {"  backward dB=At·dC", true, false, 64, 256, 640, 1.f},
-      {"T: M=640 K=256 N=64", false, false, 640, 64, 256, 0.f},
-      {"  backward dA=dC·Bt", false, true, 640, 256, 64, 1.f},
-      {"  backward dB=At·dC", true, false, 256, 64, 640, 1.f},
-      {"T: M=512 K=512 N=2048", false, false, 512, 2048, 512, 0.f},
-      {"  backward dA=dC·Bt", false, true, 512, 512, 2048, 1.f},
-      {"  backward dB=At·dC", true, false, 512, 2048, 512, 1.f},
-      {"T: M=512 K=2048 N=512", false, false, 512, 512, 2048, 0.f},
-      {"  backward dA=dC·Bt", false, true, 512, 2048, 512, 1.f},
-      {"  backward dB=At·dC", true, false, 2048, 512, 512, 1.f},
+      {"Transformer A·B", false, false, 640, 256, 64, 0.f},
+      {"  A·B^T", false, true, 640, 256, 64, 0.f},
+      {"  A^T·B", true, false, 640, 256, 64, 1.f},
+      {"Transformer A·B", false, false, 640, 64, 256, 0.f},
+      {"  A·B^T", false, true, 640, 64, 256, 0.f},
+      {"  A^T·B", true, false, 640, 64, 256, 1.f},
+      {"Transformer A·B", false, false, 512, 2048, 512, 0.f},
+      {"  A·B^T", false, true, 512, 2048, 512, 0.f},
+      {"  A^T·B", true, false, 512, 2048, 512, 1.f},
+      {"Transformer A·B", false, false, 512, 512, 2048, 0.f},
+      {"  A·B^T", false, true, 512, 512, 2048, 0.f},
+      {"  A^T·B", true, false, 512, 512, 2048, 1.f},
   };
   std::vector<Result> results;
   double gflops_512_top = 0;
@@ -254,16 +256,40 @@ int main(int argc, char** argv) {
     }
   }
 
+  // Attention's batched products: 256 = batch × heads small matrices, split across the
+  // batch: scores Q·Kᵀ [20, 16]·[16, 20] and context P·V [20, 20]·[20, 16].
+  std::vector<Result> batched;
+  for (const Shape& s : {Shape{"batched Q·K^T x256", false, true, 20, 20, 16, 0.f},
+                         Shape{"batched P·V x256", false, false, 20, 16, 20, 0.f}}) {
+    const int64_t batch = 256;
+    const Buffer A = random_buffer(batch * s.M * s.K, 1), B = random_buffer(batch * s.K * s.N, 2);
+    Buffer C(static_cast<size_t>(batch * s.M * s.N));
+    const int64_t lda = s.K, ldb = s.tb ? s.K : s.N;
+    char dims[64];
+    std::snprintf(dims, sizeof dims, "%lld %lld %lld%s", static_cast<long long>(s.M),
+                  static_cast<long long>(s.K), static_cast<long long>(s.N), s.tb ? " (B^T)" : "");
+    for (int t = 1; t <= max_threads; ++t) {
+      omp_set_num_threads(t);
+      const double sec = best_seconds(
+          [&] {
+            qkv::kernels::gemm_batched(batch, false, s.tb, s.M, s.N, s.K, 1.f, A.data(), lda,
+                                       s.M * s.K, B.data(), ldb, s.K * s.N, 0.f, C.data(), s.N,
+                                       s.M * s.N);
+          },
+          opt.reps);
+      batched.push_back({s.what, dims, t, sec, 2.0 * batch * s.M * s.N * s.K});
+    }
+  }
+
   std::vector<Result> steps;
   if (opt.stages) {
-    // The chapter's steps at 512³ on one thread, then the library on all threads.
-    const int64_t n = 512;
-    const Buffer A = random_buffer(n * n, 1), B = random_buffer(n * n, 2);
-    Buffer C(static_cast<size_t>(n * n));
+    // The chapter's steps at 512³ on one thread, then the library on all threads; and step 4
+    // against the library at 1024³, where reading B unpacked (rows 4 KB apart) stops working.
     using Fn = void (*)(int64_t, int64_t, int64_t, const float*, const float*, float*);
     struct Stage {
       const char* name;
       Fn fn;
+      int64_t n;
       int threads;
       int reps;
     };
@@ -271,18 +297,25 @@ int main(int argc, char** argv) {
       qkv::kernels::gemm(false, false, M, N, K, 1.f, a, K, b, N, 0.f, c, N);
     };
     const Stage stages[] = {
-        {"1 naive triple loop (i, j, k)", qkv::gemm_stages::naive, 1, 1},
-        {"2 loops reordered (i, k, j)", qkv::gemm_stages::reordered, 1, opt.reps},
-        {"3 + cache blocking", qkv::gemm_stages::blocked, 1, opt.reps},
-        {"4 + 8x32 register tile", qkv::gemm_stages::register_tiled, 1, opt.reps},
-        {"5 + packing, 6x64 tile (library)", library, 1, opt.reps},
-        {"6 + OpenMP (library)", library, max_threads, opt.reps},
+        {"1 naive triple loop (i, j, k)", qkv::gemm_stages::naive, 512, 1, 1},
+        {"2 loops reordered (i, k, j)", qkv::gemm_stages::reordered, 512, 1, opt.reps},
+        {"3 + cache blocking", qkv::gemm_stages::blocked, 512, 1, opt.reps},
+        {"4 + 8x32 register tile", qkv::gemm_stages::register_tiled, 512, 1, opt.reps},
+        {"5 + packing, 6x64 tile (library)", library, 512, 1, opt.reps},
+        {"6 + OpenMP (library)", library, 512, max_threads, opt.reps},
+        {"4 register tile, no packing", qkv::gemm_stages::register_tiled, 1024, 1, opt.reps},
+        {"5 packing (library)", library, 1024, 1, opt.reps},
     };
     for (const Stage& st : stages) {
+      const int64_t n = st.n;
+      const Buffer A = random_buffer(n * n, 1), B = random_buffer(n * n, 2);
+      Buffer C(static_cast<size_t>(n * n));
       omp_set_num_threads(st.threads);
       const double sec =
           best_seconds([&] { st.fn(n, n, n, A.data(), B.data(), C.data()); }, st.reps);
-      steps.push_back({st.name, "", st.threads, sec, 2.0 * n * n * n});
+      char dims[32];
+      std::snprintf(dims, sizeof dims, "%lld^3", static_cast<long long>(n));
+      steps.push_back({st.name, dims, st.threads, sec, 2.0 * n * n * n});
     }
   }
   omp_set_num_threads(saved_threads);
@@ -302,12 +335,16 @@ int main(int argc, char** argv) {
   for (const Result& r : results)
     std::printf("%-22s %-20s %7d %9.3f %9.1f %8.2f\n", r.label.c_str(), r.dims.c_str(), r.threads,
                 r.seconds * 1e3, r.flops / r.seconds / 1e9, r.flops / r.seconds / peak[r.threads]);
+  for (const Result& r : batched)
+    std::printf("%-22s %-20s %7d %9.3f %9.1f %8.2f\n", r.label.c_str(), r.dims.c_str(), r.threads,
+                r.seconds * 1e3, r.flops / r.seconds / 1e9, r.flops / r.seconds / peak[r.threads]);
   if (!steps.empty()) {
-    std::printf("\n%-43s %7s %9s %9s %8s\n", "chapter 03 steps, 512 512 512", "threads", "time ms",
+    std::printf("\n%-34s %-8s %7s %9s %9s %8s\n", "chapter 03 steps", "size", "threads", "time ms",
                 "GFLOP/s", "of peak");
     for (const Result& r : steps)
-      std::printf("%-43s %7d %9.3f %9.1f %8.3f\n", r.label.c_str(), r.threads, r.seconds * 1e3,
-                  r.flops / r.seconds / 1e9, r.flops / r.seconds / peak[r.threads]);
+      std::printf("%-34s %-8s %7d %9.3f %9.1f %8.3f\n", r.label.c_str(), r.dims.c_str(), r.threads,
+                  r.seconds * 1e3, r.flops / r.seconds / 1e9,
+                  r.flops / r.seconds / peak[r.threads]);
   }
   std::printf("\n{\"gemm_512_gflops\": %.1f, \"peak_gflops\": %.1f, \"ratio\": %.3f}\n",
               gflops_512_top, peak[max_threads] / 1e9, gflops_512_top * 1e9 / peak[max_threads]);

@@ -73,7 +73,10 @@ FeedForward::FeedForward(int64_t dim, int64_t hidden, Generator& gen, Activation
 }
 
 Tensor FeedForward::forward(const Tensor& x) {
-  return linear2->forward(drop->forward(activate(linear1->forward(x), act)));
+  // act(x·W₁ᵀ + b₁) with the bias and activation fused into one pass (ops_bias_act.cpp).
+  Tensor pre = linear(x, linear1->weight);  // [..., hidden]
+  Tensor h = act == Activation::GELU ? bias_gelu(pre, linear1->bias) : bias_relu(pre, linear1->bias);
+  return linear2->forward(drop->forward(h));
 }
 
 }  // namespace qkv::nn

@@ -58,7 +58,8 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
   for (const auto& p : params) {
     Tensor g = p.grad();
     if (!g.defined()) continue;
-    for (int64_t i = 0; i < g.numel(); ++i) total += static_cast<double>(g.data()[i]) * g.data()[i];
+    const float* d = g.data();
+    for (int64_t i = 0, n = g.numel(); i < n; ++i) total += static_cast<double>(d[i]) * d[i];
   }
   const double norm = std::sqrt(total);
   if (!std::isfinite(norm))
@@ -69,7 +70,8 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
     for (const auto& p : params) {
       Tensor g = p.grad();
       if (!g.defined()) continue;
-      for (int64_t i = 0; i < g.numel(); ++i) g.data()[i] *= scale;
+      float* d = g.data();
+      for (int64_t i = 0, n = g.numel(); i < n; ++i) d[i] *= scale;
     }
   }
   return norm;

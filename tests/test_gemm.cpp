@@ -112,8 +112,18 @@ TEST_CASE("gemm matches the reference for every transpose and odd sizes", "[ch03
           for (int64_t K : sizes) check_case({ta == 1, tb == 1, M, N, K});
 }
 
+TEST_CASE("gemm matches the reference on narrow products (their own tiles)", "[ch03][gemm]") {
+  // N <= 16 and N <= 32 use narrower, taller register tiles than the 6×64 one: sizes around
+  // their edges (12×16 and 8×32), and K past one cache slice (KC = 256).
+  for (int ta = 0; ta < 2; ++ta)
+    for (int tb = 0; tb < 2; ++tb)
+      for (int64_t N : {15, 16, 17, 20, 32, 33})
+        for (int64_t M : {1, 8, 12, 13, 20, 65})
+          for (int64_t K : {1, 16, 20, 300}) check_case({ta == 1, tb == 1, M, N, K, 1.f, 0.5f});
+}
+
 TEST_CASE("gemm covers several cache blocks in M, N and K", "[ch03][gemm]") {
-  // Sizes past the block sizes (MC = 384 rows, KC = 128 terms, NC = 2048 columns), so C is
+  // Sizes past the block sizes (MC = 384 rows, KC = 256 terms, NC = 2048 columns), so C is
   // built from several k slices and the threads split several blocks.
   for (int ta = 0; ta < 2; ++ta)
     for (int tb = 0; tb < 2; ++tb) {

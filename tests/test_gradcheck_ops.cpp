@@ -3,17 +3,16 @@
 // (ReLU at 0, ties in max) on purpose, since finite differences straddle them.
 #include <catch2/catch.hpp>
 
+#include "tests/helpers.h"
+
 
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
 
 using namespace qkv;
+using namespace qkv::test;
 
 namespace {
-Tensor rnd(const Shape& s, uint64_t seed, float lo = -1.f, float hi = 1.f) {
-  Generator g(seed);
-  return Tensor::uniform(s, g, lo, hi, true);
-}
 // Uniform values whose magnitude is at least `gap`, so no element sits near 0.
 Tensor away_from_zero(const Shape& s, uint64_t seed, float gap = 0.1f) {
   Tensor t = rnd(s, seed);
@@ -154,4 +153,11 @@ TEST_CASE("gradcheck: dropout with a fixed seed", "[ch04][gradcheck]") {
 TEST_CASE("gradcheck: linear with and without bias, 2-D and 3-D input", "[ch04][gradcheck]") {
   check([](auto& v) { return linear(v[0], v[1], v[2]); }, {rnd({4, 3}, 29), rnd({5, 3}, 30), rnd({5}, 31)});
   check([](auto& v) { return linear(v[0], v[1]); }, {rnd({2, 3, 3}, 32), rnd({2, 3}, 33)});
+}
+
+TEST_CASE("gradcheck: fused bias + ReLU / GELU", "[ch04][gradcheck]") {
+  // Pre-activations kept at least 0.1 from ReLU's kink: x away from 0 and a small bias.
+  Tensor x = away_from_zero({3, 4}, 34, 0.3f), b = rnd({4}, 35, -0.2f, 0.2f);
+  check([](auto& v) { return bias_relu(v[0], v[1]); }, {x, b});
+  check([](auto& v) { return bias_gelu(v[0], v[1]); }, {x, b});
 }

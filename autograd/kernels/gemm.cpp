@@ -20,6 +20,18 @@
 #include "autograd/kernels/gemm.h"
 
 #include <omp.h>
+#if defined(__AVX512F__)
+// g++ 12 warns about its own header (_mm512_undefined_ps, GCC bug 105593) in some shuffles.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -32,17 +44,15 @@ namespace qkv::kernels {
 namespace {
 
 // The register tile: MR rows × NR columns of C live in vector registers while the k loop
-// runs. With AVX-512 (32 registers of 16 floats) that is 6×64 = 24 zmm registers; per k
-// step the kernel loads NR/16 = 4 vectors of B, broadcasts MR = 6 values of A and issues
-// 24 FMAs: enough independent accumulators to keep both FMA pipes busy through the FMA's
-// 4-cycle latency. Without AVX-512 (16 registers of 8 floats), 6×16 = 12 ymm registers.
+// runs. With AVX-512 (32 registers of 16 floats) the main tile is 6×64 = 24 zmm registers;
+// per k step the kernel loads NR/16 = 4 vectors of B, broadcasts MR = 6 values of A and
+// issues 24 FMAs: enough independent accumulators to keep both FMA pipes busy through the
+// FMA's 4-cycle latency. Narrow products (N <= 32, attention's per-head products) use a
+// narrower, taller tile so fewer lanes compute padding. Without AVX-512 (16 registers of 8
+// floats) the tile is 6×16 = 12 ymm registers.
 #if defined(__AVX512F__)
-constexpr int64_t MR = 6;
-constexpr int64_t NR = 64;
 #define QKV_GEMM_LANES 16
 #else
-constexpr int64_t MR = 6;
-constexpr int64_t NR = 16;
 #define QKV_GEMM_LANES 8
 #endif
 
@@ -58,14 +68,14 @@ constexpr int64_t NR = 16;
 #define QKV_WIDE_VECTORS
 #endif
 
-// Cache blocks: a KC×NR panel of B (32 KB) stays in L1 while the micro-kernel walks down
-// the MC rows of the packed A block (MC×KC·4 = 192 KB, in L2); NC columns of packed B
-// (KC×NC·4 = 1 MB) sit in L2/L3.
-constexpr int64_t KC = 128;
-constexpr int64_t MC = 384;   // a multiple of MR
-constexpr int64_t NC = 2048;  // a multiple of NR
-
-static_assert(MC % MR == 0 && NC % NR == 0, "blocks hold whole tiles");
+// Cache blocks (for the 6×64 tile). The micro-kernel walks down the MC rows of the packed A
+// block (MC×KC·4 = 384 KB, in the 1 MB L2) with one KC×NR panel of B (64 KB, L2, its
+// current lines in L1); NC columns of packed B (KC×NC·4 = 2 MB) sit in L3. KC = 128 would
+// keep the B panel in the 48 KB L1 as the textbook rule says, but 256 halves the passes
+// over C when K is long and measured a few per cent faster (chapter 03).
+constexpr int64_t KC = 256;
+constexpr int64_t MC = 384;   // a multiple of every MR below
+constexpr int64_t NC = 2048;  // a multiple of every NR below
 
 using Buffer = std::vector<float, AlignedAllocator<float>>;
 
@@ -75,115 +85,47 @@ float* grow(Buffer& buf, int64_t n) {
 }
 
 // C[i, j] = alpha·acc + beta·C[i, j]; beta == 0 overwrites (NaN in C is ignored).
-// Both the full-tile and the edge path use this one expression.
+// One expression for every tile, full or cut short at an edge of C.
 inline float combine(float alpha, float acc, float beta, float c) {
   return beta == 0.f ? alpha * acc : alpha * acc + beta * c;
 }
 
-// Where the micro-kernel reads its MR values of op(A) at each k. Normally from a packed
-// panel (op(A)[ir+i, k] at p[k·MR + i]); for skinny products straight from A itself, at
-// p[i·rs + k·cs] (see run_blocked: when N is small, packing A would cost as much as using it).
-struct PackedA {
-  const float* p;
-  float operator()(int64_t i) const { return p[i]; }
-  void next() { p += MR; }
-};
-struct StridedA {
-  const float* p;
-  int64_t rs, cs;
-  float operator()(int64_t i) const { return p[i * rs]; }
-  void next() { p += cs; }
-};
-
-// The micro-kernel: C[0:MR, 0:NR] = alpha·(A panel · B panel) + beta·C. b is the packed
-// B panel, kc steps of NR values. acc is a fixed-size array the compiler keeps in
-// registers; std::fma says "one rounding per multiply-add" in the source, so every compiler
-// emits the same FMA instruction whatever its -ffp-contract default.
-template <class APanel>
-QKV_WIDE_VECTORS void micro_kernel(int64_t kc, APanel a, const float* __restrict b,
-                                   float* __restrict c, int64_t ldc, float alpha, float beta) {
-  float acc[MR][NR] = {};
-  for (int64_t k = 0; k < kc; ++k) {
-    for (int64_t i = 0; i < MR; ++i) {
-      const float ai = a(i);
-#pragma omp simd simdlen(QKV_GEMM_LANES)
-      for (int64_t j = 0; j < NR; ++j) acc[i][j] = std::fma(ai, b[j], acc[i][j]);
-    }
-    a.next();
-    b += NR;
+// dst[k·ldd + j] = src[j·lds + k] for a 16×16 block. Measured on this machine (Zen 5) while
+// packing a 128×64 panel: the plain column-by-column copy costs about 1 cycle a float, the
+// portable tile below about 0.6, and with AVX-512 — the block transposed in 16 registers by
+// four rounds of shuffles — about 0.25. Packing a transposed B is on the path of every
+// Linear's forward (x·Wᵀ).
+inline void transpose16(const float* src, int64_t lds, float* dst, int64_t ldd) {
+#if defined(__AVX512F__)
+  __m512 r[16], t[16];
+  for (int j = 0; j < 16; ++j) r[j] = _mm512_loadu_ps(src + j * lds);
+  for (int i = 0; i < 8; ++i) {  // interleave pairs of rows, 1 float at a time
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
   }
-  for (int64_t i = 0; i < MR; ++i) {
-    float* ci = c + i * ldc;
-    if (beta == 0.f) {
-#pragma omp simd
-      for (int64_t j = 0; j < NR; ++j) ci[j] = alpha * acc[i][j];
-    } else {
-#pragma omp simd
-      for (int64_t j = 0; j < NR; ++j) ci[j] = combine(alpha, acc[i][j], beta, ci[j]);
+  for (int i = 0; i < 4; ++i)  // then 2 floats at a time
+    for (int h = 0; h < 2; ++h) {
+      const __m512d a = _mm512_castps_pd(t[4 * i + h]), b = _mm512_castps_pd(t[4 * i + 2 + h]);
+      r[4 * i + 2 * h] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+      r[4 * i + 2 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
     }
-  }
-}
-
-// A tile that sticks out of C (the last rows or columns): compute the full MR×NR tile into
-// a scratch tile, then combine only the valid part into C.
-template <class APanel>
-void edge_kernel(int64_t kc, APanel a, const float* b, float* c, int64_t ldc, int64_t mr,
-                 int64_t nr, float alpha, float beta) {
-  alignas(64) float tile[MR * NR];
-  micro_kernel(kc, a, b, tile, NR, 1.f, 0.f);
-  for (int64_t i = 0; i < mr; ++i)
-    for (int64_t j = 0; j < nr; ++j)
-      c[i * ldc + j] = combine(alpha, tile[i * NR + j], beta, c[i * ldc + j]);
-}
-
-// Pack op(B)[k0:k0+kc, j0:j0+nc] into ceil(nc/NR) panels of kc×NR floats, padding the last
-// panel's missing columns with zeros.
-void pack_b(bool trans_b, const float* B, int64_t ldb, int64_t k0, int64_t kc, int64_t j0,
-            int64_t nc, float* dst) {
-  for (int64_t p = 0; p * NR < nc; ++p) {
-    float* d = dst + p * kc * NR;
-    const int64_t jb = j0 + p * NR;
-    const int64_t w = std::min(NR, nc - p * NR);
-    if (!trans_b) {  // op(B)[k, j] = B[k·ldb + j]: each row of the panel is contiguous
-      for (int64_t k = 0; k < kc; ++k) {
-        const float* s = B + (k0 + k) * ldb + jb;
-        float* dk = d + k * NR;
-        for (int64_t j = 0; j < w; ++j) dk[j] = s[j];
-        for (int64_t j = w; j < NR; ++j) dk[j] = 0.f;
-      }
-    } else {  // op(B)[k, j] = B[j·ldb + k]: read rows of B, write columns of the panel
-      for (int64_t j = 0; j < w; ++j) {
-        const float* s = B + (jb + j) * ldb + k0;
-        for (int64_t k = 0; k < kc; ++k) d[k * NR + j] = s[k];
-      }
-      for (int64_t j = w; j < NR; ++j)
-        for (int64_t k = 0; k < kc; ++k) d[k * NR + j] = 0.f;
+  for (int i = 0; i < 2; ++i)  // then 128-bit lanes
+    for (int h = 0; h < 4; ++h) {
+      t[8 * i + h] = _mm512_shuffle_f32x4(r[8 * i + h], r[8 * i + 4 + h], 0x88);
+      t[8 * i + 4 + h] = _mm512_shuffle_f32x4(r[8 * i + h], r[8 * i + 4 + h], 0xdd);
     }
+  for (int h = 0; h < 8; ++h) {
+    r[h] = _mm512_shuffle_f32x4(t[h], t[8 + h], 0x88);
+    r[8 + h] = _mm512_shuffle_f32x4(t[h], t[8 + h], 0xdd);
   }
-}
-
-// Pack op(A)[i0:i0+mc, k0:k0+kc] into ceil(mc/MR) panels of kc×MR floats, zero-padded.
-void pack_a(bool trans_a, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0,
-            int64_t kc, float* dst) {
-  for (int64_t p = 0; p * MR < mc; ++p) {
-    float* d = dst + p * kc * MR;
-    const int64_t ib = i0 + p * MR;
-    const int64_t h = std::min(MR, mc - p * MR);
-    if (trans_a) {  // op(A)[i, k] = A[k·lda + i]: MR consecutive floats per k
-      for (int64_t k = 0; k < kc; ++k) {
-        const float* s = A + (k0 + k) * lda + ib;
-        for (int64_t i = 0; i < h; ++i) d[k * MR + i] = s[i];
-        for (int64_t i = h; i < MR; ++i) d[k * MR + i] = 0.f;
-      }
-    } else {  // op(A)[i, k] = A[i·lda + k]: read rows of A, interleave them
-      for (int64_t i = 0; i < h; ++i) {
-        const float* s = A + (ib + i) * lda + k0;
-        for (int64_t k = 0; k < kc; ++k) d[k * MR + i] = s[k];
-      }
-      for (int64_t i = h; i < MR; ++i)
-        for (int64_t k = 0; k < kc; ++k) d[k * MR + i] = 0.f;
-    }
-  }
+  for (int k = 0; k < 16; ++k) _mm512_storeu_ps(dst + k * ldd, r[k]);
+#else
+  float t[16][16];
+  for (int j = 0; j < 16; ++j)
+    for (int k = 0; k < 16; ++k) t[k][j] = src[j * lds + k];
+  for (int k = 0; k < 16; ++k)
+    for (int j = 0; j < 16; ++j) dst[k * ldd + j] = t[k][j];
+#endif
 }
 
 // Packing buffers, one set per thread, kept between calls: no allocation once warm.
@@ -203,59 +145,6 @@ struct Problem {
   int64_t ldc;
 };
 
-// The blocked loop nest on one thread, for the rows [m0, m1) and columns [n0, n1) of C.
-// m0 is a multiple of MR and n0 of NR, so the tiles are those of the whole C whichever
-// thread computes them: the arithmetic of each element does not depend on the split.
-void run_blocked(const Problem& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-  // Packing A pays when each packed panel is reused across many NR-wide panels of B. When
-  // C has few columns it is used once or twice: read A in place instead (full tiles only).
-  const bool direct_a = n1 - n0 <= 2 * NR;
-  const int64_t a_rs = p.trans_a ? 1 : p.lda, a_cs = p.trans_a ? p.lda : 1;
-  float* pa = grow(t_pack_a, MC * KC);
-  float* pb = grow(t_pack_b, KC * std::min(NC, (n1 - n0 + NR - 1) / NR * NR));
-  for (int64_t jc = n0; jc < n1; jc += NC) {
-    const int64_t nc = std::min(NC, n1 - jc);
-    const int64_t panels = (nc + NR - 1) / NR;
-    for (int64_t pc = 0; pc < p.K; pc += KC) {
-      const int64_t kc = std::min(KC, p.K - pc);
-      const float beta = pc == 0 ? p.beta : 1.f;  // later k slices add onto C
-      pack_b(p.trans_b, p.B, p.ldb, pc, kc, jc, nc, pb);
-      for (int64_t ic = m0; ic < m1; ic += MC) {
-        const int64_t mc = std::min(MC, m1 - ic);
-        if (direct_a) {  // only the last, partial row tile is packed
-          const int64_t full = mc / MR * MR;
-          if (full < mc)
-            pack_a(p.trans_a, p.A, p.lda, ic + full, mc - full, pc, kc, pa + full * kc);
-        } else {
-          pack_a(p.trans_a, p.A, p.lda, ic, mc, pc, kc, pa);
-        }
-        for (int64_t q = 0; q < panels; ++q) {
-          const int64_t jr = q * NR;
-          const int64_t nr = std::min(NR, nc - jr);
-          const float* b = pb + q * kc * NR;
-          for (int64_t ir = 0; ir < mc; ir += MR) {
-            const int64_t mr = std::min(MR, mc - ir);
-            float* c = p.C + (ic + ir) * p.ldc + jc + jr;
-            if (direct_a && mr == MR) {
-              const StridedA a{p.A + (ic + ir) * a_rs + pc * a_cs, a_rs, a_cs};
-              if (nr == NR)
-                micro_kernel(kc, a, b, c, p.ldc, p.alpha, beta);
-              else
-                edge_kernel(kc, a, b, c, p.ldc, mr, nr, p.alpha, beta);
-            } else {
-              const PackedA a{pa + ir * kc};
-              if (mr == MR && nr == NR)
-                micro_kernel(kc, a, b, c, p.ldc, p.alpha, beta);
-              else
-                edge_kernel(kc, a, b, c, p.ldc, mr, nr, p.alpha, beta);
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
 // C = beta·C, for K == 0 (no products to add).
 void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
   for (int64_t i = 0; i < M; ++i)
@@ -266,35 +155,202 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
 // few microseconds, the time of ~1M FMAs on one core.
 constexpr int64_t kParallelMacs = 1 << 20;
 
-// Splits C among the threads: each thread gets a rectangle of whole tiles and runs the
-// blocked loop nest on it with its own packing buffers. No barriers, no shared writes; k is
-// never split. Splitting the rows means every thread packs all of op(B); splitting the
-// columns, all of op(A) (unless it reads A in place). The estimate below, in multiply-adds
-// (packing a float costs about as much as 16 of them), picks the cheaper split for the
-// busiest thread.
+// Everything that depends on the tile shape.
+template <int64_t MR, int64_t NR>
+struct Tiled {
+  static_assert(MC % MR == 0 && NC % NR == 0, "blocks hold whole tiles");
+
+  // Where the micro-kernel reads its MR values of op(A) at each k. Normally from a packed
+  // panel (op(A)[ir+i, k] at p[k·MR + i]); for skinny products straight from A itself, at
+  // p[i·rs + k·cs] (see run(): when N is small, packing A would cost as much as using it).
+  struct PackedA {
+    const float* p;
+    float operator()(int64_t i) const { return p[i]; }
+    void next() { p += MR; }
+  };
+  struct StridedA {
+    const float* p;
+    int64_t rs, cs;
+    float operator()(int64_t i) const { return p[i * rs]; }
+    void next() { p += cs; }
+  };
+
+  // The micro-kernel: C[0:mr, 0:nr] = alpha·(A panel · B panel) + beta·C, mr <= MR and
+  // nr <= NR (a tile at the bottom or right edge of C is cut short; its packed panels are
+  // zero-padded, so the k loop is always the full MR×NR one). b is the packed B panel, kc
+  // steps of NR values. acc is a fixed-size array the compiler keeps in registers; std::fma
+  // says "one rounding per multiply-add" in the source, so every compiler emits the same FMA
+  // instruction whatever its -ffp-contract default.
+  template <class APanel>
+  QKV_WIDE_VECTORS static void micro_kernel(int64_t kc, APanel a, const float* __restrict b,
+                                            float* __restrict c, int64_t ldc, int64_t mr,
+                                            int64_t nr, float alpha, float beta) {
+    float acc[MR][NR] = {};
+    for (int64_t k = 0; k < kc; ++k) {
+      for (int64_t i = 0; i < MR; ++i) {
+        const float ai = a(i);
+#pragma omp simd simdlen(QKV_GEMM_LANES)
+        for (int64_t j = 0; j < NR; ++j) acc[i][j] = std::fma(ai, b[j], acc[i][j]);
+      }
+      a.next();
+      b += NR;
+    }
+    for (int64_t i = 0; i < mr; ++i) {
+      float* ci = c + i * ldc;
+      if (beta == 0.f) {
+#pragma omp simd
+        for (int64_t j = 0; j < nr; ++j) ci[j] = alpha * acc[i][j];
+      } else {
+#pragma omp simd
+        for (int64_t j = 0; j < nr; ++j) ci[j] = combine(alpha, acc[i][j], beta, ci[j]);
+      }
+    }
+  }
+
+  // Pack op(B)[k0:k0+kc, j0:j0+nc] into ceil(nc/NR) panels of kc×NR floats, padding the last
+  // panel's missing columns with zeros.
+  static void pack_b(bool trans_b, const float* B, int64_t ldb, int64_t k0, int64_t kc, int64_t j0,
+                     int64_t nc, float* dst) {
+    for (int64_t p = 0; p * NR < nc; ++p) {
+      float* d = dst + p * kc * NR;
+      const int64_t jb = j0 + p * NR;
+      const int64_t w = std::min(NR, nc - p * NR);
+      if (!trans_b) {  // op(B)[k, j] = B[k·ldb + j]: each row of the panel is contiguous
+        for (int64_t k = 0; k < kc; ++k) {
+          const float* s = B + (k0 + k) * ldb + jb;
+          float* dk = d + k * NR;
+          for (int64_t j = 0; j < w; ++j) dk[j] = s[j];
+          for (int64_t j = w; j < NR; ++j) dk[j] = 0.f;
+        }
+      } else {  // op(B)[k, j] = B[j·ldb + k]: a transpose, done 16×16 blocks at a time
+        const int64_t w16 = w / 16 * 16, kc16 = kc / 16 * 16;
+        for (int64_t j = 0; j < w16; j += 16)
+          for (int64_t k = 0; k < kc16; k += 16)
+            transpose16(B + (jb + j) * ldb + k0 + k, ldb, d + k * NR + j, NR);
+        for (int64_t j = 0; j < w; ++j) {  // what the blocks left over
+          const float* s = B + (jb + j) * ldb + k0;
+          for (int64_t k = j < w16 ? kc16 : 0; k < kc; ++k) d[k * NR + j] = s[k];
+        }
+        for (int64_t k = 0; k < kc; ++k)
+          for (int64_t j = w; j < NR; ++j) d[k * NR + j] = 0.f;
+      }
+    }
+  }
+
+  // Pack op(A)[i0:i0+mc, k0:k0+kc] into ceil(mc/MR) panels of kc×MR floats, zero-padded.
+  static void pack_a(bool trans_a, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0,
+                     int64_t kc, float* dst) {
+    for (int64_t p = 0; p * MR < mc; ++p) {
+      float* d = dst + p * kc * MR;
+      const int64_t ib = i0 + p * MR;
+      const int64_t h = std::min(MR, mc - p * MR);
+      if (trans_a) {  // op(A)[i, k] = A[k·lda + i]: MR consecutive floats per k
+        for (int64_t k = 0; k < kc; ++k) {
+          const float* s = A + (k0 + k) * lda + ib;
+          for (int64_t i = 0; i < h; ++i) d[k * MR + i] = s[i];
+          for (int64_t i = h; i < MR; ++i) d[k * MR + i] = 0.f;
+        }
+      } else {  // op(A)[i, k] = A[i·lda + k]: read rows of A, interleave them
+        for (int64_t i = 0; i < h; ++i) {
+          const float* s = A + (ib + i) * lda + k0;
+          for (int64_t k = 0; k < kc; ++k) d[k * MR + i] = s[k];
+        }
+        for (int64_t i = h; i < MR; ++i)
+          for (int64_t k = 0; k < kc; ++k) d[k * MR + i] = 0.f;
+      }
+    }
+  }
+
+  // The blocked loop nest on one thread, for the rows [m0, m1) and columns [n0, n1) of C.
+  // m0 is a multiple of MR and n0 of NR, so the tiles are those of the whole C whichever
+  // thread computes them: the arithmetic of each element does not depend on the split.
+  static void run(const Problem& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    // Packing A pays when each packed panel is reused across many NR-wide panels of B. When
+    // C has few columns it is used once or twice: read A in place instead (full tiles only).
+    // A transposed A is read across its rows (6 floats per k, a new cache line at each k),
+    // which only pays when there is a single panel to sweep.
+    const bool direct_a = n1 - n0 <= (p.trans_a ? 1 : 2) * NR;
+    const int64_t a_rs = p.trans_a ? 1 : p.lda, a_cs = p.trans_a ? p.lda : 1;
+    float* pa = grow(t_pack_a, MC * KC);
+    float* pb = grow(t_pack_b, KC * std::min(NC, (n1 - n0 + NR - 1) / NR * NR));
+    for (int64_t jc = n0; jc < n1; jc += NC) {
+      const int64_t nc = std::min(NC, n1 - jc);
+      const int64_t panels = (nc + NR - 1) / NR;
+      for (int64_t pc = 0; pc < p.K; pc += KC) {
+        const int64_t kc = std::min(KC, p.K - pc);
+        const float beta = pc == 0 ? p.beta : 1.f;  // later k slices add onto C
+        pack_b(p.trans_b, p.B, p.ldb, pc, kc, jc, nc, pb);
+        for (int64_t ic = m0; ic < m1; ic += MC) {
+          const int64_t mc = std::min(MC, m1 - ic);
+          if (direct_a) {  // only the last, partial row tile is packed
+            const int64_t full = mc / MR * MR;
+            if (full < mc)
+              pack_a(p.trans_a, p.A, p.lda, ic + full, mc - full, pc, kc, pa + full * kc);
+          } else {
+            pack_a(p.trans_a, p.A, p.lda, ic, mc, pc, kc, pa);
+          }
+          for (int64_t q = 0; q < panels; ++q) {
+            const int64_t jr = q * NR;
+            const int64_t nr = std::min(NR, nc - jr);
+            const float* b = pb + q * kc * NR;
+            for (int64_t ir = 0; ir < mc; ir += MR) {
+              const int64_t mr = std::min(MR, mc - ir);
+              float* c = p.C + (ic + ir) * p.ldc + jc + jr;
+              if (direct_a && mr == MR)
+                micro_kernel(kc, StridedA{p.A + (ic + ir) * a_rs + pc * a_cs, a_rs, a_cs}, b, c,
+                             p.ldc, mr, nr, p.alpha, beta);
+              else
+                micro_kernel(kc, PackedA{pa + ir * kc}, b, c, p.ldc, mr, nr, p.alpha, beta);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // Splits C among the threads: each thread gets a rectangle of whole tiles and runs the
+  // blocked loop nest on it with its own packing buffers. No barriers, no shared writes; k is
+  // never split. Splitting the rows means every thread packs all of op(B); splitting the
+  // columns, all of op(A) (unless it reads A in place). The estimate below, in multiply-adds
+  // (packing a float costs about as much as 16 of them), picks the cheaper split for the
+  // busiest thread.
+  static void split(const Problem& p, int max_threads) {
+    const int64_t row_tiles = (p.M + MR - 1) / MR, col_tiles = (p.N + NR - 1) / NR;
+    int n = 1;
+    if (max_threads > 1 && !omp_in_parallel() && p.M * p.N * p.K >= kParallelMacs)
+      n = static_cast<int>(std::min<int64_t>(max_threads, std::max(row_tiles, col_tiles)));
+    if (n == 1) return run(p, 0, p.M, 0, p.N);
+    constexpr int64_t kPackCost = 16;
+    const int64_t rows_each = (row_tiles + n - 1) / n * MR,
+                  cols_each = (col_tiles + n - 1) / n * NR;
+    const int64_t by_rows = rows_each * p.N * p.K + kPackCost * p.K * p.N;
+    const int64_t by_cols =
+        cols_each * p.M * p.K + (cols_each <= (p.trans_a ? 1 : 2) * NR ? 0 : kPackCost * p.M * p.K);
+    const bool split_rows = by_rows <= by_cols;
+#pragma omp parallel num_threads(n)
+    {
+      const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+      if (split_rows)
+        run(p, std::min(p.M, row_tiles * t / nt * MR), std::min(p.M, row_tiles * (t + 1) / nt * MR),
+            0, p.N);
+      else
+        run(p, 0, p.M, std::min(p.N, col_tiles * t / nt * NR),
+            std::min(p.N, col_tiles * (t + 1) / nt * NR));
+    }
+  }
+};
+
+// Picks the tile for the shape (never for the thread count), then splits the work.
 void gemm_on(const Problem& p, int max_threads) {
   if (p.M <= 0 || p.N <= 0) return;
   if (p.K <= 0) return scale_c(p.M, p.N, p.beta, p.C, p.ldc);
-  const int64_t row_tiles = (p.M + MR - 1) / MR, col_tiles = (p.N + NR - 1) / NR;
-  int n = 1;
-  if (max_threads > 1 && !omp_in_parallel() && p.M * p.N * p.K >= kParallelMacs)
-    n = static_cast<int>(std::min<int64_t>(max_threads, std::max(row_tiles, col_tiles)));
-  if (n == 1) return run_blocked(p, 0, p.M, 0, p.N);
-  constexpr int64_t kPackCost = 16;
-  const int64_t rows_each = (row_tiles + n - 1) / n * MR, cols_each = (col_tiles + n - 1) / n * NR;
-  const int64_t by_rows = rows_each * p.N * p.K + kPackCost * p.K * p.N;
-  const int64_t by_cols = cols_each * p.M * p.K + (cols_each <= 2 * NR ? 0 : kPackCost * p.M * p.K);
-  const bool split_rows = by_rows <= by_cols;
-#pragma omp parallel num_threads(n)
-  {
-    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
-    if (split_rows)
-      run_blocked(p, std::min(p.M, row_tiles * t / nt * MR),
-                  std::min(p.M, row_tiles * (t + 1) / nt * MR), 0, p.N);
-    else
-      run_blocked(p, 0, p.M, std::min(p.N, col_tiles * t / nt * NR),
-                  std::min(p.N, col_tiles * (t + 1) / nt * NR));
-  }
+#if defined(__AVX512F__)
+  if (p.N <= 16) return Tiled<12, 16>::split(p, max_threads);
+  if (p.N <= 32) return Tiled<8, 32>::split(p, max_threads);
+  return Tiled<6, 64>::split(p, max_threads);
+#else
+  return Tiled<6, 16>::split(p, max_threads);
+#endif
 }
 
 }  // namespace
@@ -309,10 +365,12 @@ void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t 
                   int64_t ldb, int64_t stride_b, float beta, float* C, int64_t ldc,
                   int64_t stride_c) {
   if (batch <= 0) return;
-  auto problem = [&](int64_t b) {
-    return Problem{
-        trans_a, trans_b,          M,  N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb,
-        beta,    C + b * stride_c, ldc};
+  auto problem = [&](int64_t b) {  // matrix b of the batch
+    Problem p{trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc};
+    p.A += b * stride_a;
+    p.B += b * stride_b;
+    p.C += b * stride_c;
+    return p;
   };
   // Big matrices: one GEMM at a time, each split across the threads. Small ones (attention's
   // [T, D]·[D, S] per head): whole GEMMs per thread. Either way each C element is computed

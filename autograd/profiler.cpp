@@ -1,0 +1,51 @@
+#include "autograd/profiler.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+namespace qkv {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+bool g_enabled = false;
+struct Frame {
+  std::string key;
+  Clock::time_point start;
+  double child_seconds = 0;
+};
+// Ops are called from one thread (OpenMP parallelism lives inside the kernels), so a plain
+// stack and map suffice.
+std::vector<Frame> g_stack;
+std::map<std::string, ProfileEntry> g_table;
+}  // namespace
+
+void profiler_enable(bool on) { g_enabled = on; }
+bool profiler_enabled() { return g_enabled; }
+void profiler_reset() { g_table.clear(); }
+
+std::vector<ProfileEntry> profiler_report() {
+  std::vector<ProfileEntry> out;
+  for (auto& [key, e] : g_table) out.push_back(e);
+  std::stable_sort(out.begin(), out.end(), [](const ProfileEntry& a, const ProfileEntry& b) { return a.seconds > b.seconds; });
+  return out;
+}
+
+ProfileScope::ProfileScope(const char* name, bool backward) : active_(g_enabled) {
+  if (!active_) return;
+  g_stack.push_back({backward ? std::string(name) + " (backward)" : std::string(name), Clock::now(), 0});
+}
+
+ProfileScope::~ProfileScope() {
+  if (!active_) return;
+  Frame f = std::move(g_stack.back());
+  g_stack.pop_back();
+  const double total = std::chrono::duration<double>(Clock::now() - f.start).count();
+  ProfileEntry& e = g_table[f.key];
+  e.name = f.key;
+  e.calls += 1;
+  e.seconds += total - f.child_seconds;
+  if (!g_stack.empty()) g_stack.back().child_seconds += total;
+}
+
+}  // namespace qkv

@@ -1,0 +1,259 @@
+// Chapter 11: the whole Transformer.
+//
+//   1. the paper's base model built for real, its parameters counted per component by
+//      walking named_parameters(), against the 65M the paper reports
+//   2. what one encoder layer and one decoder layer hold
+//   3. "machine learning" → "机器学习": teacher forcing in training, token by token in generation
+//   4. the feed-forward layer read as attention over a fixed key-value memory
+//   5. a tiny model learns to copy
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "autograd/engine.h"
+#include "nn/decoding.h"
+#include "nn/optim.h"
+#include "nn/transformer.h"
+
+using namespace qkv;
+using namespace qkv::nn;
+
+namespace {
+
+std::string component(const std::string& name) {
+  auto has = [&](const char* s) { return name.find(s) != std::string::npos; };
+  const std::string side = has("encoder.") ? "encoder " : has("decoder.") ? "decoder " : "";
+  if (has("embed")) return "embeddings (source = target = output)";
+  if (has("output_bias") || has("generator")) return "output bias";
+  if (has("positions")) return "learned positions";
+  if (has("cross_attn")) return side + "cross-attention";
+  if (has("self_attn")) return side + "self-attention";
+  if (has("ffn")) return side + "feed-forward";
+  if (has("norm")) return side + "LayerNorms";
+  return "other: " + name;
+}
+
+// The same count from the formulas of chapters 04, 07, 10 (used for the big model, which
+// would need 850 MB to build).
+int64_t formula_count(int64_t V, int64_t d, int64_t dff, int64_t N) {
+  const int64_t mha = 4 * (d * d + d), ffn = d * dff + dff + dff * d + d, ln = 2 * d;
+  return V * d + N * (mha + ffn + 2 * ln) + N * (2 * mha + ffn + 3 * ln) + V;
+}
+
+void parameter_count() {
+  std::printf("== 1. the base model: d_model 512, 8 heads, d_ff 2048, N = 6, 37000 shared tokens ==\n");
+  Seq2SeqConfig c;
+  c.src_vocab = c.tgt_vocab = 37000;
+  c.d_model = 512;
+  c.heads = 8;
+  c.d_ff = 2048;
+  c.encoder_layers = c.decoder_layers = 6;
+  c.share_embeddings = true;
+  c.tie_output = true;
+  Generator gen(0);
+  Seq2SeqTransformer model(c, gen);
+  std::vector<std::string> order;
+  std::map<std::string, int64_t> counts;
+  int64_t total = 0;
+  for (auto& [name, p] : model.named_parameters()) {
+    const std::string k = component(name);
+    if (!counts.count(k)) order.push_back(k);
+    counts[k] += p.numel();
+    total += p.numel();
+  }
+  std::stable_partition(order.begin(), order.end(), [](const std::string& k) { return k != "output bias"; });
+  for (const auto& k : order)
+    std::printf("  %-40s %12lld  %5.1f%%\n", k.c_str(), static_cast<long long>(counts[k]), 100.0 * counts[k] / total);
+  std::printf("  %-40s %12lld\n", "total (walking named_parameters)", static_cast<long long>(total));
+  std::printf("  %-40s %12lld\n", "model.num_parameters()", static_cast<long long>(model.num_parameters()));
+  std::printf("  %-40s %12lld\n", "the formula", static_cast<long long>(formula_count(37000, 512, 2048, 6)));
+  std::printf("  paper: 65M; qkv: %.1fM, %+.1f%%\n", total / 1e6, 100.0 * (total - 65e6) / 65e6);
+  std::printf("  the big model (d_model 1024, 16 heads, d_ff 4096), by the formula: %.1fM (paper: 213M)\n\n",
+              formula_count(37000, 1024, 4096, 6) / 1e6);
+
+  std::printf("== 2. one encoder layer and one decoder layer of it ==\n");
+  for (auto& [name, p] : model.named_parameters())
+    if (name.find("layers.0.") != std::string::npos)
+      std::printf("  %-42s %s\n", name.c_str(), shape_str(p.shape()).c_str());
+  std::printf("\n");
+}
+
+// --- 3. a toy translator ------------------------------------------------------------------
+
+const std::vector<std::string> kSrcWords = {"<pad>", "<bos>", "<eos>", "machine", "learning", "deep", "translation"};
+const std::vector<std::string> kTgtChars = {"<pad>", "<bos>", "<eos>", "机", "器", "学", "习", "深", "度", "翻", "译"};
+
+void machine_learning() {
+  std::printf("== 3. \"machine learning\" -> \"机器学习\" ==\n");
+  // Three pairs, so the decoder has to look at the source to know what comes next.
+  const std::vector<std::vector<int64_t>> src = {{3, 4}, {5, 4}, {3, 6}};
+  const std::vector<std::vector<int64_t>> tgt = {{3, 4, 5, 6}, {7, 8, 5, 6}, {3, 4, 9, 10}};
+  const int64_t B = 3, S = 2, T = 5;
+  std::vector<float> s, tin, tout;
+  for (int64_t b = 0; b < B; ++b) {
+    for (int64_t id : src[b]) s.push_back(static_cast<float>(id));
+    tin.push_back(1);
+    for (int64_t id : tgt[b]) {
+      tin.push_back(static_cast<float>(id));
+      tout.push_back(static_cast<float>(id));
+    }
+    tout.push_back(2);
+  }
+  Tensor src_ids = Tensor::from_vector(s, {B, S}), src_keep = Tensor::ones({B, S});
+  Tensor tgt_in = Tensor::from_vector(tin, {B, T}), tgt_keep = Tensor::ones({B, T});
+  Tensor tgt_out = Tensor::from_vector(tout, {B * T});
+  std::printf("teacher forcing, pair 0: the decoder reads the shifted target and predicts every next token at once\n");
+  std::printf("  decoder input :");
+  for (int64_t t = 0; t < T; ++t) std::printf(" %s", kTgtChars[static_cast<int>(tin[t])].c_str());
+  std::printf("\n  labels        :");
+  for (int64_t t = 0; t < T; ++t) std::printf(" %s", kTgtChars[static_cast<int>(tout[t])].c_str());
+  std::printf("\n  (position t sees inputs 0..t only: causal_mask(5))\n");
+
+  Seq2SeqConfig c;
+  c.src_vocab = 7;
+  c.tgt_vocab = 11;
+  c.d_model = 16;
+  c.heads = 2;
+  c.d_ff = 32;
+  c.encoder_layers = c.decoder_layers = 1;
+  c.max_len = 8;
+  c.dropout = 0.f;
+  Generator gen(3);
+  Seq2SeqTransformer model(c, gen);
+  Adam opt(model.parameters(), 0.01f);
+  float loss_value = 0.f;
+  for (int step = 1; step <= 60; ++step) {
+    Tensor logits = model.forward(src_ids, src_keep, tgt_in, tgt_keep);  // [3, 5, 11]
+    Tensor loss = cross_entropy(reshape(logits, {-1, c.tgt_vocab}), tgt_out, 0);
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    loss_value = loss.item();
+  }
+  std::printf("trained on the three pairs for 60 steps: loss %.3f\n", loss_value);
+
+  std::printf("generation: no target to read, so one token at a time, each fed back in\n");
+  NoGradGuard no_grad;
+  model.eval();
+  Tensor one_src = Tensor::from_vector({3, 4}, {1, 2});
+  Tensor memory = model.encode(one_src, Tensor::ones({1, 2}));  // the encoder runs once
+  std::vector<float> prefix = {1};
+  for (int step = 1; step <= 6; ++step) {
+    const int64_t L = static_cast<int64_t>(prefix.size());
+    Tensor logits = model.decode(Tensor::from_vector(prefix, {1, L}), memory, Tensor::ones({1, 2}), Tensor::ones({1, L}));
+    Tensor p = softmax(reshape(slice(logits, 1, L - 1, L), {1, c.tgt_vocab}), -1);
+    const float* pv = p.data();
+    const int64_t best = std::max_element(pv, pv + c.tgt_vocab) - pv;
+    std::printf("  step %d: input", step);
+    for (float id : prefix) std::printf(" %s", kTgtChars[static_cast<int>(id)].c_str());
+    std::printf("  ->  %s (p = %.2f)\n", kTgtChars[best].c_str(), pv[best]);
+    if (best == 2) break;
+    prefix.push_back(static_cast<float>(best));
+  }
+  std::printf("\n");
+}
+
+void ffn_as_memory() {
+  std::printf("== 4. the feed-forward layer as a key-value memory (d 8, d_ff 32) ==\n");
+  Generator gen(4);
+  FeedForward ffn(8, 32, gen);
+  Tensor x = Tensor::randn({1, 8}, gen);
+  NoGradGuard no_grad;
+  Tensor y = ffn.forward(x);
+  // FFN(x) = Σᵢ ReLU(x·kᵢ + b1ᵢ)·vᵢ + b2, keys kᵢ = rows of W1, values vᵢ = columns of W2.
+  const Tensor& W1 = ffn.linear1->weight;  // [32, 8]
+  const Tensor& W2 = ffn.linear2->weight;  // [8, 32]
+  std::vector<float> coef(32), out(8);
+  for (int i = 0; i < 32; ++i) {
+    float sc = ffn.linear1->bias.data()[i];
+    for (int j = 0; j < 8; ++j) sc += x.data()[j] * W1.data()[i * 8 + j];
+    coef[i] = sc > 0.f ? sc : 0.f;
+  }
+  float worst = 0.f;
+  for (int j = 0; j < 8; ++j) {
+    float acc = ffn.linear2->bias.data()[j];
+    for (int i = 0; i < 32; ++i) acc += coef[i] * W2.data()[j * 32 + i];
+    worst = std::fmax(worst, std::fabs(acc - y.data()[j]));
+  }
+  int active = 0;
+  float total = 0.f;
+  for (float a : coef) {
+    active += a > 0.f;
+    total += a;
+  }
+  std::printf("max |FFN(x) - Σ ReLU(x·k_i + b_i)·v_i - b2| = %.1e\n", worst);
+  std::printf("memory slots used by this x: %d of 32; the coefficients sum to %.3f (softmax would give 1)\n\n",
+              active, total);
+}
+
+// --- 5. the copy task ----------------------------------------------------------------------
+
+void copy_task() {
+  std::printf("== 5. a tiny model learns to copy 6 symbols (d_model 32, 4 heads, 2+2 layers) ==\n");
+  Seq2SeqConfig c;
+  c.src_vocab = c.tgt_vocab = 13;  // <pad> <bos> <eos> and 10 symbols
+  c.d_model = 32;
+  c.heads = 4;
+  c.d_ff = 64;
+  c.encoder_layers = c.decoder_layers = 2;
+  c.max_len = 16;
+  c.dropout = 0.f;
+  Generator gen(11);
+  Seq2SeqTransformer model(c, gen);
+  Adam opt(model.parameters(), 3e-3f, 0.9f, 0.98f, 1e-9f);
+  Generator data(12);
+  const int64_t B = 32, L = 6;
+  auto sample = [&](std::vector<float>& seq) {
+    seq.resize(L);
+    for (auto& v : seq) v = static_cast<float>(3 + data.randint(10));
+  };
+  std::printf("step   loss\n");
+  for (int64_t step = 1; step <= 250; ++step) {
+    std::vector<float> s, tin, tout, seq;
+    for (int64_t b = 0; b < B; ++b) {
+      sample(seq);
+      s.insert(s.end(), seq.begin(), seq.end());
+      tin.push_back(1);
+      tin.insert(tin.end(), seq.begin(), seq.end());
+      tout.insert(tout.end(), seq.begin(), seq.end());
+      tout.push_back(2);
+    }
+    Tensor logits = model.forward(Tensor::from_vector(s, {B, L}), Tensor::ones({B, L}),
+                                  Tensor::from_vector(tin, {B, L + 1}), Tensor::ones({B, L + 1}));
+    Tensor loss = cross_entropy(reshape(logits, {-1, c.tgt_vocab}), Tensor::from_vector(tout, {B * (L + 1)}), 0);
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    if (step == 1 || step % 50 == 0) std::printf("%4lld  %5.2f\n", static_cast<long long>(step), loss.item());
+  }
+  // 100 fresh sequences, decoded greedily.
+  std::vector<std::vector<int64_t>> tests;
+  std::vector<float> seq;
+  for (int i = 0; i < 100; ++i) {
+    sample(seq);
+    tests.emplace_back(seq.begin(), seq.end());
+  }
+  DecodeOptions o;
+  o.max_len = L + 2;
+  auto hyps = greedy_decode(model, tests, o);
+  int exact = 0, right = 0;
+  for (size_t i = 0; i < tests.size(); ++i) {
+    exact += hyps[i].tokens == tests[i];
+    for (int64_t t = 0; t < L; ++t) right += t < static_cast<int64_t>(hyps[i].tokens.size()) && hyps[i].tokens[t] == tests[i][t];
+  }
+  std::printf("greedy decoding of 100 new sequences: %d%% of tokens right, %d of 100 copied exactly\n",
+              right * 100 / static_cast<int>(tests.size() * L), exact);
+}
+
+}  // namespace
+
+int main() {
+  parameter_count();
+  machine_learning();
+  ffn_as_memory();
+  copy_task();
+  return 0;
+}

@@ -1,0 +1,136 @@
+// Chapter 11: the whole model: the base configuration's size, and the FFN as a memory.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <map>
+#include <string>
+
+#include "autograd/engine.h"
+#include "nn/transformer.h"
+
+using namespace qkv;
+using namespace qkv::nn;
+
+TEST_CASE("the paper's base model has about 65M parameters, and the components add up", "[ch11][params]") {
+  Seq2SeqConfig c;
+  c.src_vocab = c.tgt_vocab = 37000;
+  c.d_model = 512;
+  c.heads = 8;
+  c.d_ff = 2048;
+  c.encoder_layers = c.decoder_layers = 6;
+  c.share_embeddings = true;
+  c.tie_output = true;
+  Generator gen(0);
+  Seq2SeqTransformer model(c, gen);
+  std::map<std::string, int64_t> parts;
+  int64_t total = 0;
+  for (auto& [name, p] : model.named_parameters()) {
+    const auto dot = name.find('.');
+    std::string top = name.substr(0, dot);
+    if (top == "encoder" || top == "decoder") {
+      // encoder.layers.3.self_attn.w_q.weight → encoder.self_attn
+      const auto rest = name.substr(name.find('.', name.find('.', dot + 1) + 1) + 1);
+      top += "." + rest.substr(0, rest.find('.'));
+    }
+    parts[top] += p.numel();
+    total += p.numel();
+  }
+  CHECK(total == model.num_parameters());
+  CHECK(std::fabs(total - 65e6) / 65e6 < 0.05);
+  const int64_t d = 512, mha = 4 * (d * d + d), ffn = 2 * d * 2048 + 2048 + d;
+  CHECK(parts["src_embed"] == 37000 * d);  // one table: source, target and output projection
+  CHECK(parts.count("tgt_embed") == 0);
+  CHECK(parts.count("generator") == 0);
+  CHECK(parts["output_bias"] == 37000);
+  CHECK(parts["encoder.self_attn"] == 6 * mha);
+  CHECK(parts["decoder.self_attn"] == 6 * mha);
+  CHECK(parts["decoder.cross_attn"] == 6 * mha);
+  CHECK(parts["encoder.ffn"] == 6 * ffn);
+  CHECK(parts["decoder.ffn"] == 6 * ffn);
+  CHECK(parts["encoder.add_norm1"] + parts["encoder.add_norm2"] == 6 * 2 * 2 * d);
+  int64_t sum_parts = 0;
+  for (auto& [k, v] : parts) sum_parts += v;
+  CHECK(sum_parts == total);
+  CHECK(total == 63119496);
+}
+
+TEST_CASE("untied, unshared embeddings add two more vocabulary-sized matrices", "[ch11][params]") {
+  Seq2SeqConfig c;
+  c.src_vocab = 50;
+  c.tgt_vocab = 60;
+  c.d_model = 16;
+  c.heads = 2;
+  c.d_ff = 32;
+  c.tie_output = false;
+  Generator gen(1);
+  Seq2SeqTransformer untied(c, gen);
+  c.tie_output = true;
+  Seq2SeqTransformer tied(c, gen);
+  CHECK(untied.num_parameters() - tied.num_parameters() == 60 * 16);  // the generator's weight
+}
+
+TEST_CASE("the feed-forward layer is a key-value memory with ReLU in place of softmax", "[ch11][ffn]") {
+  Generator gen(2);
+  FeedForward ffn(6, 20, gen);
+  Tensor x = Tensor::randn({4, 6}, gen);
+  NoGradGuard no_grad;
+  Tensor y = ffn.forward(x);
+  const Tensor &W1 = ffn.linear1->weight, &W2 = ffn.linear2->weight;
+  for (int r = 0; r < 4; ++r)
+    for (int j = 0; j < 6; ++j) {
+      double acc = ffn.linear2->bias.data()[j];
+      for (int i = 0; i < 20; ++i) {
+        double s = ffn.linear1->bias.data()[i];
+        for (int k = 0; k < 6; ++k) s += x.data()[r * 6 + k] * W1.data()[i * 6 + k];
+        acc += (s > 0 ? s : 0) * W2.data()[j * 20 + i];
+      }
+      CHECK(y.data()[r * 6 + j] == Approx(acc).margin(1e-5));
+    }
+}
+
+TEST_CASE("decoder output at position t does not depend on target tokens after t", "[ch11][causal]") {
+  Seq2SeqConfig c;
+  c.src_vocab = c.tgt_vocab = 12;
+  c.d_model = 16;
+  c.heads = 2;
+  c.d_ff = 32;
+  c.dropout = 0.f;
+  Generator gen(3);
+  Seq2SeqTransformer model(c, gen);
+  model.eval();
+  NoGradGuard no_grad;
+  Tensor src = Tensor::from_vector({3, 4, 5}, {1, 3}), keep = Tensor::ones({1, 3});
+  Tensor a = model.forward(src, keep, Tensor::from_vector({1, 6, 7, 8}, {1, 4}), Tensor::ones({1, 4}));
+  Tensor b = model.forward(src, keep, Tensor::from_vector({1, 6, 9, 10}, {1, 4}), Tensor::ones({1, 4}));
+  float before = 0.f, after = 0.f;
+  for (int64_t i = 0; i < 2 * 12; ++i) before = std::fmax(before, std::fabs(a.data()[i] - b.data()[i]));
+  for (int64_t i = 2 * 12; i < 4 * 12; ++i) after = std::fmax(after, std::fabs(a.data()[i] - b.data()[i]));
+  CHECK(before == 0.f);
+  CHECK(after > 1e-3f);
+}
+
+// Chapter 15 reuses the encoder blocks; its checks live here, beside the blocks' other tests.
+TEST_CASE("one EncoderLayer stack: bidirectional without a mask, GPT-like with a causal mask",
+          "[ch15][causal]") {
+  TransformerOptions o;
+  o.d_model = 16;
+  o.heads = 2;
+  o.d_ff = 32;
+  o.dropout = 0.f;
+  Generator gen(5);
+  Encoder stack(o, 2, gen);
+  Tensor x = Tensor::randn({1, 6, 16}, gen);
+  Tensor y = x.clone();
+  for (int64_t j = 0; j < 16; ++j) y.data()[3 * 16 + j] += 1.f;  // change token 3
+  NoGradGuard no_grad;
+  for (bool causal : {false, true}) {
+    Tensor mask = causal ? causal_mask(6) : Tensor();
+    Tensor a = stack.forward(x, mask), b = stack.forward(y, mask);
+    for (int64_t t = 0; t < 6; ++t) {
+      float d = 0.f;
+      for (int64_t j = 0; j < 16; ++j) d = std::fmax(d, std::fabs(a.data()[t * 16 + j] - b.data()[t * 16 + j]));
+      if (causal && t < 3) CHECK(d == 0.f);  // the past cannot see the future
+      else CHECK(d > 1e-4f);                 // everything else moves
+    }
+  }
+}

@@ -1,0 +1,89 @@
+// Each fused op equals the composition of simple ops it replaces, forward and backward
+// (MiniTorch's habit: the fast layer is held equal to the obviously correct one).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <functional>
+
+#include "autograd/ops.h"
+
+using namespace qkv;
+
+namespace {
+Tensor rnd(const Shape& s, uint64_t seed, float lo = -2.f, float hi = 2.f) {
+  Generator g(seed);
+  return Tensor::uniform(s, g, lo, hi, true);
+}
+// Run f on fresh copies of the inputs; return the output and the gradients of Σ out·r.
+std::vector<std::vector<float>> run(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                                    const std::vector<Tensor>& inputs) {
+  std::vector<Tensor> xs;
+  for (const auto& x : inputs) xs.push_back(x.clone().set_requires_grad(true));
+  Tensor out = f(xs);
+  Generator g(7);
+  Tensor r = Tensor::uniform(out.shape(), g, -1.f, 1.f);
+  sum(mul(out, r)).backward();
+  std::vector<std::vector<float>> res{out.to_vector()};
+  for (auto& x : xs) res.push_back(x.grad().to_vector());
+  return res;
+}
+void require_close(const std::vector<std::vector<float>>& a, const std::vector<std::vector<float>>& b, float tol) {
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    REQUIRE(a[i].size() == b[i].size());
+    for (size_t j = 0; j < a[i].size(); ++j) {
+      INFO("tensor " << i << " element " << j);
+      REQUIRE(a[i][j] == Approx(b[i][j]).margin(tol));
+    }
+  }
+}
+}  // namespace
+
+TEST_CASE("softmax and log_softmax equal exp / sum compositions", "[ch05][fused]") {
+  Tensor x = rnd({4, 7}, 1);
+  auto composed = [](auto& v) {
+    Tensor e = exp(sub(v[0], max(v[0], -1, true)));
+    return div(e, sum(e, -1, true));
+  };
+  require_close(run([](auto& v) { return softmax(v[0], -1); }, {x}), run(composed, {x}), 1e-6f);
+  auto composed_log = [](auto& v) {
+    Tensor shifted = sub(v[0], max(v[0], -1, true));
+    return sub(shifted, log(sum(exp(shifted), -1, true)));
+  };
+  require_close(run([](auto& v) { return log_softmax(v[0], -1); }, {x}), run(composed_log, {x}), 1e-5f);
+}
+
+TEST_CASE("cross_entropy equals −Σ q·log_softmax with a smoothed target", "[ch05][fused]") {
+  Tensor logits = rnd({5, 6}, 2);
+  const std::vector<float> t = {0, 5, 2, 2, 3};
+  const float eps = 0.1f;
+  // q = (1 − ε)·onehot + ε/C, as a constant tensor; the loss is the mean over rows.
+  std::vector<float> q(30, eps / 6);
+  for (int r = 0; r < 5; ++r) q[r * 6 + static_cast<int>(t[r])] += 1 - eps;
+  Tensor qt = Tensor::from_vector(q, {5, 6});
+  auto composed = [&](auto& v) { return mul(sum(mul(log_softmax(v[0], -1), qt)), -1.f / 5); };
+  auto fused = [&](auto& v) { return cross_entropy(v[0], Tensor::from_vector(t, {5}), -100, eps); };
+  require_close(run(fused, {logits}), run(composed, {logits}), 1e-5f);
+}
+
+TEST_CASE("layer_norm equals its composition from mean, sub, mul and sqrt", "[ch10][fused]") {
+  Tensor x = rnd({3, 8}, 3), w = rnd({8}, 4, 0.5f, 1.5f), b = rnd({8}, 5);
+  auto composed = [](auto& v) {
+    Tensor mu = mean(v[0], -1, true);
+    Tensor c = sub(v[0], mu);
+    Tensor var = mean(mul(c, c), -1, true);  // biased, as torch.nn.LayerNorm
+    return add(mul(div(c, sqrt(add(var, 1e-5f))), v[1]), v[2]);
+  };
+  require_close(run([](auto& v) { return layer_norm(v[0], v[1], v[2]); }, {x, w, b}), run(composed, {x, w, b}), 1e-5f);
+}
+
+TEST_CASE("bias_relu / bias_gelu and linear equal their unfused compositions", "[ch04][fused]") {
+  Tensor x = rnd({2, 3, 5}, 6), b = rnd({5}, 7);
+  require_close(run([](auto& v) { return bias_relu(v[0], v[1]); }, {x, b}),
+                run([](auto& v) { return relu(add(v[0], v[1])); }, {x, b}), 1e-6f);
+  require_close(run([](auto& v) { return bias_gelu(v[0], v[1]); }, {x, b}),
+                run([](auto& v) { return gelu(add(v[0], v[1])); }, {x, b}), 1e-6f);
+  Tensor w = rnd({4, 5}, 8), bias = rnd({4}, 9);
+  require_close(run([](auto& v) { return linear(v[0], v[1], v[2]); }, {x, w, bias}),
+                run([](auto& v) { return add(matmul(v[0], transpose(v[1], 0, 1)), v[2]); }, {x, w, bias}), 1e-5f);
+}
