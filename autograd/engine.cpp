@@ -1,6 +1,7 @@
 #include "autograd/engine.h"
 
 #include <stdexcept>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
@@ -99,6 +100,18 @@ void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_gra
         "pass retain_graph=true to the first call to run backward twice");
   // `order` holds a handle to every tensor in the graph, so none dies while we walk it.
   std::vector<Tensor> order = topological_order(root);
+  // A tensor computed by an op whose node an earlier backward() freed cannot pass gradient
+  // on: refuse before anything is accumulated, rather than silently treat it as a leaf.
+  for (const Tensor& t : order)
+    if (t.impl()->graph_freed)
+      throw std::logic_error("backward: part of this graph (a tensor " + shape_str(t.shape()) +
+                             ") was already freed by an earlier backward(); pass retain_graph=true "
+                             "to the first call to run backward through it again");
+  // A non-leaf that retains its gradient still holds the one from an earlier call. This call
+  // must pass on only its own gradient, so set the old one aside and add it back afterwards.
+  std::unordered_map<TensorImpl*, std::shared_ptr<TensorImpl>> earlier;
+  for (const Tensor& t : order)
+    if (t.impl()->grad_fn && t.impl()->grad) earlier[t.impl()] = std::move(t.impl()->grad);
 
   // Seed dL/dL = 1 (or the given gradient), accumulated like any other contribution.
   Tensor seed = root.grad_buffer();
@@ -117,7 +130,13 @@ void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_gra
       impl->grad_fn->backward(g);
     }
     // A non-leaf's gradient is scaffolding: free it unless the user asked to keep it.
-    if (!impl->retains_grad) impl->grad.reset();
+    if (!impl->retains_grad) {
+      impl->grad.reset();
+    } else if (auto it = earlier.find(impl); it != earlier.end()) {
+      Tensor old(it->second);
+      if (impl->grad) kernels::add_into(old.data(), impl->grad->storage->data(), old.numel());
+      impl->grad = it->second;
+    }
     if (!retain_graph) {
       impl->grad_fn.reset();
       impl->graph_freed = true;

@@ -18,7 +18,12 @@ double projected(const Tensor& out, const Tensor& r) {
 
 GradcheckResult gradcheck(const TensorFn& f, std::vector<Tensor> inputs,
                           const GradcheckOptions& opt) {
-  for (auto& x : inputs) x.zero_grad();
+  // Work on clean gradients, and give the caller's back at the end untouched.
+  std::vector<std::shared_ptr<TensorImpl>> saved;
+  for (auto& x : inputs) {
+    saved.push_back(x.defined() ? x.impl()->grad : nullptr);
+    if (x.defined()) x.zero_grad();
+  }
   Tensor out = f(inputs);
   Generator gen(opt.seed);
   const Tensor r = Tensor::uniform(out.shape(), gen, -1.f, 1.f);
@@ -66,7 +71,8 @@ GradcheckResult gradcheck(const TensorFn& f, std::vector<Tensor> inputs,
       << " (error " << std::fabs(res.analytic - res.numeric) << " = " << res.worst_ratio
       << " × tolerance; atol " << opt.atol << ", rtol " << opt.rtol << ")";
   res.message = msg.str();
-  for (auto& x : inputs) x.zero_grad();
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i].defined()) inputs[i].impl()->grad = saved[i];
   return res;
 }
 

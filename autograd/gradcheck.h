@@ -34,7 +34,8 @@ struct GradcheckResult {
 
 using TensorFn = std::function<Tensor(const std::vector<Tensor>&)>;
 
-// Inputs that require grad are checked; the others are held fixed.
+// Inputs that require grad are checked; the others are held fixed. The inputs' existing
+// .grad values are left as they were.
 GradcheckResult gradcheck(const TensorFn& f, std::vector<Tensor> inputs,
                           const GradcheckOptions& options = {});
 

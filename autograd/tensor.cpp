@@ -162,7 +162,7 @@ Tensor Tensor::clone() const {
 
 bool Tensor::requires_grad() const { return checked(impl_).requires_grad; }
 Tensor& Tensor::set_requires_grad(bool value) {
-  if (!value && impl_->grad_fn)
+  if (!value && checked(impl_).grad_fn)
     throw std::logic_error("set_requires_grad(false): only leaf tensors can stop requiring grad; "
                            "use detach()");
   checked(impl_).requires_grad = value;

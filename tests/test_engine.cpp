@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "autograd/engine.h"
+#include "autograd/gradcheck.h"
 #include "autograd/ops.h"
 #include "autograd/tensor.h"
 
@@ -245,14 +246,11 @@ TEST_CASE("engine: requires_grad, leaves and set_requires_grad", "[ch02][engine]
   REQUIRE_FALSE(x.grad().defined());
 }
 
-// --- known engine bugs, reported to the autograd owner -----------------------------------
-// Hidden (tag [.]) so `make test` stays green until autograd/engine.cpp is fixed; run them
-// with `build/qkv_tests '[known-bug]'`. Each fails today and passes once fixed.
+// --- two engine bugs found by these tests, now fixed in autograd/engine.cpp ---------------
 
-TEST_CASE("engine bug: backward through a subgraph freed by another root must throw",
-          "[.][known-bug][ch02][engine]") {
-  // z1 and z2 share y = 3x. z1.backward() frees y's node, so z2.backward() today treats y as
-  // a leaf and silently gives x no gradient from z2 (x.grad stays 3 instead of 3 + 6).
+TEST_CASE("backward through a subgraph freed by another root throws", "[ch02][engine]") {
+  // z1 and z2 share y = 3x. z1.backward() frees y's node; without the check, z2.backward()
+  // would treat y as a leaf and silently give x no gradient from z2.
   Tensor x = Tensor::scalar(2.f, true);
   Tensor y = x * 3.f;
   Tensor z1 = y + 1.f, z2 = y * 2.f;
@@ -260,10 +258,9 @@ TEST_CASE("engine bug: backward through a subgraph freed by another root must th
   REQUIRE_THROWS_WITH(z2.backward(), Catch::Contains("retain_graph"));
 }
 
-TEST_CASE("engine bug: a retained non-leaf gradient must not flow back twice",
-          "[.][known-bug][ch02][engine]") {
-  // y.retain_grad() keeps y.grad from the first call; the second call adds to it and then
-  // passes the SUM (6) down instead of this call's 3, so x.grad becomes 36, not 24.
+TEST_CASE("a retained non-leaf gradient does not flow back twice", "[ch02][engine]") {
+  // y.retain_grad() keeps y.grad from the first call; the second call must pass down only its
+  // own 3, not the running sum 6 (which would make x.grad 36 instead of 24).
   Tensor x = Tensor::scalar(2.f, true);
   Tensor y = x * x;
   y.retain_grad();
@@ -279,4 +276,12 @@ TEST_CASE("engine bug: a retained non-leaf gradient must not flow back twice",
   b.backward(Tensor(), true);
   b.backward();
   REQUIRE(a.grad().item() == 10.f);
+}
+
+TEST_CASE("gradcheck leaves the caller's gradients as they were", "[ch02][gradcheck]") {
+  Tensor x = Tensor::from_vector({1.f, 2.f}, {2}, true);
+  sum(mul(x, 5.f)).backward();
+  REQUIRE(gradcheck([](const std::vector<Tensor>& v) { return mul(v[0], v[0]); }, {x}).ok);
+  REQUIRE(x.grad().to_vector() == std::vector<float>{5.f, 5.f});
+  REQUIRE_THROWS_WITH(Tensor().set_requires_grad(false), Catch::Contains("undefined tensor"));
 }

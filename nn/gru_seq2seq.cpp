@@ -1,0 +1,111 @@
+#include "nn/gru_seq2seq.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "autograd/engine.h"
+
+namespace qkv::nn {
+
+GRUSeq2Seq::GRUSeq2Seq(const GRUSeq2SeqConfig& c, Generator& gen) : config(c) {
+  if (c.src_vocab <= 0 || c.tgt_vocab <= 0)
+    throw std::invalid_argument("GRUSeq2Seq: vocabulary sizes must be positive");
+  const int64_t H = c.hidden, E = c.embed_dim;
+  src_embed = register_module("src_embed", std::make_shared<Embedding>(c.src_vocab, E, gen, c.pad_id));
+  tgt_embed = register_module("tgt_embed", std::make_shared<Embedding>(c.tgt_vocab, E, gen, c.pad_id));
+  encoder = register_module("encoder", std::make_shared<GRU>(E, H, gen));
+  decoder = register_module("decoder", std::make_shared<GRUCell>(E + H, H, gen));
+  if (c.attention)
+    attention = register_module("attention", std::make_shared<AdditiveAttention>(
+                                                 H, H, c.attn_hidden > 0 ? c.attn_hidden : H, gen));
+  out = register_module("out", std::make_shared<Linear>(2 * H, c.tgt_vocab, gen));
+}
+
+GRUSeq2Seq::Encoded GRUSeq2Seq::encode(const Tensor& src, const Tensor& src_keep) const {
+  GRUResult r = encoder->forward(src_embed->forward(src), Tensor(), src_keep);  // [B, S, E] → [B, S, H]
+  return {r.outputs, r.last, src_keep};
+}
+
+GRUSeq2Seq::Step GRUSeq2Seq::decode_step(const Tensor& prev, const Tensor& state, const Encoded& enc) const {
+  const int64_t B = state.size(0), H = config.hidden, S = enc.outputs.size(1);
+  Tensor context, weights;
+  if (attention) {
+    // One query per row, the previous state: [B, 1, H] against the keys h_1..h_S [B, S, H].
+    Tensor query = reshape(state, {B, 1, H});
+    AttentionResult a = attention->forward(query, enc.outputs, enc.outputs, reshape(enc.keep, {B, 1, S}));
+    context = reshape(a.output, {B, H});   // c_t = Σ_j α_tj h_j   [B, H]
+    weights = reshape(a.weights, {B, S});  // α_t                  [B, S]
+  } else {
+    context = enc.final;                   // c_t = C, the same at every step
+  }
+  Tensor x = concat({tgt_embed->forward(prev), context}, 1);  // [B, E + H]
+  Tensor s = decoder->forward(x, state);                      // [B, H]
+  Tensor logits = out->forward(concat({s, context}, 1));      // [B, V]
+  return {logits, s, weights};
+}
+
+Tensor GRUSeq2Seq::forward(const Tensor& src, const Tensor& src_keep, const Tensor& tgt_in) {
+  if (src.dim() != 2 || tgt_in.dim() != 2 || src_keep.shape() != src.shape() || src.size(0) != tgt_in.size(0))
+    throw std::invalid_argument("GRUSeq2Seq: src " + shape_str(src.shape()) + ", src_keep " +
+                                shape_str(src_keep.shape()) + ", tgt_in " + shape_str(tgt_in.shape()) +
+                                ": need [B, S], [B, S], [B, T]");
+  const int64_t B = tgt_in.size(0), T = tgt_in.size(1), V = config.tgt_vocab;
+  Encoded enc = encode(src, src_keep);
+  Tensor state = enc.final;  // s_0 = C
+  std::vector<Tensor> logits, weights;
+  for (int64_t t = 0; t < T; ++t) {
+    Tensor prev = reshape(slice(tgt_in, 1, t, t + 1), {B});  // the true previous token (teacher forcing)
+    Step st = decode_step(prev, state, enc);
+    state = st.state;
+    logits.push_back(reshape(st.logits, {B, 1, V}));
+    if (st.weights.defined()) weights.push_back(reshape(st.weights.detach(), {B, 1, src.size(1)}));
+  }
+  last_attention = weights.empty() ? Tensor() : concat(weights, 1).detach();
+  return concat(logits, 1);  // [B, T, V]
+}
+
+std::vector<Hypothesis> GRUSeq2Seq::greedy_decode(const std::vector<std::vector<int64_t>>& src,
+                                                  const DecodeOptions& o) {
+  NoGradGuard no_grad;
+  const bool was_training = is_training();
+  eval();
+  const int64_t B = static_cast<int64_t>(src.size());
+  int64_t S = 1;
+  for (auto& r : src) S = std::max<int64_t>(S, static_cast<int64_t>(r.size()));
+  Tensor ids = Tensor::full({B, S}, static_cast<float>(o.pad_id)), keep = Tensor::zeros({B, S});
+  for (int64_t b = 0; b < B; ++b)
+    for (size_t t = 0; t < src[b].size(); ++t) {
+      ids.data()[b * S + t] = static_cast<float>(src[b][t]);
+      keep.data()[b * S + t] = 1.f;
+    }
+  Encoded enc = encode(ids, keep);
+  Tensor state = enc.final;
+  std::vector<Hypothesis> hyps(B);
+  std::vector<bool> done(B, false);
+  Tensor prev = Tensor::full({B}, static_cast<float>(o.bos_id));
+  for (int64_t step = 0; step < o.max_len; ++step) {
+    Step st = decode_step(prev, state, enc);
+    state = st.state;
+    Tensor lp = log_softmax(st.logits, -1);  // [B, V]
+    const int64_t V = lp.size(1);
+    bool all_done = true;
+    for (int64_t b = 0; b < B; ++b) {
+      const float* row = lp.data() + b * V;
+      const int64_t best = std::max_element(row, row + V) - row;
+      prev.data()[b] = static_cast<float>(best);
+      if (done[b]) continue;  // a finished row keeps stepping harmlessly; rows never interact
+      hyps[b].log_prob += row[best];
+      if (best == o.eos_id) {
+        done[b] = true;
+      } else {
+        hyps[b].tokens.push_back(best);
+        all_done = false;
+      }
+    }
+    if (all_done) break;
+  }
+  train(was_training);
+  return hyps;
+}
+
+}  // namespace qkv::nn
