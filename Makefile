@@ -10,6 +10,15 @@
 CXX      ?= g++
 CXXFLAGS ?= -O3 -march=native
 QKV_FLAGS = -std=c++17 -fopenmp -Wall -Wextra -Werror -I.
+# g++ 12.2 with AVX-512 miscompiles constant float lists: `std::vector<float> v = {1, 1, 1, 1,
+# 1, 1, 0, 0}` can come out as eight 1s (its SLP vectoriser broadcasts the first value). Masks
+# are written that way, so its SLP pass is turned off for g++; loop vectorisation, which the
+# kernels rely on, is unaffected. Reproducer (prints eight 1s without the flag):
+#   int main() { auto t = qkv::Tensor::from_vector({1, 1, 1, 1, 1, 1, 0, 0}, {2, 4});
+#                for (float x : t.to_vector()) std::printf("%g ", x); }
+ifeq ($(shell $(CXX) --version 2>/dev/null | grep -c -i clang),0)
+QKV_FLAGS += -fno-tree-slp-vectorize
+endif
 DEPFLAGS  = -MMD -MP
 LDLIBS   ?=
 BUILD    ?= build
