@@ -32,7 +32,7 @@ EX_SRCS   := $(wildcard examples/*.cpp)
 EX_BINS   := $(EX_SRCS:examples/%.cpp=$(BUILD)/%)
 EX_DIRS   := $(patsubst %/,%,$(dir $(wildcard examples/*/main_*.cpp)))
 APP_SRCS  := $(wildcard examples/*/main_*.cpp)
-APP_BINS  := $(patsubst main_%.cpp,%,$(addprefix $(BUILD)/,$(notdir $(APP_SRCS))))
+APP_BINS  := $(addprefix $(BUILD)/,$(patsubst main_%.cpp,%,$(notdir $(APP_SRCS))))
 APP_LIBSRCS := $(filter-out $(APP_SRCS),$(wildcard examples/*/*.cpp))
 APP_LIBOBJS := $(APP_LIBSRCS:%.cpp=$(BUILD)/obj/%.o)
 

@@ -1,0 +1,67 @@
+// The translator's checkpoint: one nn/serialize tensor file (magic "qkv-xlat", version 1)
+// holding everything needed to translate and to resume training exactly:
+//
+//   text   "config"      the Seq2SeqConfig, one "key value" per line
+//   text   "train"       the training settings and position, one "key value" per line
+//   text   "src_vocab"   data::Vocab::serialize() of the source vocabulary
+//   text   "tgt_vocab"   the same for the target vocabulary
+//   tensor "model.<name>"   every model.named_parameters() entry
+//   tensor "adam.m.<name>"  Adam's first moment for that parameter   (only when training
+//   tensor "adam.v.<name>"  Adam's second moment                      state was saved)
+//   tensor "train.losses"   [steps] the loss of every step so far (for the loss curve)
+//
+// docs/12-training-loop.md documents every field so another program can read the file.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/vocab.h"
+#include "nn/optim.h"
+#include "nn/serialize.h"
+#include "nn/transformer.h"
+
+namespace qkv::app {
+
+inline const char kCheckpointMagic[] = "qkv-xlat";
+constexpr uint32_t kCheckpointVersion = 1;
+
+// Everything about a run that is not a tensor: settings and where training stands.
+struct TrainState {
+  int64_t step = 0;            // optimizer steps done
+  int64_t epoch = 0;           // the epoch the next batch comes from
+  int64_t batch_in_epoch = 0;  // the index of the next batch in that epoch's plan
+  int64_t adam_step = 0;       // Adam's t (read back from the file; written from the optimizer)
+  std::map<std::string, std::string> settings;  // lr, warmup, batch size, seed, task, … as text
+};
+
+struct Checkpoint {
+  nn::Seq2SeqConfig config;
+  data::Vocab src_vocab, tgt_vocab;
+  TrainState state;
+  std::vector<float> losses;
+  nn::TensorFile file;  // the raw tensors, for load_model / load_optimizer
+};
+
+std::string config_to_text(const nn::Seq2SeqConfig& c);
+nn::Seq2SeqConfig config_from_text(const std::string& text, const std::string& source);
+
+// Writes atomically (a temporary file, then rename). `opt` may be null (no Adam state).
+void save_checkpoint(const std::string& path, const nn::Seq2SeqConfig& config, const data::Vocab& src_vocab,
+                     const data::Vocab& tgt_vocab, const nn::Seq2SeqTransformer& model, const nn::Adam* opt,
+                     const TrainState& state, const std::vector<float>& losses);
+
+// Reads and checks the file; throws std::runtime_error naming the file and the problem
+// (truncated, foreign magic, wrong version, malformed config or vocabulary).
+Checkpoint load_checkpoint(const std::string& path);
+
+// A model built from the checkpoint's config, with its weights loaded; a tensor of the
+// wrong shape, or a missing or unexpected one, throws naming it.
+std::unique_ptr<nn::Seq2SeqTransformer> load_model(const Checkpoint& ckpt, const std::string& path);
+// Adam's moments and step count, for a model whose parameters are in named order.
+void load_optimizer(const Checkpoint& ckpt, const nn::Seq2SeqTransformer& model, nn::Adam& opt,
+                    const std::string& path);
+
+}  // namespace qkv::app

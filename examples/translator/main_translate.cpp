@@ -1,0 +1,179 @@
+// build/translate: translates with a checkpoint that build/train_translator wrote (ch. 13).
+//
+//   build/translate --checkpoint build/translator.ckpt "I love you."
+//   build/translate --checkpoint build/translator.ckpt --beam 4 --attention att.svg "I love you."
+//   echo "Good morning!" | build/translate --checkpoint build/translator.ckpt
+//
+// Each argument is one sentence (quote it); without arguments it reads stdin line by line,
+// with a prompt when stdin is a terminal. The last line it prints is the translation.
+#include <omp.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "autograd/engine.h"
+#include "data/tokenizer.h"
+#include "examples/translator/checkpoint.h"
+#include "examples/translator/cli.h"
+#include "examples/translator/pipeline.h"
+#include "examples/translator/svg.h"
+
+using namespace qkv;
+using app::UsageError;
+
+namespace {
+
+// Cross-attention of one decoder layer while the decoder reads <bos> y1 … yn with teacher
+// forcing: weights [1, H, n+1, S]. Row t is the step that produced y(t+1) (or <eos>).
+Tensor cross_attention(nn::Seq2SeqTransformer& model, const std::vector<int64_t>& src,
+                       const std::vector<int64_t>& out, int64_t layer) {
+  NoGradGuard no_grad;
+  model.eval();
+  const int64_t S = static_cast<int64_t>(src.size()), T = static_cast<int64_t>(out.size()) + 1;
+  std::vector<float> s(src.begin(), src.end()), t{static_cast<float>(data::Vocab::kBos)};
+  for (int64_t id : out) t.push_back(static_cast<float>(id));
+  Tensor src_ids = Tensor::from_vector(s, {1, S}), tgt_ids = Tensor::from_vector(t, {1, T});
+  model.forward(src_ids, Tensor::ones({1, S}), tgt_ids, Tensor::ones({1, T}));
+  return model.decoder->layers[static_cast<size_t>(layer)]->cross_attn->last_weights;
+}
+
+void write_attention_svg(const std::string& path, const Tensor& w, const std::vector<std::string>& src_tokens,
+                         const std::vector<std::string>& out_tokens, int64_t layer, const std::string& source,
+                         const std::string& translation) {
+  const int64_t H = w.size(1), T = w.size(2), S = w.size(3);
+  std::vector<std::vector<std::vector<float>>> panels;
+  std::vector<std::string> titles;
+  std::vector<std::vector<float>> mean(static_cast<size_t>(T), std::vector<float>(static_cast<size_t>(S), 0.f));
+  for (int64_t h = 0; h < H; ++h) {
+    std::vector<std::vector<float>> panel(static_cast<size_t>(T));
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t s = 0; s < S; ++s) {
+        const float v = w.data()[((h * T) + t) * S + s];
+        panel[static_cast<size_t>(t)].push_back(v);
+        mean[static_cast<size_t>(t)][static_cast<size_t>(s)] += v / static_cast<float>(H);
+      }
+    panels.push_back(std::move(panel));
+    titles.push_back("head " + std::to_string(h));
+  }
+  panels.insert(panels.begin(), mean);
+  titles.insert(titles.begin(), "mean of the " + std::to_string(H) + " heads");
+  std::vector<std::string> rows = out_tokens;
+  rows.push_back("<eos>");
+  const std::string title = "cross-attention, decoder layer " + std::to_string(layer) + ": " + source + " → " + translation;
+  std::ofstream f(path);
+  f << app::attention_svg(panels, src_tokens, rows, titles, title);
+  if (!f) throw std::runtime_error("cannot write " + path);
+}
+
+int run(int argc, char** argv) {
+  std::string checkpoint, attention;
+  int64_t beam = 1, max_len = 0, threads = 0, layer = -1;
+  double length_penalty = 1.0;
+  bool show_tokens = false;
+  app::ArgParser args("translate",
+                      "Translates each TEXT argument (quote each sentence), or stdin line by line, with a\n"
+                      "checkpoint written by train_translator. Prints one translation per input line;\n"
+                      "the last line printed is the (last) translation.");
+  args.option("--checkpoint", "PATH", "the checkpoint to translate with (required)", checkpoint);
+  args.option("--beam", "N", "beam search with N hypotheses (default 1: greedy)", beam);
+  args.option("--length-penalty", "A", "beam scores are log p / length^A (default 1)", length_penalty);
+  args.option("--max-len", "N", "longest translation in tokens (default: 2 × source + 10)", max_len);
+  args.option("--attention", "OUT.svg", "draw the cross-attention heat map of the (last) sentence", attention);
+  args.option("--attention-layer", "L", "which decoder layer's cross-attention to draw (default: the last)", layer);
+  args.flag("--show-tokens", "also print the source and output tokens with their ids", show_tokens);
+  args.option("--threads", "N", "OpenMP threads (default: OMP_NUM_THREADS or every core)", threads);
+  args.positional("TEXT", "a sentence to translate; without any, stdin is read line by line");
+  if (!args.parse(argc, argv)) return 0;
+  if (checkpoint.empty()) throw UsageError("--checkpoint PATH is required");
+  if (beam < 1) throw UsageError("--beam must be at least 1");
+  if (max_len < 0 || threads < 0) throw UsageError("--max-len and --threads must not be negative");
+  if (length_penalty < 0) throw UsageError("--length-penalty must not be negative");
+  if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
+
+  const app::Checkpoint ckpt = app::load_checkpoint(checkpoint);
+  std::unique_ptr<nn::Seq2SeqTransformer> model = app::load_model(ckpt, checkpoint);
+  const int64_t layers = model->config.decoder_layers;
+  if (layer < 0) layer = layers - 1;
+  if (layer >= layers)
+    throw UsageError("--attention-layer " + std::to_string(layer) + ": the model has " + std::to_string(layers) +
+                     " decoder layers");
+  app::TranslateOptions opts;
+  opts.beam = beam;
+  opts.length_penalty = static_cast<float>(length_penalty);
+  opts.max_len = max_len;
+
+  auto translate_one = [&](const std::string& text) {
+    const auto tokens = data::tokenize(text, data::TextSource{"input", 0});
+    if (tokens.empty()) {
+      std::printf("\n");
+      return;
+    }
+    const auto ids = app::to_ids(ckpt.src_vocab, tokens);
+    for (size_t i = 0; i < tokens.size(); ++i)
+      if (ids[i] == data::Vocab::kUnk)
+        std::fprintf(stderr, "translate: '%s' is not in the training vocabulary (read as <unk>)\n", tokens[i].c_str());
+    const auto out = app::translate_ids(*model, {ids}, opts)[0];
+    const auto out_tokens = app::to_tokens(ckpt.tgt_vocab, out);
+    const std::string translation = data::detokenize(out_tokens);
+    if (show_tokens) {
+      std::string line = "source tokens:";
+      for (size_t i = 0; i < tokens.size(); ++i) line += " " + tokens[i] + "/" + std::to_string(ids[i]);
+      std::printf("%s\noutput tokens:", line.c_str());
+      for (size_t i = 0; i < out.size(); ++i) std::printf(" %s/%lld", out_tokens[i].c_str(), static_cast<long long>(out[i]));
+      std::printf(" <eos>\n");
+    }
+    if (!attention.empty()) {
+      Tensor w = cross_attention(*model, ids, out, layer);
+      write_attention_svg(attention, w, tokens, out_tokens, layer, text, translation);
+      std::fprintf(stderr, "translate: cross-attention heat map written to %s\n", attention.c_str());
+    }
+    std::printf("%s\n", translation.c_str());
+    std::fflush(stdout);
+  };
+
+  if (!args.positionals().empty()) {
+    for (const auto& text : args.positionals()) translate_one(text);
+    return 0;
+  }
+  const bool interactive = isatty(STDIN_FILENO);
+  if (interactive)
+    std::fprintf(stderr, "Type an English sentence and press Enter (Ctrl-D to quit). Vocabulary: %d words.\n",
+                 ckpt.src_vocab.size());
+  std::string line;
+  while (true) {
+    if (interactive) std::fprintf(stderr, "en> ");
+    if (!std::getline(std::cin, line)) break;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    try {
+      translate_one(line);
+    } catch (const data::Utf8Error& e) {
+      if (!interactive) throw;
+      std::fprintf(stderr, "translate: %s\n", e.what());
+    }
+  }
+  if (interactive) std::fprintf(stderr, "\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  app::prefer_passive_omp_wait(argv);
+  try {
+    return run(argc, argv);
+  } catch (const UsageError& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "translate: %s (try --help)\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "translate: error: %s\n", e.what());
+    return 1;
+  }
+}

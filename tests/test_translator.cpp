@@ -1,0 +1,212 @@
+// The translator apps end to end (chapters 12–13): a short training run that must learn
+// the copy task, exact resume, checkpoints that fail loudly, the command-line contract,
+// and beam search with one beam equal to greedy decoding.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "nn/decoding.h"
+#include "nn/serialize.h"
+#include "nn/transformer.h"
+
+using namespace qkv;
+
+namespace {
+struct Result {
+  int status = -1;
+  std::string output;  // stdout and stderr together
+  std::string last_line() const {
+    std::string s = output;
+    while (!s.empty() && s.back() == '\n') s.pop_back();
+    const size_t nl = s.rfind('\n');
+    return nl == std::string::npos ? s : s.substr(nl + 1);
+  }
+};
+
+// Runs a program of build/ from the repository root.
+Result run(const std::string& args) {
+  // Passive OpenMP waiting: on a busy machine, spinning threads slow everything down.
+  const std::string cmd = "cd '" QKV_SOURCE_DIR "' && OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} '" QKV_BUILD_DIR
+                          "'/" + args + " 2>&1";
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
+  const int status = pclose(p);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string tmp(const std::string& name) { return std::string(QKV_BUILD_DIR) + "/test_translator_" + name; }
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+double json_number(const std::string& json, const std::string& key) {
+  const size_t at = json.find("\"" + key + "\": ");
+  REQUIRE(at != std::string::npos);
+  return std::stod(json.substr(at + key.size() + 4));
+}
+
+// A small, fast model for the synthetic tasks.
+const std::string kTiny =
+    " --d-model 32 --heads 2 --d-ff 64 --layers 1 --dropout 0 --batch-size 32 --lr 5e-3 --warmup 40"
+    " --task-max-len 6 --threads 1";
+}  // namespace
+
+TEST_CASE("train_translator learns the copy task in a few seconds", "[ch12][ch13]") {
+  const std::string ckpt = tmp("copy.ckpt");
+  Result r = run("train_translator --task copy --steps 800" + kTiny + " --checkpoint " + ckpt);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  const std::string json = r.last_line();
+  CHECK(json.rfind("{\"exact_match\": ", 0) == 0);
+  CHECK(json.find("\"checkpoint\": \"" + ckpt + "\"}") != std::string::npos);
+  CHECK(r.output.find("OpenMP: 1 threads") != std::string::npos);
+  CHECK(json_number(json, "exact_match") >= 0.95);
+  CHECK(json_number(json, "bleu") >= 0.95);
+
+  // The checkpoint translates: the last line printed is the translation.
+  Result t = run("translate --checkpoint " + ckpt + " '3 1 4 1 5'");
+  INFO(t.output);
+  CHECK(t.status == 0);
+  CHECK(t.last_line() == "3 1 4 1 5");
+  // Beam search and the attention map.
+  t = run("translate --checkpoint " + ckpt + " --beam 3 --attention " + tmp("att.svg") + " '2 7 1 8'");
+  CHECK(t.status == 0);
+  CHECK(t.last_line() == "2 7 1 8");
+  const std::string svg = read_all(tmp("att.svg"));
+  CHECK(svg.rfind("<svg", 0) == 0);
+  CHECK(svg.find("Noto Sans CJK SC") != std::string::npos);
+  CHECK(svg.find("head 1") != std::string::npos);
+  // stdin, line by line
+  t = run("translate --checkpoint " + ckpt + " < /dev/null");
+  CHECK(t.status == 0);
+  std::remove(tmp("att.svg").c_str());
+}
+
+TEST_CASE("resuming from a checkpoint continues the same run bit for bit", "[ch12]") {
+  const std::string opts = " --task reverse" + kTiny + " --seed 5";
+  const std::string full = tmp("full.ckpt"), half = tmp("half.ckpt");
+  Result a = run("train_translator" + opts + " --steps 60 --checkpoint " + full);
+  INFO(a.output);
+  REQUIRE(a.status == 0);
+  Result b = run("train_translator" + opts + " --steps 30 --checkpoint " + half);
+  REQUIRE(b.status == 0);
+  Result c = run("train_translator --resume " + half + " --steps 60 --checkpoint " + half);
+  INFO(c.output);
+  REQUIRE(c.status == 0);
+  CHECK(c.output.find("resuming from") != std::string::npos);
+  // Weights, Adam moments, step counters and the loss history: the same bytes.
+  const std::string x = read_all(full), y = read_all(half);
+  CHECK(x.size() == y.size());
+  CHECK(x == y);
+  CHECK(json_number(a.last_line(), "exact_match") == json_number(c.last_line(), "exact_match"));
+  std::remove(full.c_str());
+  std::remove(half.c_str());
+}
+
+TEST_CASE("a broken checkpoint is refused with a message saying what is wrong", "[ch12]") {
+  const std::string good = tmp("good.ckpt");
+  REQUIRE(run("train_translator --task copy --steps 2" + kTiny + " --checkpoint " + good).status == 0);
+  const std::string bytes = read_all(good);
+  auto try_file = [&](const std::string& name, const std::string& content) {
+    const std::string path = tmp(name);
+    std::ofstream(path, std::ios::binary) << content;
+    Result r = run("translate --checkpoint " + path + " '1 2'");
+    std::remove(path.c_str());
+    CHECK(r.status == 1);
+    return r.output;
+  };
+  CHECK_THAT(try_file("trunc.ckpt", bytes.substr(0, bytes.size() / 2)), Catch::Contains("truncated"));
+  CHECK_THAT(try_file("foreign.ckpt", "\x89PNG\r\n\x1a\n" + bytes.substr(8)), Catch::Contains("not a qkv-xlat file"));
+  std::string v = bytes;
+  v[8] = 2;
+  CHECK_THAT(try_file("version.ckpt", v), Catch::Contains("version 2, but this program reads version 1"));
+  // Wrong shape: one weight replaced by a tensor of another shape, the file otherwise valid.
+  nn::TensorFile f = nn::decode_tensor_file(bytes, "good", "qkv-xlat", 1);
+  for (auto& [name, t] : f.tensors)
+    if (name == "model.src_embed.weight") t = Tensor::zeros({t.size(0), t.size(1) + 1});
+  CHECK_THAT(try_file("shape.ckpt", nn::encode_tensor_file(f)),
+             Catch::Contains("'src_embed.weight' has shape") && Catch::Contains("in the model"));
+  CHECK_THAT(try_file("missing.ckpt", ""), Catch::Contains("not a qkv-xlat file"));
+  std::remove(good.c_str());
+}
+
+TEST_CASE("the apps answer --help and reject unknown flags and malformed values", "[ch12]") {
+  for (const char* app : {"train_translator", "translate"}) {
+    INFO(app);
+    Result r = run(std::string(app) + " --help");
+    CHECK(r.status == 0);
+    CHECK(r.output.find("usage: ") == 0);
+    r = run(std::string(app) + " --no-such-flag");
+    CHECK(r.status == 2);
+    CHECK(r.output.find("unknown flag '--no-such-flag'") != std::string::npos);
+  }
+  Result r = run("train_translator --steps 12x");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--steps: expected an integer, got '12x'") != std::string::npos);
+  r = run("train_translator --d-model 30 --heads 4");
+  CHECK(r.status == 2);
+  r = run("train_translator --task shuffle");
+  CHECK(r.status == 2);
+  r = run("train_translator --corpus /no/such/file.tsv");
+  CHECK(r.status == 1);
+  r = run("translate --beam 0 --checkpoint x");
+  CHECK(r.status == 2);
+  r = run("translate 'hello'");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--checkpoint PATH is required") != std::string::npos);
+}
+
+TEST_CASE("a diverging loss stops training with a clear error and keeps the last checkpoint", "[ch12]") {
+  const std::string ckpt = tmp("nan.ckpt");
+  std::remove(ckpt.c_str());
+  Result r = run("train_translator --task copy --steps 50" + kTiny +
+                 " --lr 1e30 --warmup 0 --checkpoint-every 1 --checkpoint " + ckpt);
+  INFO(r.output);
+  CHECK(r.status == 1);
+  CHECK((r.output.find("the loss became NaN") != std::string::npos ||
+         r.output.find("the loss became infinite") != std::string::npos ||
+         r.output.find("its gradient NaN or infinite") != std::string::npos));
+  CHECK(r.output.find("The last good checkpoint is " + ckpt) != std::string::npos);
+  CHECK(run("translate --checkpoint " + ckpt + " '1 2'").status == 0);
+  std::remove(ckpt.c_str());
+}
+
+TEST_CASE("beam search with one beam is greedy decoding", "[ch13]") {
+  nn::Seq2SeqConfig c;
+  c.src_vocab = 12;
+  c.tgt_vocab = 10;
+  c.d_model = 16;
+  c.heads = 2;
+  c.d_ff = 32;
+  c.encoder_layers = c.decoder_layers = 1;
+  c.max_len = 24;
+  c.dropout = 0.f;
+  for (uint64_t seed : {1, 2, 3}) {
+    Generator gen(seed);
+    nn::Seq2SeqTransformer model(c, gen);
+    nn::DecodeOptions o;
+    o.max_len = 12;
+    const std::vector<std::vector<int64_t>> sources{{4, 5, 6}, {7}, {11, 10, 9, 8, 4}};
+    const auto greedy = nn::greedy_decode(model, sources, o);
+    for (size_t i = 0; i < sources.size(); ++i) {
+      INFO("seed " << seed << ", sentence " << i);
+      const nn::Hypothesis beam = nn::beam_search(model, sources[i], o);
+      CHECK(beam.tokens == greedy[i].tokens);
+      CHECK(beam.log_prob == Approx(greedy[i].log_prob).epsilon(1e-5));
+    }
+  }
+}
