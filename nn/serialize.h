@@ -1,7 +1,7 @@
 // Tensor files (chapter 12): named float tensors and named text blobs in one binary file,
 // behind a magic string and a version, written atomically.
 //
-// The layout, every integer little-endian (docs/12-training-loop.md shows it field by field):
+// The layout, every integer little-endian (docs/12-training.md shows it field by field):
 //
 //   magic      8 bytes     chosen by the caller, e.g. "qkv-ckpt" (a foreign file fails here)
 //   version    u32         chosen by the caller; a reader accepts exactly its own

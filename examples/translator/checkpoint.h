@@ -10,7 +10,7 @@
 //   tensor "adam.v.<name>"  Adam's second moment                      state was saved)
 //   tensor "train.losses"   [steps] the loss of every step so far (for the loss curve)
 //
-// docs/12-training-loop.md documents every field so another program can read the file.
+// docs/12-training.md documents every field so another program can read the file.
 #pragma once
 
 #include <map>

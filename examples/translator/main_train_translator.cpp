@@ -178,7 +178,7 @@ int run(int argc, char** argv) {
   std::string checkpoint = "translator.ckpt", resume, loss_svg, progress = "auto";
   int64_t d_model = 64, heads = 4, d_ff = 256, layers = 2, enc_layers = -1, dec_layers = -1, max_len = 64;
   // No dropout by default: the toy corpus comes from a grammar and does not overfit in
-  // 1200 steps (docs/12-training-loop.md), and without it training is a quarter faster.
+  // 1200 steps (docs/12-training.md), and without it training is a quarter faster.
   double dropout = 0.0;
   int64_t threads = 0, checkpoint_every = 0, log_every = 0, show_worst = 5;
   bool pre_norm = false, gelu = false, untied = false;
