@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "autograd/engine.h"
+#include "autograd/kernels/parallel.h"
 #include "autograd/kernels/broadcast.h"
 #include "autograd/op_util.h"
 #include "autograd/ops.h"
@@ -34,7 +35,7 @@ Tensor embedding(const Tensor& table, const Tensor& ids, int64_t padding_idx) {
   out_shape.push_back(D);
   Tensor out = Tensor::empty(out_shape);
   const int64_t n = static_cast<int64_t>(idx->size());
-#pragma omp parallel for schedule(static) if (n * D >= (1 << 15))
+#pragma omp parallel for schedule(static) if (n * D >= kernels::kParallelMin)
   for (int64_t i = 0; i < n; ++i)
     std::copy(table.data() + (*idx)[i] * D, table.data() + ((*idx)[i] + 1) * D, out.data() + i * D);
   // y_i = W[id_i]  ⇒  dW[v] = Σ_{i: id_i = v} dy_i (scatter-add), none for padding_idx   (ch04)
@@ -45,7 +46,7 @@ Tensor embedding(const Tensor& table, const Tensor& ids, int64_t padding_idx) {
     // add into the same row without a race, in the same order every run.
     constexpr int64_t kChunk = 32;
     const int64_t chunks = (D + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static) if (n * D >= (1 << 15))
+#pragma omp parallel for schedule(static) if (n * D >= kernels::kParallelMin)
     for (int64_t c = 0; c < chunks; ++c) {
       const int64_t j0 = c * kChunk, j1 = std::min(D, j0 + kChunk);
       for (int64_t i = 0; i < n; ++i) {

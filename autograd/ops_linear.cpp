@@ -2,6 +2,7 @@
 // GEMM reads W through its transpose flag instead of materialising Wᵀ.
 #include "autograd/counters.h"
 #include "autograd/engine.h"
+#include "autograd/kernels/parallel.h"
 #include "autograd/kernels/gemm.h"
 #include "autograd/kernels/reduce.h"
 #include "autograd/op_util.h"
@@ -33,7 +34,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   if (bias.defined()) {
     float* y = out.data();
     const float* b = bias.data();
-#pragma omp parallel for schedule(static) if (rows * out_f >= (1 << 15))
+#pragma omp parallel for schedule(static) if (rows * out_f >= kernels::kParallelMin)
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t j = 0; j < out_f; ++j) y[r * out_f + j] += b[j];
   }

@@ -2,6 +2,7 @@
 #include <limits>
 
 #include "autograd/engine.h"
+#include "autograd/kernels/parallel.h"
 #include "autograd/kernels/reduce.h"
 #include "autograd/op_util.h"
 #include "autograd/ops.h"
@@ -32,7 +33,7 @@ Shape reduced_shape(const Shape& s, int64_t axis, bool keepdim) {
 // dx[o, k, i] += scale · g[o, i] for every k: the gradient of a sum is copied back to
 // every element that was summed.
 void spread_back(float* dx, const float* g, AxisView v, float scale) {
-#pragma omp parallel for schedule(static) if (v.outer * v.n * v.inner >= (1 << 15))
+#pragma omp parallel for schedule(static) if (v.outer * v.n * v.inner >= kernels::kParallelMin)
   for (int64_t o = 0; o < v.outer; ++o)
     for (int64_t k = 0; k < v.n; ++k)
       for (int64_t i = 0; i < v.inner; ++i) dx[(o * v.n + k) * v.inner + i] += scale * g[o * v.inner + i];

@@ -3,6 +3,8 @@
 // and on the way back multiply by act') with a saved pre-activation tensor in between.
 #pragma once
 
+#include "autograd/kernels/parallel.h"
+
 #include <cmath>
 #include <cstdint>
 
@@ -21,7 +23,7 @@ inline float act_derivative(float h, Act a) {
 }
 
 inline void bias_act_forward(float* y, const float* x, const float* b, int64_t rows, int64_t n, Act a) {
-#pragma omp parallel for schedule(static) if (rows * n >= (1 << 15))
+#pragma omp parallel for schedule(static) if (rows * n >= kParallelMin)
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < n; ++j) y[r * n + j] = act_forward(x[r * n + j] + b[j], a);
 }
@@ -31,14 +33,14 @@ inline void bias_act_forward(float* y, const float* x, const float* b, int64_t r
 inline void bias_act_backward(float* dx, float* db, const float* dy, const float* x, const float* b,
                               int64_t rows, int64_t n, Act a) {
   if (dx) {
-#pragma omp parallel for schedule(static) if (rows * n >= (1 << 15))
+#pragma omp parallel for schedule(static) if (rows * n >= kParallelMin)
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t j = 0; j < n; ++j) dx[r * n + j] += dy[r * n + j] * act_derivative(x[r * n + j] + b[j], a);
   }
   if (db) {
     constexpr int64_t kChunk = 64;
     const int64_t chunks = (n + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static) if (rows * n >= (1 << 15))
+#pragma omp parallel for schedule(static) if (rows * n >= kParallelMin)
     for (int64_t c = 0; c < chunks; ++c) {
       const int64_t j0 = c * kChunk, j1 = j0 + kChunk < n ? j0 + kChunk : n;
       for (int64_t r = 0; r < rows; ++r)

@@ -5,6 +5,8 @@
 // row by row (its last dimension); each row is independent, so rows are split across threads.
 #pragma once
 
+#include "autograd/kernels/parallel.h"
+
 #include <cstdint>
 #include <vector>
 
@@ -19,7 +21,7 @@ void broadcast_map2(float* out, const std::vector<int64_t>& out_shape, const flo
   int64_t rows = 1;
   for (int64_t d = 0; d + 1 < rank; ++d) rows *= out_shape[d];
   const int64_t sa = rank ? a_strides[rank - 1] : 0, sb = rank ? b_strides[rank - 1] : 0;
-#pragma omp parallel for schedule(static) if (rows * last >= (1 << 15))
+#pragma omp parallel for schedule(static) if (rows * last >= kParallelMin)
   for (int64_t r = 0; r < rows; ++r) {
     // Decompose the row index into the leading coordinates to find each input's offset.
     int64_t rem = r, oa = 0, ob = 0;

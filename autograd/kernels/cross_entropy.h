@@ -7,6 +7,8 @@
 // No probability is ever logged, so no log(0) = −inf can appear, whatever ε is.
 #pragma once
 
+#include "autograd/kernels/parallel.h"
+
 #include <cmath>
 #include <cstdint>
 
@@ -18,7 +20,7 @@ namespace qkv::kernels {
 inline void cross_entropy_forward(float* row_loss, float* lse, const float* logits,
                                   const int64_t* targets, int64_t rows, int64_t classes,
                                   int64_t ignore_index, float smoothing) {
-#pragma omp parallel for schedule(static) if (rows * classes >= (1 << 14))
+#pragma omp parallel for schedule(static) if (rows * classes >= kParallelMin)
   for (int64_t r = 0; r < rows; ++r) {
     const float* x = logits + r * classes;
     const float m = row_max(x, classes);
@@ -40,7 +42,7 @@ inline void cross_entropy_backward(float* dlogits, const float* logits, const fl
                                    const int64_t* targets, int64_t rows, int64_t classes,
                                    int64_t ignore_index, float smoothing, float scale) {
   const float uniform = smoothing / static_cast<float>(classes);
-#pragma omp parallel for schedule(static) if (rows * classes >= (1 << 14))
+#pragma omp parallel for schedule(static) if (rows * classes >= kParallelMin)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t t = targets[r];
     if (t == ignore_index) continue;

@@ -3,11 +3,12 @@
 // one thread: starting a parallel region costs more than adding a few thousand floats.
 #pragma once
 
+#include "autograd/kernels/parallel.h"
+
 #include <cstdint>
 
 namespace qkv::kernels {
 
-constexpr int64_t kParallelMin = 1 << 15;  // elements below which a loop stays serial
 
 // dst[i] += src[i]
 inline void add_into(float* dst, const float* src, int64_t n) {

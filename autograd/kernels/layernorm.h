@@ -8,6 +8,8 @@
 // rows in order, so nothing depends on the thread count.
 #pragma once
 
+#include "autograd/kernels/parallel.h"
+
 #include <cmath>
 #include <cstdint>
 
@@ -15,7 +17,7 @@ namespace qkv::kernels {
 
 inline void layer_norm_forward(float* y, float* mean, float* rstd, const float* x, const float* w,
                                const float* b, int64_t rows, int64_t D, float eps) {
-#pragma omp parallel for schedule(static) if (rows * D >= (1 << 14))
+#pragma omp parallel for schedule(static) if (rows * D >= kParallelMin)
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * D;
     float m = 0.f;
@@ -37,7 +39,7 @@ inline void layer_norm_forward(float* y, float* mean, float* rstd, const float* 
 
 inline void layer_norm_backward_input(float* dx, const float* dy, const float* x, const float* mean,
                                       const float* rstd, const float* w, int64_t rows, int64_t D) {
-#pragma omp parallel for schedule(static) if (rows * D >= (1 << 14))
+#pragma omp parallel for schedule(static) if (rows * D >= kParallelMin)
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * D;
     const float* gr = dy + r * D;
@@ -63,7 +65,7 @@ inline void layer_norm_backward_params(float* dw, float* db, const float* dy, co
                                        const float* mean, const float* rstd, int64_t rows, int64_t D) {
   constexpr int64_t kChunk = 64;
   const int64_t chunks = (D + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static) if (rows * D >= (1 << 14))
+#pragma omp parallel for schedule(static) if (rows * D >= kParallelMin)
   for (int64_t c = 0; c < chunks; ++c) {
     const int64_t j0 = c * kChunk, j1 = j0 + kChunk < D ? j0 + kChunk : D;
     for (int64_t r = 0; r < rows; ++r) {

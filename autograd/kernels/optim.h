@@ -2,6 +2,8 @@
 // so the loops split across threads without changing any result.
 #pragma once
 
+#include "autograd/kernels/parallel.h"
+
 #include <cmath>
 #include <cstdint>
 
@@ -13,7 +15,7 @@ namespace qkv::kernels {
 inline void adam_update(float* p, const float* grad, float* m, float* v, int64_t n, float lr,
                         float beta1, float beta2, float eps, float weight_decay, bool decoupled,
                         float bias1, float bias2) {
-#pragma omp parallel for schedule(static) if (n >= (1 << 15))
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) {
     float g = grad[i];
     if (!decoupled) g += weight_decay * p[i];
@@ -28,7 +30,7 @@ inline void adam_update(float* p, const float* grad, float* m, float* v, int64_t
 // SGD with momentum (PyTorch's form): b ← μb + g,  p ← p − lr·b.
 inline void sgd_update(float* p, const float* grad, float* buf, int64_t n, float lr, float momentum,
                        float weight_decay) {
-#pragma omp parallel for schedule(static) if (n >= (1 << 15))
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) {
     const float g = grad[i] + weight_decay * p[i];
     buf[i] = momentum * buf[i] + g;

@@ -2,6 +2,8 @@
 // order; each input element is found through the input strides of the permuted axes.
 #pragma once
 
+#include "autograd/kernels/parallel.h"
+
 #include <cstdint>
 #include <vector>
 
@@ -22,7 +24,7 @@ inline void permute_copy(float* out, const float* in, const std::vector<int64_t>
   const int64_t last_step = rank ? step[rank - 1] : 1;
   int64_t rows = 1;
   for (int64_t d = 0; d + 1 < rank; ++d) rows *= out_shape[d];
-#pragma omp parallel for schedule(static) if (rows * last >= (1 << 15))
+#pragma omp parallel for schedule(static) if (rows * last >= kParallelMin)
   for (int64_t r = 0; r < rows; ++r) {
     int64_t rem = r, off = 0;
     for (int64_t d = rank - 2; d >= 0; --d) {

@@ -5,6 +5,8 @@
 // not associative: splitting one sum across threads would change the last bits).
 #pragma once
 
+#include "autograd/kernels/parallel.h"
+
 #include <cstdint>
 #include <limits>
 
@@ -13,7 +15,7 @@ namespace qkv::kernels {
 // out[o, i] = Σ_k a[o, k, i]
 inline void sum_axis(float* out, const float* a, int64_t outer, int64_t n, int64_t inner) {
   if (inner == 1) {
-#pragma omp parallel for schedule(static) if (outer * n >= (1 << 15))
+#pragma omp parallel for schedule(static) if (outer * n >= kParallelMin)
     for (int64_t o = 0; o < outer; ++o) {
       const float* row = a + o * n;
       float acc = 0.f;
@@ -26,7 +28,7 @@ inline void sum_axis(float* out, const float* a, int64_t outer, int64_t n, int64
   // innermost loop reads contiguous memory and vectorises.
   constexpr int64_t kChunk = 256;
   const int64_t chunks = (inner + kChunk - 1) / kChunk;
-#pragma omp parallel for collapse(2) schedule(static) if (outer * n * inner >= (1 << 15))
+#pragma omp parallel for collapse(2) schedule(static) if (outer * n * inner >= kParallelMin)
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t c = 0; c < chunks; ++c) {
       const int64_t i0 = c * kChunk, i1 = i0 + kChunk < inner ? i0 + kChunk : inner;
@@ -43,7 +45,7 @@ inline void sum_axis(float* out, const float* a, int64_t outer, int64_t n, int64
 // out[o, i] = max_k a[o, k, i]; arg[o, i] = the first k reaching it.
 inline void max_axis(float* out, int64_t* arg, const float* a, int64_t outer, int64_t n,
                      int64_t inner) {
-#pragma omp parallel for collapse(2) schedule(static) if (outer * n * inner >= (1 << 15))
+#pragma omp parallel for collapse(2) schedule(static) if (outer * n * inner >= kParallelMin)
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t i = 0; i < inner; ++i) {
       float best = -std::numeric_limits<float>::infinity();

@@ -5,6 +5,8 @@
 // to 0 (which would turn log-softmax into −inf). Rows are independent: one thread a row.
 #pragma once
 
+#include "autograd/kernels/parallel.h"
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -20,7 +22,7 @@ inline float row_max(const float* x, int64_t n) {
 // y = softmax(x) row by row. A row that is entirely −inf (every key masked) gives zeros,
 // not NaN: nothing to attend to means no contribution.
 inline void softmax_rows(float* y, const float* x, int64_t rows, int64_t n) {
-#pragma omp parallel for schedule(static) if (rows * n >= (1 << 14))
+#pragma omp parallel for schedule(static) if (rows * n >= kParallelMin)
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * n;
     float* yr = y + r * n;
@@ -41,7 +43,7 @@ inline void softmax_rows(float* y, const float* x, int64_t rows, int64_t n) {
 
 // dx += y ⊙ (dy − Σⱼ dyⱼ·yⱼ)
 inline void softmax_rows_backward(float* dx, const float* y, const float* dy, int64_t rows, int64_t n) {
-#pragma omp parallel for schedule(static) if (rows * n >= (1 << 14))
+#pragma omp parallel for schedule(static) if (rows * n >= kParallelMin)
   for (int64_t r = 0; r < rows; ++r) {
     const float* yr = y + r * n;
     const float* gr = dy + r * n;
@@ -54,7 +56,7 @@ inline void softmax_rows_backward(float* dx, const float* y, const float* dy, in
 
 // y = x − logΣexp(x), with the max subtracted inside the log.
 inline void log_softmax_rows(float* y, const float* x, int64_t rows, int64_t n) {
-#pragma omp parallel for schedule(static) if (rows * n >= (1 << 14))
+#pragma omp parallel for schedule(static) if (rows * n >= kParallelMin)
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * n;
     const float m = row_max(xr, n);
@@ -68,7 +70,7 @@ inline void log_softmax_rows(float* y, const float* x, int64_t rows, int64_t n) 
 // dx += dy − exp(y)·Σⱼ dyⱼ   (exp(y) is the softmax)
 inline void log_softmax_rows_backward(float* dx, const float* y, const float* dy, int64_t rows,
                                       int64_t n) {
-#pragma omp parallel for schedule(static) if (rows * n >= (1 << 14))
+#pragma omp parallel for schedule(static) if (rows * n >= kParallelMin)
   for (int64_t r = 0; r < rows; ++r) {
     const float* gr = dy + r * n;
     float s = 0.f;
