@@ -4,6 +4,8 @@
 #include <chrono>
 #include <map>
 
+#include "autograd/kernels/gemm.h"
+
 namespace qkv {
 
 namespace {
@@ -12,7 +14,9 @@ bool g_enabled = false;
 struct Frame {
   std::string key;
   Clock::time_point start;
+  int64_t start_macs = 0;
   double child_seconds = 0;
+  int64_t child_macs = 0;
 };
 // Ops are called from one thread (OpenMP parallelism lives inside the kernels), so a plain
 // stack and map suffice.
@@ -33,7 +37,8 @@ std::vector<ProfileEntry> profiler_report() {
 
 ProfileScope::ProfileScope(const char* name, bool backward) : active_(g_enabled) {
   if (!active_) return;
-  g_stack.push_back({backward ? std::string(name) + " (backward)" : std::string(name), Clock::now(), 0});
+  g_stack.push_back({backward ? std::string(name) + " (backward)" : std::string(name), Clock::now(),
+                     kernels::gemm_macs_done(), 0, 0});
 }
 
 ProfileScope::~ProfileScope() {
@@ -41,11 +46,16 @@ ProfileScope::~ProfileScope() {
   Frame f = std::move(g_stack.back());
   g_stack.pop_back();
   const double total = std::chrono::duration<double>(Clock::now() - f.start).count();
+  const int64_t macs = kernels::gemm_macs_done() - f.start_macs;
   ProfileEntry& e = g_table[f.key];
   e.name = f.key;
   e.calls += 1;
   e.seconds += total - f.child_seconds;
-  if (!g_stack.empty()) g_stack.back().child_seconds += total;
+  e.gemm_macs += macs - f.child_macs;
+  if (!g_stack.empty()) {
+    g_stack.back().child_seconds += total;
+    g_stack.back().child_macs += macs;
+  }
 }
 
 }  // namespace qkv

@@ -2,7 +2,9 @@
 //
 // Each op opens a ProfileScope with its name; backward() opens one per node it runs. Time
 // is exclusive: an op that calls other ops (softmax on a middle axis calls transpose) is
-// charged only for its own work. Off by default; when off a scope costs one branch.
+// charged only for its own work. So are the multiply-adds its GEMM calls did (from
+// kernels::gemm_macs_done), which turns an op's time into GFLOP/s. Off by default; when off
+// a scope costs one branch.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +17,7 @@ struct ProfileEntry {
   std::string name;  // "matmul", "matmul (backward)"
   int64_t calls = 0;
   double seconds = 0;
+  int64_t gemm_macs = 0;  // multiply-adds done by GEMM kernels inside this op (0: none)
 };
 
 void profiler_enable(bool on);

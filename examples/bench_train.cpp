@@ -1,9 +1,13 @@
 // bench_train: time one training step (forward, loss, backward, Adam, zero_grad) of a
-// random-token seq2seq batch (chapter 14). The recipe mirrors ../shared/bench/torch_bench.py
-// so the two can be compared side by side: embeddings·√d + sinusoidal positions, dropout 0.1,
-// post-norm, ReLU, label smoothing 0.1 with the pad id ignored, Adam(1e-3, 0.9, 0.98, 1e-9),
-// every 4th row padded at its end. Last line: {"step_ms_median": …, "tokens_per_s": …,
-// "peak_rss_mb": …}.
+// random-token seq2seq batch, or greedy decoding (chapter 14). The recipe mirrors
+// ../shared/bench/torch_bench.py so the two can be compared side by side: embeddings·√d +
+// sinusoidal positions, dropout 0.1, post-norm, ReLU, label smoothing 0.1 with the pad id
+// ignored, Adam(1e-3, 0.9, 0.98, 1e-9), every 4th row padded at its end.
+//
+// --mode train (default), last line {"step_ms_median": …, "tokens_per_s": …, "peak_rss_mb": …};
+// --profile adds the time per op; --count the calls and GEMM work per op, which, unlike time,
+// are the same on every run. --mode greedy decodes --sentences sources to --max-out tokens
+// each, all in one batch and then one by one, like the reference (no KV cache, no early stop).
 #include <omp.h>
 #include <sys/resource.h>
 
@@ -15,6 +19,7 @@
 #include "autograd/ops.h"
 #include "autograd/profiler.h"
 #include "examples/cli.h"
+#include "nn/decoding.h"
 #include "nn/optim.h"
 #include "nn/transformer.h"
 
@@ -25,107 +30,224 @@ double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
 }
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+double peak_rss_mb() {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_maxrss) / 1024.0;
+}
+
+struct Sizes {
+  int64_t B, S, T, SV, TV;
+};
+
+// Random tokens in [3, vocab); <bos> = 1 opens the target; every 4th row ends in padding (id 0).
+struct Batch {
+  Tensor src, src_keep;  // [B, S]
+  Tensor tgt_in, tgt_keep;  // [B, T]
+  Tensor tgt_out;  // [B·T]
+};
+Batch make_batch(const Sizes& z, Generator& gen) {
+  const int64_t B = z.B, S = z.S, T = z.T;
+  Batch b{Tensor::empty({B, S}), Tensor::ones({B, S}), Tensor::empty({B, T}), Tensor::ones({B, T}), Tensor::empty({B * T})};
+  for (int64_t r = 0; r < B; ++r) {
+    for (int64_t t = 0; t < S; ++t) b.src.data()[r * S + t] = static_cast<float>(3 + gen.randint(z.SV - 3));
+    std::vector<float> y(T + 1);
+    y[0] = 1;
+    for (int64_t t = 1; t <= T; ++t) y[t] = static_cast<float>(3 + gen.randint(z.TV - 3));
+    if (r % 4 == 0) {
+      const int64_t ps = (r / 4) % (S - 1), pt = (r / 4) % (T - 1);
+      for (int64_t t = S - ps; t < S; ++t) b.src.data()[r * S + t] = 0, b.src_keep.data()[r * S + t] = 0;
+      for (int64_t t = T + 1 - pt; t <= T; ++t) y[t] = 0;
+    }
+    for (int64_t t = 0; t < T; ++t) {
+      b.tgt_in.data()[r * T + t] = y[t];
+      b.tgt_keep.data()[r * T + t] = y[t] != 0 ? 1.f : 0.f;
+      b.tgt_out.data()[r * T + t] = y[t + 1];
+    }
+  }
+  return b;
+}
+
+// Deterministic: how many times each op runs per step and how much GEMM work it does.
+void print_count(int64_t steps) {
+  std::vector<ProfileEntry> rows = profiler_report();
+  std::stable_sort(rows.begin(), rows.end(), [](const ProfileEntry& a, const ProfileEntry& b) {
+    return a.gemm_macs != b.gemm_macs ? a.gemm_macs > b.gemm_macs : a.name < b.name;
+  });
+  const double mflop = 2e-6 / static_cast<double>(steps);  // 2 FLOPs per multiply-add
+  int64_t fwd_macs = 0, all_macs = 0;
+  std::printf("%-28s %8s %14s\n", "op", "calls", "GEMM MFLOP");
+  for (const auto& e : rows) {
+    std::printf("%-28s %8lld", e.name.c_str(), static_cast<long long>(e.calls / steps));
+    if (e.gemm_macs > 0) std::printf(" %14.2f", mflop * static_cast<double>(e.gemm_macs));
+    std::printf("\n");
+    all_macs += e.gemm_macs;
+    if (e.name.find("(backward)") == std::string::npos) fwd_macs += e.gemm_macs;
+  }
+  std::printf("%-28s %8s %14.2f (forward %.2f, backward %.2f)\n", "total", "", mflop * static_cast<double>(all_macs),
+              mflop * static_cast<double>(fwd_macs), mflop * static_cast<double>(all_macs - fwd_macs));
+}
+
+// Measured: exclusive time per op, and the GFLOP/s of the ops whose work is GEMMs.
+void print_profile(int64_t steps) {
+  const double n = static_cast<double>(steps);
+  double sum_s = 0, gemm_s = 0;
+  int64_t gemm_macs = 0;
+  for (const auto& e : profiler_report()) {
+    sum_s += e.seconds;
+    if (e.gemm_macs > 0) {
+      gemm_s += e.seconds;
+      gemm_macs += e.gemm_macs;
+    }
+  }
+  std::printf("%-28s %8s %10s %7s %10s\n", "op", "calls", "ms/step", "share", "GFLOP/s");
+  for (const auto& e : profiler_report()) {
+    std::printf("%-28s %8lld %10.3f %6.1f%%", e.name.c_str(), static_cast<long long>(e.calls / steps),
+                1000.0 * e.seconds / n, 100.0 * e.seconds / sum_s);
+    if (e.gemm_macs > 0) std::printf(" %10.1f", 2e-9 * static_cast<double>(e.gemm_macs) / e.seconds);
+    std::printf("\n");
+  }
+  std::printf("%-28s %8s %10.3f (ops; the rest of the step is batch setup, Adam and the engine)\n", "total", "",
+              1000.0 * sum_s / n);
+  std::printf("ops with GEMMs: %.3f ms/step (%.0f%% of the ops' time) for %.1f MFLOP: %.1f GFLOP/s\n", 1000.0 * gemm_s / n,
+              100.0 * gemm_s / sum_s, 2e-6 * static_cast<double>(gemm_macs) / n, 2e-9 * static_cast<double>(gemm_macs) / gemm_s);
+}
+
+int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t steps, int64_t warmup, bool profile,
+          bool count) {
+  nn::Adam opt(model.parameters(), 1e-3f, 0.9f, 0.98f, 1e-9f);
+  std::vector<double> total, fwd, bwd, upd;
+  float last_loss = 0.f;
+  for (int64_t step = 0; step < warmup + steps; ++step) {
+    const Batch b = make_batch(z, gen);
+    profiler_enable((profile || count) && step >= warmup);
+    const auto t0 = std::chrono::steady_clock::now();
+    Tensor logits = model.forward(b.src, b.src_keep, b.tgt_in, b.tgt_keep);  // [B, T, TV]
+    Tensor loss = cross_entropy(reshape(logits, {z.B * z.T, z.TV}), b.tgt_out, 0, 0.1f);
+    const double f = ms_since(t0);
+    loss.backward();
+    const double fb = ms_since(t0);
+    opt.step();
+    opt.zero_grad();
+    const double all = ms_since(t0);
+    last_loss = loss.item();
+    if (step >= warmup) {
+      total.push_back(all);
+      fwd.push_back(f);
+      bwd.push_back(fb - f);
+      upd.push_back(all - fb);
+    }
+  }
+  profiler_enable(false);
+  if (count) {
+    print_count(steps);
+    return 0;
+  }
+  if (profile) print_profile(steps);
+  const double med = median(total);
+  std::printf("forward %.3f ms, backward %.3f ms, adam+zero_grad %.3f ms (medians of %lld steps); final loss %.4f\n",
+              median(fwd), median(bwd), median(upd), static_cast<long long>(steps), last_loss);
+  std::printf("{\"step_ms_median\": %.3f, \"tokens_per_s\": %.1f, \"peak_rss_mb\": %.1f}\n", med,
+              static_cast<double>(z.B * (z.S + z.T)) / (med / 1000.0), peak_rss_mb());
+  return 0;
+}
+
+// Greedy decoding of `sentences` random sources, batched and one by one; each token re-runs
+// the decoder over the whole prefix and every row runs to max_out (the model is untrained,
+// so no <eos> is waited for), exactly the reference's work.
+int greedy(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t sentences, int64_t max_out,
+           int64_t repeats) {
+  const Batch b = make_batch({sentences, z.S, z.T, z.SV, z.TV}, gen);
+  std::vector<std::vector<int64_t>> src(static_cast<size_t>(sentences));
+  for (int64_t r = 0; r < sentences; ++r)
+    for (int64_t t = 0; t < z.S && b.src_keep.data()[r * z.S + t] != 0; ++t)
+      src[static_cast<size_t>(r)].push_back(static_cast<int64_t>(b.src.data()[r * z.S + t]));
+  nn::DecodeOptions opt;
+  opt.max_len = max_out;
+  opt.eos_id = -1;  // never stop early
+  std::printf("%-12s %14s %16s\n", "greedy", "total ms", "ms per sentence");
+  std::vector<std::vector<int64_t>> outs[2];
+  double per_sentence[2] = {0, 0};
+  const char* labels[2] = {"batched", "one by one"};
+  for (int way = 0; way < 2; ++way) {
+    const int64_t bs = way == 0 ? sentences : 1;
+    auto run = [&] {
+      std::vector<std::vector<int64_t>> out;
+      for (int64_t i = 0; i < sentences; i += bs) {
+        std::vector<std::vector<int64_t>> part(src.begin() + i, src.begin() + std::min(i + bs, sentences));
+        for (auto& h : nn::greedy_decode(model, part, opt)) out.push_back(h.tokens);
+      }
+      return out;
+    };
+    run();  // warm-up
+    std::vector<double> ts;
+    for (int64_t r = 0; r < repeats; ++r) {
+      const auto t0 = std::chrono::steady_clock::now();
+      outs[way] = run();
+      ts.push_back(ms_since(t0));
+    }
+    per_sentence[way] = median(ts) / static_cast<double>(sentences);
+    std::printf("%-12s %14.3f %16.4f\n", labels[way], median(ts), per_sentence[way]);
+  }
+  std::printf("{\"batched_ms_per_sentence\": %.4f, \"one_by_one_ms_per_sentence\": %.4f, "
+              "\"batched_equals_one_by_one\": %s, \"peak_rss_mb\": %.1f}\n",
+              per_sentence[0], per_sentence[1], outs[0] == outs[1] ? "true" : "false", peak_rss_mb());
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
-  cli::Args args("bench_train", "Times training steps of a seq2seq Transformer on random tokens.");
+  cli::Args args("bench_train", "Times training steps (or greedy decoding) of a seq2seq Transformer on random tokens.");
+  args.flag("mode", "train|greedy", "train", "what to time");
   for (auto [name, def] : std::vector<std::pair<const char*, const char*>>{
            {"d-model", "64"}, {"heads", "4"}, {"d-ff", "256"}, {"layers", "2"}, {"batch", "64"},
            {"src-len", "10"}, {"tgt-len", "10"}, {"src-vocab", "100"}, {"tgt-vocab", "100"},
-           {"steps", "20"}, {"warmup", "3"}, {"threads", "0"}, {"seed", "0"}})
+           {"steps", "20"}, {"warmup", "3"}, {"threads", "0"}, {"seed", "0"},
+           {"sentences", "64"}, {"max-out", "12"}, {"repeats", "5"}})
     args.flag(name, "N", def, std::string(name) == "threads" ? "OpenMP threads (0: OMP_NUM_THREADS or all cores)" : "");
   args.flag("profile", "", "", "print the time per op (forward and backward), exclusive, over the timed steps");
+  args.flag("count", "", "", "print the calls and GEMM work per op and step, no timing (the same on every run)");
   try {
     if (!args.parse(argc, argv)) return 0;
     if (!args.positional().empty()) throw std::invalid_argument("bench_train: unexpected argument '" + args.positional()[0] + "'");
+    const std::string mode = args.str("mode");
+    if (mode != "train" && mode != "greedy") throw std::invalid_argument("bench_train: --mode must be train or greedy, got '" + mode + "'");
     const int64_t D = args.integer("d-model", 1), H = args.integer("heads", 1), F = args.integer("d-ff", 1);
-    const int64_t N = args.integer("layers", 1), B = args.integer("batch", 1);
-    const int64_t S = args.integer("src-len", 2), T = args.integer("tgt-len", 2);
-    const int64_t SV = args.integer("src-vocab", 4), TV = args.integer("tgt-vocab", 4);
-    const int64_t steps = args.integer("steps", 1), warmup = args.integer("warmup", 0);
+    const int64_t N = args.integer("layers", 1);
+    const Sizes z{args.integer("batch", 1), args.integer("src-len", 2), args.integer("tgt-len", 2),
+                  args.integer("src-vocab", 4), args.integer("tgt-vocab", 4)};
     const int64_t threads = args.integer("threads", 0);
     if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
     if (D % H != 0) throw std::invalid_argument("bench_train: --d-model " + std::to_string(D) + " is not divisible by --heads " + std::to_string(H));
 
     Generator gen(static_cast<uint64_t>(args.integer("seed")));
     nn::Seq2SeqConfig c;
-    c.src_vocab = SV;
-    c.tgt_vocab = TV;
+    c.src_vocab = z.SV;
+    c.tgt_vocab = z.TV;
     c.d_model = D;
     c.heads = H;
     c.d_ff = F;
     c.encoder_layers = c.decoder_layers = N;
-    c.max_len = std::max(S, T) + 1;
+    c.max_len = std::max({z.S, z.T, args.integer("max-out", 1)}) + 1;
     c.dropout = 0.1f;
     c.tie_output = false;  // nn.Linear to the vocabulary, as the reference
     nn::Seq2SeqTransformer model(c, gen);
-    nn::Adam opt(model.parameters(), 1e-3f, 0.9f, 0.98f, 1e-9f);
-    std::printf("bench_train: %d OpenMP threads, %lld parameters, batch %lld × (%lld + %lld) tokens\n",
-                omp_get_max_threads(), static_cast<long long>(model.num_parameters()),
-                static_cast<long long>(B), static_cast<long long>(S), static_cast<long long>(T));
-
-    std::vector<double> total, fwd, bwd, upd;
-    float last_loss = 0.f;
-    for (int64_t step = 0; step < warmup + steps; ++step) {
-      // Random tokens in [3, vocab); <bos> = 1 opens the target; every 4th row ends in padding.
-      Tensor src = Tensor::empty({B, S}), src_keep = Tensor::ones({B, S});
-      Tensor tin = Tensor::empty({B, T}), tgt_keep = Tensor::ones({B, T}), tout = Tensor::empty({B * T});
-      for (int64_t b = 0; b < B; ++b) {
-        for (int64_t t = 0; t < S; ++t) src.data()[b * S + t] = static_cast<float>(3 + gen.randint(SV - 3));
-        std::vector<float> y(T + 1);
-        y[0] = 1;
-        for (int64_t t = 1; t <= T; ++t) y[t] = static_cast<float>(3 + gen.randint(TV - 3));
-        if (b % 4 == 0) {
-          const int64_t ps = (b / 4) % (S - 1), pt = (b / 4) % (T - 1);
-          for (int64_t t = S - ps; t < S; ++t) src.data()[b * S + t] = 0, src_keep.data()[b * S + t] = 0;
-          for (int64_t t = T + 1 - pt; t <= T; ++t) y[t] = 0;
-        }
-        for (int64_t t = 0; t < T; ++t) {
-          tin.data()[b * T + t] = y[t];
-          tgt_keep.data()[b * T + t] = y[t] != 0 ? 1.f : 0.f;
-          tout.data()[b * T + t] = y[t + 1];
-        }
-      }
-      profiler_enable(args.has("profile") && step >= warmup);
-      auto t0 = std::chrono::steady_clock::now();
-      Tensor logits = model.forward(src, src_keep, tin, tgt_keep);
-      Tensor loss = cross_entropy(reshape(logits, {B * T, TV}), tout, 0, 0.1f);
-      auto t1 = std::chrono::steady_clock::now();
-      loss.backward();
-      auto t2 = std::chrono::steady_clock::now();
-      opt.step();
-      opt.zero_grad();
-      auto t3 = std::chrono::steady_clock::now();
-      last_loss = loss.item();
-      if (step >= warmup) {
-        auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
-        total.push_back(ms(t0, t3));
-        fwd.push_back(ms(t0, t1));
-        bwd.push_back(ms(t1, t2));
-        upd.push_back(ms(t2, t3));
-      }
+    std::printf("bench_train: %d OpenMP threads, %lld parameters, ", omp_get_max_threads(),
+                static_cast<long long>(model.num_parameters()));
+    if (mode == "greedy") {
+      std::printf("greedy decoding of %lld sources of %lld tokens to %lld tokens\n",
+                  static_cast<long long>(args.integer("sentences", 1)), static_cast<long long>(z.S),
+                  static_cast<long long>(args.integer("max-out", 1)));
+      return greedy(model, z, gen, args.integer("sentences", 1), args.integer("max-out", 1), args.integer("repeats", 1));
     }
-    profiler_enable(false);
-    const double med = median(total);
-    if (args.has("profile")) {
-      double sum_s = 0;
-      for (const auto& e : profiler_report()) sum_s += e.seconds;
-      std::printf("%-28s %8s %10s %7s\n", "op", "calls", "ms/step", "share");
-      for (const auto& e : profiler_report())
-        std::printf("%-28s %8lld %10.3f %6.1f%%\n", e.name.c_str(), static_cast<long long>(e.calls / steps),
-                    1000.0 * e.seconds / static_cast<double>(steps), 100.0 * e.seconds / sum_s);
-      std::printf("%-28s %8s %10.3f (ops; the rest of the step is batch setup, Adam and the engine)\n", "total", "",
-                  1000.0 * sum_s / static_cast<double>(steps));
-    }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    std::printf("forward %.3f ms, backward %.3f ms, adam+zero_grad %.3f ms (medians of %lld steps); final loss %.4f\n",
-                median(fwd), median(bwd), median(upd), static_cast<long long>(steps), last_loss);
-    std::printf("{\"step_ms_median\": %.3f, \"tokens_per_s\": %.1f, \"peak_rss_mb\": %.1f}\n", med,
-                static_cast<double>(B * (S + T)) / (med / 1000.0), ru.ru_maxrss / 1024.0);
+    std::printf("batch %lld × (%lld + %lld) tokens\n", static_cast<long long>(z.B), static_cast<long long>(z.S),
+                static_cast<long long>(z.T));
+    return train(model, z, gen, args.integer("steps", 1), args.integer("warmup", 0), args.has("profile"), args.has("count"));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 2;
   }
-  return 0;
 }

@@ -20,6 +20,8 @@
 #include "autograd/kernels/gemm.h"
 
 #include <omp.h>
+
+#include <atomic>
 #if defined(__AVX512F__)
 // g++ 12 warns about its own header (_mm512_undefined_ps, GCC bug 105593) in some shuffles.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -340,6 +342,9 @@ struct Tiled {
   }
 };
 
+// Relaxed: a tally for the profiler, read between ops, never used to order memory.
+std::atomic<int64_t> g_macs_done{0};
+
 // Picks the tile for the shape (never for the thread count), then splits the work.
 void gemm_on(const Problem& p, int max_threads) {
   if (p.M <= 0 || p.N <= 0) return;
@@ -355,8 +360,11 @@ void gemm_on(const Problem& p, int max_threads) {
 
 }  // namespace
 
+int64_t gemm_macs_done() { return g_macs_done.load(std::memory_order_relaxed); }
+
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (M > 0 && N > 0 && K > 0) g_macs_done.fetch_add(M * N * K, std::memory_order_relaxed);
   gemm_on({trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc}, omp_get_max_threads());
 }
 
@@ -365,6 +373,7 @@ void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t 
                   int64_t ldb, int64_t stride_b, float beta, float* C, int64_t ldc,
                   int64_t stride_c) {
   if (batch <= 0) return;
+  if (M > 0 && N > 0 && K > 0) g_macs_done.fetch_add(batch * M * N * K, std::memory_order_relaxed);
   auto problem = [&](int64_t b) {  // matrix b of the batch
     Problem p{trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc};
     p.A += b * stride_a;

@@ -25,6 +25,11 @@ void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t 
                   int64_t ldb, int64_t stride_b, float beta, float* C, int64_t ldc,
                   int64_t stride_c);
 
+// Multiply-adds done by gemm and gemm_batched since the program started (M·N·K per product),
+// counted once per call by the calling thread. Chapter 14's profiler divides them by time to
+// see how close each op's products come to the machine's peak.
+int64_t gemm_macs_done();
+
 // The textbook triple loop, in double-precision accumulation: the slow, obviously correct
 // reference that the tests hold the fast GEMM against. Same contract as gemm().
 void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
