@@ -97,24 +97,29 @@ TEST_CASE("train_translator learns the copy task in a few seconds", "[ch12][ch13
 }
 
 TEST_CASE("resuming from a checkpoint continues the same run bit for bit", "[ch12]") {
-  const std::string opts = " --task reverse" + kTiny + " --seed 5";
-  const std::string full = tmp("full.ckpt"), half = tmp("half.ckpt");
-  Result a = run("train_translator" + opts + " --steps 60 --checkpoint " + full);
-  INFO(a.output);
-  REQUIRE(a.status == 0);
-  Result b = run("train_translator" + opts + " --steps 30 --checkpoint " + half);
-  REQUIRE(b.status == 0);
-  Result c = run("train_translator --resume " + half + " --steps 60 --checkpoint " + half);
-  INFO(c.output);
-  REQUIRE(c.status == 0);
-  CHECK(c.output.find("resuming from") != std::string::npos);
-  // Weights, Adam moments, step counters and the loss history: the same bytes.
-  const std::string x = read_all(full), y = read_all(half);
-  CHECK(x.size() == y.size());
-  CHECK(x == y);
-  CHECK(json_number(a.last_line(), "exact_match") == json_number(c.last_line(), "exact_match"));
-  std::remove(full.c_str());
-  std::remove(half.c_str());
+  // With dropout too: the masks of steps 31–60 must be the ones the straight run drew.
+  for (const std::string dropout : {"0", "0.1"}) {
+    INFO("dropout " + dropout);
+    const std::string opts = " --task reverse" + kTiny + " --dropout " + dropout + " --seed 5";
+    const std::string full = tmp("full.ckpt"), half = tmp("half.ckpt");
+    Result a = run("train_translator" + opts + " --steps 60 --checkpoint " + full);
+    INFO(a.output);
+    REQUIRE(a.status == 0);
+    Result b = run("train_translator" + opts + " --steps 30 --checkpoint " + half);
+    REQUIRE(b.status == 0);
+    Result c = run("train_translator --resume " + half + " --steps 60 --checkpoint " + half);
+    INFO(c.output);
+    REQUIRE(c.status == 0);
+    CHECK(c.output.find("resuming from") != std::string::npos);
+    // Weights, Adam moments, step counters, the loss history and the dropout generators:
+    // the same bytes.
+    const std::string x = read_all(full), y = read_all(half);
+    CHECK(x.size() == y.size());
+    CHECK(x == y);
+    CHECK(json_number(a.last_line(), "exact_match") == json_number(c.last_line(), "exact_match"));
+    std::remove(full.c_str());
+    std::remove(half.c_str());
+  }
 }
 
 TEST_CASE("a broken checkpoint is refused with a message saying what is wrong", "[ch12]") {
