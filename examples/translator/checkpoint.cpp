@@ -44,6 +44,7 @@ int64_t get_int(const std::map<std::string, std::string>& kv, const std::string&
     throw std::runtime_error(source + ": config '" + key + "' is not an integer: '" + it->second + "'");
   }
 }
+
 // Every Dropout of the model by module name, e.g. "encoder.layers.0.self_attn.attn_dropout":
 // the generators a training step draws from.
 std::vector<std::pair<std::string, nn::Dropout*>> dropouts(const nn::Module& model) {
@@ -148,7 +149,8 @@ void save_checkpoint(const std::string& path, const nn::Seq2SeqConfig& config, c
   f.texts.emplace_back("src_vocab", src_vocab.serialize());
   f.texts.emplace_back("tgt_vocab", tgt_vocab.serialize());
   std::string rng;
-  for (const auto& [name, d] : dropouts(model)) rng += name + " " + rng_to_text(d->generator().get_state()) + "\n";
+  for (const auto& [name, d] : dropouts(model))
+    rng += name + " " + rng_to_text(d->generator().get_state()) + "\n";
   f.texts.emplace_back("rng", rng);
   const auto named = model.named_parameters();
   for (const auto& [name, t] : named) f.tensors.emplace_back("model." + name, t);
@@ -225,14 +227,14 @@ void load_optimizer(const Checkpoint& ckpt, const nn::Seq2SeqTransformer& model,
 
 bool load_rng(const Checkpoint& ckpt, nn::Seq2SeqTransformer& model, const std::string& path) {
   if (ckpt.file.version < 2) return false;
-  const auto mine = dropouts(model);
+  const auto list = dropouts(model);
+  const std::map<std::string, nn::Dropout*> mine(list.begin(), list.end());
   for (const auto& [name, d] : mine)
-    if (!ckpt.rng.count(name)) throw std::runtime_error(path + ": no rng state for the dropout '" + name + "' (cannot resume)");
-  for (const auto& [name, state] : ckpt.rng) {
-    bool found = false;
-    for (const auto& [n, d] : mine) found = found || n == name;
-    if (!found) throw std::runtime_error(path + ": rng state for '" + name + "', which is no dropout of the model");
-  }
+    if (!ckpt.rng.count(name))
+      throw std::runtime_error(path + ": no rng state for the dropout '" + name + "' (cannot resume)");
+  for (const auto& [name, state] : ckpt.rng)
+    if (!mine.count(name))
+      throw std::runtime_error(path + ": rng state for '" + name + "', which is no dropout of the model");
   for (const auto& [name, d] : mine) d->generator().set_state(ckpt.rng.at(name));
   return true;
 }
