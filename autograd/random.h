@@ -18,6 +18,20 @@ class Generator {
     has_spare_ = false;
   }
 
+  // The whole state, as torch.Generator's get_state()/set_state(): a generator set to a
+  // saved state continues the saved one's stream (a training checkpoint keeps them).
+  struct State {
+    uint64_t s[4];
+    bool has_spare;  // normal() makes two numbers at a time and keeps the second
+    float spare;
+  };
+  State get_state() const { return {{s_[0], s_[1], s_[2], s_[3]}, has_spare_, spare_}; }
+  void set_state(const State& state) {
+    for (int i = 0; i < 4; ++i) s_[i] = state.s[i];
+    has_spare_ = state.has_spare;
+    spare_ = state.spare;
+  }
+
   uint64_t next_u64() {
     const uint64_t result = rotl(s_[1] * 5, 7) * 9;
     const uint64_t t = s_[1] << 17;

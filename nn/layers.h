@@ -53,10 +53,14 @@ class LayerNorm : public Module {
 };
 
 // Its own seeded generator: the same seed gives the same dropout masks on any machine.
+// The generator advances with every mask, so its state is part of a training run's state:
+// a checkpoint saves it (examples/translator/checkpoint.h) and a resumed run restores it.
 class Dropout : public Module {
  public:
   explicit Dropout(float p, uint64_t seed = 0) : p(p), gen_(seed) {}
   Tensor forward(const Tensor& x) { return dropout(x, p, is_training(), gen_); }
+  Generator& generator() { return gen_; }
+  const Generator& generator() const { return gen_; }
   float p;
 
  private:

@@ -23,6 +23,10 @@ class Module {
   std::vector<Tensor> parameters() const;
   std::vector<std::pair<std::string, Tensor>> named_parameters() const;
   int64_t num_parameters() const;
+  // Every module below this one by dotted name ("encoder.layers.0.ffn.dropout"), depth
+  // first in registration order, as torch's named_modules() (which also lists the module
+  // itself, as ""): for finding the modules of one kind, e.g. every Dropout.
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_modules() const;
   void zero_grad();
 
   // train() turns dropout on; eval() off. Applies to every child.
@@ -46,6 +50,8 @@ class Module {
 
  private:
   void collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out) const;
+  void collect_modules(const std::string& prefix,
+                       std::vector<std::pair<std::string, std::shared_ptr<Module>>>& out) const;
   std::vector<std::pair<std::string, Tensor>> params_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;

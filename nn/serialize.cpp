@@ -112,7 +112,8 @@ std::string encode_tensor_file(const TensorFile& f) {
 }
 
 TensorFile decode_tensor_file(const std::string& bytes, const std::string& source,
-                              const std::string& expected_magic, uint32_t expected_version) {
+                              const std::string& expected_magic, uint32_t expected_version,
+                              uint32_t oldest_version) {
   Reader r{bytes, source};
   TensorFile f;
   r.what = "the magic string";
@@ -122,9 +123,13 @@ TensorFile decode_tensor_file(const std::string& bytes, const std::string& sourc
   f.magic = r.get_bytes(8);
   r.what = "the version";
   f.version = static_cast<uint32_t>(r.get_uint(4));
-  if (f.version != expected_version)
-    r.fail("version " + std::to_string(f.version) + ", but this program reads version " +
-           std::to_string(expected_version) + " of " + expected_magic + " files");
+  if (oldest_version == 0 || oldest_version > expected_version) oldest_version = expected_version;
+  if (f.version < oldest_version || f.version > expected_version)
+    r.fail("version " + std::to_string(f.version) + ", but this program reads " +
+           (oldest_version == expected_version
+                ? "version " + std::to_string(expected_version)
+                : "versions " + std::to_string(oldest_version) + " to " + std::to_string(expected_version)) +
+           " of " + expected_magic + " files");
   r.what = "the record count";
   const uint64_t count = r.get_uint(4);
   for (uint64_t i = 0; i < count; ++i) {

@@ -4,7 +4,7 @@
 // The layout, every integer little-endian (docs/12-training.md shows it field by field):
 //
 //   magic      8 bytes     chosen by the caller, e.g. "qkv-ckpt" (a foreign file fails here)
-//   version    u32         chosen by the caller; a reader accepts exactly its own
+//   version    u32         chosen by the caller; a reader accepts its own (or a range it gives)
 //   count      u32         number of records that follow
 //   record × count:
 //     kind     u8          1 = text, 2 = float32 tensor
@@ -14,7 +14,7 @@
 //   end        8 bytes     "qkv-end\n": a file cut exactly between two records still fails
 //
 // Reading checks everything it can and throws std::runtime_error saying which: "not a
-// qkv-ckpt file (magic ...)", "version 7, this program reads version 1", "truncated at
+// qkv-ckpt file (magic ...)", "version 7, but this program reads version 1", "truncated at
 // byte 1234 while reading tensor 'x'", "trailing bytes after the end marker".
 #pragma once
 
@@ -39,10 +39,13 @@ struct TensorFile {
   bool has_tensor(const std::string& name) const;
 };
 
-// The bytes of a file, and back. `source` names the file in error messages.
+// The bytes of a file, and back. `source` names the file in error messages. A reader
+// accepts versions oldest_version..expected_version (0: exactly expected_version), so a
+// program can keep reading the files of its older releases.
 std::string encode_tensor_file(const TensorFile& file);
 TensorFile decode_tensor_file(const std::string& bytes, const std::string& source,
-                              const std::string& expected_magic, uint32_t expected_version);
+                              const std::string& expected_magic, uint32_t expected_version,
+                              uint32_t oldest_version = 0);
 
 // Writes `bytes` to path + ".tmp", flushes, then renames it over `path`: a reader (or a
 // crash) sees the old file or the new one, never half of one.
@@ -53,8 +56,8 @@ inline void save_tensor_file(const std::string& path, const TensorFile& file) {
   write_file_atomic(path, encode_tensor_file(file));
 }
 inline TensorFile load_tensor_file(const std::string& path, const std::string& expected_magic,
-                                   uint32_t expected_version) {
-  return decode_tensor_file(read_file_bytes(path), path, expected_magic, expected_version);
+                                   uint32_t expected_version, uint32_t oldest_version = 0) {
+  return decode_tensor_file(read_file_bytes(path), path, expected_magic, expected_version, oldest_version);
 }
 
 }  // namespace qkv::nn

@@ -77,6 +77,15 @@ TEST_CASE("Module: dotted parameter names, counts, state round trip", "[ch11][nn
   REQUIRE(total == model.num_parameters());
   // One attention block: 4 projections of 8×8 plus 4 biases of 8.
   REQUIRE(model.encoder->layers[0]->self_attn->num_parameters() == 4 * (8 * 8 + 8));
+  // named_modules: every module below, by dotted name; here, to find the Dropouts (one for
+  // the embeddings, 4 per encoder layer, 6 per decoder layer).
+  std::vector<std::string> dropouts;
+  for (auto& [name, m] : model.named_modules())
+    if (dynamic_cast<Dropout*>(m.get())) dropouts.push_back(name);
+  REQUIRE(dropouts.size() == 1 + 2 * 4 + 1 * 6);
+  CHECK(dropouts.front() == "embed_dropout");
+  CHECK(dropouts[1] == "encoder.layers.0.self_attn.attn_dropout");
+  CHECK(dropouts.back() == "decoder.layers.0.add_norm3.dropout");
 
   Generator other_gen(99);
   Seq2SeqTransformer other(c, other_gen);
@@ -105,4 +114,10 @@ TEST_CASE("train() and eval() reach every child; dropout is identity in eval", "
   ff.train();
   REQUIRE(ff.drop->is_training());
   REQUIRE(ff.forward(x).to_vector() != a.to_vector());
+  // A generator set back to a saved state draws the same mask again: what resume relies on.
+  const Generator::State saved = ff.drop->generator().get_state();
+  const std::vector<float> first = ff.forward(x).to_vector();
+  REQUIRE(ff.forward(x).to_vector() != first);
+  ff.drop->generator().set_state(saved);
+  REQUIRE(ff.forward(x).to_vector() == first);
 }

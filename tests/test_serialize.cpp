@@ -87,6 +87,10 @@ TEST_CASE("every corrupt tensor file is rejected, saying why", "[ch12]") {
     v[8] = 4;
     CHECK_THROWS_WITH(decode_tensor_file(v, "f.bin", "qkv-test", 3),
                       Catch::Contains("version 4, but this program reads version 3"));
+    // A reader that also reads older versions names the range.
+    CHECK(decode_tensor_file(bytes, "f.bin", "qkv-test", 4, 2).version == 3);
+    CHECK_THROWS_WITH(decode_tensor_file(bytes, "f.bin", "qkv-test", 5, 4),
+                      Catch::Contains("version 3, but this program reads versions 4 to 5"));
   }
   SECTION("trailing bytes and a broken end marker") {
     CHECK_THROWS_WITH(decode_tensor_file(bytes + "x", "f.bin", "qkv-test", 3), Catch::Contains("1 trailing bytes"));

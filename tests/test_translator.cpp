@@ -3,6 +3,7 @@
 // and beam search with one beam equal to greedy decoding.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -97,24 +98,29 @@ TEST_CASE("train_translator learns the copy task in a few seconds", "[ch12][ch13
 }
 
 TEST_CASE("resuming from a checkpoint continues the same run bit for bit", "[ch12]") {
-  const std::string opts = " --task reverse" + kTiny + " --seed 5";
-  const std::string full = tmp("full.ckpt"), half = tmp("half.ckpt");
-  Result a = run("train_translator" + opts + " --steps 60 --checkpoint " + full);
-  INFO(a.output);
-  REQUIRE(a.status == 0);
-  Result b = run("train_translator" + opts + " --steps 30 --checkpoint " + half);
-  REQUIRE(b.status == 0);
-  Result c = run("train_translator --resume " + half + " --steps 60 --checkpoint " + half);
-  INFO(c.output);
-  REQUIRE(c.status == 0);
-  CHECK(c.output.find("resuming from") != std::string::npos);
-  // Weights, Adam moments, step counters and the loss history: the same bytes.
-  const std::string x = read_all(full), y = read_all(half);
-  CHECK(x.size() == y.size());
-  CHECK(x == y);
-  CHECK(json_number(a.last_line(), "exact_match") == json_number(c.last_line(), "exact_match"));
-  std::remove(full.c_str());
-  std::remove(half.c_str());
+  // With dropout too: the masks of steps 31–60 must be the ones the straight run drew.
+  for (const std::string dropout : {"0", "0.1"}) {
+    INFO("dropout " + dropout);
+    const std::string opts = " --task reverse" + kTiny + " --dropout " + dropout + " --seed 5";
+    const std::string full = tmp("full.ckpt"), half = tmp("half.ckpt");
+    Result a = run("train_translator" + opts + " --steps 60 --checkpoint " + full);
+    INFO(a.output);
+    REQUIRE(a.status == 0);
+    Result b = run("train_translator" + opts + " --steps 30 --checkpoint " + half);
+    REQUIRE(b.status == 0);
+    Result c = run("train_translator --resume " + half + " --steps 60 --checkpoint " + half);
+    INFO(c.output);
+    REQUIRE(c.status == 0);
+    CHECK(c.output.find("resuming from") != std::string::npos);
+    // Weights, Adam moments, step counters, the loss history and the dropout generators:
+    // the same bytes.
+    const std::string x = read_all(full), y = read_all(half);
+    CHECK(x.size() == y.size());
+    CHECK(x == y);
+    CHECK(json_number(a.last_line(), "exact_match") == json_number(c.last_line(), "exact_match"));
+    std::remove(full.c_str());
+    std::remove(half.c_str());
+  }
 }
 
 TEST_CASE("a broken checkpoint is refused with a message saying what is wrong", "[ch12]") {
@@ -132,15 +138,66 @@ TEST_CASE("a broken checkpoint is refused with a message saying what is wrong", 
   CHECK_THAT(try_file("trunc.ckpt", bytes.substr(0, bytes.size() / 2)), Catch::Contains("truncated"));
   CHECK_THAT(try_file("foreign.ckpt", "\x89PNG\r\n\x1a\n" + bytes.substr(8)), Catch::Contains("not a qkv-xlat file"));
   std::string v = bytes;
-  v[8] = 2;
-  CHECK_THAT(try_file("version.ckpt", v), Catch::Contains("version 2, but this program reads version 1"));
+  v[8] = 3;
+  CHECK_THAT(try_file("version.ckpt", v), Catch::Contains("version 3, but this program reads versions 1 to 2"));
   // Wrong shape: one weight replaced by a tensor of another shape, the file otherwise valid.
-  nn::TensorFile f = nn::decode_tensor_file(bytes, "good", "qkv-xlat", 1);
+  const nn::TensorFile good_file = nn::decode_tensor_file(bytes, "good", "qkv-xlat", 2);
+  nn::TensorFile f = good_file;
   for (auto& [name, t] : f.tensors)
     if (name == "model.src_embed.weight") t = Tensor::zeros({t.size(0), t.size(1) + 1});
   CHECK_THAT(try_file("shape.ckpt", nn::encode_tensor_file(f)),
              Catch::Contains("'src_embed.weight' has shape") && Catch::Contains("in the model"));
   CHECK_THAT(try_file("missing.ckpt", ""), Catch::Contains("not a qkv-xlat file"));
+
+  // The dropout generators' states ("rng", since version 2): required, well formed, and on
+  // resume one for every Dropout of the model, no more.
+  const std::string rng = good_file.text("rng");  // "embed_dropout s0 s1 s2 s3 -\n…"
+  const size_t sp = rng.find(' '), nl = rng.find('\n');
+  // The good file with its "rng" text replaced by `text`, or without it.
+  auto with_rng = [&](const std::string& text) {
+    nn::TensorFile g = good_file;
+    for (auto& [name, t] : g.texts)
+      if (name == "rng") t = text;
+    return g;
+  };
+  auto without_rng = [&] {
+    nn::TensorFile g = good_file;
+    g.texts.erase(std::remove_if(g.texts.begin(), g.texts.end(), [](const auto& e) { return e.first == "rng"; }),
+                  g.texts.end());
+    return g;
+  };
+  auto try_resume = [&](const std::string& name, const std::string& content) {
+    const std::string path = tmp(name);
+    std::ofstream(path, std::ios::binary) << content;
+    Result r = run("train_translator --resume " + path + " --steps 4 --checkpoint " + tmp("resumed.ckpt"));
+    std::remove(path.c_str());
+    std::remove(tmp("resumed.ckpt").c_str());
+    return r;
+  };
+  CHECK_THAT(try_file("norng.ckpt", nn::encode_tensor_file(without_rng())), Catch::Contains("no text entry 'rng'"));
+  CHECK_THAT(try_file("badrng.ckpt", nn::encode_tensor_file(with_rng("embed_dropout 12 34\n"))),
+             Catch::Contains("malformed rng line 'embed_dropout 12 34'"));
+  Result r = try_resume("lessrng.ckpt", nn::encode_tensor_file(with_rng(rng.substr(nl + 1))));
+  CHECK(r.status == 1);
+  CHECK_THAT(r.output, Catch::Contains("no rng state for the dropout 'embed_dropout'"));
+  r = try_resume("morerng.ckpt", nn::encode_tensor_file(with_rng(rng + "src_embed" + rng.substr(sp, nl + 1 - sp))));
+  CHECK(r.status == 1);
+  CHECK_THAT(r.output, Catch::Contains("rng state for 'src_embed', which is no dropout of the model"));
+  // A version 1 file (the same records without "rng") still translates and resumes; with
+  // dropout the resumed run says that its masks differ from an uninterrupted run's.
+  nn::TensorFile v1 = without_rng();
+  v1.version = 1;
+  std::ofstream(tmp("v1.ckpt"), std::ios::binary) << nn::encode_tensor_file(v1);
+  CHECK(run("translate --checkpoint " + tmp("v1.ckpt") + " '1 2'").status == 0);
+  std::remove(tmp("v1.ckpt").c_str());
+  r = try_resume("v1.ckpt", nn::encode_tensor_file(v1));
+  CHECK(r.status == 0);
+  CHECK(r.output.find("note:") == std::string::npos);
+  for (auto& [name, text] : v1.texts)
+    if (name == "config") text.replace(text.find("\ndropout 0\n"), 11, "\ndropout 0.1\n");
+  r = try_resume("v1.ckpt", nn::encode_tensor_file(v1));
+  CHECK(r.status == 0);
+  CHECK_THAT(r.output, Catch::Contains("version 1 checkpoint, without the dropout generators' states"));
   std::remove(good.c_str());
 }
 

@@ -1,6 +1,7 @@
 #include "examples/translator/checkpoint.h"
 
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 #include <stdexcept>
 
@@ -42,6 +43,53 @@ int64_t get_int(const std::map<std::string, std::string>& kv, const std::string&
   } catch (const std::exception&) {
     throw std::runtime_error(source + ": config '" + key + "' is not an integer: '" + it->second + "'");
   }
+}
+
+// Every Dropout of the model by module name, e.g. "encoder.layers.0.self_attn.attn_dropout":
+// the generators a training step draws from.
+std::vector<std::pair<std::string, nn::Dropout*>> dropouts(const nn::Module& model) {
+  std::vector<std::pair<std::string, nn::Dropout*>> out;
+  for (const auto& [name, m] : model.named_modules())
+    if (auto* d = dynamic_cast<nn::Dropout*>(m.get())) out.emplace_back(name, d);
+  return out;
+}
+
+// One generator's state as "s0 s1 s2 s3 spare": xoshiro's four words in 16 hex digits each,
+// then normal()'s kept number as the 8 hex digits of its float bits, or "-" if none.
+std::string rng_to_text(const Generator::State& g) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%016llx %016llx %016llx %016llx ", static_cast<unsigned long long>(g.s[0]),
+                static_cast<unsigned long long>(g.s[1]), static_cast<unsigned long long>(g.s[2]),
+                static_cast<unsigned long long>(g.s[3]));
+  std::string out = buf;
+  if (!g.has_spare) return out + "-";
+  uint32_t bits;
+  std::memcpy(&bits, &g.spare, 4);
+  std::snprintf(buf, sizeof buf, "%08x", bits);
+  return out + buf;
+}
+
+Generator::State rng_from_text(const std::string& name, const std::string& text, const std::string& source) {
+  auto fail = [&] {
+    return std::runtime_error(source + ": malformed rng line '" + name + " " + text +
+                              "' (expected: module, four 16-digit hex words, then '-' or 8 hex digits)");
+  };
+  auto hex = [&](const std::string& word, size_t digits) {
+    if (word.size() != digits || word.find_first_not_of("0123456789abcdef") != std::string::npos) throw fail();
+    return std::stoull(word, nullptr, 16);
+  };
+  std::istringstream in(text);
+  std::string w[5], extra;
+  if (!(in >> w[0] >> w[1] >> w[2] >> w[3] >> w[4]) || (in >> extra)) throw fail();
+  Generator::State g{};
+  for (int i = 0; i < 4; ++i) g.s[i] = hex(w[i], 16);
+  if ((g.s[0] | g.s[1] | g.s[2] | g.s[3]) == 0) throw fail();  // xoshiro's one impossible state
+  g.has_spare = w[4] != "-";
+  if (g.has_spare) {
+    const uint32_t bits = static_cast<uint32_t>(hex(w[4], 8));
+    std::memcpy(&g.spare, &bits, 4);
+  }
+  return g;
 }
 }  // namespace
 
@@ -100,6 +148,10 @@ void save_checkpoint(const std::string& path, const nn::Seq2SeqConfig& config, c
   f.texts.emplace_back("train", train.str());
   f.texts.emplace_back("src_vocab", src_vocab.serialize());
   f.texts.emplace_back("tgt_vocab", tgt_vocab.serialize());
+  std::string rng;
+  for (const auto& [name, d] : dropouts(model))
+    rng += name + " " + rng_to_text(d->generator().get_state()) + "\n";
+  f.texts.emplace_back("rng", rng);
   const auto named = model.named_parameters();
   for (const auto& [name, t] : named) f.tensors.emplace_back("model." + name, t);
   if (opt) {
@@ -114,7 +166,7 @@ void save_checkpoint(const std::string& path, const nn::Seq2SeqConfig& config, c
 
 Checkpoint load_checkpoint(const std::string& path) {
   Checkpoint c;
-  c.file = nn::load_tensor_file(path, kCheckpointMagic, kCheckpointVersion);
+  c.file = nn::load_tensor_file(path, kCheckpointMagic, kCheckpointVersion, kCheckpointOldestVersion);
   try {
     c.config = config_from_text(c.file.text("config"), path);
     c.src_vocab = data::Vocab::deserialize(c.file.text("src_vocab"));
@@ -127,6 +179,9 @@ Checkpoint load_checkpoint(const std::string& path) {
     for (const char* key : {"step", "epoch", "batch_in_epoch", "adam_step"}) kv.erase(key);
     c.state.settings = kv;
     if (c.file.has_tensor("train.losses")) c.losses = c.file.tensor("train.losses").to_vector();
+    if (c.file.version >= 2)
+      for (const auto& [name, text] : parse_lines(c.file.text("rng"), path, "rng"))
+        c.rng[name] = rng_from_text(name, text, path);
   } catch (const std::runtime_error& e) {
     const std::string msg = e.what();
     throw std::runtime_error(msg.rfind(path, 0) == 0 ? msg : path + ": " + msg);
@@ -168,6 +223,20 @@ void load_optimizer(const Checkpoint& ckpt, const nn::Seq2SeqTransformer& model,
     copy_into("adam.v." + named[i].first, opt.v[i]);
   }
   opt.set_steps(ckpt.state.adam_step);
+}
+
+bool load_rng(const Checkpoint& ckpt, nn::Seq2SeqTransformer& model, const std::string& path) {
+  if (ckpt.file.version < 2) return false;
+  const auto list = dropouts(model);
+  const std::map<std::string, nn::Dropout*> mine(list.begin(), list.end());
+  for (const auto& [name, d] : mine)
+    if (!ckpt.rng.count(name))
+      throw std::runtime_error(path + ": no rng state for the dropout '" + name + "' (cannot resume)");
+  for (const auto& [name, state] : ckpt.rng)
+    if (!mine.count(name))
+      throw std::runtime_error(path + ": rng state for '" + name + "', which is no dropout of the model");
+  for (const auto& [name, d] : mine) d->generator().set_state(ckpt.rng.at(name));
+  return true;
 }
 
 }  // namespace qkv::app

@@ -327,6 +327,11 @@ int run(int argc, char** argv) {
   if (ckpt) {
     model.load_state_dict(app::load_model(*ckpt, resume)->state_dict());
     app::load_optimizer(*ckpt, model, opt, resume);
+    if (!app::load_rng(*ckpt, model, resume) && config.dropout > 0)
+      std::fprintf(stderr,
+                   "note: %s is a version 1 checkpoint, without the dropout generators' states: the "
+                   "resumed run draws other dropout masks than an uninterrupted run would\n",
+                   resume.c_str());
     state = ckpt->state;
     losses = ckpt->losses;
     for (int64_t i = 1; i <= static_cast<int64_t>(losses.size()); ++i)
