@@ -106,5 +106,13 @@ int main() {
   Tensor logp = log(softmax(extreme.detach()));
   Tensor q = Tensor::from_vector({1 - eps + eps / C, eps / C, eps / C}, {1, 3});
   std::printf("the same with -sum(q * log(softmax(x))) = %.4f\n", -sum(q * logp).item());
+  // The floor: no logits do better than log q itself, where the loss is q's entropy. V = 14
+  // is train_translator's copy task, V = 516 the toy corpus's target vocabulary (chapter 12).
+  for (int64_t V : {int64_t{14}, int64_t{516}}) {
+    std::vector<float> best(static_cast<size_t>(V), std::log(eps / V));
+    best[0] = std::log(1 - eps + eps / V);
+    const float floor = cross_entropy(Tensor::from_vector(best, {1, V}), t0, -100, eps).item();
+    std::printf("smallest smoothed loss, V = %lld (logits = log q): %.3f\n", static_cast<long long>(V), floor);
+  }
   return 0;
 }

@@ -8,6 +8,8 @@
 //   4. a query whose keys are all masked: a row of zeros, never NaN
 //   5. garbage in padded positions changes nothing at the real positions
 //   6. SelfDoc's variant: queries and values from one sequence, keys from the other
+//   7. Diffusers' CrossAttention with its documented defaults (8 heads of 64, no q/k/v bias):
+//      image features of width 320 attending to a text encoding of width 768
 #include <cmath>
 #include <cstdio>
 
@@ -180,6 +182,38 @@ void selfdoc_variant() {
   print_block("weights after swapping the image features of blocks 0 and 1 (columns 0, 1 swap):", r2.weights, 0, 4, 4);
 }
 
+// Diffusers' CrossAttention (seed 003): heads = 8, dim_head = 64 by default, so the
+// attention runs at an inner width of 8·64 = 512 whatever the widths of the two sequences;
+// query_dim and cross_attention_dim are the caller's. The widths below are Stable Diffusion
+// v1's: 320 at the UNet's first level, 768 from the CLIP text encoder (77 tokens).
+void diffusers_defaults() {
+  std::printf("\n== 7. Diffusers' CrossAttention defaults: heads 8, dim_head 64, bias False ==\n");
+  const int64_t query_dim = 320, cross_attention_dim = 768, heads = 8, dim_head = 64;
+  MultiHeadAttentionOptions o;
+  o.query_dim = query_dim;
+  o.kv_dim = cross_attention_dim;
+  o.heads = heads;
+  o.head_dim = dim_head;
+  o.bias = false;
+  Generator gen(14);
+  MultiHeadAttention attn(o, gen);
+  Tensor image = Tensor::randn({1, 64, query_dim}, gen);           // an 8×8 latent, 64 positions
+  Tensor text = Tensor::randn({1, 77, cross_attention_dim}, gen);  // 77 text tokens
+  NoGradGuard no_grad;
+  Tensor out = attn.forward(image, text, text);
+  std::printf("query_dim %lld, cross_attention_dim %lld, inner width heads·dim_head = %lld\n",
+              static_cast<long long>(query_dim), static_cast<long long>(cross_attention_dim),
+              static_cast<long long>(heads * dim_head));
+  std::printf("query %s, key/value %s -> weights %s, output %s\n", shape_str(image.shape()).c_str(),
+              shape_str(text.shape()).c_str(), shape_str(attn.last_weights.shape()).c_str(),
+              shape_str(out.shape()).c_str());
+  for (auto& [name, p] : attn.named_parameters())
+    std::printf("  %-9s %s\n", name.c_str(), shape_str(p.shape()).c_str());
+  std::printf("parameters: %lld (Diffusers' to_out keeps its bias: %lld)\n",
+              static_cast<long long>(attn.num_parameters()),
+              static_cast<long long>(attn.num_parameters() + query_dim));
+}
+
 }  // namespace
 
 int main() {
@@ -189,5 +223,6 @@ int main() {
   all_masked_row();
   garbage_in_padding();
   selfdoc_variant();
+  diffusers_defaults();
   return 0;
 }

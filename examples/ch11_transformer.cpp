@@ -2,7 +2,8 @@
 //
 //   1. the paper's base model built for real, its parameters counted per component by
 //      walking named_parameters(), against the 65M the paper reports
-//   2. what one encoder layer and one decoder layer hold
+//   2. what one encoder layer and one decoder layer hold, and one encoder layer run on
+//      "512 × 512": 512 tokens, each 512 wide, in and out
 //   3. "machine learning" → "机器学习": teacher forcing in training, token by token in generation
 //   4. the feed-forward layer read as attention over a fixed key-value memory
 //   5. a tiny model learns to copy
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/counters.h"
 #include "autograd/engine.h"
 #include "nn/decoding.h"
 #include "nn/optim.h"
@@ -52,6 +54,32 @@ int64_t formula_count(int64_t V, int64_t d, int64_t dff, int64_t N) {
   return V * d + N * (mha + ffn + 2 * ln) + N * (2 * mha + ffn + 3 * ln) + V;
 }
 
+// "512 × 512" (seed 000): one encoder layer of the base model on 512 tokens of width 512.
+// The first 512 is the sequence length, the second d_model; a layer keeps both.
+void encoder_layer_512() {
+  TransformerOptions o;
+  o.d_model = 512;
+  o.heads = 8;
+  o.d_ff = 2048;
+  o.dropout = 0.f;
+  Generator gen(5);
+  EncoderLayer layer(o, gen);
+  Tensor x = Tensor::randn({1, 512, 512}, gen);  // [B = 1, tokens 512, d_model 512]
+  NoGradGuard no_grad;
+  reset_macs();
+  layer.self_attn->forward(x, x, x);  // the first sub-block alone, to count it
+  const int64_t attn_macs = macs();
+  reset_macs();
+  Tensor y = layer.forward(x, Tensor());  // [1, 512, 512]
+  const int64_t total = macs();
+  std::printf("one encoder layer run on 512 tokens, each a vector of width d_model = 512:\n");
+  std::printf("  input %s -> output %s\n", shape_str(x.shape()).c_str(), shape_str(y.shape()).c_str());
+  std::printf("  multiply-accumulates: %lld in all, self-attention %lld; its part that grows with tokens²\n"
+              "  (q·kᵀ and weights·v) is 2·n²·d = %lld\n",
+              static_cast<long long>(total), static_cast<long long>(attn_macs),
+              static_cast<long long>(2LL * 512 * 512 * 512));
+}
+
 void parameter_count() {
   std::printf("== 1. the base model: d_model 512, 8 heads, d_ff 2048, N = 6, 37000 shared tokens ==\n");
   Seq2SeqConfig c;
@@ -87,6 +115,7 @@ void parameter_count() {
   for (auto& [name, p] : model.named_parameters())
     if (name.find("layers.0.") != std::string::npos)
       std::printf("  %-42s %s\n", name.c_str(), shape_str(p.shape()).c_str());
+  encoder_layer_512();
   std::printf("\n");
 }
 
@@ -200,6 +229,30 @@ void ffn_as_memory() {
 
 // --- 5. the copy task ----------------------------------------------------------------------
 
+// Why the first loss is above ln V: the untrained model's logits are not equal. The output
+// layer is tied to the embedding, logits = h·Eᵀ + b with h the last LayerNorm's output
+// (length ≈ √d_model) and E's rows Xavier-random, so every row of logits is spread out and
+// its top token, a random one, gets far more than 1/V.
+void initial_logits(const Tensor& logits, int64_t V) {  // logits [B, T, V]
+  const int64_t rows = logits.numel() / V;
+  const float* z = logits.data();
+  double spread = 0.0, top = 0.0;
+  for (int64_t r = 0; r < rows; ++r, z += V) {
+    double mean = 0.0, var = 0.0, sum_exp = 0.0;
+    for (int64_t j = 0; j < V; ++j) mean += z[j] / static_cast<double>(V);
+    for (int64_t j = 0; j < V; ++j) var += (z[j] - mean) * (z[j] - mean) / static_cast<double>(V);
+    const float zmax = *std::max_element(z, z + V);
+    for (int64_t j = 0; j < V; ++j) sum_exp += std::exp(static_cast<double>(z[j] - zmax));
+    spread += std::sqrt(var);
+    top += 1.0 / sum_exp;  // softmax of the largest logit
+  }
+  std::printf("      (step 1: each row of logits has std %.2f across the %lld tokens, and its top token\n"
+              "       gets p = %.2f on average, against 1/%lld = %.2f for a uniform guess; ln %lld = %.2f)\n",
+              spread / static_cast<double>(rows), static_cast<long long>(V), top / static_cast<double>(rows),
+              static_cast<long long>(V), 1.0 / static_cast<double>(V), static_cast<long long>(V),
+              std::log(static_cast<double>(V)));
+}
+
 void copy_task() {
   std::printf("== 5. a tiny model learns to copy 6 symbols (d_model 32, 4 heads, 2+2 layers) ==\n");
   Seq2SeqConfig c;
@@ -237,6 +290,7 @@ void copy_task() {
     loss.backward();
     opt.step();
     if (step == 1 || step % 50 == 0) std::printf("%4lld  %5.2f\n", static_cast<long long>(step), loss.item());
+    if (step == 1) initial_logits(logits, c.tgt_vocab);
   }
   // 100 fresh sequences, decoded greedily.
   std::vector<std::vector<int64_t>> tests;

@@ -14,9 +14,10 @@ using namespace qkv::data;
 
 namespace {
 void print_tokens(const std::string& text) {
+  const std::vector<std::string> tokens = tokenize(text);
   std::printf("\"%s\" ->", text.c_str());
-  for (const std::string& t : tokenize(text)) std::printf(" [%s]", t.c_str());
-  std::printf("\n");
+  for (const std::string& t : tokens) std::printf(" [%s]", t.c_str());
+  std::printf("  (%zu tokens)\n", tokens.size());
 }
 
 void print_ids(const char* label, const std::vector<int32_t>& ids) {
@@ -40,6 +41,7 @@ int main() {
   std::printf("== tokens ==\n");
   print_tokens("I love you.");
   print_tokens("我爱你。");
+  print_tokens("我爱学习");  // seed 000's example: one token per character
   print_tokens("Don't worry!");
 
   // A corpus in the TSV format: source<TAB>target, '#' starts a comment.

@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "autograd/counters.h"
 #include "autograd/engine.h"
 #include "nn/transformer.h"
 
@@ -52,6 +53,26 @@ TEST_CASE("the paper's base model has about 65M parameters, and the components a
   for (auto& [k, v] : parts) sum_parts += v;
   CHECK(sum_parts == total);
   CHECK(total == 63119496);
+}
+
+// Seed 000's "512 × 512": 512 tokens of width 512 go in, and the same size comes out.
+TEST_CASE("an encoder layer of the base model maps [1, 512, 512] to [1, 512, 512]", "[ch11][macs]") {
+  TransformerOptions o;
+  o.d_model = 512;
+  o.heads = 8;
+  o.d_ff = 2048;
+  o.dropout = 0.f;
+  Generator gen(5);
+  EncoderLayer layer(o, gen);
+  Tensor x = Tensor::randn({1, 512, 512}, gen);
+  NoGradGuard no_grad;
+  reset_macs();
+  Tensor y = layer.forward(x, Tensor());
+  CHECK(y.shape() == Shape{1, 512, 512});
+  const int64_t n = 512, d = 512, dff = 2048;
+  // Four projections n·d², q·kᵀ and weights·v n²·d each, the feed-forward layer 2·n·d·d_ff.
+  CHECK(macs() == 4 * n * d * d + 2 * n * n * d + 2 * n * d * dff);
+  CHECK(macs() == 1879048192);
 }
 
 TEST_CASE("untied, unshared embeddings add two more vocabulary-sized matrices", "[ch11][params]") {

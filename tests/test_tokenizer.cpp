@@ -32,6 +32,7 @@ TEST_CASE("apostrophes, hyphens and decimal points stay inside words", "[ch12][t
 
 TEST_CASE("CJK text gives one token per character", "[ch12][tokenizer]") {
   REQUIRE(tokenize("我爱你。") == Tokens{"我", "爱", "你", "。"});
+  REQUIRE(tokenize("我爱学习") == Tokens{"我", "爱", "学", "习"});  // seed 000: 4 tokens
   REQUIRE(tokenize("你好吗？") == Tokens{"你", "好", "吗", "？"});
   REQUIRE(tokenize("こんにちは") == Tokens{"こ", "ん", "に", "ち", "は"});
   REQUIRE(tokenize("カタカナ") == Tokens{"カ", "タ", "カ", "ナ"});
