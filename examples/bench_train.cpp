@@ -110,7 +110,7 @@ void print_profile(int64_t steps) {
     if (e.gemm_macs > 0) std::printf(" %10.1f", 2e-9 * static_cast<double>(e.gemm_macs) / e.seconds);
     std::printf("\n");
   }
-  std::printf("%-28s %8s %10.3f (ops; the rest of the step is batch setup, Adam and the engine)\n", "total", "",
+  std::printf("%-28s %8s %10.3f (ops; the rest of the step is Adam, zero_grad and the engine)\n", "total", "",
               1000.0 * sum_s / n);
   std::printf("ops with GEMMs: %.3f ms/step (%.0f%% of the ops' time) for %.1f MFLOP: %.1f GFLOP/s\n", 1000.0 * gemm_s / n,
               100.0 * gemm_s / sum_s, 2e-6 * static_cast<double>(gemm_macs) / n, 2e-9 * static_cast<double>(gemm_macs) / gemm_s);

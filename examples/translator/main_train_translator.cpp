@@ -219,7 +219,7 @@ int run(int argc, char** argv) {
   args.option("--threads", "N", "OpenMP threads (default: OMP_NUM_THREADS or every core)", threads);
   args.option("--checkpoint-every", "N", "also write the checkpoint every N steps (default: only at the end)",
               checkpoint_every);
-  args.option("--resume", "PATH", "continue training from a checkpoint (model, Adam state, data position)", resume);
+  args.option("--resume", "PATH", "continue training from a checkpoint (model, Adam state, data position, dropout generators)", resume);
   args.option("--loss-svg", "PATH", "draw the loss curve (and the learning rate) into an SVG file", loss_svg);
   args.option("--progress", "auto|live|lines",
               "live: one line redrawn with \\r; lines: a line every --log-every steps; auto: live on a terminal",
