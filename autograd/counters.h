@@ -11,7 +11,7 @@
 namespace qkv {
 
 void add_macs(int64_t n);
-int64_t macs();      // multiply-accumulates since the last reset
+int64_t macs();  // multiply-accumulates since the last reset
 void reset_macs();
 
 }  // namespace qkv

@@ -18,8 +18,8 @@
 namespace qkv {
 
 struct Node {
-  std::string name;             // the op: "matmul", "softmax", …
-  std::vector<Tensor> inputs;   // what the op read; gradients flow back to these
+  std::string name;            // the op: "matmul", "softmax", …
+  std::vector<Tensor> inputs;  // what the op read; gradients flow back to these
   // Given the gradient of the output, accumulate (+=) into inputs[i].grad_buffer().
   // A closure may capture inputs and detached tensors, never the output itself.
   std::function<void(const Tensor& grad_output)> backward;

@@ -16,7 +16,7 @@
 namespace qkv {
 
 struct GradcheckOptions {
-  double eps = 1e-2;   // float32 inputs: smaller steps drown in rounding error
+  double eps = 1e-2;  // float32 inputs: smaller steps drown in rounding error
   double atol = 1e-3;
   double rtol = 1e-2;
   uint64_t seed = 1234;  // for the projection weights R
@@ -24,12 +24,12 @@ struct GradcheckOptions {
 
 struct GradcheckResult {
   bool ok = true;
-  int input = -1;         // which input holds the worst element
-  int64_t index = -1;     // its flat index
+  int input = -1;      // which input holds the worst element
+  int64_t index = -1;  // its flat index
   double analytic = 0, numeric = 0;
   double worst_ratio = 0;  // |a − n| / (atol + rtol·|n|): ≤ 1 passes
   double max_abs_error = 0;
-  std::string message;     // "input 0 [2, 3] element 4: analytic 0.5 numeric 0.49 …"
+  std::string message;  // "input 0 [2, 3] element 4: analytic 0.5 numeric 0.49 …"
 };
 
 using TensorFn = std::function<Tensor(const std::vector<Tensor>&)>;

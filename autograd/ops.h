@@ -47,7 +47,7 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 Tensor sum_to(const Tensor& grad, const Shape& shape);
 
 // --- reductions (ops_reduce.cpp, chapter 02) ------------------------------------------
-Tensor sum(const Tensor& a);                                     // all elements → []
+Tensor sum(const Tensor& a);  // all elements → []
 Tensor sum(const Tensor& a, int64_t axis, bool keepdim = false);
 Tensor mean(const Tensor& a);
 Tensor mean(const Tensor& a, int64_t axis, bool keepdim = false);

@@ -30,7 +30,11 @@ Tensor bias_act(const Tensor& x, const Tensor& bias, kernels::Act act, const cha
 }
 }  // namespace
 
-Tensor bias_relu(const Tensor& x, const Tensor& bias) { return bias_act(x, bias, kernels::Act::ReLU, "bias_relu"); }
-Tensor bias_gelu(const Tensor& x, const Tensor& bias) { return bias_act(x, bias, kernels::Act::GELU, "bias_gelu"); }
+Tensor bias_relu(const Tensor& x, const Tensor& bias) {
+  return bias_act(x, bias, kernels::Act::ReLU, "bias_relu");
+}
+Tensor bias_gelu(const Tensor& x, const Tensor& bias) {
+  return bias_act(x, bias, kernels::Act::GELU, "bias_gelu");
+}
 
 }  // namespace qkv

@@ -33,7 +33,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
 
 std::vector<int64_t> contiguous_strides(const Shape& s) {
   std::vector<int64_t> strides(s.size(), 1);
-  for (int64_t d = static_cast<int64_t>(s.size()) - 2; d >= 0; --d) strides[d] = strides[d + 1] * s[d + 1];
+  for (int64_t d = static_cast<int64_t>(s.size()) - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * s[d + 1];
   return strides;
 }
 
@@ -54,8 +55,9 @@ static Tensor broadcast_raw(const Tensor& a, const Tensor& b, const char* op, F 
   if (a.shape() == b.shape()) {
     kernels::map2(out.data(), a.data(), b.data(), out.numel(), f);
   } else {
-    kernels::broadcast_map2(out.data(), out.shape(), a.data(), broadcast_strides(a.shape(), out.shape()),
-                            b.data(), broadcast_strides(b.shape(), out.shape()), f);
+    kernels::broadcast_map2(out.data(), out.shape(), a.data(),
+                            broadcast_strides(a.shape(), out.shape()), b.data(),
+                            broadcast_strides(b.shape(), out.shape()), f);
   }
   return out;
 }
@@ -64,7 +66,8 @@ Tensor sum_to(const Tensor& grad, const Shape& shape) {
   if (grad.shape() == shape) return grad;
   const Shape& g = grad.shape();
   if (shape.size() > g.size())
-    throw std::invalid_argument("sum_to: cannot reduce " + shape_str(g) + " to " + shape_str(shape));
+    throw std::invalid_argument("sum_to: cannot reduce " + shape_str(g) + " to " +
+                                shape_str(shape));
   const size_t lead = g.size() - shape.size();
   // Sum over every axis where the target has size 1 (or does not exist), left to right.
   Tensor cur = grad;
@@ -73,7 +76,8 @@ Tensor sum_to(const Tensor& grad, const Shape& shape) {
     const int64_t target = i < lead ? 1 : shape[i - lead];
     if (target == cur_shape[i]) continue;
     if (target != 1)
-      throw std::invalid_argument("sum_to: cannot reduce " + shape_str(g) + " to " + shape_str(shape));
+      throw std::invalid_argument("sum_to: cannot reduce " + shape_str(g) + " to " +
+                                  shape_str(shape));
     int64_t outer = 1, inner = 1;
     for (size_t d = 0; d < i; ++d) outer *= cur_shape[d];
     for (size_t d = i + 1; d < cur_shape.size(); ++d) inner *= cur_shape[d];
@@ -131,12 +135,13 @@ Tensor div(const Tensor& a, const Tensor& b) {
   Tensor c = out.detach();
   record(out, "div", {a, b}, [a, b, c](const Tensor& g) {
     if (needs_grad(a))
-      accumulate_grad(a, sum_to(broadcast_raw(g, b, "div", [](float x, float y) { return x / y; }),
-                                a.shape()));
+      accumulate_grad(
+          a, sum_to(broadcast_raw(g, b, "div", [](float x, float y) { return x / y; }), a.shape()));
     if (needs_grad(b)) {
       Tensor gc = broadcast_raw(g, c, "div", [](float x, float y) { return x * y; });
-      accumulate_grad(b, sum_to(broadcast_raw(gc, b, "div", [](float x, float y) { return -x / y; }),
-                                b.shape()));
+      accumulate_grad(
+          b,
+          sum_to(broadcast_raw(gc, b, "div", [](float x, float y) { return -x / y; }), b.shape()));
     }
   });
   return out;
@@ -277,11 +282,12 @@ Tensor gelu(const Tensor& a) {
                [](float x) { return 0.5f * x * (1.f + std::erf(x * kInvSqrt2)); });
   // y = x·Φ(x)  ⇒  dx = dy · (Φ(x) + x·φ(x)), φ the standard normal density   (ch04)
   record(out, "gelu", {a}, [a](const Tensor& g) {
-    kernels::accumulate2(a.grad_buffer().data(), g.data(), a.data(), a.numel(), [](float dy, float x) {
-      const float cdf = 0.5f * (1.f + std::erf(x * kInvSqrt2));
-      const float pdf = kInvSqrt2Pi * std::exp(-0.5f * x * x);
-      return dy * (cdf + x * pdf);
-    });
+    kernels::accumulate2(a.grad_buffer().data(), g.data(), a.data(), a.numel(),
+                         [](float dy, float x) {
+                           const float cdf = 0.5f * (1.f + std::erf(x * kInvSqrt2));
+                           const float pdf = kInvSqrt2Pi * std::exp(-0.5f * x * x);
+                           return dy * (cdf + x * pdf);
+                         });
   });
   return out;
 }

@@ -2,8 +2,8 @@
 #include <cmath>
 
 #include "autograd/engine.h"
-#include "autograd/kernels/parallel.h"
 #include "autograd/kernels/broadcast.h"
+#include "autograd/kernels/parallel.h"
 #include "autograd/op_util.h"
 #include "autograd/ops.h"
 #include "autograd/profiler.h"
@@ -28,7 +28,8 @@ std::vector<int64_t> checked_ids(const Tensor& ids, int64_t limit, const char* o
 
 Tensor embedding(const Tensor& table, const Tensor& ids, int64_t padding_idx) {
   ProfileScope prof("embedding");
-  if (table.dim() != 2) op_error("embedding", "table must be [V, D], got " + shape_str(table.shape()));
+  if (table.dim() != 2)
+    op_error("embedding", "table must be [V, D], got " + shape_str(table.shape()));
   const int64_t V = table.size(0), D = table.size(1);
   auto idx = std::make_shared<std::vector<int64_t>>(checked_ids(ids, V, "embedding"));
   Shape out_shape = ids.shape();

@@ -2,8 +2,8 @@
 // GEMM reads W through its transpose flag instead of materialising Wᵀ.
 #include "autograd/counters.h"
 #include "autograd/engine.h"
-#include "autograd/kernels/parallel.h"
 #include "autograd/kernels/gemm.h"
+#include "autograd/kernels/parallel.h"
 #include "autograd/kernels/reduce.h"
 #include "autograd/op_util.h"
 #include "autograd/ops.h"
@@ -15,14 +15,16 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   ProfileScope prof("linear");
   require_defined(x, "linear", "input");
   require_defined(weight, "linear", "weight");
-  if (weight.dim() != 2) op_error("linear", "weight must be [out, in], got " + shape_str(weight.shape()));
+  if (weight.dim() != 2)
+    op_error("linear", "weight must be [out, in], got " + shape_str(weight.shape()));
   const int64_t out_f = weight.size(0), in_f = weight.size(1);
   if (x.dim() < 1 || x.size(-1) != in_f)
     op_error("linear", "input " + shape_str(x.shape()) + " does not end in in_features " +
                            std::to_string(in_f) + " of weight " + shape_str(weight.shape()));
   if (bias.defined() && bias.shape() != Shape{out_f})
     op_error("linear", "bias " + shape_str(bias.shape()) + " does not match weight " +
-                           shape_str(weight.shape()) + " (expected [" + std::to_string(out_f) + "])");
+                           shape_str(weight.shape()) + " (expected [" + std::to_string(out_f) +
+                           "])");
   const int64_t rows = x.numel() / in_f;
   Shape out_shape = x.shape();
   out_shape.back() = out_f;

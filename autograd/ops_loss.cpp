@@ -20,7 +20,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore
                                   shape_str(logits.shape()) + " (expected [" +
                                   std::to_string(rows) + "])");
   if (!(label_smoothing >= 0.f && label_smoothing < 1.f))
-    op_error("cross_entropy", "label_smoothing must be in [0, 1), got " + std::to_string(label_smoothing));
+    op_error("cross_entropy",
+             "label_smoothing must be in [0, 1), got " + std::to_string(label_smoothing));
   auto ids = std::make_shared<std::vector<int64_t>>(static_cast<size_t>(rows));
   int64_t counted = 0;
   for (int64_t r = 0; r < rows; ++r) {
@@ -43,12 +44,12 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore
   const float denom = counted > 0 ? static_cast<float>(counted) : 1.f;
   Tensor out = Tensor::scalar(static_cast<float>(total / denom));
   // L = mean_r (lse_r − Σ_c q_rc·x_rc)  ⇒  dx_rc = dL · (softmax(x_r)_c − q_rc) / count   (ch05)
-  record(out, "cross_entropy", {logits}, [logits, lse, ids, rows, classes, ignore_index,
-                                          label_smoothing, denom](const Tensor& g) {
-    kernels::cross_entropy_backward(logits.grad_buffer().data(), logits.data(), lse.data(),
-                                    ids->data(), rows, classes, ignore_index, label_smoothing,
-                                    g.data()[0] / denom);
-  });
+  record(out, "cross_entropy", {logits},
+         [logits, lse, ids, rows, classes, ignore_index, label_smoothing, denom](const Tensor& g) {
+           kernels::cross_entropy_backward(logits.grad_buffer().data(), logits.data(), lse.data(),
+                                           ids->data(), rows, classes, ignore_index,
+                                           label_smoothing, g.data()[0] / denom);
+         });
   return out;
 }
 

@@ -48,8 +48,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (b_shared && a_full) {
     kernels::gemm(false, false, nb * n, m, k, 1.f, a.data(), k, b.data(), m, 0.f, out.data(), m);
   } else if ((a_full || a_shared) && (b_full || b_shared)) {
-    kernels::gemm_batched(nb, false, false, n, m, k, 1.f, a.data(), k, a_shared ? 0 : n * k, b.data(),
-                          m, b_shared ? 0 : k * m, 0.f, out.data(), m, n * m);
+    kernels::gemm_batched(nb, false, false, n, m, k, 1.f, a.data(), k, a_shared ? 0 : n * k,
+                          b.data(), m, b_shared ? 0 : k * m, 0.f, out.data(), m, n * m);
   } else {
     op_error("matmul", matmul_shapes(a, b) +
                            ": partially broadcast batch dimensions are not supported; "
@@ -79,7 +79,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
         kernels::gemm(true, false, k, m, nb * n, 1.f, a.data(), k, g.data(), m, 1.f, db, m);
       } else if (b_shared) {
         for (int64_t i = 0; i < nb; ++i)
-          kernels::gemm(true, false, k, m, n, 1.f, a.data(), k, g.data() + i * n * m, m, 1.f, db, m);
+          kernels::gemm(true, false, k, m, n, 1.f, a.data(), k, g.data() + i * n * m, m, 1.f, db,
+                        m);
       } else {
         kernels::gemm_batched(nb, true, false, k, m, n, 1.f, a.data(), k, a_shared ? 0 : n * k,
                               g.data(), m, n * m, 1.f, db, m, k * m);

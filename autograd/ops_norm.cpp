@@ -13,8 +13,9 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
   const int64_t D = x.size(-1), rows = D ? x.numel() / D : 0;
   for (const Tensor* p : {&weight, &bias})
     if (p->defined() && p->shape() != Shape{D})
-      op_error("layer_norm", std::string(p == &weight ? "weight " : "bias ") + shape_str(p->shape()) +
-                                 " does not match the last dimension of " + shape_str(x.shape()));
+      op_error("layer_norm", std::string(p == &weight ? "weight " : "bias ") +
+                                 shape_str(p->shape()) + " does not match the last dimension of " +
+                                 shape_str(x.shape()));
   Tensor out = Tensor::empty(x.shape());
   Tensor mean = Tensor::empty({rows}), rstd = Tensor::empty({rows});
   const float* w = weight.defined() ? weight.data() : nullptr;
@@ -22,16 +23,18 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
   kernels::layer_norm_forward(out.data(), mean.data(), rstd.data(), x.data(), w, b, rows, D, eps);
   // y = x̂·w + b, x̂ = (x − μ)·rstd  ⇒  dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·w,
   //                                    dw = Σ dy·x̂, db = Σ dy   (ch10)
-  record(out, "layer_norm", {x, weight, bias}, [x, weight, bias, mean, rstd, rows, D](const Tensor& g) {
-    const float* w = weight.defined() ? weight.data() : nullptr;
-    if (needs_grad(x))
-      kernels::layer_norm_backward_input(x.grad_buffer().data(), g.data(), x.data(), mean.data(),
-                                         rstd.data(), w, rows, D);
-    float* dw = needs_grad(weight) ? weight.grad_buffer().data() : nullptr;
-    float* db = needs_grad(bias) ? bias.grad_buffer().data() : nullptr;
-    if (dw || db)
-      kernels::layer_norm_backward_params(dw, db, g.data(), x.data(), mean.data(), rstd.data(), rows, D);
-  });
+  record(out, "layer_norm", {x, weight, bias},
+         [x, weight, bias, mean, rstd, rows, D](const Tensor& g) {
+           const float* w = weight.defined() ? weight.data() : nullptr;
+           if (needs_grad(x))
+             kernels::layer_norm_backward_input(x.grad_buffer().data(), g.data(), x.data(),
+                                                mean.data(), rstd.data(), w, rows, D);
+           float* dw = needs_grad(weight) ? weight.grad_buffer().data() : nullptr;
+           float* db = needs_grad(bias) ? bias.grad_buffer().data() : nullptr;
+           if (dw || db)
+             kernels::layer_norm_backward_params(dw, db, g.data(), x.data(), mean.data(),
+                                                 rstd.data(), rows, D);
+         });
   return out;
 }
 

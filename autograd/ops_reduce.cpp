@@ -36,7 +36,8 @@ void spread_back(float* dx, const float* g, AxisView v, float scale) {
 #pragma omp parallel for schedule(static) if (v.outer * v.n * v.inner >= kernels::kParallelMin)
   for (int64_t o = 0; o < v.outer; ++o)
     for (int64_t k = 0; k < v.n; ++k)
-      for (int64_t i = 0; i < v.inner; ++i) dx[(o * v.n + k) * v.inner + i] += scale * g[o * v.inner + i];
+      for (int64_t i = 0; i < v.inner; ++i)
+        dx[(o * v.n + k) * v.inner + i] += scale * g[o * v.inner + i];
 }
 }  // namespace
 
@@ -65,9 +66,8 @@ Tensor sum(const Tensor& a, int64_t axis, bool keepdim) {
   Tensor out = Tensor::empty(reduced_shape(a.shape(), axis, keepdim));
   kernels::sum_axis(out.data(), a.data(), v.outer, v.n, v.inner);
   // s[o, i] = Σₖ a[o, k, i]  ⇒  da[o, k, i] = ds[o, i]   (ch02)
-  record(out, "sum_axis", {a}, [a, v](const Tensor& g) {
-    spread_back(a.grad_buffer().data(), g.data(), v, 1.f);
-  });
+  record(out, "sum_axis", {a},
+         [a, v](const Tensor& g) { spread_back(a.grad_buffer().data(), g.data(), v, 1.f); });
   return out;
 }
 

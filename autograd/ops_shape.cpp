@@ -24,7 +24,8 @@ Tensor reshape(const Tensor& a, const Shape& shape) {
   }
   if (infer >= 0) {
     if (known == 0 || a.numel() % known != 0)
-      op_error("reshape", "cannot infer -1 in " + shape_str(shape) + " for " + shape_str(a.shape()));
+      op_error("reshape",
+               "cannot infer -1 in " + shape_str(shape) + " for " + shape_str(a.shape()));
     s[infer] = a.numel() / known;
   }
   if (numel_of(s) != a.numel())
@@ -136,7 +137,8 @@ Tensor slice(const Tensor& a, int64_t axis_in, int64_t start, int64_t end) {
   const int64_t n = a.shape()[axis];
   if (start < 0 || end > n || start > end)
     op_error("slice", "range [" + std::to_string(start) + ", " + std::to_string(end) +
-                          ") is outside axis " + std::to_string(axis) + " of " + shape_str(a.shape()));
+                          ") is outside axis " + std::to_string(axis) + " of " +
+                          shape_str(a.shape()));
   Shape out_shape = a.shape();
   out_shape[axis] = end - start;
   Tensor out = Tensor::empty(out_shape);

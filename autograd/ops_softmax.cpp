@@ -20,7 +20,8 @@ Tensor along_axis(const Tensor& a, int64_t axis, const char* name, Op op) {
 
 Tensor softmax(const Tensor& a, int64_t axis) {
   ProfileScope prof("softmax");
-  if (a.dim() == 0) op_error("softmax", "needs at least one dimension, got " + shape_str(a.shape()));
+  if (a.dim() == 0)
+    op_error("softmax", "needs at least one dimension, got " + shape_str(a.shape()));
   return along_axis(a, axis, "softmax", [](const Tensor& x) {
     const int64_t n = x.size(-1), rows = n ? x.numel() / n : 0;
     Tensor out = Tensor::empty(x.shape());
@@ -36,7 +37,8 @@ Tensor softmax(const Tensor& a, int64_t axis) {
 
 Tensor log_softmax(const Tensor& a, int64_t axis) {
   ProfileScope prof("log_softmax");
-  if (a.dim() == 0) op_error("log_softmax", "needs at least one dimension, got " + shape_str(a.shape()));
+  if (a.dim() == 0)
+    op_error("log_softmax", "needs at least one dimension, got " + shape_str(a.shape()));
   return along_axis(a, axis, "log_softmax", [](const Tensor& x) {
     const int64_t n = x.size(-1), rows = n ? x.numel() / n : 0;
     Tensor out = Tensor::empty(x.shape());

@@ -31,7 +31,9 @@ void profiler_reset() { g_table.clear(); }
 std::vector<ProfileEntry> profiler_report() {
   std::vector<ProfileEntry> out;
   for (auto& [key, e] : g_table) out.push_back(e);
-  std::stable_sort(out.begin(), out.end(), [](const ProfileEntry& a, const ProfileEntry& b) { return a.seconds > b.seconds; });
+  std::stable_sort(out.begin(), out.end(), [](const ProfileEntry& a, const ProfileEntry& b) {
+    return a.seconds > b.seconds;
+  });
   return out;
 }
 

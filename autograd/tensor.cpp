@@ -31,7 +31,8 @@ std::atomic<int64_t> g_live{0};
 
 std::shared_ptr<TensorImpl> make_impl(const Shape& shape) {
   for (int64_t d : shape)
-    if (d < 0) throw std::invalid_argument("tensor: negative dimension in shape " + shape_str(shape));
+    if (d < 0)
+      throw std::invalid_argument("tensor: negative dimension in shape " + shape_str(shape));
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = std::make_shared<Storage>(static_cast<size_t>(numel_of(shape)));
   impl->shape = shape;
@@ -76,8 +77,12 @@ Tensor Tensor::full(const Shape& shape, float value, bool requires_grad) {
   t.impl()->requires_grad = requires_grad;
   return t;
 }
-Tensor Tensor::zeros(const Shape& shape, bool requires_grad) { return full(shape, 0.f, requires_grad); }
-Tensor Tensor::ones(const Shape& shape, bool requires_grad) { return full(shape, 1.f, requires_grad); }
+Tensor Tensor::zeros(const Shape& shape, bool requires_grad) {
+  return full(shape, 0.f, requires_grad);
+}
+Tensor Tensor::ones(const Shape& shape, bool requires_grad) {
+  return full(shape, 1.f, requires_grad);
+}
 Tensor Tensor::scalar(float value, bool requires_grad) { return full({}, value, requires_grad); }
 
 Tensor Tensor::arange(int64_t n) {
@@ -86,7 +91,8 @@ Tensor Tensor::arange(int64_t n) {
   return t;
 }
 
-Tensor Tensor::from_vector(const std::vector<float>& values, const Shape& shape, bool requires_grad) {
+Tensor Tensor::from_vector(const std::vector<float>& values, const Shape& shape,
+                           bool requires_grad) {
   if (static_cast<int64_t>(values.size()) != numel_of(shape))
     throw std::invalid_argument("from_vector: " + std::to_string(values.size()) +
                                 " values do not fill shape " + shape_str(shape) + " (" +
@@ -97,7 +103,8 @@ Tensor Tensor::from_vector(const std::vector<float>& values, const Shape& shape,
   return t;
 }
 
-Tensor Tensor::randn(const Shape& shape, Generator& gen, float mean, float std, bool requires_grad) {
+Tensor Tensor::randn(const Shape& shape, Generator& gen, float mean, float std,
+                     bool requires_grad) {
   Tensor t = empty(shape);
   float* p = t.data();
   for (int64_t i = 0, n = t.numel(); i < n; ++i) p[i] = mean + std * gen.normal();
@@ -126,19 +133,21 @@ int64_t Tensor::size(int64_t axis) const { return shape()[normalize_axis(axis, d
 float* Tensor::data() { return checked(impl_).storage->data(); }
 const float* Tensor::data() const { return checked(impl_).storage->data(); }
 
-std::vector<float> Tensor::to_vector() const { return std::vector<float>(data(), data() + numel()); }
+std::vector<float> Tensor::to_vector() const {
+  return std::vector<float>(data(), data() + numel());
+}
 
 float Tensor::item() const {
   if (numel() != 1)
-    throw std::invalid_argument("item: tensor of shape " + shape_str(shape()) +
-                                " has " + std::to_string(numel()) + " elements, not 1");
+    throw std::invalid_argument("item: tensor of shape " + shape_str(shape()) + " has " +
+                                std::to_string(numel()) + " elements, not 1");
   return data()[0];
 }
 
 static int64_t flat_index(const Shape& shape, std::initializer_list<int64_t> index) {
   if (index.size() != shape.size())
-    throw std::out_of_range("at: " + std::to_string(index.size()) + " indices for a tensor of shape " +
-                            shape_str(shape));
+    throw std::out_of_range("at: " + std::to_string(index.size()) +
+                            " indices for a tensor of shape " + shape_str(shape));
   int64_t flat = 0, axis = 0;
   for (int64_t i : index) {
     if (i < 0 || i >= shape[axis])
@@ -149,8 +158,12 @@ static int64_t flat_index(const Shape& shape, std::initializer_list<int64_t> ind
   }
   return flat;
 }
-float& Tensor::at(std::initializer_list<int64_t> index) { return data()[flat_index(shape(), index)]; }
-float Tensor::at(std::initializer_list<int64_t> index) const { return data()[flat_index(shape(), index)]; }
+float& Tensor::at(std::initializer_list<int64_t> index) {
+  return data()[flat_index(shape(), index)];
+}
+float Tensor::at(std::initializer_list<int64_t> index) const {
+  return data()[flat_index(shape(), index)];
+}
 
 Tensor Tensor::clone() const {
   Tensor t = empty(shape());
@@ -163,8 +176,9 @@ Tensor Tensor::clone() const {
 bool Tensor::requires_grad() const { return checked(impl_).requires_grad; }
 Tensor& Tensor::set_requires_grad(bool value) {
   if (!value && checked(impl_).grad_fn)
-    throw std::logic_error("set_requires_grad(false): only leaf tensors can stop requiring grad; "
-                           "use detach()");
+    throw std::logic_error(
+        "set_requires_grad(false): only leaf tensors can stop requiring grad; "
+        "use detach()");
   checked(impl_).requires_grad = value;
   return *this;
 }
@@ -232,8 +246,10 @@ std::string to_string(const Tensor& t, int precision) {
   os << "tensor(";
   print_rec(os, t.data(), t.shape(), 0, precision, 7);
   os << ", shape=" << shape_str(t.shape());
-  if (t.grad_fn()) os << ", grad_fn=" << t.grad_fn()->name;
-  else if (t.requires_grad()) os << ", requires_grad=true";
+  if (t.grad_fn())
+    os << ", grad_fn=" << t.grad_fn()->name;
+  else if (t.requires_grad())
+    os << ", requires_grad=true";
   os << ')';
   return os.str();
 }

@@ -30,10 +30,10 @@ struct TensorImpl {
   std::shared_ptr<Storage> storage;  // shared by views (reshape, detach)
   Shape shape;
   bool requires_grad = false;
-  bool retains_grad = false;             // keep .grad on a non-leaf after backward
-  std::shared_ptr<TensorImpl> grad;      // same shape, allocated on first accumulation
-  std::shared_ptr<Node> grad_fn;         // the op that made this tensor (null for leaves)
-  bool graph_freed = false;              // backward() released grad_fn: a 2nd call is an error
+  bool retains_grad = false;         // keep .grad on a non-leaf after backward
+  std::shared_ptr<TensorImpl> grad;  // same shape, allocated on first accumulation
+  std::shared_ptr<Node> grad_fn;     // the op that made this tensor (null for leaves)
+  bool graph_freed = false;          // backward() released grad_fn: a 2nd call is an error
 
   TensorImpl();
   ~TensorImpl();
@@ -71,7 +71,7 @@ class Tensor {
   float* data();
   const float* data() const;
   std::vector<float> to_vector() const;
-  float item() const;  // the value of a one-element tensor
+  float item() const;                               // the value of a one-element tensor
   float& at(std::initializer_list<int64_t> index);  // bounds-checked element access
   float at(std::initializer_list<int64_t> index) const;
   Tensor clone() const;  // a deep copy of the values, outside the graph

@@ -45,21 +45,24 @@ struct Sizes {
 
 // Random tokens in [3, vocab); <bos> = 1 opens the target; every 4th row ends in padding (id 0).
 struct Batch {
-  Tensor src, src_keep;  // [B, S]
+  Tensor src, src_keep;     // [B, S]
   Tensor tgt_in, tgt_keep;  // [B, T]
-  Tensor tgt_out;  // [B·T]
+  Tensor tgt_out;           // [B·T]
 };
 Batch make_batch(const Sizes& z, Generator& gen) {
   const int64_t B = z.B, S = z.S, T = z.T;
-  Batch b{Tensor::empty({B, S}), Tensor::ones({B, S}), Tensor::empty({B, T}), Tensor::ones({B, T}), Tensor::empty({B * T})};
+  Batch b{Tensor::empty({B, S}), Tensor::ones({B, S}), Tensor::empty({B, T}), Tensor::ones({B, T}),
+          Tensor::empty({B * T})};
   for (int64_t r = 0; r < B; ++r) {
-    for (int64_t t = 0; t < S; ++t) b.src.data()[r * S + t] = static_cast<float>(3 + gen.randint(z.SV - 3));
+    for (int64_t t = 0; t < S; ++t)
+      b.src.data()[r * S + t] = static_cast<float>(3 + gen.randint(z.SV - 3));
     std::vector<float> y(T + 1);
     y[0] = 1;
     for (int64_t t = 1; t <= T; ++t) y[t] = static_cast<float>(3 + gen.randint(z.TV - 3));
     if (r % 4 == 0) {
       const int64_t ps = (r / 4) % (S - 1), pt = (r / 4) % (T - 1);
-      for (int64_t t = S - ps; t < S; ++t) b.src.data()[r * S + t] = 0, b.src_keep.data()[r * S + t] = 0;
+      for (int64_t t = S - ps; t < S; ++t)
+        b.src.data()[r * S + t] = 0, b.src_keep.data()[r * S + t] = 0;
       for (int64_t t = T + 1 - pt; t <= T; ++t) y[t] = 0;
     }
     for (int64_t t = 0; t < T; ++t) {
@@ -87,8 +90,9 @@ void print_count(int64_t steps) {
     all_macs += e.gemm_macs;
     if (e.name.find("(backward)") == std::string::npos) fwd_macs += e.gemm_macs;
   }
-  std::printf("%-28s %8s %14.2f (forward %.2f, backward %.2f)\n", "total", "", mflop * static_cast<double>(all_macs),
-              mflop * static_cast<double>(fwd_macs), mflop * static_cast<double>(all_macs - fwd_macs));
+  std::printf("%-28s %8s %14.2f (forward %.2f, backward %.2f)\n", "total", "",
+              mflop * static_cast<double>(all_macs), mflop * static_cast<double>(fwd_macs),
+              mflop * static_cast<double>(all_macs - fwd_macs));
 }
 
 // Measured: exclusive time per op, and the GFLOP/s of the ops whose work is GEMMs.
@@ -105,19 +109,23 @@ void print_profile(int64_t steps) {
   }
   std::printf("%-28s %8s %10s %7s %10s\n", "op", "calls", "ms/step", "share", "GFLOP/s");
   for (const auto& e : profiler_report()) {
-    std::printf("%-28s %8lld %10.3f %6.1f%%", e.name.c_str(), static_cast<long long>(e.calls / steps),
-                1000.0 * e.seconds / n, 100.0 * e.seconds / sum_s);
-    if (e.gemm_macs > 0) std::printf(" %10.1f", 2e-9 * static_cast<double>(e.gemm_macs) / e.seconds);
+    std::printf("%-28s %8lld %10.3f %6.1f%%", e.name.c_str(),
+                static_cast<long long>(e.calls / steps), 1000.0 * e.seconds / n,
+                100.0 * e.seconds / sum_s);
+    if (e.gemm_macs > 0)
+      std::printf(" %10.1f", 2e-9 * static_cast<double>(e.gemm_macs) / e.seconds);
     std::printf("\n");
   }
-  std::printf("%-28s %8s %10.3f (ops; the rest of the step is Adam, zero_grad and the engine)\n", "total", "",
-              1000.0 * sum_s / n);
-  std::printf("ops with GEMMs: %.3f ms/step (%.0f%% of the ops' time) for %.1f MFLOP: %.1f GFLOP/s\n", 1000.0 * gemm_s / n,
-              100.0 * gemm_s / sum_s, 2e-6 * static_cast<double>(gemm_macs) / n, 2e-9 * static_cast<double>(gemm_macs) / gemm_s);
+  std::printf("%-28s %8s %10.3f (ops; the rest of the step is Adam, zero_grad and the engine)\n",
+              "total", "", 1000.0 * sum_s / n);
+  std::printf(
+      "ops with GEMMs: %.3f ms/step (%.0f%% of the ops' time) for %.1f MFLOP: %.1f GFLOP/s\n",
+      1000.0 * gemm_s / n, 100.0 * gemm_s / sum_s, 2e-6 * static_cast<double>(gemm_macs) / n,
+      2e-9 * static_cast<double>(gemm_macs) / gemm_s);
 }
 
-int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t steps, int64_t warmup, bool profile,
-          bool count) {
+int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t steps,
+          int64_t warmup, bool profile, bool count) {
   nn::Adam opt(model.parameters(), 1e-3f, 0.9f, 0.98f, 1e-9f);
   std::vector<double> total, fwd, bwd, upd;
   float last_loss = 0.f;
@@ -148,8 +156,10 @@ int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t
   }
   if (profile) print_profile(steps);
   const double med = median(total);
-  std::printf("forward %.3f ms, backward %.3f ms, adam+zero_grad %.3f ms (medians of %lld steps); final loss %.4f\n",
-              median(fwd), median(bwd), median(upd), static_cast<long long>(steps), last_loss);
+  std::printf(
+      "forward %.3f ms, backward %.3f ms, adam+zero_grad %.3f ms (medians of %lld steps); final "
+      "loss %.4f\n",
+      median(fwd), median(bwd), median(upd), static_cast<long long>(steps), last_loss);
   std::printf("{\"step_ms_median\": %.3f, \"tokens_per_s\": %.1f, \"peak_rss_mb\": %.1f}\n", med,
               static_cast<double>(z.B * (z.S + z.T)) / (med / 1000.0), peak_rss_mb());
   return 0;
@@ -158,8 +168,8 @@ int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t
 // Greedy decoding of `sentences` random sources, batched and one by one; each token re-runs
 // the decoder over the whole prefix and every row runs to max_out (the model is untrained,
 // so no <eos> is waited for), exactly the reference's work.
-int greedy(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t sentences, int64_t max_out,
-           int64_t repeats) {
+int greedy(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t sentences,
+           int64_t max_out, int64_t repeats) {
   const Batch b = make_batch({sentences, z.S, z.T, z.SV, z.TV}, gen);
   std::vector<std::vector<int64_t>> src(static_cast<size_t>(sentences));
   for (int64_t r = 0; r < sentences; ++r)
@@ -177,7 +187,8 @@ int greedy(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_
     auto run = [&] {
       std::vector<std::vector<int64_t>> out;
       for (int64_t i = 0; i < sentences; i += bs) {
-        std::vector<std::vector<int64_t>> part(src.begin() + i, src.begin() + std::min(i + bs, sentences));
+        std::vector<std::vector<int64_t>> part(src.begin() + i,
+                                               src.begin() + std::min(i + bs, sentences));
         for (auto& h : nn::greedy_decode(model, part, opt)) out.push_back(h.tokens);
       }
       return out;
@@ -192,36 +203,61 @@ int greedy(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_
     per_sentence[way] = median(ts) / static_cast<double>(sentences);
     std::printf("%-12s %14.3f %16.4f\n", labels[way], median(ts), per_sentence[way]);
   }
-  std::printf("{\"batched_ms_per_sentence\": %.4f, \"one_by_one_ms_per_sentence\": %.4f, "
-              "\"batched_equals_one_by_one\": %s, \"peak_rss_mb\": %.1f}\n",
-              per_sentence[0], per_sentence[1], outs[0] == outs[1] ? "true" : "false", peak_rss_mb());
+  std::printf(
+      "{\"batched_ms_per_sentence\": %.4f, \"one_by_one_ms_per_sentence\": %.4f, "
+      "\"batched_equals_one_by_one\": %s, \"peak_rss_mb\": %.1f}\n",
+      per_sentence[0], per_sentence[1], outs[0] == outs[1] ? "true" : "false", peak_rss_mb());
   return 0;
 }
 }  // namespace
 
 int main(int argc, char** argv) {
-  cli::Args args("bench_train", "Times training steps (or greedy decoding) of a seq2seq Transformer on random tokens.");
+  cli::Args args(
+      "bench_train",
+      "Times training steps (or greedy decoding) of a seq2seq Transformer on random tokens.");
   args.flag("mode", "train|greedy", "train", "what to time");
-  for (auto [name, def] : std::vector<std::pair<const char*, const char*>>{
-           {"d-model", "64"}, {"heads", "4"}, {"d-ff", "256"}, {"layers", "2"}, {"batch", "64"},
-           {"src-len", "10"}, {"tgt-len", "10"}, {"src-vocab", "100"}, {"tgt-vocab", "100"},
-           {"steps", "20"}, {"warmup", "3"}, {"threads", "0"}, {"seed", "0"},
-           {"sentences", "64"}, {"max-out", "12"}, {"repeats", "5"}})
-    args.flag(name, "N", def, std::string(name) == "threads" ? "OpenMP threads (0: OMP_NUM_THREADS or all cores)" : "");
-  args.flag("profile", "", "", "print the time per op (forward and backward), exclusive, over the timed steps");
-  args.flag("count", "", "", "print the calls and GEMM work per op and step, no timing (the same on every run)");
+  for (auto [name, def] : std::vector<std::pair<const char*, const char*>>{{"d-model", "64"},
+                                                                           {"heads", "4"},
+                                                                           {"d-ff", "256"},
+                                                                           {"layers", "2"},
+                                                                           {"batch", "64"},
+                                                                           {"src-len", "10"},
+                                                                           {"tgt-len", "10"},
+                                                                           {"src-vocab", "100"},
+                                                                           {"tgt-vocab", "100"},
+                                                                           {"steps", "20"},
+                                                                           {"warmup", "3"},
+                                                                           {"threads", "0"},
+                                                                           {"seed", "0"},
+                                                                           {"sentences", "64"},
+                                                                           {"max-out", "12"},
+                                                                           {"repeats", "5"}})
+    args.flag(
+        name, "N", def,
+        std::string(name) == "threads" ? "OpenMP threads (0: OMP_NUM_THREADS or all cores)" : "");
+  args.flag("profile", "", "",
+            "print the time per op (forward and backward), exclusive, over the timed steps");
+  args.flag("count", "", "",
+            "print the calls and GEMM work per op and step, no timing (the same on every run)");
   try {
     if (!args.parse(argc, argv)) return 0;
-    if (!args.positional().empty()) throw std::invalid_argument("bench_train: unexpected argument '" + args.positional()[0] + "'");
+    if (!args.positional().empty())
+      throw std::invalid_argument("bench_train: unexpected argument '" + args.positional()[0] +
+                                  "'");
     const std::string mode = args.str("mode");
-    if (mode != "train" && mode != "greedy") throw std::invalid_argument("bench_train: --mode must be train or greedy, got '" + mode + "'");
-    const int64_t D = args.integer("d-model", 1), H = args.integer("heads", 1), F = args.integer("d-ff", 1);
+    if (mode != "train" && mode != "greedy")
+      throw std::invalid_argument("bench_train: --mode must be train or greedy, got '" + mode +
+                                  "'");
+    const int64_t D = args.integer("d-model", 1), H = args.integer("heads", 1),
+                  F = args.integer("d-ff", 1);
     const int64_t N = args.integer("layers", 1);
     const Sizes z{args.integer("batch", 1), args.integer("src-len", 2), args.integer("tgt-len", 2),
                   args.integer("src-vocab", 4), args.integer("tgt-vocab", 4)};
     const int64_t threads = args.integer("threads", 0);
     if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
-    if (D % H != 0) throw std::invalid_argument("bench_train: --d-model " + std::to_string(D) + " is not divisible by --heads " + std::to_string(H));
+    if (D % H != 0)
+      throw std::invalid_argument("bench_train: --d-model " + std::to_string(D) +
+                                  " is not divisible by --heads " + std::to_string(H));
 
     Generator gen(static_cast<uint64_t>(args.integer("seed")));
     nn::Seq2SeqConfig c;
@@ -241,11 +277,13 @@ int main(int argc, char** argv) {
       std::printf("greedy decoding of %lld sources of %lld tokens to %lld tokens\n",
                   static_cast<long long>(args.integer("sentences", 1)), static_cast<long long>(z.S),
                   static_cast<long long>(args.integer("max-out", 1)));
-      return greedy(model, z, gen, args.integer("sentences", 1), args.integer("max-out", 1), args.integer("repeats", 1));
+      return greedy(model, z, gen, args.integer("sentences", 1), args.integer("max-out", 1),
+                    args.integer("repeats", 1));
     }
-    std::printf("batch %lld × (%lld + %lld) tokens\n", static_cast<long long>(z.B), static_cast<long long>(z.S),
-                static_cast<long long>(z.T));
-    return train(model, z, gen, args.integer("steps", 1), args.integer("warmup", 0), args.has("profile"), args.has("count"));
+    std::printf("batch %lld × (%lld + %lld) tokens\n", static_cast<long long>(z.B),
+                static_cast<long long>(z.S), static_cast<long long>(z.T));
+    return train(model, z, gen, args.integer("steps", 1), args.integer("warmup", 0),
+                 args.has("profile"), args.has("count"));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 2;

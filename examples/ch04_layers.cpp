@@ -47,7 +47,7 @@ void linear_by_hand() {
   Generator gen(0);
   nn::Linear lin(3, 2, gen);
   // Set the weights by hand so the arithmetic can be followed.
-  const std::vector<float> w = {1, 2, 3,  //
+  const std::vector<float> w = {1, 2,  3,  //
                                 0, -1, 1};
   const std::vector<float> b = {0.5f, -1};
   std::copy(w.begin(), w.end(), lin.weight.data());
@@ -74,8 +74,9 @@ void linear_by_hand() {
   Tensor dx_formula = matmul(dy, W);
   Tensor dW_formula = matmul(transpose(dy, 0, 1), x.detach());
   Tensor db_formula = sum(dy, 0);
-  std::printf("max |autograd − formula|: dx %.1e  dW %.1e  db %.1e\n\n", max_abs_diff(x.grad(), dx_formula),
-              max_abs_diff(lin.weight.grad(), dW_formula), max_abs_diff(lin.bias.grad(), db_formula));
+  std::printf("max |autograd − formula|: dx %.1e  dW %.1e  db %.1e\n\n",
+              max_abs_diff(x.grad(), dx_formula), max_abs_diff(lin.weight.grad(), dW_formula),
+              max_abs_diff(lin.bias.grad(), db_formula));
 }
 
 void init_study() {
@@ -92,9 +93,10 @@ void init_study() {
       h = l.forward(h);
     }
     const bool pt = init == nn::Init::PyTorch;
-    std::printf("%-8s bound %.4f  std(W) %.4f  std(y) %.4f (theory %.4f)  std after 10 layers %.4f\n",
-                pt ? "PyTorch" : "Xavier", pt ? 1.0 / std::sqrt(256.0) : std::sqrt(6.0 / 512.0),
-                stddev(lin.weight), stddev(y), pt ? std::sqrt(1.0 / 3.0) : 1.0, stddev(h));
+    std::printf(
+        "%-8s bound %.4f  std(W) %.4f  std(y) %.4f (theory %.4f)  std after 10 layers %.4f\n",
+        pt ? "PyTorch" : "Xavier", pt ? 1.0 / std::sqrt(256.0) : std::sqrt(6.0 / 512.0),
+        stddev(lin.weight), stddev(y), pt ? std::sqrt(1.0 / 3.0) : 1.0, stddev(h));
   }
   std::printf("\n");
 }
@@ -109,9 +111,10 @@ void activations() {
   std::printf("     x     relu   relu'     gelu   gelu'  (Φ(x) + x·φ(x))\n");
   for (int i = 0; i < 6; ++i) {
     const double v = xs[i];
-    const double formula = 0.5 * (1 + std::erf(v / std::sqrt(2.0))) + v * std::exp(-0.5 * v * v) / std::sqrt(2 * 3.14159265358979323846);
-    std::printf("%6.2f %8.4f %7.4f %8.4f %7.4f  %7.4f\n", v, r.data()[i], x1.grad().data()[i], g.data()[i],
-                x2.grad().data()[i], formula);
+    const double formula = 0.5 * (1 + std::erf(v / std::sqrt(2.0))) +
+                           v * std::exp(-0.5 * v * v) / std::sqrt(2 * 3.14159265358979323846);
+    std::printf("%6.2f %8.4f %7.4f %8.4f %7.4f  %7.4f\n", v, r.data()[i], x1.grad().data()[i],
+                g.data()[i], x2.grad().data()[i], formula);
   }
   std::printf("\n");
 }
@@ -127,10 +130,11 @@ void embedding_study() {
   // The same thing as a matrix product: one-hot rows [4, 5] · table [5, 3].
   Tensor onehot = Tensor::zeros({4, 5});
   for (int i = 0; i < 4; ++i) onehot.data()[i * 5 + static_cast<int>(ids.data()[i])] = 1.f;
-  std::printf("max |lookup − onehot·table| = %.1e\n", max_abs_diff(y, matmul(onehot, emb.weight.detach())));
+  std::printf("max |lookup − onehot·table| = %.1e\n",
+              max_abs_diff(y, matmul(onehot, emb.weight.detach())));
   // Backward: give each position its own gradient and watch where it lands.
-  Tensor dy = Tensor::from_vector({1, 1, 1,  //
-                                   10, 10, 10,  //
+  Tensor dy = Tensor::from_vector({1, 1, 1,        //
+                                   10, 10, 10,     //
                                    100, 100, 100,  //
                                    1000, 1000, 1000},
                                   {4, 3});

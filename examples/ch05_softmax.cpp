@@ -112,7 +112,8 @@ int main() {
     std::vector<float> best(static_cast<size_t>(V), std::log(eps / V));
     best[0] = std::log(1 - eps + eps / V);
     const float floor = cross_entropy(Tensor::from_vector(best, {1, V}), t0, -100, eps).item();
-    std::printf("smallest smoothed loss, V = %lld (logits = log q): %.3f\n", static_cast<long long>(V), floor);
+    std::printf("smallest smoothed loss, V = %lld (logits = log q): %.3f\n",
+                static_cast<long long>(V), floor);
   }
   return 0;
 }

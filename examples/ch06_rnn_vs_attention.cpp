@@ -10,6 +10,8 @@
 //
 //   build/ch06_rnn_vs_attention           the chapter's study (about a minute)
 //   build/ch06_rnn_vs_attention --quick   a shorter run (about 8 s of CPU)
+#include <omp.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,8 +19,6 @@
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <omp.h>
 
 #include "autograd/engine.h"
 #include "nn/decoding.h"
@@ -34,7 +34,7 @@ namespace {
 constexpr int64_t kPad = 0, kBos = 1, kEos = 2, kFirstSymbol = 3;
 
 struct Batch {
-  Tensor src, src_keep;  // [B, S]
+  Tensor src, src_keep;              // [B, S]
   Tensor tgt_in, tgt_keep, tgt_out;  // [B, T]: <bos> y…, 1 = real, y… <eos>
 };
 
@@ -50,8 +50,8 @@ Batch make_batch(const std::vector<std::vector<int64_t>>& rows) {
   int64_t S = 1;
   for (auto& r : rows) S = std::max<int64_t>(S, static_cast<int64_t>(r.size()));
   const int64_t T = S + 1;
-  Batch b{Tensor::zeros({B, S}), Tensor::zeros({B, S}), Tensor::zeros({B, T}), Tensor::zeros({B, T}),
-          Tensor::zeros({B, T})};
+  Batch b{Tensor::zeros({B, S}), Tensor::zeros({B, S}), Tensor::zeros({B, T}),
+          Tensor::zeros({B, T}), Tensor::zeros({B, T})};
   for (int64_t i = 0; i < B; ++i) {
     const int64_t n = static_cast<int64_t>(rows[i].size());
     for (int64_t t = 0; t < n; ++t) {
@@ -88,7 +88,9 @@ void train(Model& m, const Options& o) {
   for (int64_t step = 1; step <= o.steps; ++step) {
     std::vector<std::vector<int64_t>> rows(o.batch);
     for (auto& r : rows)
-      r = random_sequence(data, o.min_len + static_cast<int64_t>(data.randint(o.max_len - o.min_len + 1)), o.symbols);
+      r = random_sequence(data,
+                          o.min_len + static_cast<int64_t>(data.randint(o.max_len - o.min_len + 1)),
+                          o.symbols);
     Batch b = make_batch(rows);
     Tensor logits = m.forward(b);  // [B, T, V]
     const int64_t V = logits.size(2);
@@ -128,7 +130,8 @@ int64_t parse_int(const char* flag, const char* value) {
   char* end = nullptr;
   const long long v = std::strtoll(value, &end, 10);
   if (!value[0] || *end || v <= 0) {
-    std::fprintf(stderr, "ch06_rnn_vs_attention: %s needs a positive integer, got '%s'\n", flag, value);
+    std::fprintf(stderr, "ch06_rnn_vs_attention: %s needs a positive integer, got '%s'\n", flag,
+                 value);
     std::exit(2);
   }
   return v;
@@ -142,11 +145,12 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--help" || a == "-h") {
-      std::printf("usage: ch06_rnn_vs_attention [--quick] [--steps N] [--seed N] [--time]\n"
-                  "  trains a GRU seq2seq without attention, with additive attention, and a small\n"
-                  "  Transformer to reverse random sequences; prints token accuracy by length\n"
-                  "  --quick   150 steps on lengths 4-8, 20 test sequences per length (about 8 s of CPU)\n"
-                  "  --time    also print each model's training time (not deterministic)\n");
+      std::printf(
+          "usage: ch06_rnn_vs_attention [--quick] [--steps N] [--seed N] [--time]\n"
+          "  trains a GRU seq2seq without attention, with additive attention, and a small\n"
+          "  Transformer to reverse random sequences; prints token accuracy by length\n"
+          "  --quick   150 steps on lengths 4-8, 20 test sequences per length (about 8 s of CPU)\n"
+          "  --time    also print each model's training time (not deterministic)\n");
       return 0;
     } else if (a == "--quick") {
       o.steps = 150;
@@ -157,9 +161,14 @@ int main(int argc, char** argv) {
     } else if ((a == "--steps" || a == "--seed") && i + 1 < argc) {
       const int64_t v = parse_int(argv[i], argv[i + 1]);
       ++i;
-      if (a == "--steps") o.steps = v; else o.seed = static_cast<uint64_t>(v);
+      if (a == "--steps")
+        o.steps = v;
+      else
+        o.seed = static_cast<uint64_t>(v);
     } else {
-      std::fprintf(stderr, "ch06_rnn_vs_attention: unknown or incomplete argument '%s' (try --help)\n", argv[i]);
+      std::fprintf(stderr,
+                   "ch06_rnn_vs_attention: unknown or incomplete argument '%s' (try --help)\n",
+                   argv[i]);
       return 2;
     }
   }
@@ -196,31 +205,40 @@ int main(int argc, char** argv) {
   dec.pad_id = kPad;
   dec.max_len = o.max_len + 4;
   auto gru_model = [&](const char* name, nn::GRUSeq2Seq& m) {
-    return Model{name, &m, [&m](const Batch& b) { return m.forward(b.src, b.src_keep, b.tgt_in); },
-                 [&m, dec](const std::vector<std::vector<int64_t>>& s) { return m.greedy_decode(s, dec); }};
+    return Model{
+        name, &m, [&m](const Batch& b) { return m.forward(b.src, b.src_keep, b.tgt_in); },
+        [&m, dec](const std::vector<std::vector<int64_t>>& s) { return m.greedy_decode(s, dec); }};
   };
   std::vector<Model> models = {
       gru_model("GRU, fixed context C", plain), gru_model("GRU + additive attention", attentive),
       Model{"Transformer", &transformer,
-            [&](const Batch& b) { return transformer.forward(b.src, b.src_keep, b.tgt_in, b.tgt_keep); },
-            [&](const std::vector<std::vector<int64_t>>& s) { return nn::greedy_decode(transformer, s, dec); }}};
+            [&](const Batch& b) {
+              return transformer.forward(b.src, b.src_keep, b.tgt_in, b.tgt_keep);
+            },
+            [&](const std::vector<std::vector<int64_t>>& s) {
+              return nn::greedy_decode(transformer, s, dec);
+            }}};
 
-  std::printf("task: reverse a random sequence of %lld symbols, lengths %lld-%lld\n", (long long)o.symbols,
-              (long long)o.min_len, (long long)o.max_len);
-  std::printf("training: %lld steps of %lld sequences, Adam lr %g (100-step warm-up), clip 1, seed %llu\n",
-              (long long)o.steps, (long long)o.batch, o.lr, (unsigned long long)o.seed);
+  std::printf("task: reverse a random sequence of %lld symbols, lengths %lld-%lld\n",
+              (long long)o.symbols, (long long)o.min_len, (long long)o.max_len);
+  std::printf(
+      "training: %lld steps of %lld sequences, Adam lr %g (100-step warm-up), clip 1, seed %llu\n",
+      (long long)o.steps, (long long)o.batch, o.lr, (unsigned long long)o.seed);
   for (Model& m : models) {
-    std::printf("  %-26s %8lld parameters\n", m.name.c_str(), (long long)m.module->num_parameters());
+    std::printf("  %-26s %8lld parameters\n", m.name.c_str(),
+                (long long)m.module->num_parameters());
     const auto t0 = std::chrono::steady_clock::now();
     train(m, o);
     const auto t1 = std::chrono::steady_clock::now();
-    if (timing) std::printf("    trained in %.1f s\n", std::chrono::duration<double>(t1 - t0).count());
+    if (timing)
+      std::printf("    trained in %.1f s\n", std::chrono::duration<double>(t1 - t0).count());
   }
 
   // Held-out sequences from a different seed: never seen in training (up to chance repeats).
   Generator test_gen(o.seed + 1000003);
-  std::printf("\ngreedy decoding, %lld held-out sequences per length: token accuracy %% (exact match %%)\n",
-              (long long)o.test_per_len);
+  std::printf(
+      "\ngreedy decoding, %lld held-out sequences per length: token accuracy %% (exact match %%)\n",
+      (long long)o.test_per_len);
   std::printf("length");
   for (Model& m : models) std::printf("  %26s", m.name.c_str());
   std::printf("\n");
@@ -231,7 +249,8 @@ int main(int argc, char** argv) {
     std::printf("%6lld", (long long)len);
     for (size_t k = 0; k < models.size(); ++k) {
       Score s = evaluate(models[k], src);
-      total[k].correct += s.correct, total[k].tokens += s.tokens, total[k].exact += s.exact, total[k].rows += s.rows;
+      total[k].correct += s.correct, total[k].tokens += s.tokens, total[k].exact += s.exact,
+          total[k].rows += s.rows;
       std::printf("  %18.1f (%5.1f)", s.token_acc(), s.exact_rate());
     }
     std::printf("\n");

@@ -50,7 +50,8 @@ double reference_loss(const M2& A, const M2& Wq, const M2& Wk, const M2& Wv, con
   M2 P{};
   for (int i = 0; i < 2; ++i) {
     double s[2];
-    for (int j = 0; j < 2; ++j) s[j] = (Q[i * 2] * K[j * 2] + Q[i * 2 + 1] * K[j * 2 + 1]) / std::sqrt(2.0);
+    for (int j = 0; j < 2; ++j)
+      s[j] = (Q[i * 2] * K[j * 2] + Q[i * 2 + 1] * K[j * 2 + 1]) / std::sqrt(2.0);
     const double mx = std::max(s[0], s[1]);
     const double e0 = std::exp(s[0] - mx), e1 = std::exp(s[1] - mx);
     P[i * 2] = e0 / (e0 + e1);
@@ -92,20 +93,22 @@ void print_grad_pair(const char* name, const Tensor& grad, const M2& fd, double&
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-      std::printf("usage: ch06_worked_example\n  prints chapter 06's two-token attention example step by step\n");
+      std::printf(
+          "usage: ch06_worked_example\n  prints chapter 06's two-token attention example step by "
+          "step\n");
       return 0;
     }
     std::fprintf(stderr, "ch06_worked_example: unknown argument '%s' (try --help)\n", argv[i]);
     return 2;
   }
-  const std::vector<std::string> ab = {"a1", "a2"}, qs = {"q1", "q2"}, ks = {"k1", "k2"}, vs = {"v1", "v2"},
-                                 bs = {"b1", "b2"}, rows = {"row 1", "row 2"};
+  const std::vector<std::string> ab = {"a1", "a2"}, qs = {"q1", "q2"}, ks = {"k1", "k2"},
+                                 vs = {"v1", "v2"}, bs = {"b1", "b2"}, rows = {"row 1", "row 2"};
 
   std::printf("== 1. The worked example: two tokens of width d = 2 ==\n");
-  Tensor A = Tensor::from_vector({1, 1, 1, 0}, {2, 2}, true);     // rows a1, a2
+  Tensor A = Tensor::from_vector({1, 1, 1, 0}, {2, 2}, true);  // rows a1, a2
   Tensor Wq = Tensor::from_vector({1, 1, 0, 1}, {2, 2}, true);
-  Tensor Wk = Tensor::from_vector({0, 1, 1, -1}, {2, 2}, true);   // = A⁻¹, so K = I
-  Tensor Wv = Tensor::from_vector({0, 1, 1, -1}, {2, 2}, true);   // = A⁻¹, so V = I
+  Tensor Wk = Tensor::from_vector({0, 1, 1, -1}, {2, 2}, true);  // = A⁻¹, so K = I
+  Tensor Wv = Tensor::from_vector({0, 1, 1, -1}, {2, 2}, true);  // = A⁻¹, so V = I
   std::printf("A (one token per row):\n");
   print_rows(A, ab);
   std::printf("W_q:\n");
@@ -153,8 +156,9 @@ int main(int argc, char** argv) {
   print_rows(K.grad(), rows);
   std::printf("dL/dV = Pᵀ · dL/dB:\n");
   print_rows(V.grad(), rows);
-  std::printf("the leaves, autograd beside a central difference (h = 1e-6) of a separate\n"
-              "double-precision implementation of the same forward:\n");
+  std::printf(
+      "the leaves, autograd beside a central difference (h = 1e-6) of a separate\n"
+      "double-precision implementation of the same forward:\n");
   const std::array<M2, 5> args = {to_m2(A), to_m2(Wq), to_m2(Wk), to_m2(Wv), to_m2(R)};
   double worst = 0;
   print_grad_pair("W_q", Wq.grad(), finite_difference(1, args), worst);  // = Aᵀ·dL/dQ
@@ -175,33 +179,42 @@ int main(int argc, char** argv) {
   }
   additive.w_k->bias.data()[0] = additive.w_k->bias.data()[1] = 0.f;
   additive.v->weight.data()[0] = additive.v->weight.data()[1] = 1.f;
-  for (nn::Score s : {nn::Score::Dot, nn::Score::ScaledDot, nn::Score::Cosine, nn::Score::Additive}) {
-    Tensor scores = s == nn::Score::Additive ? additive.scores(Q, K) : nn::attention_scores(Q, K, s);
+  for (nn::Score s :
+       {nn::Score::Dot, nn::Score::ScaledDot, nn::Score::Cosine, nn::Score::Additive}) {
+    Tensor scores =
+        s == nn::Score::Additive ? additive.scores(Q, K) : nn::attention_scores(Q, K, s);
     nn::AttentionResult a = nn::attend(scores, V);
-    std::printf("%-10s  scores [[%.4f, %.4f], [%.4f, %.4f]]  b1 = (%.4f, %.4f)  b2 = (%.4f, %.4f)\n",
-                nn::score_name(s), scores.at({0, 0}), scores.at({0, 1}), scores.at({1, 0}), scores.at({1, 1}),
-                a.output.at({0, 0}), a.output.at({0, 1}), a.output.at({1, 0}), a.output.at({1, 1}));
+    std::printf(
+        "%-10s  scores [[%.4f, %.4f], [%.4f, %.4f]]  b1 = (%.4f, %.4f)  b2 = (%.4f, %.4f)\n",
+        nn::score_name(s), scores.at({0, 0}), scores.at({0, 1}), scores.at({1, 0}),
+        scores.at({1, 1}), a.output.at({0, 0}), a.output.at({0, 1}), a.output.at({1, 0}),
+        a.output.at({1, 1}));
   }
 
-  std::printf("\n== 4. \"Tom chases Jerry\" → \"汤姆追逐杰瑞\": a context vector per output word ==\n");
+  std::printf(
+      "\n== 4. \"Tom chases Jerry\" → \"汤姆追逐杰瑞\": a context vector per output word ==\n");
   // Small made-up encoder states, one row per source word  [3, 4].
-  Tensor Hs = Tensor::from_vector({1.0f, 0.0f, 0.0f, 0.5f,    // h_Tom
-                                   0.0f, 1.0f, 0.0f, 0.5f,    // h_chase
-                                   0.0f, 0.0f, 1.0f, 0.5f},   // h_Jerry
+  Tensor Hs = Tensor::from_vector({1.0f, 0.0f, 0.0f, 0.5f,   // h_Tom
+                                   0.0f, 1.0f, 0.0f, 0.5f,   // h_chase
+                                   0.0f, 0.0f, 1.0f, 0.5f},  // h_Jerry
                                   {3, 4});
   std::printf("encoder states:\n");
   print_rows(Hs, {"Tom", "chase", "Jerry"});
   // The article's weights for 杰瑞 are (0.3, 0.2, 0.5); the rows for 汤姆 and 追逐 are made up
   // to show that each output word gets its own mix. Scores ln(w) give back w after softmax.
-  Tensor weights = Tensor::from_vector({0.6f, 0.2f, 0.2f, 0.2f, 0.7f, 0.1f, 0.3f, 0.2f, 0.5f}, {3, 3});
+  Tensor weights =
+      Tensor::from_vector({0.6f, 0.2f, 0.2f, 0.2f, 0.7f, 0.1f, 0.3f, 0.2f, 0.5f}, {3, 3});
   nn::AttentionResult tj = nn::attend(log(weights), Hs);
   const char* words[] = {"汤姆", "追逐", "杰瑞"};
   for (int64_t i = 0; i < 3; ++i)
-    std::printf("c(%s) = %.1f·h_Tom + %.1f·h_chase + %.1f·h_Jerry = (%.2f, %.2f, %.2f, %.2f)\n", words[i],
-                tj.weights.at({i, 0}), tj.weights.at({i, 1}), tj.weights.at({i, 2}), tj.output.at({i, 0}),
-                tj.output.at({i, 1}), tj.output.at({i, 2}), tj.output.at({i, 3}));
-  std::printf("without attention, every word gets the same C (e.g. the last state): (%.2f, %.2f, %.2f, %.2f)\n",
-              Hs.at({2, 0}), Hs.at({2, 1}), Hs.at({2, 2}), Hs.at({2, 3}));
+    std::printf("c(%s) = %.1f·h_Tom + %.1f·h_chase + %.1f·h_Jerry = (%.2f, %.2f, %.2f, %.2f)\n",
+                words[i], tj.weights.at({i, 0}), tj.weights.at({i, 1}), tj.weights.at({i, 2}),
+                tj.output.at({i, 0}), tj.output.at({i, 1}), tj.output.at({i, 2}),
+                tj.output.at({i, 3}));
+  std::printf(
+      "without attention, every word gets the same C (e.g. the last state): (%.2f, %.2f, %.2f, "
+      "%.2f)\n",
+      Hs.at({2, 0}), Hs.at({2, 1}), Hs.at({2, 2}), Hs.at({2, 3}));
 
   std::printf("\n== 5. Why divide by √d: dot products of random vectors grow with d ==\n");
   std::printf("q, k with independent N(0, 1) components; 2000 draws; softmax over 8 keys\n");
@@ -230,7 +243,8 @@ int main(int argc, char** argv) {
       }
     }
     const double mean = sum_raw / draws, var = sum_sq_raw / draws - mean * mean;
-    std::printf("%6d   %8.1f   %11.2f   %24.2f   %6.2f\n", d, var, var / d, max_raw / draws, max_scaled / draws);
+    std::printf("%6d   %8.1f   %11.2f   %24.2f   %6.2f\n", d, var, var / d, max_raw / draws,
+                max_scaled / draws);
   }
   return 0;
 }

@@ -68,7 +68,8 @@ int64_t cross_attention_macs(int64_t n, int64_t m, int64_t D, int64_t heads) {
 // Only the attention core softmax(QKᵀ/√d)·V, no projections: q [1, n, d], k and v [1, m, d].
 int64_t core_macs(int64_t n, int64_t m, int64_t d) {
   Generator gen(9);
-  Tensor q = Tensor::randn({1, n, d}, gen), k = Tensor::randn({1, m, d}, gen), v = Tensor::randn({1, m, d}, gen);
+  Tensor q = Tensor::randn({1, n, d}, gen), k = Tensor::randn({1, m, d}, gen),
+         v = Tensor::randn({1, m, d}, gen);
   NoGradGuard no_grad;
   reset_macs();
   nn::scaled_dot_product_attention(q, k, v);
@@ -85,10 +86,11 @@ int main(int argc, char** argv) {
     } else if (!std::strcmp(argv[i], "--time")) {
       timing = true;
     } else if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-      std::printf("usage: ch07_head_cost [--small] [--time]\n"
-                  "  counts the multiply-accumulates of one attention head against eight\n"
-                  "  --small  x [2, 64, 512] instead of the published x [32, 1024, 512]\n"
-                  "  --time   also print the wall-clock time of each forward (not deterministic)\n");
+      std::printf(
+          "usage: ch07_head_cost [--small] [--time]\n"
+          "  counts the multiply-accumulates of one attention head against eight\n"
+          "  --small  x [2, 64, 512] instead of the published x [32, 1024, 512]\n"
+          "  --time   also print the wall-clock time of each forward (not deterministic)\n");
       return 0;
     } else {
       std::fprintf(stderr, "ch07_head_cost: unknown argument '%s' (try --help)\n", argv[i]);
@@ -97,8 +99,9 @@ int main(int argc, char** argv) {
   }
   const int64_t B = small ? 2 : 32, T = small ? 64 : 1024, D = 512;
 
-  std::printf("== One head against eight: self-attention, width D = %lld, x [%lld, %lld, %lld] ==\n",
-              (long long)D, (long long)B, (long long)T, (long long)D);
+  std::printf(
+      "== One head against eight: self-attention, width D = %lld, x [%lld, %lld, %lld] ==\n",
+      (long long)D, (long long)B, (long long)T, (long long)D);
   struct Config {
     const char* name;
     int64_t heads;
@@ -112,27 +115,32 @@ int main(int argc, char** argv) {
     std::printf("%s  %20s multiply-accumulates\n", c.name, with_commas(r.macs).c_str());
     if (timing) std::printf("    (%.2f s, %.1f GMAC/s)\n", r.seconds, r.macs / r.seconds * 1e-9);
   }
-  const int64_t proj = 3 * B * T * D * D, qk = B * T * T * D, av = B * T * T * D, wo = B * T * D * D;
+  const int64_t proj = 3 * B * T * D * D, qk = B * T * T * D, av = B * T * T * D,
+                wo = B * T * D * D;
   std::printf("\nwhere they go (the same for any number of heads h, head width D/h):\n");
   std::printf("  Q, K, V projections  3·B·T·D²  = %20s\n", with_commas(proj).c_str());
-  std::printf("  scores Q·Kᵀ          B·T²·D    = %20s  (h heads × B·T²·(D/h))\n", with_commas(qk).c_str());
-  std::printf("  weights · V          B·T²·D    = %20s  (h heads × B·T²·(D/h))\n", with_commas(av).c_str());
+  std::printf("  scores Q·Kᵀ          B·T²·D    = %20s  (h heads × B·T²·(D/h))\n",
+              with_commas(qk).c_str());
+  std::printf("  weights · V          B·T²·D    = %20s  (h heads × B·T²·(D/h))\n",
+              with_commas(av).c_str());
   std::printf("  output W_O           B·T·D²    = %20s  (absent in the first and third rows)\n",
               with_commas(wo).c_str());
   std::printf("  sum without W_O                = %20s\n", with_commas(proj + qk + av).c_str());
-  std::printf("  sum with W_O                   = %20s\n", with_commas(proj + qk + av + wo).c_str());
+  std::printf("  sum with W_O                   = %20s\n",
+              with_commas(proj + qk + av + wo).c_str());
 
   // Per head: measured on a smaller input so that every head count runs quickly.
   const int64_t b = 2, t = 64;
-  std::printf("\n== Per head, x [%lld, %lld, %lld], with W_O (measured) ==\n", (long long)b, (long long)t,
-              (long long)D);
-  std::printf("heads  head width  Q·Kᵀ+A·V per head  Q·Kᵀ+A·V all heads  projections+W_O        total\n");
+  std::printf("\n== Per head, x [%lld, %lld, %lld], with W_O (measured) ==\n", (long long)b,
+              (long long)t, (long long)D);
+  std::printf(
+      "heads  head width  Q·Kᵀ+A·V per head  Q·Kᵀ+A·V all heads  projections+W_O        total\n");
   for (int64_t h : {1, 2, 4, 8, 16, 32}) {
     const int64_t total = self_attention_macs(b, t, D, h, true).macs;
     const int64_t core_all = 2 * b * t * t * D, lin = 4 * b * t * D * D;
     std::printf("%5lld  %10lld  %17s  %18s  %14s  %11s\n", (long long)h, (long long)(D / h),
-                with_commas(core_all / h).c_str(), with_commas(core_all).c_str(), with_commas(lin).c_str(),
-                with_commas(total).c_str());
+                with_commas(core_all / h).c_str(), with_commas(core_all).c_str(),
+                with_commas(lin).c_str(), with_commas(total).c_str());
   }
 
   std::printf("\n== How the attention core grows: softmax(Q·Kᵀ/√d)·V, d = 64 (measured) ==\n");
@@ -142,18 +150,22 @@ int main(int argc, char** argv) {
   const int64_t self0 = core_macs(64, 64, d);
   for (int64_t n : {64, 128, 256, 512}) {
     const int64_t c = core_macs(n, n, d);
-    std::printf("%5lld  %15s   ×%lld\n", (long long)n, with_commas(c).c_str(), (long long)(c / self0));
+    std::printf("%5lld  %15s   ×%lld\n", (long long)n, with_commas(c).c_str(),
+                (long long)(c / self0));
   }
   std::printf("cross-attention, n = 64 queries and m keys: 2·n·m·d\n");
   std::printf("    m             MACs   vs m = 64\n");
   for (int64_t m : {64, 128, 256, 512}) {
     const int64_t c = core_macs(64, m, d);
-    std::printf("%5lld  %15s   ×%lld\n", (long long)m, with_commas(c).c_str(), (long long)(c / self0));
+    std::printf("%5lld  %15s   ×%lld\n", (long long)m, with_commas(c).c_str(),
+                (long long)(c / self0));
   }
-  std::printf("whole cross-attention block (8 heads, D = 512, W_O), n = 64: n·D² (Q) + 2·m·D² (K, V)"
-              " + 2·n·m·D + n·D² (W_O)\n");
+  std::printf(
+      "whole cross-attention block (8 heads, D = 512, W_O), n = 64: n·D² (Q) + 2·m·D² (K, V)"
+      " + 2·n·m·D + n·D² (W_O)\n");
   std::printf("    m             MACs\n");
   for (int64_t m : {64, 128, 256, 512})
-    std::printf("%5lld  %15s\n", (long long)m, with_commas(cross_attention_macs(64, m, 512, 8)).c_str());
+    std::printf("%5lld  %15s\n", (long long)m,
+                with_commas(cross_attention_macs(64, m, 512, 8)).c_str());
   return 0;
 }

@@ -24,14 +24,17 @@ using namespace qkv::nn;
 namespace {
 
 // Print the [rows, cols] matrix that starts at element `offset` of t.
-void print_block(const char* name, const Tensor& t, int64_t offset, int64_t rows, int64_t cols, bool as_int = false) {
+void print_block(const char* name, const Tensor& t, int64_t offset, int64_t rows, int64_t cols,
+                 bool as_int = false) {
   std::printf("%s\n", name);
   for (int64_t i = 0; i < rows; ++i) {
     std::printf("  ");
     for (int64_t j = 0; j < cols; ++j) {
       const float v = t.data()[offset + i * cols + j];
-      if (as_int) std::printf(" %d", static_cast<int>(v));
-      else std::printf(" %7.4f", v);
+      if (as_int)
+        std::printf(" %d", static_cast<int>(v));
+      else
+        std::printf(" %7.4f", v);
     }
     std::printf("\n");
   }
@@ -52,16 +55,18 @@ void self_versus_cross() {
   MultiHeadAttention cross_attn(MultiHeadAttentionOptions{8, 12, 2, 4}, gen);
   Tensor s = self_attn.forward(text, text, text);
   Tensor c = cross_attn.forward(text, patches, patches);
-  std::printf("self : query %s, key/value %s -> weights %s, output %s\n", shape_str(text.shape()).c_str(),
-              shape_str(text.shape()).c_str(), shape_str(self_attn.last_weights.shape()).c_str(),
-              shape_str(s.shape()).c_str());
-  std::printf("cross: query %s, key/value %s -> weights %s, output %s\n", shape_str(text.shape()).c_str(),
-              shape_str(patches.shape()).c_str(), shape_str(cross_attn.last_weights.shape()).c_str(),
-              shape_str(c.shape()).c_str());
+  std::printf("self : query %s, key/value %s -> weights %s, output %s\n",
+              shape_str(text.shape()).c_str(), shape_str(text.shape()).c_str(),
+              shape_str(self_attn.last_weights.shape()).c_str(), shape_str(s.shape()).c_str());
+  std::printf("cross: query %s, key/value %s -> weights %s, output %s\n",
+              shape_str(text.shape()).c_str(), shape_str(patches.shape()).c_str(),
+              shape_str(cross_attn.last_weights.shape()).c_str(), shape_str(c.shape()).c_str());
   for (auto& [name, p] : cross_attn.named_parameters())
     std::printf("  cross_attn.%-9s %s\n", name.c_str(), shape_str(p.shape()).c_str());
-  print_block("self-attention weights, head 0 (4 queries × 4 keys):", self_attn.last_weights, 0, 4, 4);
-  print_block("cross-attention weights, head 0 (4 text queries × 5 patch keys):", cross_attn.last_weights, 0, 4, 5);
+  print_block("self-attention weights, head 0 (4 queries × 4 keys):", self_attn.last_weights, 0, 4,
+              4);
+  print_block("cross-attention weights, head 0 (4 text queries × 5 patch keys):",
+              cross_attn.last_weights, 0, 4, 5);
   std::printf("\n");
 }
 
@@ -70,19 +75,25 @@ void cost() {
   const int64_t d = 64;
   Generator gen(9);
   auto count = [&](int64_t n, int64_t m) {
-    Tensor q = Tensor::randn({n, d}, gen), k = Tensor::randn({m, d}, gen), v = Tensor::randn({m, d}, gen);
+    Tensor q = Tensor::randn({n, d}, gen), k = Tensor::randn({m, d}, gen),
+           v = Tensor::randn({m, d}, gen);
     NoGradGuard no_grad;
     reset_macs();
     scaled_dot_product_attention(q, k, v);
     return macs();
   };
-  struct Case { const char* what; int64_t n, m; };
-  for (Case c : {Case{"self,  n = m = 64      ", 64, 64}, Case{"self,  n = m = 128     ", 128, 128},
-                 Case{"cross, n = 64, m = 16  ", 64, 16}, Case{"cross, n = 64, m = 256 ", 64, 256},
-                 Case{"cross, n = 32, m = 1024", 32, 1024}, Case{"self,  n = m = 1024    ", 1024, 1024}})
-    std::printf("%s  %10lld MACs  (2·n·m·d = %lld)\n", c.what, static_cast<long long>(count(c.n, c.m)),
-                static_cast<long long>(2 * c.n * c.m * d));
-  std::printf("32 latent queries over 1024 inputs cost 1/32 of self-attention over the inputs.\n\n");
+  struct Case {
+    const char* what;
+    int64_t n, m;
+  };
+  for (Case c :
+       {Case{"self,  n = m = 64      ", 64, 64}, Case{"self,  n = m = 128     ", 128, 128},
+        Case{"cross, n = 64, m = 16  ", 64, 16}, Case{"cross, n = 64, m = 256 ", 64, 256},
+        Case{"cross, n = 32, m = 1024", 32, 1024}, Case{"self,  n = m = 1024    ", 1024, 1024}})
+    std::printf("%s  %10lld MACs  (2·n·m·d = %lld)\n", c.what,
+                static_cast<long long>(count(c.n, c.m)), static_cast<long long>(2 * c.n * c.m * d));
+  std::printf(
+      "32 latent queries over 1024 inputs cost 1/32 of self-attention over the inputs.\n\n");
 }
 
 void masks() {
@@ -97,7 +108,8 @@ void masks() {
   Tensor both = combine_masks(causal, pad);  // [2, 1, 4, 4]
   print_block("causal AND padding, sequence 1 (length 2):", both, 16, 4, 4, true);
   Generator gen(10);
-  Tensor q = Tensor::randn({2, 1, 4, 8}, gen), k = Tensor::randn({2, 1, 4, 8}, gen), v = Tensor::randn({2, 1, 4, 8}, gen);
+  Tensor q = Tensor::randn({2, 1, 4, 8}, gen), k = Tensor::randn({2, 1, 4, 8}, gen),
+         v = Tensor::randn({2, 1, 4, 8}, gen);
   AttentionResult r = scaled_dot_product_attention(q, k, v, both);
   print_block("weights, sequence 0 (causal only):", r.weights, 0, 4, 4);
   print_block("weights, sequence 1 (causal and keys 2, 3 padded):", r.weights, 16, 4, 4);
@@ -117,7 +129,8 @@ void all_masked_row() {
   Tensor mask = combine_masks(causal_mask(4), key_padding_mask(keep));
   print_block("mask (row 0 is all zeros):", mask, 0, 4, 4, true);
   Generator gen(11);
-  Tensor q = Tensor::randn({1, 1, 4, 2}, gen, 0, 1, true), k = Tensor::randn({1, 1, 4, 2}, gen, 0, 1, true);
+  Tensor q = Tensor::randn({1, 1, 4, 2}, gen, 0, 1, true),
+         k = Tensor::randn({1, 1, 4, 2}, gen, 0, 1, true);
   Tensor v = Tensor::randn({1, 1, 4, 2}, gen, 0, 1, true);
   AttentionResult r = scaled_dot_product_attention(q, k, v, mask);
   sum(r.output).backward();
@@ -161,14 +174,16 @@ void garbage_in_padding() {
   Tensor ya = layer.forward(x, emask), yb = layer.forward(xj, emask);
   std::printf("encoder layer, padded token 3 replaced by junk:\n");
   std::printf("  max |change| at real tokens 0-2: %g\n", max_abs_diff(ya, yb, 0, 3 * 8));
-  std::printf("  max |change| at the pad token 3: %.4f (its output is junk, and ignored by the loss)\n\n",
-              max_abs_diff(ya, yb, 3 * 8, 4 * 8));
+  std::printf(
+      "  max |change| at the pad token 3: %.4f (its output is junk, and ignored by the loss)\n\n",
+      max_abs_diff(ya, yb, 3 * 8, 4 * 8));
 }
 
 void selfdoc_variant() {
   std::printf("== 6. SelfDoc's variant: query and value from A, key from B ==\n");
   Generator gen(13);
-  // A: 4 text blocks of a document (width 8); B: the same 4 blocks seen as image regions (width 12).
+  // A: 4 text blocks of a document (width 8); B: the same 4 blocks seen as image regions (width
+  // 12).
   Tensor A = Tensor::randn({4, 8}, gen), B = Tensor::randn({4, 12}, gen);
   Linear w_q(8, 8, gen), w_k(12, 8, gen), w_v(8, 8, gen);
   NoGradGuard no_grad;
@@ -178,8 +193,10 @@ void selfdoc_variant() {
   // only the weights (who is mixed with whom) follow the other modality.
   Tensor B2 = B.clone();
   for (int j = 0; j < 12; ++j) std::swap(B2.data()[j], B2.data()[12 + j]);
-  AttentionResult r2 = scaled_dot_product_attention(w_q.forward(A), w_k.forward(B2), w_v.forward(A));
-  print_block("weights after swapping the image features of blocks 0 and 1 (columns 0, 1 swap):", r2.weights, 0, 4, 4);
+  AttentionResult r2 =
+      scaled_dot_product_attention(w_q.forward(A), w_k.forward(B2), w_v.forward(A));
+  print_block("weights after swapping the image features of blocks 0 and 1 (columns 0, 1 swap):",
+              r2.weights, 0, 4, 4);
 }
 
 // Diffusers' CrossAttention (seed 003): heads = 8, dim_head = 64 by default, so the

@@ -8,8 +8,8 @@
 //   5. learned positions: a parameter table with a row per position, and its limits
 #include <cmath>
 #include <cstdio>
-#include <string>
 #include <stdexcept>
+#include <string>
 
 #include "autograd/engine.h"
 #include "nn/attention.h"
@@ -33,7 +33,8 @@ void print_rows(const char* name, const Tensor& t, int64_t rows, int64_t cols, i
   std::printf("%s\n", name);
   for (int64_t i = 0; i < rows; ++i) {
     std::printf("  ");
-    for (int64_t j = 0; j < cols; ++j) std::printf(" %*.*f", decimals + 4, decimals, t.data()[i * cols + j]);
+    for (int64_t j = 0; j < cols; ++j)
+      std::printf(" %*.*f", decimals + 4, decimals, t.data()[i * cols + j]);
     std::printf("\n");
   }
 }
@@ -41,7 +42,8 @@ void print_rows(const char* name, const Tensor& t, int64_t rows, int64_t cols, i
 // max over the d entries of |row i of a − row j of b|
 float row_delta(const Tensor& a, int64_t i, const Tensor& b, int64_t j, int64_t d) {
   float m = 0.f;
-  for (int64_t c = 0; c < d; ++c) m = std::fmax(m, std::fabs(a.data()[i * d + c] - b.data()[j * d + c]));
+  for (int64_t c = 0; c < d; ++c)
+    m = std::fmax(m, std::fabs(a.data()[i * d + c] - b.data()[j * d + c]));
   return m;
 }
 
@@ -56,11 +58,14 @@ void permutation_experiment() {
   for (bool with_pe : {false, true}) {
     Tensor x1 = with_pe ? add(t1, pe) : t1, x2 = with_pe ? add(t2, pe) : t2;
     Tensor b1 = attn.forward(x1, x1, x1), b2 = attn.forward(x2, x2, x2);
-    std::printf("%s\n", with_pe ? "-- with sinusoidal positions added --" : "-- without positional encoding --");
+    std::printf("%s\n", with_pe ? "-- with sinusoidal positions added --"
+                                : "-- without positional encoding --");
     print_rows("outputs for a1, a2, a3:", b1, 3, 2, 4);
     print_rows("outputs for a1, a3, a2:", b2, 3, 2, 4);
-    std::printf("|b1 - b1'| %s   |b2 - b3'| %s   |b3 - b2'| %s\n", bound(row_delta(b1, 0, b2, 0, 2)).c_str(),
-                bound(row_delta(b1, 1, b2, 2, 2)).c_str(), bound(row_delta(b1, 2, b2, 1, 2)).c_str());
+    std::printf("|b1 - b1'| %s   |b2 - b3'| %s   |b3 - b2'| %s\n",
+                bound(row_delta(b1, 0, b2, 0, 2)).c_str(),
+                bound(row_delta(b1, 1, b2, 2, 2)).c_str(),
+                bound(row_delta(b1, 2, b2, 1, 2)).c_str());
   }
   std::printf("\n");
 }
@@ -75,7 +80,8 @@ void pe_table() {
     std::printf("\n");
   }
   std::printf("wavelengths 2π·10000^(2i/d): ");
-  for (int i = 0; i < 4; ++i) std::printf("%.1f ", 2 * 3.14159265358979 * std::pow(10000.0, 2.0 * i / 8));
+  for (int i = 0; i < 4; ++i)
+    std::printf("%.1f ", 2 * 3.14159265358979 * std::pow(10000.0, 2.0 * i / 8));
   std::printf("\n\n");
 }
 
@@ -90,13 +96,17 @@ void shift_is_linear() {
     float worst = 0.f;
     for (int64_t p = 0; p + k < len; ++p)
       for (int64_t i = 0; 2 * i < d; ++i) {
-        const double w = 1.0 / std::pow(10000.0, 2.0 * i / d), c = std::cos(w * k), s = std::sin(w * k);
+        const double w = 1.0 / std::pow(10000.0, 2.0 * i / d), c = std::cos(w * k),
+                     s = std::sin(w * k);
         const double sp = pe.data()[p * d + 2 * i], cp = pe.data()[p * d + 2 * i + 1];
-        worst = std::fmax(worst, std::fabs(static_cast<float>(c * sp + s * cp) - pe.data()[(p + k) * d + 2 * i]));
-        worst = std::fmax(worst, std::fabs(static_cast<float>(-s * sp + c * cp) - pe.data()[(p + k) * d + 2 * i + 1]));
+        worst = std::fmax(
+            worst, std::fabs(static_cast<float>(c * sp + s * cp) - pe.data()[(p + k) * d + 2 * i]));
+        worst = std::fmax(worst, std::fabs(static_cast<float>(-s * sp + c * cp) -
+                                           pe.data()[(p + k) * d + 2 * i + 1]));
       }
-    std::printf("k = %2lld: max |M_k·PE(p) − PE(p+k)| %s over p = 0..%lld\n", static_cast<long long>(k),
-                bound(worst).c_str(), static_cast<long long>(len - 1 - k));
+    std::printf("k = %2lld: max |M_k·PE(p) − PE(p+k)| %s over p = 0..%lld\n",
+                static_cast<long long>(k), bound(worst).c_str(),
+                static_cast<long long>(len - 1 - k));
   }
   std::printf("\n");
 }
@@ -124,8 +134,8 @@ void learned_positions() {
   Generator gen(5);
   PositionalEncoding learned(8, 4, /*learned=*/true, gen);
   for (auto& [name, p] : learned.named_parameters())
-    std::printf("parameter %s %s, %lld numbers to train\n", name.c_str(), shape_str(p.shape()).c_str(),
-                static_cast<long long>(p.numel()));
+    std::printf("parameter %s %s, %lld numbers to train\n", name.c_str(),
+                shape_str(p.shape()).c_str(), static_cast<long long>(p.numel()));
   // Train on sequences of length 6: rows 6 and 7 never receive a gradient.
   Tensor x = Tensor::zeros({1, 6, 4});
   sum(learned.forward(x)).backward();
@@ -138,8 +148,11 @@ void learned_positions() {
     std::printf("a length-10 input: %s\n", e.what());
   }
   Tensor far = sinusoidal_positions(5000, 4);
-  std::printf("the sinusoidal formula has a row for any position, e.g. PE(4999) = [%.4f, %.4f, %.4f, %.4f]\n",
-              far.data()[4999 * 4], far.data()[4999 * 4 + 1], far.data()[4999 * 4 + 2], far.data()[4999 * 4 + 3]);
+  std::printf(
+      "the sinusoidal formula has a row for any position, e.g. PE(4999) = [%.4f, %.4f, %.4f, "
+      "%.4f]\n",
+      far.data()[4999 * 4], far.data()[4999 * 4 + 1], far.data()[4999 * 4 + 2],
+      far.data()[4999 * 4 + 3]);
 }
 
 }  // namespace

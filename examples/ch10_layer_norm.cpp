@@ -42,11 +42,11 @@ void print_row(const char* name, const float* v, int64_t n) {
 
 // LayerNorm composed from small ops, so autograd differentiates it step by step.
 Tensor layer_norm_composed(const Tensor& x, const Tensor& w, const Tensor& b, float eps) {
-  Tensor mu = mean(x, -1, true);            // μ        [rows, 1]
-  Tensor xc = sub(x, mu);                   // x − μ
-  Tensor var = mean(mul(xc, xc), -1, true); // σ² (biased: divide by D)
-  Tensor rstd = pow(add(var, eps), -0.5f);  // 1/√(σ² + eps)
-  return add(mul(mul(xc, rstd), w), b);     // x̂·w + b
+  Tensor mu = mean(x, -1, true);             // μ        [rows, 1]
+  Tensor xc = sub(x, mu);                    // x − μ
+  Tensor var = mean(mul(xc, xc), -1, true);  // σ² (biased: divide by D)
+  Tensor rstd = pow(add(var, eps), -0.5f);   // 1/√(σ² + eps)
+  return add(mul(mul(xc, rstd), w), b);      // x̂·w + b
 }
 
 void forward_by_hand() {
@@ -62,8 +62,8 @@ void forward_by_hand() {
     for (int j = 0; j < 4; ++j) mu += xr[j] / 4.0;
     for (int j = 0; j < 4; ++j) ss += (xr[j] - mu) * (xr[j] - mu);
     var = ss / 4.0;
-    std::printf("row %lld: mean %.4f, variance (÷D) %.3g, variance (÷(D−1)) %.3g\n", static_cast<long long>(r), mu,
-                var, ss / 3.0);
+    std::printf("row %lld: mean %.4f, variance (÷D) %.3g, variance (÷(D−1)) %.3g\n",
+                static_cast<long long>(r), mu, var, ss / 3.0);
     float hand[4], unbiased[4], eps_out[4];
     for (int j = 0; j < 4; ++j) {
       hand[j] = static_cast<float>((xr[j] - mu) / std::sqrt(var + eps));
@@ -83,10 +83,11 @@ void backward_checks() {
   std::printf("== 2. backward, x [3, 6], random weight and bias ==\n");
   const float eps = 1e-5f;
   Generator gen(10);
-  Tensor x = Tensor::randn({3, 6}, gen, 0.f, 1.f, true), w = Tensor::randn({6}, gen, 1.f, 0.5f, true),
-         b = Tensor::randn({6}, gen, 0.f, 0.5f, true);
+  Tensor x = Tensor::randn({3, 6}, gen, 0.f, 1.f, true),
+         w = Tensor::randn({6}, gen, 1.f, 0.5f, true), b = Tensor::randn({6}, gen, 0.f, 0.5f, true);
   Tensor dy = Tensor::randn({3, 6}, gen);
-  Tensor x2 = x.detach().clone().set_requires_grad(true), w2 = w.detach().clone().set_requires_grad(true),
+  Tensor x2 = x.detach().clone().set_requires_grad(true),
+         w2 = w.detach().clone().set_requires_grad(true),
          b2 = b.detach().clone().set_requires_grad(true);
   Tensor y = layer_norm(x, w, b, eps);
   Tensor y2 = layer_norm_composed(x2, w2, b2, eps);
@@ -116,19 +117,24 @@ void backward_checks() {
       sum_dx_xhat += x.grad().data()[r * 6 + j] * xhat[j];
     }
   }
-  std::printf("fused kernel vs the formula in double:        max |Δdx| %s\n", bound(max_abs_diff(x.grad(), dx_formula)).c_str());
+  std::printf("fused kernel vs the formula in double:        max |Δdx| %s\n",
+              bound(max_abs_diff(x.grad(), dx_formula)).c_str());
   std::printf("fused kernel vs composed ops (mean, sub, mul, pow, add):\n");
-  std::printf("  max |Δy| %s   max |Δdx| %s   max |Δdw| %s   max |Δdb| %s\n", bound(max_abs_diff(y, y2)).c_str(),
-              bound(max_abs_diff(x.grad(), x2.grad())).c_str(), bound(max_abs_diff(w.grad(), w2.grad())).c_str(),
+  std::printf("  max |Δy| %s   max |Δdx| %s   max |Δdw| %s   max |Δdb| %s\n",
+              bound(max_abs_diff(y, y2)).c_str(), bound(max_abs_diff(x.grad(), x2.grad())).c_str(),
+              bound(max_abs_diff(w.grad(), w2.grad())).c_str(),
               bound(max_abs_diff(b.grad(), b2.grad())).c_str());
   std::printf("Σ dx over the rows %s (zero: shifting x changes nothing)\n", bound(sum_dx).c_str());
-  std::printf("Σ dx·x̂ over the rows: %.1e, predicted from eps alone: %.1e (zero only if eps = 0)\n", sum_dx_xhat, predicted);
+  std::printf("Σ dx·x̂ over the rows: %.1e, predicted from eps alone: %.1e (zero only if eps = 0)\n",
+              sum_dx_xhat, predicted);
   GradcheckResult r = gradcheck(
       [eps](const std::vector<Tensor>& v) { return layer_norm(v[0], v[1], v[2], eps); },
       {x.detach().clone().set_requires_grad(true), w.detach().clone().set_requires_grad(true),
        b.detach().clone().set_requires_grad(true)});
-  std::printf("gradcheck (central differences, eps 1e-2): %s, worst |analytic − numeric| / tolerance = %.2f\n\n",
-              r.ok ? "passed" : "FAILED", r.worst_ratio);
+  std::printf(
+      "gradcheck (central differences, eps 1e-2): %s, worst |analytic − numeric| / tolerance = "
+      "%.2f\n\n",
+      r.ok ? "passed" : "FAILED", r.worst_ratio);
 }
 
 // The reverse task: source "5 9 3 ...", target "... 3 9 5". Ids 0, 1, 2 are <pad> <bos> <eos>.
@@ -146,12 +152,15 @@ Batch reverse_batch(Generator& gen, int64_t B, int64_t L, int64_t symbols) {
     }
     tout[b * (L + 1) + L] = 2;
   }
-  return {Tensor::from_vector(src, {B, L}), Tensor::ones({B, L}), Tensor::from_vector(tin, {B, L + 1}),
-          Tensor::ones({B, L + 1}), Tensor::from_vector(tout, {B * (L + 1)})};
+  return {Tensor::from_vector(src, {B, L}), Tensor::ones({B, L}),
+          Tensor::from_vector(tin, {B, L + 1}), Tensor::ones({B, L + 1}),
+          Tensor::from_vector(tout, {B * (L + 1)})};
 }
 
-// With warmup_schedule, the paper's schedule (40 warm-up steps, peak 32^-½·40^-½ ≈ 0.028); else 3e-3.
-std::vector<float> train(bool norm_first, bool warmup_schedule, int64_t steps, const std::vector<int64_t>& report) {
+// With warmup_schedule, the paper's schedule (40 warm-up steps, peak 32^-½·40^-½ ≈ 0.028); else
+// 3e-3.
+std::vector<float> train(bool norm_first, bool warmup_schedule, int64_t steps,
+                         const std::vector<int64_t>& report) {
   nn::Seq2SeqConfig c;
   c.src_vocab = c.tgt_vocab = 13;
   c.d_model = 32;
@@ -181,7 +190,9 @@ std::vector<float> train(bool norm_first, bool warmup_schedule, int64_t steps, c
 }
 
 void post_versus_pre() {
-  std::printf("== 3. post-norm versus pre-norm: reverse 6 symbols, 2+2 layers, d_model 32, same seed and data ==\n");
+  std::printf(
+      "== 3. post-norm versus pre-norm: reverse 6 symbols, 2+2 layers, d_model 32, same seed and "
+      "data ==\n");
   const std::vector<int64_t> report = {1, 30, 60, 90, 120};
   std::printf("%-49s", "cross-entropy at step");
   for (int64_t s : report) std::printf(" %6lld", static_cast<long long>(s));

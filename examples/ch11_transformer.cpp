@@ -73,15 +73,18 @@ void encoder_layer_512() {
   Tensor y = layer.forward(x, Tensor());  // [1, 512, 512]
   const int64_t total = macs();
   std::printf("one encoder layer run on 512 tokens, each a vector of width d_model = 512:\n");
-  std::printf("  input %s -> output %s\n", shape_str(x.shape()).c_str(), shape_str(y.shape()).c_str());
-  std::printf("  multiply-accumulates: %lld in all, self-attention %lld; its part that grows with tokens²\n"
-              "  (q·kᵀ and weights·v) is 2·n²·d = %lld\n",
-              static_cast<long long>(total), static_cast<long long>(attn_macs),
-              static_cast<long long>(2LL * 512 * 512 * 512));
+  std::printf("  input %s -> output %s\n", shape_str(x.shape()).c_str(),
+              shape_str(y.shape()).c_str());
+  std::printf(
+      "  multiply-accumulates: %lld in all, self-attention %lld; its part that grows with tokens²\n"
+      "  (q·kᵀ and weights·v) is 2·n²·d = %lld\n",
+      static_cast<long long>(total), static_cast<long long>(attn_macs),
+      static_cast<long long>(2LL * 512 * 512 * 512));
 }
 
 void parameter_count() {
-  std::printf("== 1. the base model: d_model 512, 8 heads, d_ff 2048, N = 6, 37000 shared tokens ==\n");
+  std::printf(
+      "== 1. the base model: d_model 512, 8 heads, d_ff 2048, N = 6, 37000 shared tokens ==\n");
   Seq2SeqConfig c;
   c.src_vocab = c.tgt_vocab = 37000;
   c.d_model = 512;
@@ -101,15 +104,22 @@ void parameter_count() {
     counts[k] += p.numel();
     total += p.numel();
   }
-  std::stable_partition(order.begin(), order.end(), [](const std::string& k) { return k != "output bias"; });
+  std::stable_partition(order.begin(), order.end(),
+                        [](const std::string& k) { return k != "output bias"; });
   for (const auto& k : order)
-    std::printf("  %-40s %12lld  %5.1f%%\n", k.c_str(), static_cast<long long>(counts[k]), 100.0 * counts[k] / total);
-  std::printf("  %-40s %12lld\n", "total (walking named_parameters)", static_cast<long long>(total));
-  std::printf("  %-40s %12lld\n", "model.num_parameters()", static_cast<long long>(model.num_parameters()));
-  std::printf("  %-40s %12lld\n", "the formula", static_cast<long long>(formula_count(37000, 512, 2048, 6)));
+    std::printf("  %-40s %12lld  %5.1f%%\n", k.c_str(), static_cast<long long>(counts[k]),
+                100.0 * counts[k] / total);
+  std::printf("  %-40s %12lld\n", "total (walking named_parameters)",
+              static_cast<long long>(total));
+  std::printf("  %-40s %12lld\n", "model.num_parameters()",
+              static_cast<long long>(model.num_parameters()));
+  std::printf("  %-40s %12lld\n", "the formula",
+              static_cast<long long>(formula_count(37000, 512, 2048, 6)));
   std::printf("  paper: 65M; qkv: %.1fM, %+.1f%%\n", total / 1e6, 100.0 * (total - 65e6) / 65e6);
-  std::printf("  the big model (d_model 1024, 16 heads, d_ff 4096), by the formula: %.1fM (paper: 213M)\n\n",
-              formula_count(37000, 1024, 4096, 6) / 1e6);
+  std::printf(
+      "  the big model (d_model 1024, 16 heads, d_ff 4096), by the formula: %.1fM (paper: "
+      "213M)\n\n",
+      formula_count(37000, 1024, 4096, 6) / 1e6);
 
   std::printf("== 2. one encoder layer and one decoder layer of it ==\n");
   for (auto& [name, p] : model.named_parameters())
@@ -121,8 +131,10 @@ void parameter_count() {
 
 // --- 3. a toy translator ------------------------------------------------------------------
 
-const std::vector<std::string> kSrcWords = {"<pad>", "<bos>", "<eos>", "machine", "learning", "deep", "translation"};
-const std::vector<std::string> kTgtChars = {"<pad>", "<bos>", "<eos>", "机", "器", "学", "习", "深", "度", "翻", "译"};
+const std::vector<std::string> kSrcWords = {"<pad>",    "<bos>", "<eos>",      "machine",
+                                            "learning", "deep",  "translation"};
+const std::vector<std::string> kTgtChars = {"<pad>", "<bos>", "<eos>", "机", "器", "学",
+                                            "习",    "深",    "度",    "翻", "译"};
 
 void machine_learning() {
   std::printf("== 3. \"machine learning\" -> \"机器学习\" ==\n");
@@ -143,7 +155,9 @@ void machine_learning() {
   Tensor src_ids = Tensor::from_vector(s, {B, S}), src_keep = Tensor::ones({B, S});
   Tensor tgt_in = Tensor::from_vector(tin, {B, T}), tgt_keep = Tensor::ones({B, T});
   Tensor tgt_out = Tensor::from_vector(tout, {B * T});
-  std::printf("teacher forcing, pair 0: the decoder reads the shifted target and predicts every next token at once\n");
+  std::printf(
+      "teacher forcing, pair 0: the decoder reads the shifted target and predicts every next token "
+      "at once\n");
   std::printf("  decoder input :");
   for (int64_t t = 0; t < T; ++t) std::printf(" %s", kTgtChars[static_cast<int>(tin[t])].c_str());
   std::printf("\n  labels        :");
@@ -171,7 +185,8 @@ void machine_learning() {
     opt.step();
     loss_value = loss.item();
   }
-  std::printf("trained on the three pairs for 60 steps: loss %s\n", loss_value < 0.05f ? "below 0.05" : "above 0.05 (!)");
+  std::printf("trained on the three pairs for 60 steps: loss %s\n",
+              loss_value < 0.05f ? "below 0.05" : "above 0.05 (!)");
 
   std::printf("generation: no target to read, so one token at a time, each fed back in\n");
   NoGradGuard no_grad;
@@ -181,7 +196,8 @@ void machine_learning() {
   std::vector<float> prefix = {1};
   for (int step = 1; step <= 6; ++step) {
     const int64_t L = static_cast<int64_t>(prefix.size());
-    Tensor logits = model.decode(Tensor::from_vector(prefix, {1, L}), memory, Tensor::ones({1, 2}), Tensor::ones({1, L}));
+    Tensor logits = model.decode(Tensor::from_vector(prefix, {1, L}), memory, Tensor::ones({1, 2}),
+                                 Tensor::ones({1, L}));
     Tensor p = softmax(reshape(slice(logits, 1, L - 1, L), {1, c.tgt_vocab}), -1);
     const float* pv = p.data();
     const int64_t best = std::max_element(pv, pv + c.tgt_vocab) - pv;
@@ -223,8 +239,10 @@ void ffn_as_memory() {
     total += a;
   }
   std::printf("max |FFN(x) - Σ ReLU(x·k_i + b_i)·v_i - b2| %s\n", bound(worst).c_str());
-  std::printf("memory slots used by this x: %d of 32; the coefficients sum to %.3f (softmax would give 1)\n\n",
-              active, total);
+  std::printf(
+      "memory slots used by this x: %d of 32; the coefficients sum to %.3f (softmax would give "
+      "1)\n\n",
+      active, total);
 }
 
 // --- 5. the copy task ----------------------------------------------------------------------
@@ -246,11 +264,13 @@ void initial_logits(const Tensor& logits, int64_t V) {  // logits [B, T, V]
     spread += std::sqrt(var);
     top += 1.0 / sum_exp;  // softmax of the largest logit
   }
-  std::printf("      (step 1: each row of logits has std %.2f across the %lld tokens, and its top token\n"
-              "       gets p = %.2f on average, against 1/%lld = %.2f for a uniform guess; ln %lld = %.2f)\n",
-              spread / static_cast<double>(rows), static_cast<long long>(V), top / static_cast<double>(rows),
-              static_cast<long long>(V), 1.0 / static_cast<double>(V), static_cast<long long>(V),
-              std::log(static_cast<double>(V)));
+  std::printf(
+      "      (step 1: each row of logits has std %.2f across the %lld tokens, and its top token\n"
+      "       gets p = %.2f on average, against 1/%lld = %.2f for a uniform guess; ln %lld = "
+      "%.2f)\n",
+      spread / static_cast<double>(rows), static_cast<long long>(V),
+      top / static_cast<double>(rows), static_cast<long long>(V), 1.0 / static_cast<double>(V),
+      static_cast<long long>(V), std::log(static_cast<double>(V)));
 }
 
 void copy_task() {
@@ -285,11 +305,13 @@ void copy_task() {
     }
     Tensor logits = model.forward(Tensor::from_vector(s, {B, L}), Tensor::ones({B, L}),
                                   Tensor::from_vector(tin, {B, L + 1}), Tensor::ones({B, L + 1}));
-    Tensor loss = cross_entropy(reshape(logits, {-1, c.tgt_vocab}), Tensor::from_vector(tout, {B * (L + 1)}), 0);
+    Tensor loss = cross_entropy(reshape(logits, {-1, c.tgt_vocab}),
+                                Tensor::from_vector(tout, {B * (L + 1)}), 0);
     opt.zero_grad();
     loss.backward();
     opt.step();
-    if (step == 1 || step % 50 == 0) std::printf("%4lld  %5.2f\n", static_cast<long long>(step), loss.item());
+    if (step == 1 || step % 50 == 0)
+      std::printf("%4lld  %5.2f\n", static_cast<long long>(step), loss.item());
     if (step == 1) initial_logits(logits, c.tgt_vocab);
   }
   // 100 fresh sequences, decoded greedily.
@@ -305,10 +327,12 @@ void copy_task() {
   int exact = 0, right = 0;
   for (size_t i = 0; i < tests.size(); ++i) {
     exact += hyps[i].tokens == tests[i];
-    for (int64_t t = 0; t < L; ++t) right += t < static_cast<int64_t>(hyps[i].tokens.size()) && hyps[i].tokens[t] == tests[i][t];
+    for (int64_t t = 0; t < L; ++t)
+      right += t < static_cast<int64_t>(hyps[i].tokens.size()) && hyps[i].tokens[t] == tests[i][t];
   }
-  std::printf("greedy decoding of 100 new sequences: %d%% of tokens right, %d of 100 copied exactly\n",
-              right * 100 / static_cast<int>(tests.size() * L), exact);
+  std::printf(
+      "greedy decoding of 100 new sequences: %d%% of tokens right, %d of 100 copied exactly\n",
+      right * 100 / static_cast<int>(tests.size() * L), exact);
 }
 
 }  // namespace

@@ -22,12 +22,15 @@ int main() {
   std::printf("\nn  clipped matches / hypothesis n-grams  precision p_n\n");
   for (int n = 0; n < 4; ++n)
     std::printf("%d  %2lld / %-2lld                                %.4f\n", n + 1,
-                static_cast<long long>(b.matches[n]), static_cast<long long>(b.totals[n]), b.precisions[n]);
-  std::printf("\nc = %lld hypothesis tokens, r = %lld reference tokens\n", static_cast<long long>(b.hyp_length),
-              static_cast<long long>(b.ref_length));
-  std::printf("brevity penalty  = exp(1 - r/c) = exp(1 - %lld/%lld) = %.4f\n", static_cast<long long>(b.ref_length),
-              static_cast<long long>(b.hyp_length), b.brevity_penalty);
-  const double geo = std::pow(b.precisions[0] * b.precisions[1] * b.precisions[2] * b.precisions[3], 0.25);
+                static_cast<long long>(b.matches[n]), static_cast<long long>(b.totals[n]),
+                b.precisions[n]);
+  std::printf("\nc = %lld hypothesis tokens, r = %lld reference tokens\n",
+              static_cast<long long>(b.hyp_length), static_cast<long long>(b.ref_length));
+  std::printf("brevity penalty  = exp(1 - r/c) = exp(1 - %lld/%lld) = %.4f\n",
+              static_cast<long long>(b.ref_length), static_cast<long long>(b.hyp_length),
+              b.brevity_penalty);
+  const double geo =
+      std::pow(b.precisions[0] * b.precisions[1] * b.precisions[2] * b.precisions[3], 0.25);
   std::printf("geometric mean   = (p1 p2 p3 p4)^(1/4) = %.4f\n", geo);
   std::printf("BLEU             = %.4f x %.4f = %.4f\n", b.brevity_penalty, geo, b.bleu);
   std::printf("exact match      = %.4f (1 of 2 sentences)\n", qkv::nn::exact_match(hyp, ref));

@@ -36,7 +36,8 @@ class StackOnly : public Module {
     o.dropout = 0.f;
     embed = register_module("embed", std::make_shared<Embedding>(kVocab, kDim, gen));
     xavier_uniform_(embed->weight, gen);
-    positions = register_module("positions", std::make_shared<PositionalEncoding>(16, kDim, false, gen));
+    positions =
+        register_module("positions", std::make_shared<PositionalEncoding>(16, kDim, false, gen));
     stack = register_module("stack", std::make_shared<Encoder>(o, 2, gen));
     out_bias = register_parameter("out_bias", Tensor::zeros({kVocab}));
   }
@@ -62,10 +63,12 @@ void who_sees_whom() {
     NoGradGuard no_grad;
     Tensor a = model.forward(Tensor::from_vector({1, 2, 3, 4, 5, 6}, {1, 6}));
     Tensor b = model.forward(Tensor::from_vector({1, 2, 3, 9, 5, 6}, {1, 6}));
-    std::printf("%s outputs changed:", causal ? "decoder-only (causal mask) " : "encoder-only (no mask)     ");
+    std::printf("%s outputs changed:",
+                causal ? "decoder-only (causal mask) " : "encoder-only (no mask)     ");
     for (int64_t t = 0; t < kLen; ++t) {
       float d = 0.f;
-      for (int64_t v = 0; v < kVocab; ++v) d = std::fmax(d, std::fabs(a.data()[t * kVocab + v] - b.data()[t * kVocab + v]));
+      for (int64_t v = 0; v < kVocab; ++v)
+        d = std::fmax(d, std::fabs(a.data()[t * kVocab + v] - b.data()[t * kVocab + v]));
       std::printf(" %d", d > 0.f ? 1 : 0);
     }
     std::printf("\n");
@@ -82,7 +85,8 @@ std::vector<float> counting(Generator& gen) {
 
 void fill_in_the_blank() {
   std::printf("== 2. fill in the blank: one token of 6 replaced by [MASK], predict it ==\n");
-  std::printf("%-40s%s\n", "blanks filled right (of 10) at position", "     0     1     2     3     4     5");
+  std::printf("%-40s%s\n", "blanks filled right (of 10) at position",
+              "     0     1     2     3     4     5");
   for (bool causal : {false, true}) {
     Generator gen(2);
     StackOnly model(causal, gen);
@@ -100,7 +104,8 @@ void fill_in_the_blank() {
         }
       }
       Tensor logits = model.forward(Tensor::from_vector(ids, {B, kLen}));
-      Tensor loss = cross_entropy(reshape(logits, {-1, kVocab}), Tensor::from_vector(labels, {B * kLen}), -100);
+      Tensor loss = cross_entropy(reshape(logits, {-1, kVocab}),
+                                  Tensor::from_vector(labels, {B * kLen}), -100);
       opt.zero_grad();
       loss.backward();
       opt.step();
@@ -110,12 +115,14 @@ void fill_in_the_blank() {
     for (int64_t p = 0; p < kLen; ++p)
       for (int64_t start = 0; start < 10; ++start) {
         std::vector<float> ids(kLen);
-        for (int64_t t = 0; t < kLen; ++t) ids[t] = t == p ? kMask : static_cast<float>((start + t) % 10);
+        for (int64_t t = 0; t < kLen; ++t)
+          ids[t] = t == p ? kMask : static_cast<float>((start + t) % 10);
         Tensor logits = model.forward(Tensor::from_vector(ids, {1, kLen}));
         const float* row = logits.data() + p * kVocab;
         right[p] += std::max_element(row, row + kVocab) - row == (start + p) % 10;
       }
-    std::printf("%-40s", causal ? "decoder-only (sees the left side only)" : "encoder-only (sees both sides)");
+    std::printf("%-40s", causal ? "decoder-only (sees the left side only)"
+                                : "encoder-only (sees both sides)");
     for (int64_t p = 0; p < kLen; ++p) std::printf("%6d", right[p]);
     std::printf("\n");
   }
@@ -139,7 +146,8 @@ void next_token() {
       labels.insert(labels.end(), s.begin(), s.end());
     }
     Tensor logits = model.forward(Tensor::from_vector(ids, {B, kLen}));
-    Tensor loss = cross_entropy(reshape(logits, {-1, kVocab}), Tensor::from_vector(labels, {B * kLen}), -100);
+    Tensor loss =
+        cross_entropy(reshape(logits, {-1, kVocab}), Tensor::from_vector(labels, {B * kLen}), -100);
     opt.zero_grad();
     loss.backward();
     opt.step();

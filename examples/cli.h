@@ -15,7 +15,8 @@ namespace qkv::cli {
 
 class Args {
  public:
-  Args(std::string program, std::string summary) : program_(std::move(program)), summary_(std::move(summary)) {}
+  Args(std::string program, std::string summary)
+      : program_(std::move(program)), summary_(std::move(summary)) {}
 
   // Declare flags before parse(). `value_name` empty means a boolean switch.
   void flag(const std::string& name, const std::string& value_name, const std::string& def,
@@ -50,7 +51,9 @@ class Args {
         continue;
       }
       if (!has_eq) {
-        if (i + 1 >= argc) throw std::invalid_argument(program_ + ": --" + name + " needs a value (" + s->value_name + ")");
+        if (i + 1 >= argc)
+          throw std::invalid_argument(program_ + ": --" + name + " needs a value (" +
+                                      s->value_name + ")");
         value = argv[++i];
       }
       values_[name] = value;
@@ -59,15 +62,20 @@ class Args {
     return true;
   }
 
-  bool has(const std::string& name) const { return switches_.count(name) > 0 || given_.count(name) > 0; }
+  bool has(const std::string& name) const {
+    return switches_.count(name) > 0 || given_.count(name) > 0;
+  }
   std::string str(const std::string& name) const { return values_.at(name); }
   int64_t integer(const std::string& name, int64_t min = INT64_MIN) const {
     const std::string v = str(name);
     char* end = nullptr;
     const long long x = std::strtoll(v.c_str(), &end, 10);
     if (v.empty() || *end != '\0')
-      throw std::invalid_argument(program_ + ": --" + name + " expects an integer, got '" + v + "'");
-    if (x < min) throw std::invalid_argument(program_ + ": --" + name + " must be at least " + std::to_string(min) + ", got " + v);
+      throw std::invalid_argument(program_ + ": --" + name + " expects an integer, got '" + v +
+                                  "'");
+    if (x < min)
+      throw std::invalid_argument(program_ + ": --" + name + " must be at least " +
+                                  std::to_string(min) + ", got " + v);
     return x;
   }
   double number(const std::string& name) const {
@@ -84,8 +92,9 @@ class Args {
     std::printf("usage: %s [flags]\n%s\n\nflags:\n", program_.c_str(), summary_.c_str());
     for (const auto& s : specs_) {
       std::string left = "  --" + s.name + (s.value_name.empty() ? "" : " " + s.value_name);
-      std::printf("%-28s %s%s\n", left.c_str(), s.help.c_str(),
-                  s.value_name.empty() || s.def.empty() ? "" : (" (default " + s.def + ")").c_str());
+      std::printf(
+          "%-28s %s%s\n", left.c_str(), s.help.c_str(),
+          s.value_name.empty() || s.def.empty() ? "" : (" (default " + s.def + ")").c_str());
     }
     std::printf("  --help                     this text\n");
   }

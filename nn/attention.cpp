@@ -16,7 +16,9 @@ Tensor causal_mask(int64_t n) {
 }
 
 Tensor key_padding_mask(const Tensor& keep) {
-  if (keep.dim() != 2) throw std::invalid_argument("key_padding_mask: expected [B, m], got " + shape_str(keep.shape()));
+  if (keep.dim() != 2)
+    throw std::invalid_argument("key_padding_mask: expected [B, m], got " +
+                                shape_str(keep.shape()));
   return reshape(keep.detach(), {keep.size(0), 1, 1, keep.size(1)});
 }
 
@@ -29,7 +31,8 @@ Tensor combine_masks(const Tensor& a, const Tensor& b) {
 
 AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
                                              const Tensor& mask, Dropout* weight_dropout) {
-  if (q.dim() < 2 || k.dim() < 2 || v.dim() < 2 || q.size(-1) != k.size(-1) || k.size(-2) != v.size(-2))
+  if (q.dim() < 2 || k.dim() < 2 || v.dim() < 2 || q.size(-1) != k.size(-1) ||
+      k.size(-2) != v.size(-2))
     throw std::invalid_argument("scaled_dot_product_attention: q " + shape_str(q.shape()) + ", k " +
                                 shape_str(k.shape()) + ", v " + shape_str(v.shape()) +
                                 ": need q [..., n, d], k [..., m, d], v [..., m, dv]");
@@ -51,32 +54,42 @@ AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
   return {matmul(used, v), weights};
 }
 
-MultiHeadAttention::MultiHeadAttention(const MultiHeadAttentionOptions& o, Generator& gen) : options(o) {
+MultiHeadAttention::MultiHeadAttention(const MultiHeadAttentionOptions& o, Generator& gen)
+    : options(o) {
   if (options.kv_dim == 0) options.kv_dim = options.query_dim;
   if (options.heads <= 0) throw std::invalid_argument("MultiHeadAttention: heads must be positive");
   if (options.head_dim == 0) {
     if (options.query_dim % options.heads != 0)
-      throw std::invalid_argument("MultiHeadAttention: query_dim " + std::to_string(options.query_dim) +
+      throw std::invalid_argument("MultiHeadAttention: query_dim " +
+                                  std::to_string(options.query_dim) +
                                   " is not divisible by heads " + std::to_string(options.heads) +
                                   "; give head_dim explicitly");
     options.head_dim = options.query_dim / options.heads;
   }
   const int64_t inner = options.heads * options.head_dim;
-  w_q = register_module("w_q", std::make_shared<Linear>(options.query_dim, inner, gen, options.bias, options.init));
-  w_k = register_module("w_k", std::make_shared<Linear>(options.kv_dim, inner, gen, options.bias, options.init));
-  w_v = register_module("w_v", std::make_shared<Linear>(options.kv_dim, inner, gen, options.bias, options.init));
+  w_q = register_module(
+      "w_q", std::make_shared<Linear>(options.query_dim, inner, gen, options.bias, options.init));
+  w_k = register_module(
+      "w_k", std::make_shared<Linear>(options.kv_dim, inner, gen, options.bias, options.init));
+  w_v = register_module(
+      "w_v", std::make_shared<Linear>(options.kv_dim, inner, gen, options.bias, options.init));
   if (options.out_proj)
-    w_o = register_module("w_o", std::make_shared<Linear>(inner, options.query_dim, gen, options.bias, options.init));
-  attn_drop = register_module("attn_dropout", std::make_shared<Dropout>(options.dropout, gen.next_u64()));
+    w_o = register_module(
+        "w_o", std::make_shared<Linear>(inner, options.query_dim, gen, options.bias, options.init));
+  attn_drop =
+      register_module("attn_dropout", std::make_shared<Dropout>(options.dropout, gen.next_u64()));
 }
 
-MultiHeadAttention::MultiHeadAttention(int64_t dim, int64_t heads, Generator& gen, float dropout, Init init)
-    : MultiHeadAttention(MultiHeadAttentionOptions{dim, dim, heads, 0, true, true, dropout, init}, gen) {}
+MultiHeadAttention::MultiHeadAttention(int64_t dim, int64_t heads, Generator& gen, float dropout,
+                                       Init init)
+    : MultiHeadAttention(MultiHeadAttentionOptions{dim, dim, heads, 0, true, true, dropout, init},
+                         gen) {}
 
 Tensor MultiHeadAttention::forward(const Tensor& query, const Tensor& key, const Tensor& value,
                                    const Tensor& mask) {
-  if (query.dim() != 3 || key.dim() != 3 || value.dim() != 3 || query.size(2) != options.query_dim ||
-      key.size(2) != options.kv_dim || value.size(2) != options.kv_dim || key.size(1) != value.size(1) ||
+  if (query.dim() != 3 || key.dim() != 3 || value.dim() != 3 ||
+      query.size(2) != options.query_dim || key.size(2) != options.kv_dim ||
+      value.size(2) != options.kv_dim || key.size(1) != value.size(1) ||
       query.size(0) != key.size(0) || key.size(0) != value.size(0))
     throw std::invalid_argument("MultiHeadAttention: query " + shape_str(query.shape()) + ", key " +
                                 shape_str(key.shape()) + ", value " + shape_str(value.shape()) +

@@ -33,13 +33,13 @@ AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
                                              Dropout* weight_dropout = nullptr);
 
 struct MultiHeadAttentionOptions {
-  int64_t query_dim = 0;      // width of the sequence the queries come from
-  int64_t kv_dim = 0;         // width of the sequence keys and values come from (0: = query_dim)
+  int64_t query_dim = 0;  // width of the sequence the queries come from
+  int64_t kv_dim = 0;     // width of the sequence keys and values come from (0: = query_dim)
   int64_t heads = 1;
-  int64_t head_dim = 0;       // 0: query_dim / heads
+  int64_t head_dim = 0;  // 0: query_dim / heads
   bool bias = true;
-  bool out_proj = true;       // W_O back to query_dim; without it the output is heads·head_dim wide
-  float dropout = 0.f;        // on the attention weights
+  bool out_proj = true;  // W_O back to query_dim; without it the output is heads·head_dim wide
+  float dropout = 0.f;   // on the attention weights
   Init init = Init::PyTorch;
 };
 

@@ -10,10 +10,14 @@ namespace qkv::nn {
 
 const char* score_name(Score s) {
   switch (s) {
-    case Score::Dot: return "dot";
-    case Score::ScaledDot: return "scaled dot";
-    case Score::Cosine: return "cosine";
-    case Score::Additive: return "additive";
+    case Score::Dot:
+      return "dot";
+    case Score::ScaledDot:
+      return "scaled dot";
+    case Score::Cosine:
+      return "cosine";
+    case Score::Additive:
+      return "additive";
   }
   return "?";
 }
@@ -67,8 +71,8 @@ AttentionResult attend(const Tensor& scores, const Tensor& values, const Tensor&
     // −∞ becomes exactly 0 after the softmax: a blocked key gets no weight at all.
     s = masked_fill(s, blocked, -std::numeric_limits<float>::infinity());
   }
-  Tensor weights = softmax(s, -1);              // [..., n, m], each row sums to 1
-  return {matmul(weights, values), weights};    // [..., n, dv]
+  Tensor weights = softmax(s, -1);            // [..., n, m], each row sums to 1
+  return {matmul(weights, values), weights};  // [..., n, dv]
 }
 
 AdditiveAttention::AdditiveAttention(int64_t qd, int64_t kd, int64_t h, Generator& gen)
@@ -89,8 +93,8 @@ Tensor AdditiveAttention::scores(const Tensor& q, const Tensor& k) const {
   Tensor kh = w_k->forward(k);
   // Every (query i, key j) pair: [..., n, 1, H] + [..., 1, m, H] → [..., n, m, H].
   Shape qs = qh.shape(), ks = kh.shape();
-  qs.insert(qs.end() - 1, 1);   // [..., n, 1, H]
-  ks.insert(ks.end() - 2, 1);   // [..., 1, m, H]
+  qs.insert(qs.end() - 1, 1);  // [..., n, 1, H]
+  ks.insert(ks.end() - 2, 1);  // [..., 1, m, H]
   Tensor pair = tanh(add(reshape(qh, qs), reshape(kh, ks)));
   // vᵀ tanh(…): one number per pair, [..., n, m, 1] → [..., n, m].
   Tensor s = v->forward(pair);

@@ -18,7 +18,8 @@ struct EvalScope {
 };
 
 // Pad rows of ids into [B, L] ids and a [B, L] keep mask.
-void pad_batch(const std::vector<std::vector<int64_t>>& rows, int64_t pad, Tensor& ids, Tensor& keep) {
+void pad_batch(const std::vector<std::vector<int64_t>>& rows, int64_t pad, Tensor& ids,
+               Tensor& keep) {
   const int64_t B = static_cast<int64_t>(rows.size());
   int64_t L = 1;
   for (auto& r : rows) L = std::max<int64_t>(L, static_cast<int64_t>(r.size()));
@@ -41,7 +42,8 @@ std::vector<std::vector<float>> last_log_probs(const Tensor& logits) {
 }
 }  // namespace
 
-std::vector<Hypothesis> greedy_decode(Seq2SeqTransformer& model, const std::vector<std::vector<int64_t>>& src,
+std::vector<Hypothesis> greedy_decode(Seq2SeqTransformer& model,
+                                      const std::vector<std::vector<int64_t>>& src,
                                       const DecodeOptions& o) {
   NoGradGuard no_grad;
   EvalScope eval(model);
@@ -78,7 +80,8 @@ std::vector<Hypothesis> greedy_decode(Seq2SeqTransformer& model, const std::vect
   return hyps;
 }
 
-Hypothesis beam_search(Seq2SeqTransformer& model, const std::vector<int64_t>& src, const DecodeOptions& o) {
+Hypothesis beam_search(Seq2SeqTransformer& model, const std::vector<int64_t>& src,
+                       const DecodeOptions& o) {
   if (o.beam < 1) throw std::invalid_argument("beam_search: beam must be at least 1");
   NoGradGuard no_grad;
   EvalScope eval(model);
@@ -114,12 +117,14 @@ Hypothesis beam_search(Seq2SeqTransformer& model, const std::vector<int64_t>& sr
       for (int64_t v = 0; v < static_cast<int64_t>(lp[k].size()); ++v)
         cands.push_back({beams[k].log_prob + lp[k][v], k, v});
     // Highest log-probability first; ties broken by beam then token, so results are stable.
-    std::stable_sort(cands.begin(), cands.end(), [](const Cand& a, const Cand& b) { return a.lp > b.lp; });
+    std::stable_sort(cands.begin(), cands.end(),
+                     [](const Cand& a, const Cand& b) { return a.lp > b.lp; });
     std::vector<Beam> next;
     for (const Cand& c : cands) {
       if (static_cast<int64_t>(next.size()) >= o.beam) break;
       if (c.token == o.eos_id) {
-        finished.push_back({std::vector<int64_t>(beams[c.beam].seq.begin() + 1, beams[c.beam].seq.end()), c.lp});
+        finished.push_back(
+            {std::vector<int64_t>(beams[c.beam].seq.begin() + 1, beams[c.beam].seq.end()), c.lp});
         if (static_cast<int64_t>(finished.size()) >= o.beam) break;
         continue;
       }
@@ -131,10 +136,12 @@ Hypothesis beam_search(Seq2SeqTransformer& model, const std::vector<int64_t>& sr
     if (static_cast<int64_t>(finished.size()) >= o.beam) break;
     beams = std::move(next);
   }
-  for (auto& b : beams) finished.push_back({std::vector<int64_t>(b.seq.begin() + 1, b.seq.end()), b.log_prob});
-  auto best = std::max_element(finished.begin(), finished.end(), [&](const Hypothesis& a, const Hypothesis& b) {
-    return score(a.tokens, a.log_prob) < score(b.tokens, b.log_prob);
-  });
+  for (auto& b : beams)
+    finished.push_back({std::vector<int64_t>(b.seq.begin() + 1, b.seq.end()), b.log_prob});
+  auto best = std::max_element(finished.begin(), finished.end(),
+                               [&](const Hypothesis& a, const Hypothesis& b) {
+                                 return score(a.tokens, a.log_prob) < score(b.tokens, b.log_prob);
+                               });
   return *best;
 }
 

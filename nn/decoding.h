@@ -10,8 +10,8 @@ namespace qkv::nn {
 
 struct DecodeOptions {
   int64_t bos_id = 1, eos_id = 2, pad_id = 0;
-  int64_t max_len = 64;      // tokens generated at most, not counting <bos>
-  int64_t beam = 1;          // 1: greedy
+  int64_t max_len = 64;        // tokens generated at most, not counting <bos>
+  int64_t beam = 1;            // 1: greedy
   float length_penalty = 1.f;  // beam scores are log p / length^α (α = length_penalty)
 };
 

@@ -41,7 +41,8 @@ class GRU : public Module {
   // h0 [B, H] (undefined: zeros). keep [B, T] (1 = real token, 0 = padding; undefined: all
   // real). Where keep is 0 the state passes through unchanged, h_t = h_{t−1}, so a padded
   // row's `last` is its state after its own last token, and its padded outputs repeat it.
-  GRUResult forward(const Tensor& x, const Tensor& h0 = Tensor(), const Tensor& keep = Tensor()) const;
+  GRUResult forward(const Tensor& x, const Tensor& h0 = Tensor(),
+                    const Tensor& keep = Tensor()) const;
   std::shared_ptr<GRUCell> cell;
 };
 

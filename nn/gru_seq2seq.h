@@ -26,9 +26,9 @@ namespace qkv::nn {
 struct GRUSeq2SeqConfig {
   int64_t src_vocab = 0, tgt_vocab = 0;
   int64_t embed_dim = 32;
-  int64_t hidden = 64;          // encoder and decoder state width H
-  int64_t attn_hidden = 0;      // width inside the additive scorer (0: = hidden)
-  bool attention = true;        // false: the decoder sees only the fixed context C
+  int64_t hidden = 64;      // encoder and decoder state width H
+  int64_t attn_hidden = 0;  // width inside the additive scorer (0: = hidden)
+  bool attention = true;    // false: the decoder sees only the fixed context C
   int64_t pad_id = 0;
 };
 

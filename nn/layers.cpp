@@ -16,14 +16,17 @@ Linear::Linear(int64_t in, int64_t out, Generator& gen, bool has_bias, Init init
   }
   weight = register_parameter("weight", weight);
   if (has_bias)
-    bias = register_parameter("bias", init == Init::Xavier ? Tensor::zeros({out})
-                                                           : Tensor::uniform({out}, gen, -bound, bound));
+    bias = register_parameter("bias", init == Init::Xavier
+                                          ? Tensor::zeros({out})
+                                          : Tensor::uniform({out}, gen, -bound, bound));
 }
 
 Embedding::Embedding(int64_t n, int64_t dim, Generator& gen, int64_t pad) : padding_idx(pad) {
   weight = Tensor::randn({n, dim}, gen);
   if (pad >= 0) {
-    if (pad >= n) throw std::invalid_argument("Embedding: padding_idx " + std::to_string(pad) + " >= " + std::to_string(n));
+    if (pad >= n)
+      throw std::invalid_argument("Embedding: padding_idx " + std::to_string(pad) +
+                                  " >= " + std::to_string(n));
     for (int64_t j = 0; j < dim; ++j) weight.data()[pad * dim + j] = 0.f;
   }
   weight = register_parameter("weight", weight);
@@ -34,7 +37,8 @@ Tensor sinusoidal_positions(int64_t max_len, int64_t dim) {
   for (int64_t pos = 0; pos < max_len; ++pos)
     for (int64_t i = 0; 2 * i < dim; ++i) {
       // Computed in double: at pos ≈ 1000 the float angle would already lose digits.
-      const double angle = static_cast<double>(pos) / std::pow(10000.0, 2.0 * i / static_cast<double>(dim));
+      const double angle =
+          static_cast<double>(pos) / std::pow(10000.0, 2.0 * i / static_cast<double>(dim));
       pe.data()[pos * dim + 2 * i] = static_cast<float>(std::sin(angle));
       if (2 * i + 1 < dim) pe.data()[pos * dim + 2 * i + 1] = static_cast<float>(std::cos(angle));
     }
@@ -65,7 +69,8 @@ LayerNorm::LayerNorm(int64_t dim, float eps_) : eps(eps_) {
 
 Tensor activate(const Tensor& x, Activation a) { return a == Activation::GELU ? gelu(x) : relu(x); }
 
-FeedForward::FeedForward(int64_t dim, int64_t hidden, Generator& gen, Activation a, float p, Init init)
+FeedForward::FeedForward(int64_t dim, int64_t hidden, Generator& gen, Activation a, float p,
+                         Init init)
     : act(a) {
   linear1 = register_module("linear1", std::make_shared<Linear>(dim, hidden, gen, true, init));
   linear2 = register_module("linear2", std::make_shared<Linear>(hidden, dim, gen, true, init));
@@ -75,7 +80,8 @@ FeedForward::FeedForward(int64_t dim, int64_t hidden, Generator& gen, Activation
 Tensor FeedForward::forward(const Tensor& x) {
   // act(x·W₁ᵀ + b₁) with the bias and activation fused into one pass (ops_bias_act.cpp).
   Tensor pre = linear(x, linear1->weight);  // [..., hidden]
-  Tensor h = act == Activation::GELU ? bias_gelu(pre, linear1->bias) : bias_relu(pre, linear1->bias);
+  Tensor h =
+      act == Activation::GELU ? bias_gelu(pre, linear1->bias) : bias_relu(pre, linear1->bias);
   return linear2->forward(drop->forward(h));
 }
 

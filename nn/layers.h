@@ -16,7 +16,9 @@ class Linear : public Module {
  public:
   Linear(int64_t in_features, int64_t out_features, Generator& gen, bool bias = true,
          Init init = Init::PyTorch);
-  Tensor forward(const Tensor& x) const { return linear(x, weight, bias); }  // [..., in] → [..., out]
+  Tensor forward(const Tensor& x) const {
+    return linear(x, weight, bias);
+  }  // [..., in] → [..., out]
   Tensor weight, bias;
   int64_t in_features, out_features;
 };
@@ -26,7 +28,9 @@ class Linear : public Module {
 class Embedding : public Module {
  public:
   Embedding(int64_t num_embeddings, int64_t dim, Generator& gen, int64_t padding_idx = -1);
-  Tensor forward(const Tensor& ids) const { return embedding(weight, ids, padding_idx); }  // [...] → [..., dim]
+  Tensor forward(const Tensor& ids) const {
+    return embedding(weight, ids, padding_idx);
+  }  // [...] → [..., dim]
   Tensor weight;
   int64_t padding_idx;
 };

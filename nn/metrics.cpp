@@ -28,7 +28,8 @@ struct Interner {
     std::vector<TokenSeq> out;
     for (const auto& s : sentences) {
       TokenSeq seq;
-      for (const auto& tok : s) seq.push_back(ids.emplace(tok, static_cast<int64_t>(ids.size())).first->second);
+      for (const auto& tok : s)
+        seq.push_back(ids.emplace(tok, static_cast<int64_t>(ids.size())).first->second);
       out.push_back(std::move(seq));
     }
     return out;
@@ -63,9 +64,13 @@ BleuStats corpus_bleu(const std::vector<TokenSeq>& hyps, const std::vector<Token
   double log_sum = 0.0;
   bool zero = st.hyp_length == 0;
   for (int n = 0; n < 4; ++n) {
-    st.precisions[n] = st.totals[n] > 0 ? static_cast<double>(st.matches[n]) / static_cast<double>(st.totals[n]) : 0.0;
-    if (st.precisions[n] == 0.0) zero = true;  // log 0 = −∞: the geometric mean is 0
-    else log_sum += std::log(st.precisions[n]);
+    st.precisions[n] = st.totals[n] > 0
+                           ? static_cast<double>(st.matches[n]) / static_cast<double>(st.totals[n])
+                           : 0.0;
+    if (st.precisions[n] == 0.0)
+      zero = true;  // log 0 = −∞: the geometric mean is 0
+    else
+      log_sum += std::log(st.precisions[n]);
   }
   const double c = static_cast<double>(st.hyp_length), r = static_cast<double>(st.ref_length);
   st.brevity_penalty = c == 0 ? 0.0 : (c > r ? 1.0 : std::exp(1.0 - r / c));
@@ -93,7 +98,8 @@ int64_t edit_distance(const TokenSeq& a, const TokenSeq& b) {
   for (size_t i = 1; i <= a.size(); ++i) {
     cur[0] = static_cast<int64_t>(i);
     for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      cur[j] =
+          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
     std::swap(prev, cur);
   }
   return prev[b.size()];

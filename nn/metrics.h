@@ -27,18 +27,20 @@ namespace qkv::nn {
 using TokenSeq = std::vector<int64_t>;
 
 struct BleuStats {
-  std::array<int64_t, 4> matches{};  // clipped n-gram matches, n = 1..4
-  std::array<int64_t, 4> totals{};   // n-grams in the hypotheses
-  int64_t hyp_length = 0;            // c
-  int64_t ref_length = 0;            // r
+  std::array<int64_t, 4> matches{};    // clipped n-gram matches, n = 1..4
+  std::array<int64_t, 4> totals{};     // n-grams in the hypotheses
+  int64_t hyp_length = 0;              // c
+  int64_t ref_length = 0;              // r
   std::array<double, 4> precisions{};  // p_n = matches / totals (0 when totals is 0)
   double brevity_penalty = 0.0;
   double bleu = 0.0;
 };
 
 // The fraction of sentences whose hypothesis equals the reference token for token.
-double exact_match(const std::vector<TokenSeq>& hypotheses, const std::vector<TokenSeq>& references);
-BleuStats corpus_bleu(const std::vector<TokenSeq>& hypotheses, const std::vector<TokenSeq>& references);
+double exact_match(const std::vector<TokenSeq>& hypotheses,
+                   const std::vector<TokenSeq>& references);
+BleuStats corpus_bleu(const std::vector<TokenSeq>& hypotheses,
+                      const std::vector<TokenSeq>& references);
 
 double exact_match(const std::vector<std::vector<std::string>>& hypotheses,
                    const std::vector<std::vector<std::string>>& references);

@@ -25,8 +25,9 @@ std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
   return out;
 }
 
-void Module::collect_modules(const std::string& prefix,
-                             std::vector<std::pair<std::string, std::shared_ptr<Module>>>& out) const {
+void Module::collect_modules(
+    const std::string& prefix,
+    std::vector<std::pair<std::string, std::shared_ptr<Module>>>& out) const {
   for (const auto& [name, child] : children_) {
     if (!child) continue;
     out.emplace_back(prefix + name, child);
@@ -72,7 +73,8 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state) {
   auto mine = named_parameters();
   for (auto& [name, t] : mine) {
     auto it = state.find(name);
-    if (it == state.end()) throw std::runtime_error("load_state_dict: missing parameter '" + name + "'");
+    if (it == state.end())
+      throw std::runtime_error("load_state_dict: missing parameter '" + name + "'");
     if (it->second.shape() != t.shape())
       throw std::runtime_error("load_state_dict: parameter '" + name + "' has shape " +
                                shape_str(it->second.shape()) + " in the state but " +

@@ -21,13 +21,18 @@ void SGD::step() {
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor g = params_[i].grad();
     if (!g.defined()) continue;
-    kernels::sgd_update(params_[i].data(), g.data(), buf_[i].data(), params_[i].numel(), lr, momentum,
-                        weight_decay);
+    kernels::sgd_update(params_[i].data(), g.data(), buf_[i].data(), params_[i].numel(), lr,
+                        momentum, weight_decay);
   }
 }
 
 Adam::Adam(std::vector<Tensor> params, float lr, float b1, float b2, float e, float wd, bool dec)
-    : Optimizer(std::move(params), lr), beta1(b1), beta2(b2), eps(e), weight_decay(wd), decoupled(dec) {
+    : Optimizer(std::move(params), lr),
+      beta1(b1),
+      beta2(b2),
+      eps(e),
+      weight_decay(wd),
+      decoupled(dec) {
   for (auto& p : params_) {
     m.push_back(Tensor::zeros(p.shape()));
     v.push_back(Tensor::zeros(p.shape()));
@@ -41,8 +46,8 @@ void Adam::step() {
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor g = params_[i].grad();
     if (!g.defined()) continue;
-    kernels::adam_update(params_[i].data(), g.data(), m[i].data(), v[i].data(), params_[i].numel(), lr,
-                         beta1, beta2, eps, weight_decay, decoupled, bias1, bias2);
+    kernels::adam_update(params_[i].data(), g.data(), m[i].data(), v[i].data(), params_[i].numel(),
+                         lr, beta1, beta2, eps, weight_decay, decoupled, bias1, bias2);
   }
 }
 

@@ -33,13 +33,15 @@ struct Reader {
   }
   void need(uint64_t n) const {
     if (n > bytes.size() - pos)
-      fail("truncated: the file ends at byte " + std::to_string(bytes.size()) + " while reading " + what +
-           " (needed " + std::to_string(n) + " more bytes at byte " + std::to_string(pos) + ")");
+      fail("truncated: the file ends at byte " + std::to_string(bytes.size()) + " while reading " +
+           what + " (needed " + std::to_string(n) + " more bytes at byte " + std::to_string(pos) +
+           ")");
   }
   uint64_t get_uint(int n) {
     need(static_cast<uint64_t>(n));
     uint64_t v = 0;
-    for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[pos + i])) << (8 * i);
+    for (int i = 0; i < n; ++i)
+      v |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[pos + i])) << (8 * i);
     pos += static_cast<size_t>(n);
     return v;
   }
@@ -86,7 +88,8 @@ bool TensorFile::has_tensor(const std::string& name) const {
 
 std::string encode_tensor_file(const TensorFile& f) {
   if (f.magic.size() != 8)
-    throw std::invalid_argument("encode_tensor_file: the magic must be 8 bytes, got '" + f.magic + "'");
+    throw std::invalid_argument("encode_tensor_file: the magic must be 8 bytes, got '" + f.magic +
+                                "'");
   std::string out = f.magic;
   put_uint(out, f.version, 4);
   put_uint(out, f.texts.size() + f.tensors.size(), 4);
@@ -126,9 +129,9 @@ TensorFile decode_tensor_file(const std::string& bytes, const std::string& sourc
   if (oldest_version == 0 || oldest_version > expected_version) oldest_version = expected_version;
   if (f.version < oldest_version || f.version > expected_version)
     r.fail("version " + std::to_string(f.version) + ", but this program reads " +
-           (oldest_version == expected_version
-                ? "version " + std::to_string(expected_version)
-                : "versions " + std::to_string(oldest_version) + " to " + std::to_string(expected_version)) +
+           (oldest_version == expected_version ? "version " + std::to_string(expected_version)
+                                               : "versions " + std::to_string(oldest_version) +
+                                                     " to " + std::to_string(expected_version)) +
            " of " + expected_magic + " files");
   r.what = "the record count";
   const uint64_t count = r.get_uint(4);
@@ -142,7 +145,8 @@ TensorFile decode_tensor_file(const std::string& bytes, const std::string& sourc
     } else if (kind == kTensor) {
       r.what = "tensor '" + name + "'";
       const uint64_t rank = r.get_uint(4);
-      if (rank > 8) r.fail("tensor '" + name + "' has rank " + std::to_string(rank) + " (corrupt file?)");
+      if (rank > 8)
+        r.fail("tensor '" + name + "' has rank " + std::to_string(rank) + " (corrupt file?)");
       Shape shape;
       uint64_t numel = 1;
       for (uint64_t d = 0; d < rank; ++d) {
@@ -166,9 +170,11 @@ TensorFile decode_tensor_file(const std::string& bytes, const std::string& sourc
     }
   }
   r.what = "the end marker";
-  if (r.get_bytes(8) != std::string(kEndMarker, 8)) r.fail("the end marker is missing (corrupt file?)");
+  if (r.get_bytes(8) != std::string(kEndMarker, 8))
+    r.fail("the end marker is missing (corrupt file?)");
   if (r.pos != bytes.size())
-    r.fail(std::to_string(bytes.size() - r.pos) + " trailing bytes after the end marker (corrupt file?)");
+    r.fail(std::to_string(bytes.size() - r.pos) +
+           " trailing bytes after the end marker (corrupt file?)");
   return f;
 }
 

@@ -57,7 +57,8 @@ inline void save_tensor_file(const std::string& path, const TensorFile& file) {
 }
 inline TensorFile load_tensor_file(const std::string& path, const std::string& expected_magic,
                                    uint32_t expected_version, uint32_t oldest_version = 0) {
-  return decode_tensor_file(read_file_bytes(path), path, expected_magic, expected_version, oldest_version);
+  return decode_tensor_file(read_file_bytes(path), path, expected_magic, expected_version,
+                            oldest_version);
 }
 
 }  // namespace qkv::nn

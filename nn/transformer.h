@@ -89,8 +89,8 @@ struct Seq2SeqConfig {
   float dropout = 0.1f;
   bool norm_first = false;
   bool learned_positions = false;
-  bool tie_output = true;        // output projection shares the target embedding matrix
-  bool share_embeddings = false; // source and target use one table (needs one vocabulary)
+  bool tie_output = true;         // output projection shares the target embedding matrix
+  bool share_embeddings = false;  // source and target use one table (needs one vocabulary)
   Activation activation = Activation::ReLU;
   int64_t pad_id = 0;
 };

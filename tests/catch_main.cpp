@@ -3,7 +3,6 @@
 // test cases, so that CI and a reader see the result without scrolling.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 
 namespace {

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <functional>
 #include <vector>
@@ -28,7 +27,8 @@ inline float max_abs_diff(const Tensor& a, const Tensor& b) {
 }
 
 // Gradcheck f with respect to `inputs` and every parameter of module m.
-inline void check_module(const nn::Module& m, const std::function<Tensor(const std::vector<Tensor>&)>& f,
+inline void check_module(const nn::Module& m,
+                         const std::function<Tensor(const std::vector<Tensor>&)>& f,
                          std::vector<Tensor> inputs, GradcheckOptions options = {}) {
   for (auto& p : m.parameters()) inputs.push_back(p);
   GradcheckResult r = gradcheck(f, inputs, options);

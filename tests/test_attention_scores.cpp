@@ -1,7 +1,6 @@
 // Chapter 06: the attention scoring functions and the shared softmax-and-mix step.
 // Gradients against finite differences with gradcheck's default float32 tolerances.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "autograd/engine.h"
@@ -33,7 +32,8 @@ void check(const TensorFn& f, std::vector<Tensor> in) {
 
 TEST_CASE("dot, scaled dot and cosine scores: values", "[ch06][attention-scores]") {
   // q1 = (1, 2), q2 = (1, 1) against k1 = (1, 0), k2 = (0, 1): chapter 06's example.
-  Tensor q = Tensor::from_vector({1, 2, 1, 1}, {2, 2}), k = Tensor::from_vector({1, 0, 0, 1}, {2, 2});
+  Tensor q = Tensor::from_vector({1, 2, 1, 1}, {2, 2}),
+         k = Tensor::from_vector({1, 0, 0, 1}, {2, 2});
   Tensor dot = nn::attention_scores(q, k, Score::Dot);
   Tensor scaled = nn::attention_scores(q, k, Score::ScaledDot);
   Tensor cosine = nn::attention_scores(q, k, Score::Cosine);
@@ -46,19 +46,24 @@ TEST_CASE("dot, scaled dot and cosine scores: values", "[ch06][attention-scores]
   // Cosine ignores length: scaling a query by 10 changes dot scores tenfold, cosine not at all.
   Tensor q10 = mul(q, 10.f);
   CHECK(nn::attention_scores(q10, k, Score::Dot).at({0, 1}) == Approx(20));
-  CHECK(nn::attention_scores(q10, k, Score::Cosine).at({0, 1}) == Approx(cosine.at({0, 1})).epsilon(1e-6));
+  CHECK(nn::attention_scores(q10, k, Score::Cosine).at({0, 1}) ==
+        Approx(cosine.at({0, 1})).epsilon(1e-6));
   CHECK_THROWS_AS(nn::attention_scores(q, k, Score::Additive), std::invalid_argument);
-  CHECK_THROWS_AS(nn::attention_scores(q, Tensor::zeros({2, 3}), Score::Dot), std::invalid_argument);
+  CHECK_THROWS_AS(nn::attention_scores(q, Tensor::zeros({2, 3}), Score::Dot),
+                  std::invalid_argument);
 }
 
-TEST_CASE("gradcheck: dot, scaled dot and cosine scores, batched, n ≠ m", "[ch06][attention-scores][gradcheck]") {
+TEST_CASE("gradcheck: dot, scaled dot and cosine scores, batched, n ≠ m",
+          "[ch06][attention-scores][gradcheck]") {
   for (Score s : {Score::Dot, Score::ScaledDot, Score::Cosine}) {
     INFO(nn::score_name(s));
-    check([s](auto& v) { return nn::attention_scores(v[0], v[1], s); }, {rnd({2, 3, 4}, 1), rnd({2, 5, 4}, 2)});
+    check([s](auto& v) { return nn::attention_scores(v[0], v[1], s); },
+          {rnd({2, 3, 4}, 1), rnd({2, 5, 4}, 2)});
   }
 }
 
-TEST_CASE("additive scores: Bahdanau's formula, query and key widths differ", "[ch06][attention-scores]") {
+TEST_CASE("additive scores: Bahdanau's formula, query and key widths differ",
+          "[ch06][attention-scores]") {
   Generator gen(3);
   nn::AdditiveAttention att(/*query_dim=*/4, /*key_dim=*/6, /*hidden=*/5, gen);
   Tensor q = rnd({2, 3, 4}, 4, -1, 1), k = rnd({2, 7, 6}, 5, -1, 1);
@@ -86,7 +91,8 @@ TEST_CASE("additive scores: Bahdanau's formula, query and key widths differ", "[
   CHECK_THROWS_AS(att.scores(k, k), std::invalid_argument);
 }
 
-TEST_CASE("gradcheck: additive attention, inputs and every weight", "[ch06][attention-scores][gradcheck]") {
+TEST_CASE("gradcheck: additive attention, inputs and every weight",
+          "[ch06][attention-scores][gradcheck]") {
   Generator gen(6);
   nn::AdditiveAttention att(4, 6, 5, gen);
   auto params = att.parameters();
@@ -101,7 +107,8 @@ TEST_CASE("gradcheck: additive attention, inputs and every weight", "[ch06][atte
   check([&att, mask](auto& v) { return att.forward(v[0], v[1], v[6], mask).output; }, in);
 }
 
-TEST_CASE("attend: masked keys get weight 0 and their values cannot leak", "[ch06][attention-scores]") {
+TEST_CASE("attend: masked keys get weight 0 and their values cannot leak",
+          "[ch06][attention-scores]") {
   Tensor scores = rnd({2, 3, 4}, 10, -2, 2);
   Tensor values = rnd({2, 4, 5}, 11);
   Tensor mask = reshape(lengths_mask({2, 3}, 4), {2, 1, 4});  // key padding
@@ -117,7 +124,8 @@ TEST_CASE("attend: masked keys get weight 0 and their values cannot leak", "[ch0
     }
   // Garbage in the masked values changes nothing.
   Tensor garbage = values.clone();
-  for (int64_t c = 0; c < 5; ++c) garbage.at({0, 2, c}) = 1e6f, garbage.at({0, 3, c}) = -1e6f, garbage.at({1, 3, c}) = 1e6f;
+  for (int64_t c = 0; c < 5; ++c)
+    garbage.at({0, 2, c}) = 1e6f, garbage.at({0, 3, c}) = -1e6f, garbage.at({1, 3, c}) = 1e6f;
   CHECK(nn::attend(scores, garbage, mask).output.to_vector() == r.output.to_vector());
   // Gradients, with the mask.
   check([mask](auto& v) { return nn::attend(v[0], v[1], mask).output; }, {scores, values});

@@ -1,13 +1,11 @@
 // Chapter 04: Linear, activations, Embedding, Dropout and initialisation.
 #include <catch2/catch.hpp>
-
-#include "tests/helpers.h"
-
 #include <cmath>
 
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
 #include "nn/layers.h"
+#include "tests/helpers.h"
 
 using namespace qkv;
 using namespace qkv::test;
@@ -71,7 +69,8 @@ TEST_CASE("ReLU and exact GELU: values and derivatives", "[ch04][activation]") {
   sum(g).backward();
   for (int i = 0; i < 5; ++i) {
     const double v = x.data()[i];
-    const double d = 0.5 * (1 + std::erf(v / std::sqrt(2.0))) + v * std::exp(-0.5 * v * v) / std::sqrt(2 * 3.14159265358979);
+    const double d = 0.5 * (1 + std::erf(v / std::sqrt(2.0))) +
+                     v * std::exp(-0.5 * v * v) / std::sqrt(2 * 3.14159265358979);
     CHECK(x.grad().data()[i] == Approx(d).margin(1e-6));
   }
   Tensor z = Tensor::from_vector({-1.f, 0.f, 2.f}, {3}, true);
@@ -96,7 +95,8 @@ TEST_CASE("Embedding: a lookup is a one-hot matmul; scatter-add backward; pad ro
   sum(mul(y, dy)).backward();
   Tensor dW = emb.weight.grad();
   for (int j = 0; j < 4; ++j) {
-    CHECK(dW.data()[3 * 4 + j] == Approx(dy.data()[0 * 4 + j] + dy.data()[2 * 4 + j]));  // used twice
+    CHECK(dW.data()[3 * 4 + j] ==
+          Approx(dy.data()[0 * 4 + j] + dy.data()[2 * 4 + j]));  // used twice
     CHECK(dW.data()[5 * 4 + j] == dy.data()[1 * 4 + j]);
     CHECK(dW.data()[1 * 4 + j] == dy.data()[5 * 4 + j]);
     CHECK(dW.data()[0 * 4 + j] == 0.f);  // padding row, although used twice

@@ -1,11 +1,10 @@
 // Chapters 06 and 07: the worked example's published numbers, the GRU baseline learning to
 // reverse sequences, and the published multiply-accumulate counts of one head against eight.
-#include <catch2/catch.hpp>
+#include <omp.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
-
-#include <omp.h>
 
 #include "autograd/counters.h"
 #include "autograd/engine.h"
@@ -16,7 +15,8 @@
 
 using namespace qkv;
 
-TEST_CASE("the two-token worked example: 0.71, 1.41, b1 = (0.33, 0.67), b2 = (0.5, 0.5)", "[ch06][worked-example]") {
+TEST_CASE("the two-token worked example: 0.71, 1.41, b1 = (0.33, 0.67), b2 = (0.5, 0.5)",
+          "[ch06][worked-example]") {
   Tensor A = Tensor::from_vector({1, 1, 1, 0}, {2, 2});
   Tensor Wq = Tensor::from_vector({1, 1, 0, 1}, {2, 2});
   Tensor Winv = Tensor::from_vector({0, 1, 1, -1}, {2, 2});  // W_k = W_v = A⁻¹
@@ -55,8 +55,11 @@ struct ReverseBatch {
   std::vector<std::vector<int64_t>> rows;
 };
 ReverseBatch reverse_batch(Generator& g, int64_t B, int64_t len, int64_t symbols) {
-  ReverseBatch b{Tensor::zeros({B, len}), Tensor::ones({B, len}), Tensor::zeros({B, len + 1}),
-                 Tensor::zeros({B, len + 1}), {}};
+  ReverseBatch b{Tensor::zeros({B, len}),
+                 Tensor::ones({B, len}),
+                 Tensor::zeros({B, len + 1}),
+                 Tensor::zeros({B, len + 1}),
+                 {}};
   for (int64_t i = 0; i < B; ++i) {
     std::vector<int64_t> row(len);
     for (auto& x : row) x = 3 + static_cast<int64_t>(g.randint(symbols));
@@ -72,7 +75,8 @@ ReverseBatch reverse_batch(Generator& g, int64_t B, int64_t len, int64_t symbols
 }
 }  // namespace
 
-TEST_CASE("GRU seq2seq: gradients reach every parameter; attention rows are distributions", "[ch06][gru-seq2seq]") {
+TEST_CASE("GRU seq2seq: gradients reach every parameter; attention rows are distributions",
+          "[ch06][gru-seq2seq]") {
   for (bool attention : {false, true}) {
     Generator gen(3);
     nn::GRUSeq2SeqConfig c;
@@ -92,7 +96,8 @@ TEST_CASE("GRU seq2seq: gradients reach every parameter; attention rows are dist
       REQUIRE(p.grad().defined());
       double norm = 0;
       for (float g : p.grad().to_vector()) norm += std::fabs(g);
-      if (name.find("weight") != std::string::npos && name.find("embed") == std::string::npos) CHECK(norm > 0);
+      if (name.find("weight") != std::string::npos && name.find("embed") == std::string::npos)
+        CHECK(norm > 0);
     }
     CHECK((model.attention != nullptr) == attention);
     CHECK(model.last_attention.defined() == attention);
@@ -100,7 +105,8 @@ TEST_CASE("GRU seq2seq: gradients reach every parameter; attention rows are dist
       REQUIRE(model.last_attention.shape() == Shape{2, 3, 4});
       for (int64_t t = 0; t < 3; ++t) {
         CHECK(model.last_attention.at({1, t, 2}) == 0.f);  // padding gets no weight
-        CHECK(model.last_attention.at({1, t, 0}) + model.last_attention.at({1, t, 1}) == Approx(1.0));
+        CHECK(model.last_attention.at({1, t, 0}) + model.last_attention.at({1, t, 1}) ==
+              Approx(1.0));
       }
       // The whole model against finite differences, through the attention and both GRUs.
       std::vector<Tensor> in = {model.attention->w_q->weight, model.decoder->weight_hh,
@@ -112,7 +118,8 @@ TEST_CASE("GRU seq2seq: gradients reach every parameter; attention rows are dist
   }
 }
 
-TEST_CASE("the GRU + additive attention baseline learns to reverse length-8 sequences", "[ch06][reverse][train]") {
+TEST_CASE("the GRU + additive attention baseline learns to reverse length-8 sequences",
+          "[ch06][reverse][train]") {
   // 10 symbols, length 8; Adam 3e-3, batches of 64; held-out sequences decoded greedily.
   // One thread: this model's ops are tiny, and on a busy machine two OpenMP threads waiting
   // on each other at every op's barrier cost far more than they save (measured 15× slower).
@@ -139,7 +146,8 @@ TEST_CASE("the GRU + additive attention baseline learns to reverse length-8 sequ
     opt.step();
     loss_value = loss.item();
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ReverseBatch held_out = reverse_batch(test, 200, len, symbols);
   nn::DecodeOptions dec;
   dec.max_len = len + 2;
@@ -147,12 +155,14 @@ TEST_CASE("the GRU + additive attention baseline learns to reverse length-8 sequ
   int64_t correct = 0, exact = 0;
   for (size_t i = 0; i < hyps.size(); ++i) {
     std::vector<int64_t> want(held_out.rows[i].rbegin(), held_out.rows[i].rend());
-    for (int64_t t = 0; t < len; ++t) correct += t < (int64_t)hyps[i].tokens.size() && hyps[i].tokens[t] == want[t];
+    for (int64_t t = 0; t < len; ++t)
+      correct += t < (int64_t)hyps[i].tokens.size() && hyps[i].tokens[t] == want[t];
     exact += hyps[i].tokens == want;
   }
   const double acc = 100.0 * correct / (200 * len);
-  WARN("reverse, length 8: token accuracy " << acc << "%, exact match " << exact / 2.0 << "%, final loss "
-                                            << loss_value << ", trained in " << seconds << " s");
+  WARN("reverse, length 8: token accuracy " << acc << "%, exact match " << exact / 2.0
+                                            << "%, final loss " << loss_value << ", trained in "
+                                            << seconds << " s");
   omp_set_num_threads(threads);
   CHECK(acc >= 95.0);
 }
@@ -177,7 +187,8 @@ int64_t formula(int64_t B, int64_t T, int64_t D, bool out_proj) {
 }
 }  // namespace
 
-TEST_CASE("the published counts: 60,129,542,144 and 68,719,476,736 multiply-accumulates", "[ch07][mac]") {
+TEST_CASE("the published counts: 60,129,542,144 and 68,719,476,736 multiply-accumulates",
+          "[ch07][mac]") {
   // The formula at the published size x [32, 1024, 512] gives the published numbers…
   CHECK(formula(32, 1024, 512, false) == 60129542144LL);
   CHECK(formula(32, 1024, 512, true) == 68719476736LL);
@@ -196,7 +207,8 @@ TEST_CASE("the published counts: 60,129,542,144 and 68,719,476,736 multiply-accu
 TEST_CASE("self-attention's core grows as n², cross-attention's as n·m", "[ch07][mac]") {
   auto core = [](int64_t n, int64_t m, int64_t d) {
     Generator g(2);
-    Tensor q = Tensor::randn({1, n, d}, g), k = Tensor::randn({1, m, d}, g), v = Tensor::randn({1, m, d}, g);
+    Tensor q = Tensor::randn({1, n, d}, g), k = Tensor::randn({1, m, d}, g),
+           v = Tensor::randn({1, m, d}, g);
     NoGradGuard no_grad;
     reset_macs();
     nn::scaled_dot_product_attention(q, k, v);

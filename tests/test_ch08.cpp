@@ -1,6 +1,5 @@
 // Chapter 08: masks, self- versus cross-attention, sequences of other lengths and widths.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "autograd/counters.h"
@@ -22,7 +21,8 @@ float max_abs_diff(const Tensor& a, const Tensor& b, int64_t begin, int64_t end)
 TEST_CASE("cross-attention: n queries of width 8 over m keys of width 12", "[ch08][cross]") {
   Generator gen(1);
   MultiHeadAttention attn(MultiHeadAttentionOptions{8, 12, 2, 4}, gen);
-  Tensor x = Tensor::randn({3, 4, 8}, gen, 0, 1, true), y = Tensor::randn({3, 5, 12}, gen, 0, 1, true);
+  Tensor x = Tensor::randn({3, 4, 8}, gen, 0, 1, true),
+         y = Tensor::randn({3, 5, 12}, gen, 0, 1, true);
   Tensor out = attn.forward(x, y, y);
   CHECK(out.shape() == Shape{3, 4, 8});
   CHECK(attn.last_weights.shape() == Shape{3, 2, 4, 5});
@@ -43,7 +43,8 @@ TEST_CASE("cross-attention: n queries of width 8 over m keys of width 12", "[ch0
 
 // Seed 003: Diffusers' CrossAttention defaults, heads 8 and dim_head 64, no q/k/v bias; the
 // widths are Stable Diffusion v1's (image features 320, CLIP text 768 × 77 tokens).
-TEST_CASE("cross-attention with Diffusers' defaults: inner width 8·64, output as the query", "[ch08][cross]") {
+TEST_CASE("cross-attention with Diffusers' defaults: inner width 8·64, output as the query",
+          "[ch08][cross]") {
   MultiHeadAttentionOptions o;
   o.query_dim = 320;
   o.kv_dim = 768;
@@ -87,9 +88,11 @@ TEST_CASE("masks: masked keys get exactly zero weight; rows still sum to one", "
 
 TEST_CASE("masks: a query whose keys are all masked gets zeros, never NaN, also in backward",
           "[ch08][mask]") {
-  Tensor mask = combine_masks(causal_mask(3), key_padding_mask(Tensor::from_vector({0, 1, 1}, {1, 3})));
+  Tensor mask =
+      combine_masks(causal_mask(3), key_padding_mask(Tensor::from_vector({0, 1, 1}, {1, 3})));
   Generator gen(3);
-  Tensor q = Tensor::randn({1, 1, 3, 2}, gen, 0, 1, true), k = Tensor::randn({1, 1, 3, 2}, gen, 0, 1, true),
+  Tensor q = Tensor::randn({1, 1, 3, 2}, gen, 0, 1, true),
+         k = Tensor::randn({1, 1, 3, 2}, gen, 0, 1, true),
          v = Tensor::randn({1, 1, 3, 2}, gen, 0, 1, true);
   AttentionResult r = scaled_dot_product_attention(q, k, v, mask);
   for (int j = 0; j < 3; ++j) CHECK(r.weights.data()[j] == 0.f);
@@ -125,7 +128,8 @@ TEST_CASE("cost: cross-attention is n·m·d, self-attention n²·d (MAC counter)
   Generator gen(5);
   const int64_t d = 16;
   for (auto [n, m] : std::vector<std::pair<int64_t, int64_t>>{{8, 8}, {8, 32}, {32, 8}, {5, 7}}) {
-    Tensor q = Tensor::randn({n, d}, gen), k = Tensor::randn({m, d}, gen), v = Tensor::randn({m, d}, gen);
+    Tensor q = Tensor::randn({n, d}, gen), k = Tensor::randn({m, d}, gen),
+           v = Tensor::randn({m, d}, gen);
     reset_macs();
     scaled_dot_product_attention(q, k, v);
     CHECK(macs() == 2 * n * m * d);

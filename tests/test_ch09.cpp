@@ -1,6 +1,5 @@
 // Chapter 09: positional encoding and the permutation experiment.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <stdexcept>
 
@@ -14,7 +13,8 @@ using namespace qkv::nn;
 namespace {
 float row_delta(const Tensor& a, int64_t i, const Tensor& b, int64_t j, int64_t d) {
   float m = 0.f;
-  for (int64_t c = 0; c < d; ++c) m = std::fmax(m, std::fabs(a.data()[i * d + c] - b.data()[j * d + c]));
+  for (int64_t c = 0; c < d; ++c)
+    m = std::fmax(m, std::fabs(a.data()[i * d + c] - b.data()[j * d + c]));
   return m;
 }
 }  // namespace
@@ -61,10 +61,13 @@ TEST_CASE("sinusoidal encoding: PE(pos + k) is a rotation of PE(pos), the same f
     float worst = 0.f;
     for (int64_t p = 0; p + k < len; ++p)
       for (int64_t i = 0; 2 * i < d; ++i) {
-        const double w = 1.0 / std::pow(10000.0, 2.0 * i / d), c = std::cos(w * k), s = std::sin(w * k);
+        const double w = 1.0 / std::pow(10000.0, 2.0 * i / d), c = std::cos(w * k),
+                     s = std::sin(w * k);
         const double sp = pe.data()[p * d + 2 * i], cp = pe.data()[p * d + 2 * i + 1];
-        worst = std::fmax(worst, std::fabs(static_cast<float>(c * sp + s * cp) - pe.data()[(p + k) * d + 2 * i]));
-        worst = std::fmax(worst, std::fabs(static_cast<float>(-s * sp + c * cp) - pe.data()[(p + k) * d + 2 * i + 1]));
+        worst = std::fmax(
+            worst, std::fabs(static_cast<float>(c * sp + s * cp) - pe.data()[(p + k) * d + 2 * i]));
+        worst = std::fmax(worst, std::fabs(static_cast<float>(-s * sp + c * cp) -
+                                           pe.data()[(p + k) * d + 2 * i + 1]));
       }
     CHECK(worst < 1e-6f);
   }
@@ -77,7 +80,8 @@ TEST_CASE("learned positions: a trainable table that stops at max_len", "[ch09][
   Tensor x = Tensor::zeros({2, 5, 4}, true);
   sum(learned.forward(x)).backward();
   for (int64_t r = 0; r < 8; ++r)
-    for (int64_t j = 0; j < 4; ++j) CHECK(learned.table.grad().data()[r * 4 + j] == (r < 5 ? 2.f : 0.f));
+    for (int64_t j = 0; j < 4; ++j)
+      CHECK(learned.table.grad().data()[r * 4 + j] == (r < 5 ? 2.f : 0.f));
   CHECK_THROWS_AS(learned.forward(Tensor::zeros({1, 9, 4})), std::invalid_argument);
   PositionalEncoding fixed(8, 4, false, gen);
   CHECK(fixed.num_parameters() == 0);

@@ -1,13 +1,11 @@
 // Chapter 10: LayerNorm as torch.nn.LayerNorm defines it, its fused backward, and Add&Norm.
 #include <catch2/catch.hpp>
-
-#include "tests/helpers.h"
-
 #include <cmath>
 
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
 #include "nn/transformer.h"
+#include "tests/helpers.h"
 
 using namespace qkv;
 using namespace qkv::test;
@@ -20,23 +18,29 @@ Tensor composed(const Tensor& x, const Tensor& w, const Tensor& b, float eps) {
 }
 }  // namespace
 
-TEST_CASE("layer_norm: biased variance, eps inside the square root (torch.nn.LayerNorm)", "[ch10][layernorm]") {
-  // torch.nn.functional.layer_norm(torch.tensor([[1., 2., 3., 4.]]), (4,)) = [-1.3416, -0.4472, 0.4472, 1.3416]
+TEST_CASE("layer_norm: biased variance, eps inside the square root (torch.nn.LayerNorm)",
+          "[ch10][layernorm]") {
+  // torch.nn.functional.layer_norm(torch.tensor([[1., 2., 3., 4.]]), (4,)) = [-1.3416, -0.4472,
+  // 0.4472, 1.3416]
   Tensor y = layer_norm(Tensor::from_vector({1, 2, 3, 4}, {1, 4}), Tensor(), Tensor(), 1e-5f);
   CHECK(y.data()[0] == Approx(-1.3416355).margin(1e-5));
   CHECK(y.data()[1] == Approx(-0.4472118).margin(1e-5));
   // A row of tiny variance shows where eps sits: x̂ = (x − μ)/√(σ² + eps), σ² = 2e-6.
-  Tensor t = layer_norm(Tensor::from_vector({1, 1.002f, 0.998f, 1}, {1, 4}), Tensor(), Tensor(), 1e-5f);
+  Tensor t =
+      layer_norm(Tensor::from_vector({1, 1.002f, 0.998f, 1}, {1, 4}), Tensor(), Tensor(), 1e-5f);
   CHECK(t.data()[1] == Approx(0.002 / std::sqrt(2e-6 + 1e-5)).epsilon(1e-3));
 }
 
-TEST_CASE("layer_norm: fused forward and backward equal the composition of small ops", "[ch10][layernorm]") {
+TEST_CASE("layer_norm: fused forward and backward equal the composition of small ops",
+          "[ch10][layernorm]") {
   for (auto shape : std::vector<Shape>{{3, 6}, {2, 5, 16}, {1, 64}}) {
     Generator gen(shape.back());
     const int64_t D = shape.back();
-    Tensor x = Tensor::randn(shape, gen, 0.5f, 2.f, true), w = Tensor::randn({D}, gen, 1.f, 0.5f, true),
+    Tensor x = Tensor::randn(shape, gen, 0.5f, 2.f, true),
+           w = Tensor::randn({D}, gen, 1.f, 0.5f, true),
            b = Tensor::randn({D}, gen, 0.f, 0.5f, true);
-    Tensor x2 = x.detach().clone().set_requires_grad(true), w2 = w.detach().clone().set_requires_grad(true),
+    Tensor x2 = x.detach().clone().set_requires_grad(true),
+           w2 = w.detach().clone().set_requires_grad(true),
            b2 = b.detach().clone().set_requires_grad(true);
     Tensor dy = Tensor::randn(shape, gen);
     Tensor y = layer_norm(x, w, b, 1e-5f), y2 = composed(x2, w2, b2, 1e-5f);
@@ -49,14 +53,17 @@ TEST_CASE("layer_norm: fused forward and backward equal the composition of small
   }
 }
 
-TEST_CASE("layer_norm: gradcheck of the fused op and of the composition", "[ch10][layernorm][gradcheck]") {
+TEST_CASE("layer_norm: gradcheck of the fused op and of the composition",
+          "[ch10][layernorm][gradcheck]") {
   Generator gen(3);
   Tensor x = Tensor::randn({3, 6}, gen, 0, 1, true), w = Tensor::randn({6}, gen, 1, 0.5f, true),
          b = Tensor::randn({6}, gen, 0, 0.5f, true);
-  auto fused = gradcheck([](const std::vector<Tensor>& v) { return layer_norm(v[0], v[1], v[2], 1e-5f); }, {x, w, b});
+  auto fused = gradcheck(
+      [](const std::vector<Tensor>& v) { return layer_norm(v[0], v[1], v[2], 1e-5f); }, {x, w, b});
   INFO(fused.message);
   CHECK(fused.ok);
-  auto comp = gradcheck([](const std::vector<Tensor>& v) { return composed(v[0], v[1], v[2], 1e-5f); }, {x, w, b});
+  auto comp = gradcheck(
+      [](const std::vector<Tensor>& v) { return composed(v[0], v[1], v[2], 1e-5f); }, {x, w, b});
   INFO(comp.message);
   CHECK(comp.ok);
 }
@@ -72,7 +79,8 @@ TEST_CASE("layer_norm backward: each row of dx sums to zero", "[ch10][layernorm]
   }
 }
 
-TEST_CASE("AddNorm: post-norm is LayerNorm(x + f(x)), pre-norm is x + f(LayerNorm(x))", "[ch10][addnorm]") {
+TEST_CASE("AddNorm: post-norm is LayerNorm(x + f(x)), pre-norm is x + f(LayerNorm(x))",
+          "[ch10][addnorm]") {
   Generator gen(5);
   Tensor x = Tensor::randn({2, 3, 8}, gen);
   nn::Linear f(8, 8, gen);

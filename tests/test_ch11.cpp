@@ -1,6 +1,5 @@
 // Chapter 11: the whole model: the base configuration's size, and the FFN as a memory.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <map>
 #include <string>
@@ -12,7 +11,8 @@
 using namespace qkv;
 using namespace qkv::nn;
 
-TEST_CASE("the paper's base model has about 65M parameters, and the components add up", "[ch11][params]") {
+TEST_CASE("the paper's base model has about 65M parameters, and the components add up",
+          "[ch11][params]") {
   Seq2SeqConfig c;
   c.src_vocab = c.tgt_vocab = 37000;
   c.d_model = 512;
@@ -56,7 +56,8 @@ TEST_CASE("the paper's base model has about 65M parameters, and the components a
 }
 
 // Seed 000's "512 × 512": 512 tokens of width 512 go in, and the same size comes out.
-TEST_CASE("an encoder layer of the base model maps [1, 512, 512] to [1, 512, 512]", "[ch11][macs]") {
+TEST_CASE("an encoder layer of the base model maps [1, 512, 512] to [1, 512, 512]",
+          "[ch11][macs]") {
   TransformerOptions o;
   o.d_model = 512;
   o.heads = 8;
@@ -90,7 +91,8 @@ TEST_CASE("untied, unshared embeddings add two more vocabulary-sized matrices", 
   CHECK(untied.num_parameters() - tied.num_parameters() == 60 * 16);  // the generator's weight
 }
 
-TEST_CASE("the feed-forward layer is a key-value memory with ReLU in place of softmax", "[ch11][ffn]") {
+TEST_CASE("the feed-forward layer is a key-value memory with ReLU in place of softmax",
+          "[ch11][ffn]") {
   Generator gen(2);
   FeedForward ffn(6, 20, gen);
   Tensor x = Tensor::randn({4, 6}, gen);
@@ -109,7 +111,8 @@ TEST_CASE("the feed-forward layer is a key-value memory with ReLU in place of so
     }
 }
 
-TEST_CASE("decoder output at position t does not depend on target tokens after t", "[ch11][causal]") {
+TEST_CASE("decoder output at position t does not depend on target tokens after t",
+          "[ch11][causal]") {
   Seq2SeqConfig c;
   c.src_vocab = c.tgt_vocab = 12;
   c.d_model = 16;
@@ -121,11 +124,15 @@ TEST_CASE("decoder output at position t does not depend on target tokens after t
   model.eval();
   NoGradGuard no_grad;
   Tensor src = Tensor::from_vector({3, 4, 5}, {1, 3}), keep = Tensor::ones({1, 3});
-  Tensor a = model.forward(src, keep, Tensor::from_vector({1, 6, 7, 8}, {1, 4}), Tensor::ones({1, 4}));
-  Tensor b = model.forward(src, keep, Tensor::from_vector({1, 6, 9, 10}, {1, 4}), Tensor::ones({1, 4}));
+  Tensor a =
+      model.forward(src, keep, Tensor::from_vector({1, 6, 7, 8}, {1, 4}), Tensor::ones({1, 4}));
+  Tensor b =
+      model.forward(src, keep, Tensor::from_vector({1, 6, 9, 10}, {1, 4}), Tensor::ones({1, 4}));
   float before = 0.f, after = 0.f;
-  for (int64_t i = 0; i < 2 * 12; ++i) before = std::fmax(before, std::fabs(a.data()[i] - b.data()[i]));
-  for (int64_t i = 2 * 12; i < 4 * 12; ++i) after = std::fmax(after, std::fabs(a.data()[i] - b.data()[i]));
+  for (int64_t i = 0; i < 2 * 12; ++i)
+    before = std::fmax(before, std::fabs(a.data()[i] - b.data()[i]));
+  for (int64_t i = 2 * 12; i < 4 * 12; ++i)
+    after = std::fmax(after, std::fabs(a.data()[i] - b.data()[i]));
   CHECK(before == 0.f);
   CHECK(after > 1e-3f);
 }
@@ -149,9 +156,12 @@ TEST_CASE("one EncoderLayer stack: bidirectional without a mask, GPT-like with a
     Tensor a = stack.forward(x, mask), b = stack.forward(y, mask);
     for (int64_t t = 0; t < 6; ++t) {
       float d = 0.f;
-      for (int64_t j = 0; j < 16; ++j) d = std::fmax(d, std::fabs(a.data()[t * 16 + j] - b.data()[t * 16 + j]));
-      if (causal && t < 3) CHECK(d == 0.f);  // the past cannot see the future
-      else CHECK(d > 1e-4f);                 // everything else moves
+      for (int64_t j = 0; j < 16; ++j)
+        d = std::fmax(d, std::fabs(a.data()[t * 16 + j] - b.data()[t * 16 + j]));
+      if (causal && t < 3)
+        CHECK(d == 0.f);  // the past cannot see the future
+      else
+        CHECK(d > 1e-4f);  // everything else moves
     }
   }
 }

@@ -6,7 +6,8 @@
 
 using namespace qkv;
 
-TEST_CASE("greedy decoding of a padded batch equals decoding each sentence alone, bit for bit", "[ch13]") {
+TEST_CASE("greedy decoding of a padded batch equals decoding each sentence alone, bit for bit",
+          "[ch13]") {
   nn::Seq2SeqConfig c;
   c.src_vocab = 20;
   c.tgt_vocab = 15;
@@ -25,7 +26,8 @@ TEST_CASE("greedy decoding of a padded batch equals decoding each sentence alone
     std::vector<std::vector<int64_t>> sources;
     for (int64_t len = 1; len <= 9; ++len) {
       sources.emplace_back();
-      for (int64_t t = 0; t < len; ++t) sources.back().push_back(3 + static_cast<int64_t>(gen.randint(17)));
+      for (int64_t t = 0; t < len; ++t)
+        sources.back().push_back(3 + static_cast<int64_t>(gen.randint(17)));
     }
     const auto batched = nn::greedy_decode(model, sources, o);
     REQUIRE(batched.size() == sources.size());

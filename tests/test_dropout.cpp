@@ -1,12 +1,14 @@
 // Dropout: the mask depends on the seed only, never on the thread count (chapter 04).
-#include <catch2/catch.hpp>
 #include <omp.h>
+
+#include <catch2/catch.hpp>
 
 #include "autograd/ops.h"
 
 using namespace qkv;
 
-TEST_CASE("dropout: same mask on 1 and 2 threads, the right fraction dropped, survivors scaled", "[ch04][dropout]") {
+TEST_CASE("dropout: same mask on 1 and 2 threads, the right fraction dropped, survivors scaled",
+          "[ch04][dropout]") {
   const int64_t n = 1 << 18;  // large enough that the blocks really are split across threads
   Tensor x = Tensor::ones({n});
   const int before = omp_get_max_threads();

@@ -1,7 +1,6 @@
 // Each fused op equals the composition of simple ops it replaces, forward and backward
 // (MiniTorch's habit: the fast layer is held equal to the obviously correct one).
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <functional>
 
@@ -27,7 +26,8 @@ std::vector<std::vector<float>> run(const std::function<Tensor(const std::vector
   for (auto& x : xs) res.push_back(x.grad().to_vector());
   return res;
 }
-void require_close(const std::vector<std::vector<float>>& a, const std::vector<std::vector<float>>& b, float tol) {
+void require_close(const std::vector<std::vector<float>>& a,
+                   const std::vector<std::vector<float>>& b, float tol) {
   REQUIRE(a.size() == b.size());
   for (size_t i = 0; i < a.size(); ++i) {
     REQUIRE(a[i].size() == b[i].size());
@@ -50,7 +50,8 @@ TEST_CASE("softmax and log_softmax equal exp / sum compositions", "[ch05][fused]
     Tensor shifted = sub(v[0], max(v[0], -1, true));
     return sub(shifted, log(sum(exp(shifted), -1, true)));
   };
-  require_close(run([](auto& v) { return log_softmax(v[0], -1); }, {x}), run(composed_log, {x}), 1e-5f);
+  require_close(run([](auto& v) { return log_softmax(v[0], -1); }, {x}), run(composed_log, {x}),
+                1e-5f);
 }
 
 TEST_CASE("cross_entropy equals −Σ q·log_softmax with a smoothed target", "[ch05][fused]") {
@@ -74,7 +75,8 @@ TEST_CASE("layer_norm equals its composition from mean, sub, mul and sqrt", "[ch
     Tensor var = mean(mul(c, c), -1, true);  // biased, as torch.nn.LayerNorm
     return add(mul(div(c, sqrt(add(var, 1e-5f))), v[1]), v[2]);
   };
-  require_close(run([](auto& v) { return layer_norm(v[0], v[1], v[2]); }, {x, w, b}), run(composed, {x, w, b}), 1e-5f);
+  require_close(run([](auto& v) { return layer_norm(v[0], v[1], v[2]); }, {x, w, b}),
+                run(composed, {x, w, b}), 1e-5f);
 }
 
 TEST_CASE("bias_relu / bias_gelu and linear equal their unfused compositions", "[ch04][fused]") {
@@ -84,6 +86,8 @@ TEST_CASE("bias_relu / bias_gelu and linear equal their unfused compositions", "
   require_close(run([](auto& v) { return bias_gelu(v[0], v[1]); }, {x, b}),
                 run([](auto& v) { return gelu(add(v[0], v[1])); }, {x, b}), 1e-6f);
   Tensor w = rnd({4, 5}, 8), bias = rnd({4}, 9);
-  require_close(run([](auto& v) { return linear(v[0], v[1], v[2]); }, {x, w, bias}),
-                run([](auto& v) { return add(matmul(v[0], transpose(v[1], 0, 1)), v[2]); }, {x, w, bias}), 1e-5f);
+  require_close(
+      run([](auto& v) { return linear(v[0], v[1], v[2]); }, {x, w, bias}),
+      run([](auto& v) { return add(matmul(v[0], transpose(v[1], 0, 1)), v[2]); }, {x, w, bias}),
+      1e-5f);
 }

@@ -3,11 +3,9 @@
 // (ReLU at 0, ties in max) on purpose, since finite differences straddle them.
 #include <catch2/catch.hpp>
 
-#include "tests/helpers.h"
-
-
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
+#include "tests/helpers.h"
 
 using namespace qkv;
 using namespace qkv::test;
@@ -30,11 +28,8 @@ void check(const TensorFn& f, std::vector<Tensor> in, GradcheckOptions o = {}) {
 }  // namespace
 
 TEST_CASE("gradcheck: add, sub, mul, div with broadcasting", "[ch02][gradcheck]") {
-  for (auto shapes : std::vector<std::pair<Shape, Shape>>{{{2, 3}, {2, 3}},
-                                                          {{2, 3}, {3}},
-                                                          {{2, 1, 4}, {3, 1}},
-                                                          {{1}, {2, 2}},
-                                                          {{4, 1}, {1, 5}}}) {
+  for (auto shapes : std::vector<std::pair<Shape, Shape>>{
+           {{2, 3}, {2, 3}}, {{2, 3}, {3}}, {{2, 1, 4}, {3, 1}}, {{1}, {2, 2}}, {{4, 1}, {1, 5}}}) {
     Tensor a = rnd(shapes.first, 1), b = away_from_zero(shapes.second, 2, 0.5f);
     check([](auto& v) { return add(v[0], v[1]); }, {a, b});
     check([](auto& v) { return sub(v[0], v[1]); }, {a, b});
@@ -144,14 +139,17 @@ TEST_CASE("gradcheck: layer_norm with and without affine parameters", "[ch10][gr
 
 TEST_CASE("gradcheck: dropout with a fixed seed", "[ch04][gradcheck]") {
   Tensor x = rnd({4, 5}, 28);
-  check([](auto& v) {
-    Generator g(7);
-    return dropout(v[0], 0.3f, true, g);
-  }, {x});
+  check(
+      [](auto& v) {
+        Generator g(7);
+        return dropout(v[0], 0.3f, true, g);
+      },
+      {x});
 }
 
 TEST_CASE("gradcheck: linear with and without bias, 2-D and 3-D input", "[ch04][gradcheck]") {
-  check([](auto& v) { return linear(v[0], v[1], v[2]); }, {rnd({4, 3}, 29), rnd({5, 3}, 30), rnd({5}, 31)});
+  check([](auto& v) { return linear(v[0], v[1], v[2]); },
+        {rnd({4, 3}, 29), rnd({5, 3}, 30), rnd({5}, 31)});
   check([](auto& v) { return linear(v[0], v[1]); }, {rnd({2, 3, 3}, 32), rnd({2, 3}, 33)});
 }
 

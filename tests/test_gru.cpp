@@ -1,6 +1,5 @@
 // Chapter 06: the GRU cell (PyTorch's equations) and the GRU unrolled over padded batches.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "autograd/engine.h"
@@ -91,7 +90,8 @@ TEST_CASE("GRU: unrolled cell, padding keeps the state", "[ch06][gru]") {
   Tensor h = h0;
   for (int64_t t = 0; t < 5; ++t) {
     h = gru.cell->forward(reshape(slice(x, 1, t, t + 1), {2, 3}), h);
-    for (int64_t j = 0; j < 4; ++j) CHECK(r.outputs.at({0, t, j}) == Approx(h.at({0, j})).margin(1e-6));
+    for (int64_t j = 0; j < 4; ++j)
+      CHECK(r.outputs.at({0, t, j}) == Approx(h.at({0, j})).margin(1e-6));
   }
   // Row 1: its last state is the state after its 2nd token, whatever the padding holds.
   nn::GRUResult alone = gru.forward(slice(slice(x, 0, 1, 2), 1, 0, 2), slice(h0, 0, 1, 2));
@@ -110,7 +110,8 @@ TEST_CASE("GRU: unrolled cell, padding keeps the state", "[ch06][gru]") {
   CHECK_THROWS_AS(gru.forward(x, h0, Tensor::ones({2, 4})), std::invalid_argument);
 }
 
-TEST_CASE("gradcheck: GRU over a padded batch, through outputs and last state", "[ch06][gru][gradcheck]") {
+TEST_CASE("gradcheck: GRU over a padded batch, through outputs and last state",
+          "[ch06][gru][gradcheck]") {
   Generator gen(10);
   nn::GRU gru(3, 4, gen);
   Tensor keep = lengths_mask({4, 1}, 4);

@@ -1,6 +1,5 @@
 // Exact match, corpus BLEU and edit distance against values computed by hand (chapter 13).
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <string>
 #include <vector>
@@ -24,7 +23,8 @@ TEST_CASE("exact match counts sentences equal token for token", "[ch13]") {
   const Sentences ref{{"a", "b"}, {"a", "b"}, {"c", "d"}, {"x"}};
   CHECK(exact_match(hyp, ref) == 0.5);
   CHECK(exact_match(Sentences{}, Sentences{}) == 0.0);
-  CHECK_THROWS_WITH(exact_match(hyp, Sentences{{"a"}}), Catch::Contains("4 hypotheses but 1 references"));
+  CHECK_THROWS_WITH(exact_match(hyp, Sentences{{"a"}}),
+                    Catch::Contains("4 hypotheses but 1 references"));
 }
 
 TEST_CASE("BLEU of a perfect corpus is 1", "[ch13]") {
@@ -56,7 +56,8 @@ TEST_CASE("corpus BLEU on the chapter 13 example, counted by hand", "[ch13]") {
   CHECK(exact_match(hyp, ref) == 0.5);
 }
 
-TEST_CASE("BLEU clips repeated n-grams and is 0 without smoothing when a precision is 0", "[ch13]") {
+TEST_CASE("BLEU clips repeated n-grams and is 0 without smoothing when a precision is 0",
+          "[ch13]") {
   // "the the the the" against "the cat": only one "the" may match.
   BleuStats b = corpus_bleu(Sentences{{"the", "the", "the", "the"}}, Sentences{{"the", "cat"}});
   CHECK(b.matches[0] == 1);

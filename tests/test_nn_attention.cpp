@@ -1,21 +1,20 @@
 // Attention: gradients with masks and mismatched lengths and widths, exact zeros for
 // masked keys, decoder causality, padding that changes nothing (chapters 06–08, 11).
 #include <catch2/catch.hpp>
-
-#include "tests/helpers.h"
-
 #include <cmath>
 
 #include "autograd/engine.h"
 #include "autograd/gradcheck.h"
 #include "nn/attention.h"
 #include "nn/transformer.h"
+#include "tests/helpers.h"
 
 using namespace qkv;
 using namespace qkv::test;
 using namespace qkv::nn;
 
-TEST_CASE("MultiHeadAttention passes gradcheck: self, masked, n != m, query_dim != kv_dim", "[ch07][ch08][gradcheck]") {
+TEST_CASE("MultiHeadAttention passes gradcheck: self, masked, n != m, query_dim != kv_dim",
+          "[ch07][ch08][gradcheck]") {
   Generator gen(1);
   MultiHeadAttention self(6, 2, gen);
   Tensor x = rnd({2, 3, 6}, 2);
@@ -43,7 +42,8 @@ TEST_CASE("MultiHeadAttention passes gradcheck: self, masked, n != m, query_dim 
   }
 }
 
-TEST_CASE("masked keys get exactly zero weight; an all-masked row gives zeros, not NaN", "[ch08][attention]") {
+TEST_CASE("masked keys get exactly zero weight; an all-masked row gives zeros, not NaN",
+          "[ch08][attention]") {
   Tensor q = rnd({1, 3, 4}, 5), k = rnd({1, 4, 4}, 6), v = rnd({1, 4, 2}, 7);
   // Query 0 may see keys 0 and 2; query 1 all keys; query 2 none.
   Tensor mask = Tensor::from_vector({1, 0, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0}, {1, 3, 4});
@@ -77,7 +77,8 @@ Seq2SeqConfig small_config(bool norm_first) {
 }
 }  // namespace
 
-TEST_CASE("encoder and decoder layers pass gradcheck, post-norm and pre-norm", "[ch10][ch11][gradcheck]") {
+TEST_CASE("encoder and decoder layers pass gradcheck, post-norm and pre-norm",
+          "[ch10][ch11][gradcheck]") {
   for (bool nf : {false, true}) {
     TransformerOptions o;
     o.d_model = 6;
@@ -95,13 +96,15 @@ TEST_CASE("encoder and decoder layers pass gradcheck, post-norm and pre-norm", "
     check_module(enc, [&](auto& v) { return enc.forward(v[0], key_padding_mask(keep)); }, {x});
     DecoderLayer dec(o, gen);
     Tensor y = rnd({2, 4, 6}, 10);
-    check_module(dec, [&](auto& v) {
-      return dec.forward(v[0], v[1], causal_mask(4), key_padding_mask(keep));
-    }, {y, x});
+    check_module(
+        dec,
+        [&](auto& v) { return dec.forward(v[0], v[1], causal_mask(4), key_padding_mask(keep)); },
+        {y, x});
   }
 }
 
-TEST_CASE("decoder causality: changing target token t+1 leaves outputs at positions <= t unchanged", "[ch08][ch11]") {
+TEST_CASE("decoder causality: changing target token t+1 leaves outputs at positions <= t unchanged",
+          "[ch08][ch11]") {
   for (bool nf : {false, true}) {
     Generator gen(11);
     Seq2SeqTransformer model(small_config(nf), gen);
@@ -116,16 +119,19 @@ TEST_CASE("decoder causality: changing target token t+1 leaves outputs at positi
       Tensor after = model.forward(src, src_keep, changed, tgt_keep);
       const int64_t V = 10;
       for (int64_t i = 0; i <= t; ++i)
-        for (int64_t j = 0; j < V; ++j) REQUIRE(after.data()[i * V + j] == before.data()[i * V + j]);
+        for (int64_t j = 0; j < V; ++j)
+          REQUIRE(after.data()[i * V + j] == before.data()[i * V + j]);
       // …while the position that now sees the change does change.
       bool differs = false;
-      for (int64_t j = 0; j < V; ++j) differs = differs || after.data()[(t + 1) * V + j] != before.data()[(t + 1) * V + j];
+      for (int64_t j = 0; j < V; ++j)
+        differs = differs || after.data()[(t + 1) * V + j] != before.data()[(t + 1) * V + j];
       REQUIRE(differs);
     }
   }
 }
 
-TEST_CASE("garbage in padded source and target positions changes nothing at real positions", "[ch08][ch11]") {
+TEST_CASE("garbage in padded source and target positions changes nothing at real positions",
+          "[ch08][ch11]") {
   Generator gen(12);
   Seq2SeqTransformer model(small_config(false), gen);
   model.eval();

@@ -1,14 +1,12 @@
 // Gradcheck of every nn module at small sizes, and the Module bookkeeping (chapters 04, 10, 11).
-#include <catch2/catch.hpp>
-
-#include "tests/helpers.h"
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 
 #include "autograd/gradcheck.h"
 #include "nn/attention.h"
 #include "nn/transformer.h"
+#include "tests/helpers.h"
 
 using namespace qkv;
 using namespace qkv::test;
@@ -38,7 +36,8 @@ TEST_CASE("Linear, Embedding, LayerNorm and FeedForward pass gradcheck", "[ch04]
     for (uint64_t seed = 6; seed < 200 && margin < 0.05f; ++seed) {
       x = rnd({2, 3, 4}, seed);
       margin = 1e9f;
-      for (float h : ff.linear1->forward(x.detach()).to_vector()) margin = std::min(margin, std::fabs(h));
+      for (float h : ff.linear1->forward(x.detach()).to_vector())
+        margin = std::min(margin, std::fabs(h));
       if (a == Activation::GELU) break;
     }
     if (a == Activation::ReLU) REQUIRE(margin >= 0.05f);
@@ -92,15 +91,18 @@ TEST_CASE("Module: dotted parameter names, counts, state round trip", "[ch11][nn
   REQUIRE(other.state_dict().at("decoder.layers.0.cross_attn.w_k.weight").to_vector() !=
           model.state_dict().at("decoder.layers.0.cross_attn.w_k.weight").to_vector());
   other.load_state_dict(model.state_dict());
-  for (auto& [name, t] : model.state_dict()) REQUIRE(other.state_dict().at(name).to_vector() == t.to_vector());
+  for (auto& [name, t] : model.state_dict())
+    REQUIRE(other.state_dict().at(name).to_vector() == t.to_vector());
 
   auto bad = model.state_dict();
   bad["encoder.layers.0.ffn.linear1.bias"] = Tensor::zeros({3});
-  REQUIRE_THROWS_WITH(other.load_state_dict(bad), Catch::Contains("encoder.layers.0.ffn.linear1.bias") &&
-                                                      Catch::Contains("[3]"));
+  REQUIRE_THROWS_WITH(
+      other.load_state_dict(bad),
+      Catch::Contains("encoder.layers.0.ffn.linear1.bias") && Catch::Contains("[3]"));
   auto missing = model.state_dict();
   missing.erase("output_bias");
-  REQUIRE_THROWS_WITH(other.load_state_dict(missing), Catch::Contains("missing parameter 'output_bias'"));
+  REQUIRE_THROWS_WITH(other.load_state_dict(missing),
+                      Catch::Contains("missing parameter 'output_bias'"));
 }
 
 TEST_CASE("train() and eval() reach every child; dropout is identity in eval", "[ch04][nn]") {

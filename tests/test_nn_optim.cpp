@@ -1,6 +1,5 @@
 // Optimiser steps against updates computed by hand, the schedule, clipping (chapter 12).
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "autograd/ops.h"
@@ -60,7 +59,8 @@ TEST_CASE("Adam and AdamW: two steps by hand", "[ch12][optim]") {
   REQUIRE(q.data()[0] == Approx(0.9f).epsilon(1e-6));
 }
 
-TEST_CASE("the warm-up schedule rises linearly, peaks at warmup, decays as 1/sqrt(step)", "[ch12][optim]") {
+TEST_CASE("the warm-up schedule rises linearly, peaks at warmup, decays as 1/sqrt(step)",
+          "[ch12][optim]") {
   const int64_t d = 512, w = 4000;
   REQUIRE(noam_lr(1, d, w) == Approx(std::pow(512.0, -0.5) * std::pow(4000.0, -1.5)));
   REQUIRE(noam_lr(2000, d, w) == Approx(2000 * std::pow(512.0, -0.5) * std::pow(4000.0, -1.5)));
@@ -73,7 +73,8 @@ TEST_CASE("the warm-up schedule rises linearly, peaks at warmup, decays as 1/sqr
 
 TEST_CASE("clip_grad_norm scales to the max norm and rejects NaN gradients", "[ch12][optim]") {
   Tensor a = Tensor::from_vector({3.f}, {1}, true), b = Tensor::from_vector({0.f, 0.f}, {2}, true);
-  add(sum(mul(a, 3.f)), sum(mul(b, Tensor::from_vector({4.f, 0.f}, {2})))).backward();  // grads 3, (4, 0)
+  add(sum(mul(a, 3.f)), sum(mul(b, Tensor::from_vector({4.f, 0.f}, {2}))))
+      .backward();  // grads 3, (4, 0)
   REQUIRE(clip_grad_norm({a, b}, 1.0) == Approx(5.0));
   REQUIRE(a.grad().data()[0] == Approx(0.6f).epsilon(1e-5));
   REQUIRE(b.grad().data()[0] == Approx(0.8f).epsilon(1e-5));

@@ -24,7 +24,8 @@ TEST_CASE("a Transformer learns to copy length-8 sequences over 10 symbols", "[c
   Adam opt(model.parameters(), 0.f, 0.9f, 0.98f, 1e-9f);
   const int64_t B = 32, L = 8, V = 13;
   for (int64_t step = 1; step <= 900; ++step) {
-    Tensor src = Tensor::empty({B, L}), tin = Tensor::empty({B, L + 1}), tout = Tensor::empty({B * (L + 1)});
+    Tensor src = Tensor::empty({B, L}), tin = Tensor::empty({B, L + 1}),
+           tout = Tensor::empty({B * (L + 1)});
     for (int64_t b = 0; b < B; ++b) {
       tin.data()[b * (L + 1)] = 1;
       for (int64_t t = 0; t < L; ++t) {

@@ -1,7 +1,6 @@
 // The profiler of chapter 14: which op ran how often, and how much GEMM work it did.
 // Time is not tested (it varies run to run); calls and multiply-adds are exact.
 #include <catch2/catch.hpp>
-
 #include <map>
 
 #include "autograd/kernels/gemm.h"
@@ -37,14 +36,17 @@ TEST_CASE("gemm and gemm_batched count M·N·K multiply-adds per product", "[ch1
   CHECK(kernels::gemm_macs_done() - before == 6 * 4 * 5);
   std::vector<float> cb(3 * 2 * 4);
   before = kernels::gemm_macs_done();
-  kernels::gemm_batched(3, false, false, 2, 4, 5, 1.f, a.data(), 5, 10, b.data(), 4, 0, 0.f, cb.data(), 4, 8);
+  kernels::gemm_batched(3, false, false, 2, 4, 5, 1.f, a.data(), 5, 10, b.data(), 4, 0, 0.f,
+                        cb.data(), 4, 8);
   CHECK(kernels::gemm_macs_done() - before == 3 * 2 * 4 * 5);
   before = kernels::gemm_macs_done();
-  kernels::gemm(false, false, 6, 4, 0, 1.f, a.data(), 5, b.data(), 4, 0.f, c.data(), 4);  // K = 0: no work
+  kernels::gemm(false, false, 6, 4, 0, 1.f, a.data(), 5, b.data(), 4, 0.f, c.data(),
+                4);  // K = 0: no work
   CHECK(kernels::gemm_macs_done() - before == 0);
 }
 
-TEST_CASE("the profiler charges each op its own calls and GEMM work, forward and backward", "[ch14]") {
+TEST_CASE("the profiler charges each op its own calls and GEMM work, forward and backward",
+          "[ch14]") {
   Profiling on;
   Tensor x = rnd({5, 7}, 1).set_requires_grad(true);
   Tensor w = rnd({3, 7}, 2).set_requires_grad(true);

@@ -1,10 +1,9 @@
 // The translator apps end to end (chapters 12–13): a short training run that must learn
 // the copy task, exact resume, checkpoints that fail loudly, the command-line contract,
 // and beam search with one beam equal to greedy decoding.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
 #include <array>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -32,8 +31,9 @@ struct Result {
 // Runs a program of build/ from the repository root.
 Result run(const std::string& args) {
   // Passive OpenMP waiting: on a busy machine, spinning threads slow everything down.
-  const std::string cmd = "cd '" QKV_SOURCE_DIR "' && OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} '" QKV_BUILD_DIR
-                          "'/" + args + " 2>&1";
+  const std::string cmd = "cd '" QKV_SOURCE_DIR
+                          "' && OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} '" QKV_BUILD_DIR "'/" +
+                          args + " 2>&1";
   Result r;
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
@@ -45,7 +45,9 @@ Result run(const std::string& args) {
   return r;
 }
 
-std::string tmp(const std::string& name) { return std::string(QKV_BUILD_DIR) + "/test_translator_" + name; }
+std::string tmp(const std::string& name) {
+  return std::string(QKV_BUILD_DIR) + "/test_translator_" + name;
+}
 
 std::string read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -84,7 +86,8 @@ TEST_CASE("train_translator learns the copy task in a few seconds", "[ch12][ch13
   CHECK(t.status == 0);
   CHECK(t.last_line() == "3 1 4 1 5");
   // Beam search and the attention map.
-  t = run("translate --checkpoint " + ckpt + " --beam 3 --attention " + tmp("att.svg") + " '2 7 1 8'");
+  t = run("translate --checkpoint " + ckpt + " --beam 3 --attention " + tmp("att.svg") +
+          " '2 7 1 8'");
   CHECK(t.status == 0);
   CHECK(t.last_line() == "2 7 1 8");
   const std::string svg = read_all(tmp("att.svg"));
@@ -125,7 +128,8 @@ TEST_CASE("resuming from a checkpoint continues the same run bit for bit", "[ch1
 
 TEST_CASE("a broken checkpoint is refused with a message saying what is wrong", "[ch12]") {
   const std::string good = tmp("good.ckpt");
-  REQUIRE(run("train_translator --task copy --steps 2" + kTiny + " --checkpoint " + good).status == 0);
+  REQUIRE(run("train_translator --task copy --steps 2" + kTiny + " --checkpoint " + good).status ==
+          0);
   const std::string bytes = read_all(good);
   auto try_file = [&](const std::string& name, const std::string& content) {
     const std::string path = tmp(name);
@@ -135,11 +139,14 @@ TEST_CASE("a broken checkpoint is refused with a message saying what is wrong", 
     CHECK(r.status == 1);
     return r.output;
   };
-  CHECK_THAT(try_file("trunc.ckpt", bytes.substr(0, bytes.size() / 2)), Catch::Contains("truncated"));
-  CHECK_THAT(try_file("foreign.ckpt", "\x89PNG\r\n\x1a\n" + bytes.substr(8)), Catch::Contains("not a qkv-xlat file"));
+  CHECK_THAT(try_file("trunc.ckpt", bytes.substr(0, bytes.size() / 2)),
+             Catch::Contains("truncated"));
+  CHECK_THAT(try_file("foreign.ckpt", "\x89PNG\r\n\x1a\n" + bytes.substr(8)),
+             Catch::Contains("not a qkv-xlat file"));
   std::string v = bytes;
   v[8] = 3;
-  CHECK_THAT(try_file("version.ckpt", v), Catch::Contains("version 3, but this program reads versions 1 to 2"));
+  CHECK_THAT(try_file("version.ckpt", v),
+             Catch::Contains("version 3, but this program reads versions 1 to 2"));
   // Wrong shape: one weight replaced by a tensor of another shape, the file otherwise valid.
   const nn::TensorFile good_file = nn::decode_tensor_file(bytes, "good", "qkv-xlat", 2);
   nn::TensorFile f = good_file;
@@ -162,27 +169,32 @@ TEST_CASE("a broken checkpoint is refused with a message saying what is wrong", 
   };
   auto without_rng = [&] {
     nn::TensorFile g = good_file;
-    g.texts.erase(std::remove_if(g.texts.begin(), g.texts.end(), [](const auto& e) { return e.first == "rng"; }),
+    g.texts.erase(std::remove_if(g.texts.begin(), g.texts.end(),
+                                 [](const auto& e) { return e.first == "rng"; }),
                   g.texts.end());
     return g;
   };
   auto try_resume = [&](const std::string& name, const std::string& content) {
     const std::string path = tmp(name);
     std::ofstream(path, std::ios::binary) << content;
-    Result r = run("train_translator --resume " + path + " --steps 4 --checkpoint " + tmp("resumed.ckpt"));
+    Result r =
+        run("train_translator --resume " + path + " --steps 4 --checkpoint " + tmp("resumed.ckpt"));
     std::remove(path.c_str());
     std::remove(tmp("resumed.ckpt").c_str());
     return r;
   };
-  CHECK_THAT(try_file("norng.ckpt", nn::encode_tensor_file(without_rng())), Catch::Contains("no text entry 'rng'"));
+  CHECK_THAT(try_file("norng.ckpt", nn::encode_tensor_file(without_rng())),
+             Catch::Contains("no text entry 'rng'"));
   CHECK_THAT(try_file("badrng.ckpt", nn::encode_tensor_file(with_rng("embed_dropout 12 34\n"))),
              Catch::Contains("malformed rng line 'embed_dropout 12 34'"));
   Result r = try_resume("lessrng.ckpt", nn::encode_tensor_file(with_rng(rng.substr(nl + 1))));
   CHECK(r.status == 1);
   CHECK_THAT(r.output, Catch::Contains("no rng state for the dropout 'embed_dropout'"));
-  r = try_resume("morerng.ckpt", nn::encode_tensor_file(with_rng(rng + "src_embed" + rng.substr(sp, nl + 1 - sp))));
+  r = try_resume("morerng.ckpt",
+                 nn::encode_tensor_file(with_rng(rng + "src_embed" + rng.substr(sp, nl + 1 - sp))));
   CHECK(r.status == 1);
-  CHECK_THAT(r.output, Catch::Contains("rng state for 'src_embed', which is no dropout of the model"));
+  CHECK_THAT(r.output,
+             Catch::Contains("rng state for 'src_embed', which is no dropout of the model"));
   // A version 1 file (the same records without "rng") still translates and resumes; with
   // dropout the resumed run says that its masks differ from an uninterrupted run's.
   nn::TensorFile v1 = without_rng();
@@ -197,7 +209,8 @@ TEST_CASE("a broken checkpoint is refused with a message saying what is wrong", 
     if (name == "config") text.replace(text.find("\ndropout 0\n"), 11, "\ndropout 0.1\n");
   r = try_resume("v1.ckpt", nn::encode_tensor_file(v1));
   CHECK(r.status == 0);
-  CHECK_THAT(r.output, Catch::Contains("version 1 checkpoint, without the dropout generators' states"));
+  CHECK_THAT(r.output,
+             Catch::Contains("version 1 checkpoint, without the dropout generators' states"));
   std::remove(good.c_str());
 }
 
@@ -227,7 +240,8 @@ TEST_CASE("the apps answer --help and reject unknown flags and malformed values"
   CHECK(r.output.find("--checkpoint PATH is required") != std::string::npos);
 }
 
-TEST_CASE("a diverging loss stops training with a clear error and keeps the last checkpoint", "[ch12]") {
+TEST_CASE("a diverging loss stops training with a clear error and keeps the last checkpoint",
+          "[ch12]") {
   const std::string ckpt = tmp("nan.ckpt");
   std::remove(ckpt.c_str());
   Result r = run("train_translator --task copy --steps 50" + kTiny +

@@ -3,10 +3,10 @@
 // and on the way back multiply by act') with a saved pre-activation tensor in between.
 #pragma once
 
-#include "autograd/kernels/parallel.h"
-
 #include <cmath>
 #include <cstdint>
+
+#include "autograd/kernels/parallel.h"
 
 namespace qkv::kernels {
 
@@ -19,10 +19,12 @@ inline float act_forward(float h, Act a) {
 // d act / dh: ReLU's is taken as 0 at exactly 0; GELU's is Φ(h) + h·φ(h).
 inline float act_derivative(float h, Act a) {
   if (a == Act::ReLU) return h > 0.f ? 1.f : 0.f;
-  return 0.5f * (1.f + std::erf(h * 0.70710678118654752f)) + h * 0.39894228040143268f * std::exp(-0.5f * h * h);
+  return 0.5f * (1.f + std::erf(h * 0.70710678118654752f)) +
+         h * 0.39894228040143268f * std::exp(-0.5f * h * h);
 }
 
-inline void bias_act_forward(float* y, const float* x, const float* b, int64_t rows, int64_t n, Act a) {
+inline void bias_act_forward(float* y, const float* x, const float* b, int64_t rows, int64_t n,
+                             Act a) {
 #pragma omp parallel for schedule(static) if (rows * n >= kParallelMin)
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < n; ++j) y[r * n + j] = act_forward(x[r * n + j] + b[j], a);
@@ -35,7 +37,8 @@ inline void bias_act_backward(float* dx, float* db, const float* dy, const float
   if (dx) {
 #pragma omp parallel for schedule(static) if (rows * n >= kParallelMin)
     for (int64_t r = 0; r < rows; ++r)
-      for (int64_t j = 0; j < n; ++j) dx[r * n + j] += dy[r * n + j] * act_derivative(x[r * n + j] + b[j], a);
+      for (int64_t j = 0; j < n; ++j)
+        dx[r * n + j] += dy[r * n + j] * act_derivative(x[r * n + j] + b[j], a);
   }
   if (db) {
     constexpr int64_t kChunk = 64;
@@ -44,7 +47,8 @@ inline void bias_act_backward(float* dx, float* db, const float* dy, const float
     for (int64_t c = 0; c < chunks; ++c) {
       const int64_t j0 = c * kChunk, j1 = j0 + kChunk < n ? j0 + kChunk : n;
       for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = j0; j < j1; ++j) db[j] += dy[r * n + j] * act_derivative(x[r * n + j] + b[j], a);
+        for (int64_t j = j0; j < j1; ++j)
+          db[j] += dy[r * n + j] * act_derivative(x[r * n + j] + b[j], a);
     }
   }
 }

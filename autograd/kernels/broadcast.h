@@ -5,10 +5,10 @@
 // row by row (its last dimension); each row is independent, so rows are split across threads.
 #pragma once
 
-#include "autograd/kernels/parallel.h"
-
 #include <cstdint>
 #include <vector>
+
+#include "autograd/kernels/parallel.h"
 
 namespace qkv::kernels {
 

@@ -7,11 +7,10 @@
 // No probability is ever logged, so no log(0) = −inf can appear, whatever ε is.
 #pragma once
 
-#include "autograd/kernels/parallel.h"
-
 #include <cmath>
 #include <cstdint>
 
+#include "autograd/kernels/parallel.h"
 #include "autograd/kernels/softmax.h"
 
 namespace qkv::kernels {

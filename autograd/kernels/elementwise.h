@@ -3,12 +3,11 @@
 // one thread: starting a parallel region costs more than adding a few thousand floats.
 #pragma once
 
-#include "autograd/kernels/parallel.h"
-
 #include <cstdint>
 
-namespace qkv::kernels {
+#include "autograd/kernels/parallel.h"
 
+namespace qkv::kernels {
 
 // dst[i] += src[i]
 inline void add_into(float* dst, const float* src, int64_t n) {
@@ -45,7 +44,8 @@ inline void accumulate2(float* out, const float* a, const float* b, int64_t n, F
 
 // out[i] += f(a[i], b[i], c[i])
 template <class F>
-inline void accumulate3(float* out, const float* a, const float* b, const float* c, int64_t n, F f) {
+inline void accumulate3(float* out, const float* a, const float* b, const float* c, int64_t n,
+                        F f) {
 #pragma omp parallel for schedule(static) if (n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) out[i] += f(a[i], b[i], c[i]);
 }

@@ -14,9 +14,8 @@
 
 namespace qkv::kernels {
 
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-          const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-          int64_t ldc);
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
 // `batch` independent GEMMs; matrix i starts at A + i·stride_a (likewise B, C). A stride of
 // 0 repeats one matrix across the batch (broadcasting), allowed for A and B, not for C.
@@ -33,7 +32,7 @@ int64_t gemm_macs_done();
 // The textbook triple loop, in double-precision accumulation: the slow, obviously correct
 // reference that the tests hold the fast GEMM against. Same contract as gemm().
 void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                    const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
-                    float* C, int64_t ldc);
+                    const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                    int64_t ldc);
 
 }  // namespace qkv::kernels

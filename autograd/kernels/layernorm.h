@@ -8,10 +8,10 @@
 // rows in order, so nothing depends on the thread count.
 #pragma once
 
-#include "autograd/kernels/parallel.h"
-
 #include <cmath>
 #include <cstdint>
+
+#include "autograd/kernels/parallel.h"
 
 namespace qkv::kernels {
 
@@ -62,7 +62,8 @@ inline void layer_norm_backward_input(float* dx, const float* dy, const float* x
 }
 
 inline void layer_norm_backward_params(float* dw, float* db, const float* dy, const float* x,
-                                       const float* mean, const float* rstd, int64_t rows, int64_t D) {
+                                       const float* mean, const float* rstd, int64_t rows,
+                                       int64_t D) {
   constexpr int64_t kChunk = 64;
   const int64_t chunks = (D + kChunk - 1) / kChunk;
 #pragma omp parallel for schedule(static) if (rows * D >= kParallelMin)

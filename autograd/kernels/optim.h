@@ -2,10 +2,10 @@
 // so the loops split across threads without changing any result.
 #pragma once
 
-#include "autograd/kernels/parallel.h"
-
 #include <cmath>
 #include <cstdint>
+
+#include "autograd/kernels/parallel.h"
 
 namespace qkv::kernels {
 

@@ -2,10 +2,10 @@
 // order; each input element is found through the input strides of the permuted axes.
 #pragma once
 
-#include "autograd/kernels/parallel.h"
-
 #include <cstdint>
 #include <vector>
+
+#include "autograd/kernels/parallel.h"
 
 namespace qkv::kernels {
 

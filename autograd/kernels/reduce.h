@@ -5,10 +5,10 @@
 // not associative: splitting one sum across threads would change the last bits).
 #pragma once
 
-#include "autograd/kernels/parallel.h"
-
 #include <cstdint>
 #include <limits>
+
+#include "autograd/kernels/parallel.h"
 
 namespace qkv::kernels {
 

@@ -5,11 +5,11 @@
 // to 0 (which would turn log-softmax into −inf). Rows are independent: one thread a row.
 #pragma once
 
-#include "autograd/kernels/parallel.h"
-
 #include <cmath>
 #include <cstdint>
 #include <limits>
+
+#include "autograd/kernels/parallel.h"
 
 namespace qkv::kernels {
 
@@ -42,7 +42,8 @@ inline void softmax_rows(float* y, const float* x, int64_t rows, int64_t n) {
 }
 
 // dx += y ⊙ (dy − Σⱼ dyⱼ·yⱼ)
-inline void softmax_rows_backward(float* dx, const float* y, const float* dy, int64_t rows, int64_t n) {
+inline void softmax_rows_backward(float* dx, const float* y, const float* dy, int64_t rows,
+                                  int64_t n) {
 #pragma omp parallel for schedule(static) if (rows * n >= kParallelMin)
   for (int64_t r = 0; r < rows; ++r) {
     const float* yr = y + r * n;

@@ -32,7 +32,8 @@ std::map<std::string, std::string> parse_lines(const std::string& text, const st
   return out;
 }
 
-int64_t get_int(const std::map<std::string, std::string>& kv, const std::string& key, const std::string& source) {
+int64_t get_int(const std::map<std::string, std::string>& kv, const std::string& key,
+                const std::string& source) {
   auto it = kv.find(key);
   if (it == kv.end()) throw std::runtime_error(source + ": the config has no '" + key + "'");
   try {
@@ -41,7 +42,8 @@ int64_t get_int(const std::map<std::string, std::string>& kv, const std::string&
     if (used != it->second.size()) throw std::invalid_argument("trailing");
     return v;
   } catch (const std::exception&) {
-    throw std::runtime_error(source + ": config '" + key + "' is not an integer: '" + it->second + "'");
+    throw std::runtime_error(source + ": config '" + key + "' is not an integer: '" + it->second +
+                             "'");
   }
 }
 
@@ -58,9 +60,9 @@ std::vector<std::pair<std::string, nn::Dropout*>> dropouts(const nn::Module& mod
 // then normal()'s kept number as the 8 hex digits of its float bits, or "-" if none.
 std::string rng_to_text(const Generator::State& g) {
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%016llx %016llx %016llx %016llx ", static_cast<unsigned long long>(g.s[0]),
-                static_cast<unsigned long long>(g.s[1]), static_cast<unsigned long long>(g.s[2]),
-                static_cast<unsigned long long>(g.s[3]));
+  std::snprintf(buf, sizeof buf, "%016llx %016llx %016llx %016llx ",
+                static_cast<unsigned long long>(g.s[0]), static_cast<unsigned long long>(g.s[1]),
+                static_cast<unsigned long long>(g.s[2]), static_cast<unsigned long long>(g.s[3]));
   std::string out = buf;
   if (!g.has_spare) return out + "-";
   uint32_t bits;
@@ -69,13 +71,16 @@ std::string rng_to_text(const Generator::State& g) {
   return out + buf;
 }
 
-Generator::State rng_from_text(const std::string& name, const std::string& text, const std::string& source) {
+Generator::State rng_from_text(const std::string& name, const std::string& text,
+                               const std::string& source) {
   auto fail = [&] {
-    return std::runtime_error(source + ": malformed rng line '" + name + " " + text +
-                              "' (expected: module, four 16-digit hex words, then '-' or 8 hex digits)");
+    return std::runtime_error(
+        source + ": malformed rng line '" + name + " " + text +
+        "' (expected: module, four 16-digit hex words, then '-' or 8 hex digits)");
   };
   auto hex = [&](const std::string& word, size_t digits) {
-    if (word.size() != digits || word.find_first_not_of("0123456789abcdef") != std::string::npos) throw fail();
+    if (word.size() != digits || word.find_first_not_of("0123456789abcdef") != std::string::npos)
+      throw fail();
     return std::stoull(word, nullptr, 16);
   };
   std::istringstream in(text);
@@ -95,11 +100,12 @@ Generator::State rng_from_text(const std::string& name, const std::string& text,
 
 std::string config_to_text(const nn::Seq2SeqConfig& c) {
   std::ostringstream o;
-  o << "src_vocab " << c.src_vocab << "\ntgt_vocab " << c.tgt_vocab << "\nd_model " << c.d_model << "\nheads "
-    << c.heads << "\nd_ff " << c.d_ff << "\nencoder_layers " << c.encoder_layers << "\ndecoder_layers "
-    << c.decoder_layers << "\nmax_len " << c.max_len << "\ndropout " << fmt_float(c.dropout) << "\nnorm_first "
-    << c.norm_first << "\nlearned_positions " << c.learned_positions << "\ntie_output " << c.tie_output
-    << "\nshare_embeddings " << c.share_embeddings << "\nactivation "
+  o << "src_vocab " << c.src_vocab << "\ntgt_vocab " << c.tgt_vocab << "\nd_model " << c.d_model
+    << "\nheads " << c.heads << "\nd_ff " << c.d_ff << "\nencoder_layers " << c.encoder_layers
+    << "\ndecoder_layers " << c.decoder_layers << "\nmax_len " << c.max_len << "\ndropout "
+    << fmt_float(c.dropout) << "\nnorm_first " << c.norm_first << "\nlearned_positions "
+    << c.learned_positions << "\ntie_output " << c.tie_output << "\nshare_embeddings "
+    << c.share_embeddings << "\nactivation "
     << (c.activation == nn::Activation::GELU ? "gelu" : "relu") << "\npad_id " << c.pad_id << "\n";
   return o.str();
 }
@@ -121,7 +127,8 @@ nn::Seq2SeqConfig config_from_text(const std::string& text, const std::string& s
   c.share_embeddings = get_int(kv, "share_embeddings", source) != 0;
   c.pad_id = get_int(kv, "pad_id", source);
   const std::string act = kv.count("activation") ? kv["activation"] : "";
-  if (act != "relu" && act != "gelu") throw std::runtime_error(source + ": config 'activation' is '" + act + "'");
+  if (act != "relu" && act != "gelu")
+    throw std::runtime_error(source + ": config 'activation' is '" + act + "'");
   c.activation = act == "gelu" ? nn::Activation::GELU : nn::Activation::ReLU;
   try {
     c.dropout = std::stof(kv.at("dropout"));
@@ -134,16 +141,17 @@ nn::Seq2SeqConfig config_from_text(const std::string& text, const std::string& s
   return c;
 }
 
-void save_checkpoint(const std::string& path, const nn::Seq2SeqConfig& config, const data::Vocab& src_vocab,
-                     const data::Vocab& tgt_vocab, const nn::Seq2SeqTransformer& model, const nn::Adam* opt,
+void save_checkpoint(const std::string& path, const nn::Seq2SeqConfig& config,
+                     const data::Vocab& src_vocab, const data::Vocab& tgt_vocab,
+                     const nn::Seq2SeqTransformer& model, const nn::Adam* opt,
                      const TrainState& state, const std::vector<float>& losses) {
   nn::TensorFile f;
   f.magic = kCheckpointMagic;
   f.version = kCheckpointVersion;
   f.texts.emplace_back("config", config_to_text(config));
   std::ostringstream train;
-  train << "step " << state.step << "\nepoch " << state.epoch << "\nbatch_in_epoch " << state.batch_in_epoch
-        << "\nadam_step " << (opt ? opt->steps() : 0) << "\n";
+  train << "step " << state.step << "\nepoch " << state.epoch << "\nbatch_in_epoch "
+        << state.batch_in_epoch << "\nadam_step " << (opt ? opt->steps() : 0) << "\n";
   for (const auto& [k, v] : state.settings) train << k << " " << v << "\n";
   f.texts.emplace_back("train", train.str());
   f.texts.emplace_back("src_vocab", src_vocab.serialize());
@@ -155,9 +163,12 @@ void save_checkpoint(const std::string& path, const nn::Seq2SeqConfig& config, c
   const auto named = model.named_parameters();
   for (const auto& [name, t] : named) f.tensors.emplace_back("model." + name, t);
   if (opt) {
-    if (opt->m.size() != named.size()) throw std::logic_error("save_checkpoint: the optimizer is not the model's");
-    for (size_t i = 0; i < named.size(); ++i) f.tensors.emplace_back("adam.m." + named[i].first, opt->m[i]);
-    for (size_t i = 0; i < named.size(); ++i) f.tensors.emplace_back("adam.v." + named[i].first, opt->v[i]);
+    if (opt->m.size() != named.size())
+      throw std::logic_error("save_checkpoint: the optimizer is not the model's");
+    for (size_t i = 0; i < named.size(); ++i)
+      f.tensors.emplace_back("adam.m." + named[i].first, opt->m[i]);
+    for (size_t i = 0; i < named.size(); ++i)
+      f.tensors.emplace_back("adam.v." + named[i].first, opt->v[i]);
   }
   f.tensors.emplace_back("train.losses",
                          Tensor::from_vector(losses, {static_cast<int64_t>(losses.size())}));
@@ -166,7 +177,8 @@ void save_checkpoint(const std::string& path, const nn::Seq2SeqConfig& config, c
 
 Checkpoint load_checkpoint(const std::string& path) {
   Checkpoint c;
-  c.file = nn::load_tensor_file(path, kCheckpointMagic, kCheckpointVersion, kCheckpointOldestVersion);
+  c.file =
+      nn::load_tensor_file(path, kCheckpointMagic, kCheckpointVersion, kCheckpointOldestVersion);
   try {
     c.config = config_from_text(c.file.text("config"), path);
     c.src_vocab = data::Vocab::deserialize(c.file.text("src_vocab"));
@@ -187,13 +199,15 @@ Checkpoint load_checkpoint(const std::string& path) {
     throw std::runtime_error(msg.rfind(path, 0) == 0 ? msg : path + ": " + msg);
   }
   if (c.src_vocab.size() != c.config.src_vocab || c.tgt_vocab.size() != c.config.tgt_vocab)
-    throw std::runtime_error(path + ": the vocabularies (" + std::to_string(c.src_vocab.size()) + ", " +
-                             std::to_string(c.tgt_vocab.size()) + " tokens) do not match the config (" +
-                             std::to_string(c.config.src_vocab) + ", " + std::to_string(c.config.tgt_vocab) + ")");
+    throw std::runtime_error(
+        path + ": the vocabularies (" + std::to_string(c.src_vocab.size()) + ", " +
+        std::to_string(c.tgt_vocab.size()) + " tokens) do not match the config (" +
+        std::to_string(c.config.src_vocab) + ", " + std::to_string(c.config.tgt_vocab) + ")");
   return c;
 }
 
-std::unique_ptr<nn::Seq2SeqTransformer> load_model(const Checkpoint& ckpt, const std::string& path) {
+std::unique_ptr<nn::Seq2SeqTransformer> load_model(const Checkpoint& ckpt,
+                                                   const std::string& path) {
   Generator gen(0);
   auto model = std::make_unique<nn::Seq2SeqTransformer>(ckpt.config, gen);
   std::map<std::string, Tensor> state;
@@ -202,7 +216,8 @@ std::unique_ptr<nn::Seq2SeqTransformer> load_model(const Checkpoint& ckpt, const
   try {
     model->load_state_dict(state);
   } catch (const std::runtime_error& e) {
-    throw std::runtime_error(path + ": " + e.what() + " (a checkpoint of another model, or a corrupt file)");
+    throw std::runtime_error(path + ": " + e.what() +
+                             " (a checkpoint of another model, or a corrupt file)");
   }
   return model;
 }
@@ -211,11 +226,13 @@ void load_optimizer(const Checkpoint& ckpt, const nn::Seq2SeqTransformer& model,
                     const std::string& path) {
   const auto named = model.named_parameters();
   auto copy_into = [&](const std::string& key, Tensor& dst) {
-    if (!ckpt.file.has_tensor(key)) throw std::runtime_error(path + ": no optimizer state '" + key + "' (cannot resume)");
+    if (!ckpt.file.has_tensor(key))
+      throw std::runtime_error(path + ": no optimizer state '" + key + "' (cannot resume)");
     const Tensor& src = ckpt.file.tensor(key);
     if (src.shape() != dst.shape())
-      throw std::runtime_error(path + ": optimizer state '" + key + "' has shape " + shape_str(src.shape()) +
-                               ", the parameter " + shape_str(dst.shape()));
+      throw std::runtime_error(path + ": optimizer state '" + key + "' has shape " +
+                               shape_str(src.shape()) + ", the parameter " +
+                               shape_str(dst.shape()));
     std::copy(src.data(), src.data() + src.numel(), dst.data());
   };
   for (size_t i = 0; i < named.size(); ++i) {
@@ -231,10 +248,12 @@ bool load_rng(const Checkpoint& ckpt, nn::Seq2SeqTransformer& model, const std::
   const std::map<std::string, nn::Dropout*> mine(list.begin(), list.end());
   for (const auto& [name, d] : mine)
     if (!ckpt.rng.count(name))
-      throw std::runtime_error(path + ": no rng state for the dropout '" + name + "' (cannot resume)");
+      throw std::runtime_error(path + ": no rng state for the dropout '" + name +
+                               "' (cannot resume)");
   for (const auto& [name, state] : ckpt.rng)
     if (!mine.count(name))
-      throw std::runtime_error(path + ": rng state for '" + name + "', which is no dropout of the model");
+      throw std::runtime_error(path + ": rng state for '" + name +
+                               "', which is no dropout of the model");
   for (const auto& [name, d] : mine) d->generator().set_state(ckpt.rng.at(name));
   return true;
 }

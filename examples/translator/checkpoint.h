@@ -55,15 +55,16 @@ struct Checkpoint {
   TrainState state;
   std::vector<float> losses;
   std::map<std::string, Generator::State> rng;  // by Dropout module name; empty in a version 1 file
-  nn::TensorFile file;  // the raw tensors, for load_model / load_optimizer
+  nn::TensorFile file;                          // the raw tensors, for load_model / load_optimizer
 };
 
 std::string config_to_text(const nn::Seq2SeqConfig& c);
 nn::Seq2SeqConfig config_from_text(const std::string& text, const std::string& source);
 
 // Writes atomically (a temporary file, then rename). `opt` may be null (no Adam state).
-void save_checkpoint(const std::string& path, const nn::Seq2SeqConfig& config, const data::Vocab& src_vocab,
-                     const data::Vocab& tgt_vocab, const nn::Seq2SeqTransformer& model, const nn::Adam* opt,
+void save_checkpoint(const std::string& path, const nn::Seq2SeqConfig& config,
+                     const data::Vocab& src_vocab, const data::Vocab& tgt_vocab,
+                     const nn::Seq2SeqTransformer& model, const nn::Adam* opt,
                      const TrainState& state, const std::vector<float>& losses);
 
 // Reads and checks the file; throws std::runtime_error naming the file and the problem

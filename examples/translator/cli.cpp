@@ -1,11 +1,11 @@
 #include "examples/translator/cli.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-
-#include <unistd.h>
 
 namespace qkv::app {
 
@@ -37,11 +37,15 @@ void prefer_passive_omp_wait(char** argv) {
 void ArgParser::flag(const std::string& name, const std::string& help, bool& target) {
   specs_.push_back({name, "", help, nullptr, &target});
 }
-void ArgParser::option(const std::string& name, const std::string& metavar, const std::string& help, int64_t& target) {
-  specs_.push_back({name, metavar, help, [&target, name](const std::string& v) { target = parse_int(name, v); }});
+void ArgParser::option(const std::string& name, const std::string& metavar, const std::string& help,
+                       int64_t& target) {
+  specs_.push_back({name, metavar, help,
+                    [&target, name](const std::string& v) { target = parse_int(name, v); }});
 }
-void ArgParser::option(const std::string& name, const std::string& metavar, const std::string& help, double& target) {
-  specs_.push_back({name, metavar, help, [&target, name](const std::string& v) { target = parse_double(name, v); }});
+void ArgParser::option(const std::string& name, const std::string& metavar, const std::string& help,
+                       double& target) {
+  specs_.push_back({name, metavar, help,
+                    [&target, name](const std::string& v) { target = parse_double(name, v); }});
 }
 void ArgParser::option(const std::string& name, const std::string& metavar, const std::string& help,
                        std::string& target) {
@@ -101,12 +105,15 @@ bool ArgParser::parse(int argc, char** argv) {
 }
 
 std::string ArgParser::help() const {
-  std::string out = "usage: " + program_ + " [flags]" + (pos_metavar_.empty() ? "" : " [" + pos_metavar_ + " ...]") +
-                    "\n\n" + summary_ + "\n\nflags:\n";
+  std::string out = "usage: " + program_ + " [flags]" +
+                    (pos_metavar_.empty() ? "" : " [" + pos_metavar_ + " ...]") + "\n\n" +
+                    summary_ + "\n\nflags:\n";
   for (const auto& s : specs_) {
     std::string left = "  " + s.name + (s.metavar.empty() ? "" : " " + s.metavar);
-    if (left.size() < 28) left.resize(28, ' ');
-    else left += "\n" + std::string(28, ' ');
+    if (left.size() < 28)
+      left.resize(28, ' ');
+    else
+      left += "\n" + std::string(28, ' ');
     out += left + s.help + "\n";
   }
   out += std::string("  --help") + std::string(20, ' ') + "print this help and exit\n";

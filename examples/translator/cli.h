@@ -18,12 +18,16 @@ struct UsageError : std::runtime_error {
 
 class ArgParser {
  public:
-  ArgParser(std::string program, std::string summary) : program_(std::move(program)), summary_(std::move(summary)) {}
+  ArgParser(std::string program, std::string summary)
+      : program_(std::move(program)), summary_(std::move(summary)) {}
 
   void flag(const std::string& name, const std::string& help, bool& target);
-  void option(const std::string& name, const std::string& metavar, const std::string& help, int64_t& target);
-  void option(const std::string& name, const std::string& metavar, const std::string& help, double& target);
-  void option(const std::string& name, const std::string& metavar, const std::string& help, std::string& target);
+  void option(const std::string& name, const std::string& metavar, const std::string& help,
+              int64_t& target);
+  void option(const std::string& name, const std::string& metavar, const std::string& help,
+              double& target);
+  void option(const std::string& name, const std::string& metavar, const std::string& help,
+              std::string& target);
   // Positional arguments are accepted only when this is set (their description for --help).
   void positional(const std::string& metavar, const std::string& help);
 

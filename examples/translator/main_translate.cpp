@@ -43,13 +43,15 @@ Tensor cross_attention(nn::Seq2SeqTransformer& model, const std::vector<int64_t>
   return model.decoder->layers[static_cast<size_t>(layer)]->cross_attn->last_weights;
 }
 
-void write_attention_svg(const std::string& path, const Tensor& w, const std::vector<std::string>& src_tokens,
-                         const std::vector<std::string>& out_tokens, int64_t layer, const std::string& source,
-                         const std::string& translation) {
+void write_attention_svg(const std::string& path, const Tensor& w,
+                         const std::vector<std::string>& src_tokens,
+                         const std::vector<std::string>& out_tokens, int64_t layer,
+                         const std::string& source, const std::string& translation) {
   const int64_t H = w.size(1), T = w.size(2), S = w.size(3);
   std::vector<std::vector<std::vector<float>>> panels;
   std::vector<std::string> titles;
-  std::vector<std::vector<float>> mean(static_cast<size_t>(T), std::vector<float>(static_cast<size_t>(S), 0.f));
+  std::vector<std::vector<float>> mean(static_cast<size_t>(T),
+                                       std::vector<float>(static_cast<size_t>(S), 0.f));
   for (int64_t h = 0; h < H; ++h) {
     std::vector<std::vector<float>> panel(static_cast<size_t>(T));
     for (int64_t t = 0; t < T; ++t)
@@ -65,7 +67,8 @@ void write_attention_svg(const std::string& path, const Tensor& w, const std::ve
   titles.insert(titles.begin(), "mean of the " + std::to_string(H) + " heads");
   std::vector<std::string> rows = out_tokens;
   rows.push_back("<eos>");
-  const std::string title = "cross-attention, decoder layer " + std::to_string(layer) + ": " + source + " → " + translation;
+  const std::string title = "cross-attention, decoder layer " + std::to_string(layer) + ": " +
+                            source + " → " + translation;
   std::ofstream f(path);
   f << app::attention_svg(panels, src_tokens, rows, titles, title);
   if (!f) throw std::runtime_error("cannot write " + path);
@@ -76,16 +79,21 @@ int run(int argc, char** argv) {
   int64_t beam = 1, max_len = 0, threads = 0, layer = -1;
   double length_penalty = 1.0;
   bool show_tokens = false;
-  app::ArgParser args("translate",
-                      "Translates each TEXT argument (quote each sentence), or stdin line by line, with a\n"
-                      "checkpoint written by train_translator. Prints one translation per input line;\n"
-                      "the last line printed is the (last) translation.");
+  app::ArgParser args(
+      "translate",
+      "Translates each TEXT argument (quote each sentence), or stdin line by line, with a\n"
+      "checkpoint written by train_translator. Prints one translation per input line;\n"
+      "the last line printed is the (last) translation.");
   args.option("--checkpoint", "PATH", "the checkpoint to translate with (required)", checkpoint);
   args.option("--beam", "N", "beam search with N hypotheses (default 1: greedy)", beam);
-  args.option("--length-penalty", "A", "beam scores are log p / length^A (default 1)", length_penalty);
-  args.option("--max-len", "N", "longest translation in tokens (default: 2 × source + 10)", max_len);
-  args.option("--attention", "OUT.svg", "draw the cross-attention heat map of the (last) sentence", attention);
-  args.option("--attention-layer", "L", "which decoder layer's cross-attention to draw (default: the last)", layer);
+  args.option("--length-penalty", "A", "beam scores are log p / length^A (default 1)",
+              length_penalty);
+  args.option("--max-len", "N", "longest translation in tokens (default: 2 × source + 10)",
+              max_len);
+  args.option("--attention", "OUT.svg", "draw the cross-attention heat map of the (last) sentence",
+              attention);
+  args.option("--attention-layer", "L",
+              "which decoder layer's cross-attention to draw (default: the last)", layer);
   args.flag("--show-tokens", "also print the source and output tokens with their ids", show_tokens);
   args.option("--threads", "N", "OpenMP threads (default: OMP_NUM_THREADS or every core)", threads);
   args.positional("TEXT", "a sentence to translate; without any, stdin is read line by line");
@@ -101,8 +109,8 @@ int run(int argc, char** argv) {
   const int64_t layers = model->config.decoder_layers;
   if (layer < 0) layer = layers - 1;
   if (layer >= layers)
-    throw UsageError("--attention-layer " + std::to_string(layer) + ": the model has " + std::to_string(layers) +
-                     " decoder layers");
+    throw UsageError("--attention-layer " + std::to_string(layer) + ": the model has " +
+                     std::to_string(layers) + " decoder layers");
   app::TranslateOptions opts;
   opts.beam = beam;
   opts.length_penalty = static_cast<float>(length_penalty);
@@ -117,21 +125,25 @@ int run(int argc, char** argv) {
     const auto ids = app::to_ids(ckpt.src_vocab, tokens);
     for (size_t i = 0; i < tokens.size(); ++i)
       if (ids[i] == data::Vocab::kUnk)
-        std::fprintf(stderr, "translate: '%s' is not in the training vocabulary (read as <unk>)\n", tokens[i].c_str());
+        std::fprintf(stderr, "translate: '%s' is not in the training vocabulary (read as <unk>)\n",
+                     tokens[i].c_str());
     const auto out = app::translate_ids(*model, {ids}, opts)[0];
     const auto out_tokens = app::to_tokens(ckpt.tgt_vocab, out);
     const std::string translation = data::detokenize(out_tokens);
     if (show_tokens) {
       std::string line = "source tokens:";
-      for (size_t i = 0; i < tokens.size(); ++i) line += " " + tokens[i] + "/" + std::to_string(ids[i]);
+      for (size_t i = 0; i < tokens.size(); ++i)
+        line += " " + tokens[i] + "/" + std::to_string(ids[i]);
       std::printf("%s\noutput tokens:", line.c_str());
-      for (size_t i = 0; i < out.size(); ++i) std::printf(" %s/%lld", out_tokens[i].c_str(), static_cast<long long>(out[i]));
+      for (size_t i = 0; i < out.size(); ++i)
+        std::printf(" %s/%lld", out_tokens[i].c_str(), static_cast<long long>(out[i]));
       std::printf(" <eos>\n");
     }
     if (!attention.empty()) {
       Tensor w = cross_attention(*model, ids, out, layer);
       write_attention_svg(attention, w, tokens, out_tokens, layer, text, translation);
-      std::fprintf(stderr, "translate: cross-attention heat map written to %s\n", attention.c_str());
+      std::fprintf(stderr, "translate: cross-attention heat map written to %s\n",
+                   attention.c_str());
     }
     std::printf("%s\n", translation.c_str());
     std::fflush(stdout);
@@ -143,8 +155,10 @@ int run(int argc, char** argv) {
   }
   const bool interactive = isatty(STDIN_FILENO);
   if (interactive)
-    std::fprintf(stderr, "Type an English sentence and press Enter (Ctrl-D to quit). Vocabulary: %d words.\n",
-                 ckpt.src_vocab.size());
+    std::fprintf(
+        stderr,
+        "Type an English sentence and press Enter (Ctrl-D to quit). Vocabulary: %d words.\n",
+        ckpt.src_vocab.size());
   std::string line;
   while (true) {
     if (interactive) std::fprintf(stderr, "en> ");

@@ -76,7 +76,8 @@ std::vector<std::string> to_tokens(const data::Vocab& vocab, const std::vector<i
 }
 
 Evaluation evaluate(nn::Seq2SeqTransformer& model, const std::vector<data::SentencePair>& test,
-                    const data::Vocab& src_vocab, const data::Vocab& tgt_vocab, const TranslateOptions& options) {
+                    const data::Vocab& src_vocab, const data::Vocab& tgt_vocab,
+                    const TranslateOptions& options) {
   std::vector<std::vector<int64_t>> sources;
   std::vector<std::vector<std::string>> refs;
   for (const auto& p : test) {
@@ -84,7 +85,8 @@ Evaluation evaluate(nn::Seq2SeqTransformer& model, const std::vector<data::Sente
     refs.push_back(p.tgt_tokens);
   }
   Evaluation e;
-  for (const auto& ids : translate_ids(model, sources, options)) e.hypotheses.push_back(to_tokens(tgt_vocab, ids));
+  for (const auto& ids : translate_ids(model, sources, options))
+    e.hypotheses.push_back(to_tokens(tgt_vocab, ids));
   e.exact_match = nn::exact_match(e.hypotheses, refs);
   e.bleu = nn::corpus_bleu(e.hypotheses, refs);
   // Rank by edit distance relative to the reference length (ties: the earlier pair first).
@@ -95,7 +97,8 @@ Evaluation evaluate(nn::Seq2SeqTransformer& model, const std::vector<data::Sente
     std::map<std::string, int64_t> intern;
     for (const auto& s : pair) {
       nn::TokenSeq seq;
-      for (const auto& tok : s) seq.push_back(intern.emplace(tok, static_cast<int64_t>(intern.size())).first->second);
+      for (const auto& tok : s)
+        seq.push_back(intern.emplace(tok, static_cast<int64_t>(intern.size())).first->second);
       ids.push_back(seq);
     }
     badness[i] = static_cast<double>(nn::edit_distance(ids[0], ids[1])) /
@@ -103,7 +106,8 @@ Evaluation evaluate(nn::Seq2SeqTransformer& model, const std::vector<data::Sente
   }
   e.worst.resize(test.size());
   std::iota(e.worst.begin(), e.worst.end(), size_t{0});
-  std::stable_sort(e.worst.begin(), e.worst.end(), [&](size_t a, size_t b) { return badness[a] > badness[b]; });
+  std::stable_sort(e.worst.begin(), e.worst.end(),
+                   [&](size_t a, size_t b) { return badness[a] > badness[b]; });
   while (!e.worst.empty() && badness[e.worst.back()] == 0) e.worst.pop_back();
   return e;
 }
@@ -127,9 +131,13 @@ std::string json_escape(const std::string& s) {
 
 std::string format_duration(double s) {
   char buf[32];
-  if (s < 60) std::snprintf(buf, sizeof buf, "%.1fs", s);
-  else if (s < 3600) std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
-  else std::snprintf(buf, sizeof buf, "%dh%02dm", static_cast<int>(s) / 3600, (static_cast<int>(s) % 3600) / 60);
+  if (s < 60)
+    std::snprintf(buf, sizeof buf, "%.1fs", s);
+  else if (s < 3600)
+    std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%dh%02dm", static_cast<int>(s) / 3600,
+                  (static_cast<int>(s) % 3600) / 60);
   return buf;
 }
 

@@ -17,18 +17,18 @@ namespace qkv::app {
 // A padded batch as model inputs: ids and keep-masks as float tensors, and the targets
 // flattened to [B·T] with <pad> (= the loss's ignore index) after each sentence.
 struct BatchTensors {
-  Tensor src, src_keep;       // [B, S]
-  Tensor tgt_in, tgt_keep;    // [B, T]
-  Tensor tgt_out;             // [B·T]
-  int64_t tokens = 0;         // real source + target tokens (for tokens/s)
+  Tensor src, src_keep;     // [B, S]
+  Tensor tgt_in, tgt_keep;  // [B, T]
+  Tensor tgt_out;           // [B·T]
+  int64_t tokens = 0;       // real source + target tokens (for tokens/s)
 };
 BatchTensors to_tensors(const data::Batch& b);
 
 struct TranslateOptions {
-  int64_t beam = 1;             // 1: greedy
-  float length_penalty = 1.f;   // beam scores are log p / length^α
-  int64_t max_len = 0;          // 0: 2 × source length + 10, capped by the model's max_len
-  int64_t batch = 64;           // sentences decoded together (greedy only)
+  int64_t beam = 1;            // 1: greedy
+  float length_penalty = 1.f;  // beam scores are log p / length^α
+  int64_t max_len = 0;         // 0: 2 × source length + 10, capped by the model's max_len
+  int64_t batch = 64;          // sentences decoded together (greedy only)
 };
 
 // Source id sequences (no specials) → output id sequences (no <bos>/<eos>). Greedy
@@ -49,7 +49,8 @@ struct Evaluation {
 
 // Translates every test pair and compares its tokens to the reference tokens.
 Evaluation evaluate(nn::Seq2SeqTransformer& model, const std::vector<data::SentencePair>& test,
-                    const data::Vocab& src_vocab, const data::Vocab& tgt_vocab, const TranslateOptions& options);
+                    const data::Vocab& src_vocab, const data::Vocab& tgt_vocab,
+                    const TranslateOptions& options);
 
 std::string json_escape(const std::string& s);
 std::string format_duration(double seconds);  // "1m05s", "12.3s"
