@@ -23,6 +23,11 @@ DEPFLAGS  = -MMD -MP
 LDLIBS   ?=
 BUILD    ?= build
 
+# One compile job per core by default (a -jN on the command line still wins): a clean build
+# of the examples takes about a minute on 2 cores instead of two, which `make train` on a
+# fresh clone feels.
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 1)
+
 LIB_SRCS  := $(wildcard autograd/*.cpp autograd/kernels/*.cpp nn/*.cpp data/*.cpp)
 LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libqkv.a
@@ -41,6 +46,10 @@ TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/obj/%.o)
 TEST_MAIN := $(BUILD)/obj/tests/catch_main.o
 TEST_BIN  := $(BUILD)/qkv_tests
 CATCH_HDR := /usr/include/catch2/catch.hpp
+
+# Keep the examples' object files (make would delete them as intermediates of the chained
+# rules, and rebuild them all after any change).
+.SECONDARY:
 
 .PHONY: all lib examples test bench train sanitize clean format check-catch2
 all: lib examples $(TEST_BIN)
