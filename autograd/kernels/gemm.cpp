@@ -22,6 +22,7 @@
 #include <omp.h>
 
 #include <atomic>
+#include <cstring>
 #if defined(__AVX512F__)
 // g++ 12 warns about its own header (_mm512_undefined_ps, GCC bug 105593) in some shuffles.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -188,6 +189,29 @@ struct Tiled {
                                             float* __restrict c, int64_t ldc, int64_t mr,
                                             int64_t nr, float alpha, float beta) {
     float acc[MR][NR] = {};
+#if defined(__clang__)
+    // clang (14) vectorises the loop below but keeps acc in memory: a load and a store around
+    // every FMA, 0.2 of the peak. Spelled with vector types, the MR×NR/LANES accumulators are
+    // plain values it keeps in registers (0.8 of the peak, measured with bench_kernels).
+    // x·y + z in one expression is one FMA under clang's default -ffp-contract=on.
+    typedef float lanes __attribute__((ext_vector_type(QKV_GEMM_LANES)));
+    constexpr int64_t V = NR / QKV_GEMM_LANES;
+    static_assert(NR % QKV_GEMM_LANES == 0, "a tile row is whole vectors");
+    lanes vacc[MR][V] = {};
+    for (int64_t k = 0; k < kc; ++k) {
+      lanes bv[V];
+      std::memcpy(bv, b, sizeof bv);
+#pragma unroll
+      for (int64_t i = 0; i < MR; ++i) {
+        const lanes ai = a(i);
+#pragma unroll
+        for (int64_t v = 0; v < V; ++v) vacc[i][v] = ai * bv[v] + vacc[i][v];
+      }
+      a.next();
+      b += NR;
+    }
+    std::memcpy(acc, vacc, sizeof acc);
+#else
     for (int64_t k = 0; k < kc; ++k) {
       for (int64_t i = 0; i < MR; ++i) {
         const float ai = a(i);
@@ -197,6 +221,7 @@ struct Tiled {
       a.next();
       b += NR;
     }
+#endif
     for (int64_t i = 0; i < mr; ++i) {
       float* ci = c + i * ldc;
       if (beta == 0.f) {
