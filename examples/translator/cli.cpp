@@ -34,6 +34,21 @@ void prefer_passive_omp_wait(char** argv) {
   unsetenv("OMP_WAIT_POLICY");
 }
 
+int run_app(const char* program, int (*run)(int, char**), int argc, char** argv) {
+  prefer_passive_omp_wait(argv);
+  try {
+    return run(argc, argv);
+  } catch (const UsageError& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "%s: %s (try --help)\n", program, e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "%s: error: %s\n", program, e.what());
+    return 1;
+  }
+}
+
 void ArgParser::flag(const std::string& name, const std::string& help, bool& target) {
   specs_.push_back({name, "", help, nullptr, &target});
 }

@@ -57,6 +57,12 @@ class ArgParser {
 // program once with OMP_WAIT_POLICY=passive. Set OMP_WAIT_POLICY yourself to choose.
 void prefer_passive_omp_wait(char** argv);
 
+// The apps' main(): prefers passive OpenMP waiting, runs `run`, and turns exceptions into
+// the exit codes of DESIGN.md: a UsageError prints "PROGRAM: … (try --help)" and exits 2,
+// any other error "PROGRAM: error: …" and exits 1. stdout is flushed first, so the message
+// comes after whatever the program printed.
+int run_app(const char* program, int (*run)(int, char**), int argc, char** argv);
+
 // Strict conversions: the whole string must be a number ("12x", "" and "1e999" fail).
 int64_t parse_int(const std::string& flag, const std::string& text);
 double parse_double(const std::string& flag, const std::string& text);

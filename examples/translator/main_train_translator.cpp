@@ -548,17 +548,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  app::prefer_passive_omp_wait(argv);
-  try {
-    return run(argc, argv);
-  } catch (const UsageError& e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "train_translator: %s (try --help)\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "train_translator: error: %s\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return app::run_app("train_translator", run, argc, argv); }

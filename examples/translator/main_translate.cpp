@@ -177,17 +177,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  app::prefer_passive_omp_wait(argv);
-  try {
-    return run(argc, argv);
-  } catch (const UsageError& e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "translate: %s (try --help)\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "translate: error: %s\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return app::run_app("translate", run, argc, argv); }
