@@ -63,7 +63,6 @@ TEST_CASE("the profiler charges each op its own calls and GEMM work, forward and
   CHECK(m["relu"].calls == 1);
   CHECK(m["relu"].gemm_macs == 0);  // element-wise: no GEMM
   CHECK(m["sum (backward)"].calls == 1);
-  for (const auto& [name, e] : m) CHECK(e.seconds >= 0);
 }
 
 TEST_CASE("a batched matmul is charged batch·M·N·K, and nothing is recorded when off", "[ch14]") {
