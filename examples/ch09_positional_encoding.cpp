@@ -12,6 +12,7 @@
 #include <string>
 
 #include "autograd/engine.h"
+#include "examples/report.h"
 #include "nn/attention.h"
 #include "nn/layers.h"
 
@@ -20,14 +21,7 @@ using namespace qkv::nn;
 
 namespace {
 
-// Rounding-level differences depend on the compiler (fused multiply-adds) and on the
-// GEMM's summation order, so they are printed as a bound, not digit by digit.
-std::string bound(double v) {
-  if (std::fabs(v) < 1e-6) return "< 1e-6";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "= %.1e", v);
-  return buf;
-}
+using report::bound;
 
 void print_rows(const char* name, const Tensor& t, int64_t rows, int64_t cols, int decimals = 4) {
   std::printf("%s\n", name);

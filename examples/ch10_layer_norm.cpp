@@ -12,6 +12,7 @@
 
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
+#include "examples/report.h"
 #include "nn/optim.h"
 #include "nn/transformer.h"
 
@@ -19,14 +20,7 @@ using namespace qkv;
 
 namespace {
 
-// Rounding-level differences depend on the compiler (fused multiply-adds) and on the
-// GEMM's summation order, so they are printed as a bound, not digit by digit.
-std::string bound(double v) {
-  if (std::fabs(v) < 1e-6) return "< 1e-6";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "= %.1e", v);
-  return buf;
-}
+using report::bound;
 
 float max_abs_diff(const Tensor& a, const Tensor& b) {
   float m = 0.f;

@@ -16,6 +16,7 @@
 
 #include "autograd/counters.h"
 #include "autograd/engine.h"
+#include "examples/report.h"
 #include "nn/decoding.h"
 #include "nn/optim.h"
 #include "nn/transformer.h"
@@ -25,14 +26,7 @@ using namespace qkv::nn;
 
 namespace {
 
-// Rounding-level differences depend on the compiler (fused multiply-adds) and on the
-// GEMM's summation order, so they are printed as a bound, not digit by digit.
-std::string bound(double v) {
-  if (std::fabs(v) < 1e-6) return "< 1e-6";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "= %.1e", v);
-  return buf;
-}
+using report::bound;
 
 std::string component(const std::string& name) {
   auto has = [&](const char* s) { return name.find(s) != std::string::npos; };
