@@ -3,6 +3,7 @@
 
 #include "autograd/engine.h"
 #include "autograd/kernels/broadcast.h"
+#include "autograd/kernels/elementwise.h"
 #include "autograd/kernels/parallel.h"
 #include "autograd/op_util.h"
 #include "autograd/ops.h"
@@ -47,13 +48,14 @@ Tensor embedding(const Tensor& table, const Tensor& ids, int64_t padding_idx) {
     // add into the same row without a race, in the same order every run.
     constexpr int64_t kChunk = 32;
     const int64_t chunks = (D + kChunk - 1) / kChunk;
+    const float* gd = g.data();
 #pragma omp parallel for schedule(static) if (n * D >= kernels::kParallelMin)
     for (int64_t c = 0; c < chunks; ++c) {
       const int64_t j0 = c * kChunk, j1 = std::min(D, j0 + kChunk);
       for (int64_t i = 0; i < n; ++i) {
         const int64_t v = (*idx)[i];
         if (v == padding_idx) continue;
-        for (int64_t j = j0; j < j1; ++j) dw[v * D + j] += g.data()[i * D + j];
+        for (int64_t j = j0; j < j1; ++j) dw[v * D + j] += gd[i * D + j];
       }
     }
   });
@@ -82,10 +84,10 @@ Tensor index_select(const Tensor& a, int64_t axis_in, const std::vector<int64_t>
   // y[o, k] = x[o, index[k]]  ⇒  dx[o, index[k]] += dy[o, k]   (ch04)
   record(out, "index_select", {a}, [a, index, outer, inner, n, m](const Tensor& g) {
     float* dx = a.grad_buffer().data();
+    const float* gd = g.data();
     for (int64_t o = 0; o < outer; ++o)
       for (int64_t k = 0; k < m; ++k)
-        for (int64_t j = 0; j < inner; ++j)
-          dx[(o * n + index[k]) * inner + j] += g.data()[(o * m + k) * inner + j];
+        kernels::add_into(dx + (o * n + index[k]) * inner, gd + (o * m + k) * inner, inner);
   });
   return out;
 }

@@ -38,7 +38,6 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   out_shape.push_back(m);
   Tensor out = Tensor::empty(out_shape);
   const int64_t nb = numel_of(batch);
-  add_macs(nb * n * m * k);
 
   // [.., n, k] @ [k, m] with b shared by the whole batch is one tall GEMM: [B·n, k] @ [k, m].
   const bool b_shared = numel_of(batch_b) == 1;
@@ -55,16 +54,17 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
                            ": partially broadcast batch dimensions are not supported; "
                            "expand one operand first");
   }
+  add_macs(nb * n * m * k);
 
   // C = A·B  ⇒  dA = dC·Bᵀ, dB = Aᵀ·dC   (ch02; summed over a broadcast batch)
   record(out, "matmul", {a, b}, [a, b, n, k, m, nb, a_shared, b_shared](const Tensor& g) {
     if (needs_grad(a)) {
       float* da = a.grad_buffer().data();
       if (a_shared && nb > 1) {
-        // A was reused by every batch: dA = Σ_batch dC_i·B_iᵀ, added in batch order.
+        // A was reused by every batch (so B was not): dA = Σ_batch dC_i·B_iᵀ, in batch order.
         for (int64_t i = 0; i < nb; ++i)
-          kernels::gemm(false, true, n, k, m, 1.f, g.data() + i * n * m, m,
-                        b.data() + (b_shared ? 0 : i * k * m), m, 1.f, da, k);
+          kernels::gemm(false, true, n, k, m, 1.f, g.data() + i * n * m, m, b.data() + i * k * m, m,
+                        1.f, da, k);
       } else if (b_shared) {
         kernels::gemm(false, true, nb * n, k, m, 1.f, g.data(), m, b.data(), m, 1.f, da, k);
       } else {
@@ -74,13 +74,10 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     }
     if (needs_grad(b)) {
       float* db = b.grad_buffer().data();
-      if (b_shared && !a_shared) {
-        // B was reused by every batch: dB = Aᵀ·dC over the stacked [B·n, k] rows of A.
+      if (b_shared) {
+        // B was reused by every batch: dB = Aᵀ·dC over the stacked [B·n, k] rows of A (when
+        // A is shared too, there is one batch).
         kernels::gemm(true, false, k, m, nb * n, 1.f, a.data(), k, g.data(), m, 1.f, db, m);
-      } else if (b_shared) {
-        for (int64_t i = 0; i < nb; ++i)
-          kernels::gemm(true, false, k, m, n, 1.f, a.data(), k, g.data() + i * n * m, m, 1.f, db,
-                        m);
       } else {
         kernels::gemm_batched(nb, true, false, k, m, n, 1.f, a.data(), k, a_shared ? 0 : n * k,
                               g.data(), m, n * m, 1.f, db, m, k * m);

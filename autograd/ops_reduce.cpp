@@ -88,9 +88,10 @@ Tensor max(const Tensor& a, int64_t axis, bool keepdim) {
   // m = maxₖ aₖ  ⇒  da_k* = dm for the (first) arg-max k*, 0 elsewhere   (ch02)
   record(out, "max", {a}, [a, v, arg](const Tensor& g) {
     float* dx = a.grad_buffer().data();
+    const float* gd = g.data();
     for (int64_t o = 0; o < v.outer; ++o)
       for (int64_t i = 0; i < v.inner; ++i)
-        dx[(o * v.n + (*arg)[o * v.inner + i]) * v.inner + i] += g.data()[o * v.inner + i];
+        dx[(o * v.n + (*arg)[o * v.inner + i]) * v.inner + i] += gd[o * v.inner + i];
   });
   return out;
 }

@@ -3,6 +3,7 @@
 #include <numeric>
 
 #include "autograd/engine.h"
+#include "autograd/kernels/elementwise.h"
 #include "autograd/kernels/permute.h"
 #include "autograd/op_util.h"
 #include "autograd/ops.h"
@@ -125,7 +126,7 @@ Tensor concat(const std::vector<Tensor>& ts, int64_t axis_in) {
       const int64_t block = ts[i].shape()[axis] * inner;
       float* dx = ts[i].grad_buffer().data();
       for (int64_t o = 0; o < outer; ++o)
-        for (int64_t j = 0; j < block; ++j) dx[o * block + j] += g.data()[o * row + offsets[i] + j];
+        kernels::add_into(dx + o * block, g.data() + o * row + offsets[i], block);
     }
   });
   return out;
@@ -150,7 +151,7 @@ Tensor slice(const Tensor& a, int64_t axis_in, int64_t start, int64_t end) {
   record(out, "slice", {a}, [a, outer, block, row, off](const Tensor& g) {
     float* dx = a.grad_buffer().data();
     for (int64_t o = 0; o < outer; ++o)
-      for (int64_t j = 0; j < block; ++j) dx[o * row + off + j] += g.data()[o * block + j];
+      kernels::add_into(dx + o * row + off, g.data() + o * block, block);
   });
   return out;
 }

@@ -25,7 +25,6 @@ std::map<std::string, ProfileEntry> g_table;
 }  // namespace
 
 void profiler_enable(bool on) { g_enabled = on; }
-bool profiler_enabled() { return g_enabled; }
 void profiler_reset() { g_table.clear(); }
 
 std::vector<ProfileEntry> profiler_report() {

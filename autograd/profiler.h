@@ -21,7 +21,6 @@ struct ProfileEntry {
 };
 
 void profiler_enable(bool on);
-bool profiler_enabled();
 void profiler_reset();
 std::vector<ProfileEntry> profiler_report();  // most time first
 

@@ -42,12 +42,4 @@ inline void accumulate2(float* out, const float* a, const float* b, int64_t n, F
   for (int64_t i = 0; i < n; ++i) out[i] += f(a[i], b[i]);
 }
 
-// out[i] += f(a[i], b[i], c[i])
-template <class F>
-inline void accumulate3(float* out, const float* a, const float* b, const float* c, int64_t n,
-                        F f) {
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i) out[i] += f(a[i], b[i], c[i]);
-}
-
 }  // namespace qkv::kernels
