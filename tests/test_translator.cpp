@@ -94,9 +94,15 @@ TEST_CASE("train_translator learns the copy task in a few seconds", "[ch12][ch13
   CHECK(svg.rfind("<svg", 0) == 0);
   CHECK(svg.find("Noto Sans CJK SC") != std::string::npos);
   CHECK(svg.find("head 1") != std::string::npos);
-  // stdin, line by line
-  t = run("translate --checkpoint " + ckpt + " < /dev/null");
+  // stdin, line by line: one translation per input line, in order
+  const std::string lines = tmp("lines.txt");
+  std::ofstream(lines) << "3 1 4 1 5\n2 7 1 8\n";
+  t = run("translate --checkpoint " + ckpt + " < " + lines);
+  INFO(t.output);
   CHECK(t.status == 0);
+  REQUIRE(t.output.size() >= 18);
+  CHECK(t.output.substr(t.output.size() - 18) == "3 1 4 1 5\n2 7 1 8\n");
+  std::remove(lines.c_str());
   std::remove(tmp("att.svg").c_str());
 }
 
