@@ -14,6 +14,7 @@
 #include <string>
 
 #include "data/corpus_generator.h"
+#include "nn/serialize.h"
 
 namespace {
 
@@ -24,21 +25,6 @@ const char* const kUsage =
     "  --generated N       distinct grammar sentences before the split (default 6400)\n"
     "  --test-fraction F   share of grammar sentences held out, 0 < F < 1 (default 0.1)\n"
     "  --help              this text\n";
-
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw std::runtime_error(tmp + ": cannot open for writing");
-    out << text;
-    out.close();
-    if (!out) throw std::runtime_error(tmp + ": write failed");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error(path + ": cannot rename " + tmp + " to it");
-  }
-}
 
 unsigned long long parse_count(const std::string& flag, const std::string& v) {
   size_t used = 0;
@@ -87,10 +73,10 @@ int main(int argc, char** argv) {
     }
     const qkv::data::ToyCorpus corpus = qkv::data::generate_toy_corpus(options);
     const std::string train = out_dir + "/en_zh_train.tsv", test = out_dir + "/en_zh_test.tsv";
-    write_atomically(
+    qkv::nn::write_file_atomic(
         train, qkv::data::to_tsv(corpus.train, "qkv toy English-Chinese corpus, train split"));
-    write_atomically(test,
-                     qkv::data::to_tsv(corpus.test, "qkv toy English-Chinese corpus, test split"));
+    qkv::nn::write_file_atomic(
+        test, qkv::data::to_tsv(corpus.test, "qkv toy English-Chinese corpus, test split"));
     const auto& s = corpus.stats;
     std::cout << "hand-written pairs:  " << s.handwritten << "\n"
               << "grammar pairs:       " << s.generated << "\n"

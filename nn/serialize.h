@@ -47,8 +47,8 @@ TensorFile decode_tensor_file(const std::string& bytes, const std::string& sourc
                               const std::string& expected_magic, uint32_t expected_version,
                               uint32_t oldest_version = 0);
 
-// Writes `bytes` to path + ".tmp", flushes, then renames it over `path`: a reader (or a
-// crash) sees the old file or the new one, never half of one.
+// Writes `bytes` to path + ".tmp", fsyncs it, renames it over `path` and fsyncs the
+// directory: a reader (or a crash) sees the old file or the new one, never half of one.
 void write_file_atomic(const std::string& path, const std::string& bytes);
 std::string read_file_bytes(const std::string& path);  // throws if it cannot be opened
 

@@ -445,7 +445,7 @@ int run(int argc, char** argv) {
       opt.zero_grad();
       loss.backward();
       try {
-        if (s.clip > 0) nn::clip_grad_norm(model.parameters(), s.clip);
+        if (s.clip > 0) nn::clip_grad_norm(opt.params(), s.clip);
       } catch (const std::runtime_error&) {
         finite = false;  // a NaN/inf gradient: the same failure, caught one step later
       }
