@@ -210,16 +210,20 @@ std::unique_ptr<nn::Seq2SeqTransformer> load_model(const Checkpoint& ckpt,
                                                    const std::string& path) {
   Generator gen(0);
   auto model = std::make_unique<nn::Seq2SeqTransformer>(ckpt.config, gen);
+  load_weights(ckpt, *model, path);
+  return model;
+}
+
+void load_weights(const Checkpoint& ckpt, nn::Seq2SeqTransformer& model, const std::string& path) {
   std::map<std::string, Tensor> state;
   for (const auto& [name, t] : ckpt.file.tensors)
     if (name.rfind("model.", 0) == 0) state.emplace(name.substr(6), t);
   try {
-    model->load_state_dict(state);
+    model.load_state_dict(state);
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(path + ": " + e.what() +
                              " (a checkpoint of another model, or a corrupt file)");
   }
-  return model;
 }
 
 void load_optimizer(const Checkpoint& ckpt, const nn::Seq2SeqTransformer& model, nn::Adam& opt,

@@ -74,6 +74,9 @@ Checkpoint load_checkpoint(const std::string& path);
 // A model built from the checkpoint's config, with its weights loaded; a tensor of the
 // wrong shape, or a missing or unexpected one, throws naming it.
 std::unique_ptr<nn::Seq2SeqTransformer> load_model(const Checkpoint& ckpt, const std::string& path);
+// The checkpoint's weights copied into a model built from its config (what --resume does
+// to the model it trains); throws naming the file if a tensor is missing or misshapen.
+void load_weights(const Checkpoint& ckpt, nn::Seq2SeqTransformer& model, const std::string& path);
 // Adam's moments and step count, for a model whose parameters are in named order.
 void load_optimizer(const Checkpoint& ckpt, const nn::Seq2SeqTransformer& model, nn::Adam& opt,
                     const std::string& path);

@@ -359,7 +359,7 @@ int run(int argc, char** argv) {
   std::vector<float> losses, lrs;
   app::TrainState state;
   if (ckpt) {
-    model.load_state_dict(app::load_model(*ckpt, resume)->state_dict());
+    app::load_weights(*ckpt, model, resume);
     app::load_optimizer(*ckpt, model, opt, resume);
     if (!app::load_rng(*ckpt, model, resume) && config.dropout > 0)
       std::fprintf(
