@@ -8,16 +8,6 @@
 
 namespace qkv::nn {
 
-namespace {
-// Restores train/eval on scope exit.
-struct EvalScope {
-  Module& m;
-  bool was;
-  explicit EvalScope(Module& mod) : m(mod), was(mod.is_training()) { m.eval(); }
-  ~EvalScope() { m.train(was); }
-};
-
-// Pad rows of ids into [B, L] ids and a [B, L] keep mask.
 void pad_batch(const std::vector<std::vector<int64_t>>& rows, int64_t pad, Tensor& ids,
                Tensor& keep) {
   const int64_t B = static_cast<int64_t>(rows.size());
@@ -31,6 +21,8 @@ void pad_batch(const std::vector<std::vector<int64_t>>& rows, int64_t pad, Tenso
       keep.data()[b * L + t] = 1.f;
     }
 }
+
+namespace {
 
 // log-softmax of the logits at the last position of each row: [B, T, V] → B rows of V.
 std::vector<std::vector<float>> last_log_probs(const Tensor& logits) {

@@ -15,6 +15,22 @@ struct DecodeOptions {
   float length_penalty = 1.f;  // beam scores are log p / length^α (α = length_penalty)
 };
 
+// Puts a module in eval mode for a scope and restores its train/eval mode when the scope
+// ends, also when an exception leaves it.
+struct EvalScope {
+  Module& m;
+  bool was;
+  explicit EvalScope(Module& mod) : m(mod), was(mod.is_training()) { m.eval(); }
+  ~EvalScope() { m.train(was); }
+  EvalScope(const EvalScope&) = delete;
+  EvalScope& operator=(const EvalScope&) = delete;
+};
+
+// Rows of ids of different lengths → ids [B, L] padded with `pad`, and keep [B, L] (1 for a
+// real token, 0 for padding); L is the longest row (at least 1).
+void pad_batch(const std::vector<std::vector<int64_t>>& rows, int64_t pad, Tensor& ids,
+               Tensor& keep);
+
 // One hypothesis: the generated ids (without <bos>, without <eos>) and its log-probability.
 struct Hypothesis {
   std::vector<int64_t> tokens;

@@ -74,17 +74,10 @@ Tensor GRUSeq2Seq::forward(const Tensor& src, const Tensor& src_keep, const Tens
 std::vector<Hypothesis> GRUSeq2Seq::greedy_decode(const std::vector<std::vector<int64_t>>& src,
                                                   const DecodeOptions& o) {
   NoGradGuard no_grad;
-  const bool was_training = is_training();
-  eval();
+  EvalScope eval_mode(*this);
   const int64_t B = static_cast<int64_t>(src.size());
-  int64_t S = 1;
-  for (auto& r : src) S = std::max<int64_t>(S, static_cast<int64_t>(r.size()));
-  Tensor ids = Tensor::full({B, S}, static_cast<float>(o.pad_id)), keep = Tensor::zeros({B, S});
-  for (int64_t b = 0; b < B; ++b)
-    for (size_t t = 0; t < src[b].size(); ++t) {
-      ids.data()[b * S + t] = static_cast<float>(src[b][t]);
-      keep.data()[b * S + t] = 1.f;
-    }
+  Tensor ids, keep;
+  pad_batch(src, o.pad_id, ids, keep);
   Encoded enc = encode(ids, keep);
   Tensor state = enc.final;
   std::vector<Hypothesis> hyps(B);
@@ -111,7 +104,6 @@ std::vector<Hypothesis> GRUSeq2Seq::greedy_decode(const std::vector<std::vector<
     }
     if (all_done) break;
   }
-  train(was_training);
   return hyps;
 }
 
