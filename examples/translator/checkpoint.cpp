@@ -32,18 +32,20 @@ std::map<std::string, std::string> parse_lines(const std::string& text, const st
   return out;
 }
 
+// `section` names the record ("config", "train") in the error messages.
 int64_t get_int(const std::map<std::string, std::string>& kv, const std::string& key,
-                const std::string& source) {
+                const std::string& source, const char* section = "config") {
   auto it = kv.find(key);
-  if (it == kv.end()) throw std::runtime_error(source + ": the config has no '" + key + "'");
+  if (it == kv.end())
+    throw std::runtime_error(source + ": the " + section + " record has no '" + key + "'");
   try {
     size_t used = 0;
     const long long v = std::stoll(it->second, &used);
     if (used != it->second.size()) throw std::invalid_argument("trailing");
     return v;
   } catch (const std::exception&) {
-    throw std::runtime_error(source + ": config '" + key + "' is not an integer: '" + it->second +
-                             "'");
+    throw std::runtime_error(source + ": " + section + " '" + key + "' is not an integer: '" +
+                             it->second + "'");
   }
 }
 
@@ -184,10 +186,11 @@ Checkpoint load_checkpoint(const std::string& path) {
     c.src_vocab = data::Vocab::deserialize(c.file.text("src_vocab"));
     c.tgt_vocab = data::Vocab::deserialize(c.file.text("tgt_vocab"));
     auto kv = parse_lines(c.file.text("train"), path, "train");
-    c.state.step = get_int(kv, "step", path);
-    c.state.epoch = get_int(kv, "epoch", path);
-    c.state.batch_in_epoch = get_int(kv, "batch_in_epoch", path);
-    c.state.adam_step = kv.count("adam_step") ? get_int(kv, "adam_step", path) : c.state.step;
+    c.state.step = get_int(kv, "step", path, "train");
+    c.state.epoch = get_int(kv, "epoch", path, "train");
+    c.state.batch_in_epoch = get_int(kv, "batch_in_epoch", path, "train");
+    c.state.adam_step =
+        kv.count("adam_step") ? get_int(kv, "adam_step", path, "train") : c.state.step;
     for (const char* key : {"step", "epoch", "batch_in_epoch", "adam_step"}) kv.erase(key);
     c.state.settings = kv;
     if (c.file.has_tensor("train.losses")) c.losses = c.file.tensor("train.losses").to_vector();

@@ -255,7 +255,12 @@ int run(int argc, char** argv) {
   std::unique_ptr<app::Checkpoint> ckpt;
   if (!resume.empty()) {
     ckpt = std::make_unique<app::Checkpoint>(app::load_checkpoint(resume));
-    from_map(ckpt->state.settings, args, s);
+    try {
+      from_map(ckpt->state.settings, args, s);
+    } catch (const UsageError& e) {  // a bad number in the file, not on the command line
+      throw std::runtime_error(resume + ": training setting " + e.what() +
+                               " (a corrupt checkpoint)");
+    }
   }
   // Validate every number before doing any work.
   auto positive = [](const char* flag, int64_t v) {
