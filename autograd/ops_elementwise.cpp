@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "autograd/engine.h"
+#include "autograd/kernels/bias_act.h"
 #include "autograd/kernels/broadcast.h"
 #include "autograd/kernels/elementwise.h"
 #include "autograd/kernels/reduce.h"
@@ -264,30 +265,29 @@ Tensor sigmoid(const Tensor& a) {
 Tensor relu(const Tensor& a) {
   ProfileScope prof("relu");
   Tensor out = Tensor::empty(a.shape());
-  kernels::map(out.data(), a.data(), a.numel(), [](float x) { return x > 0.f ? x : 0.f; });
+  using kernels::Act;
+  kernels::map(out.data(), a.data(), a.numel(),
+               [](float x) { return kernels::act_forward(x, Act::ReLU); });
   // y = max(x, 0)  ⇒  dx = dy · [x > 0]   (ch04)
   record(out, "relu", {a}, [a](const Tensor& g) {
-    kernels::accumulate2(a.grad_buffer().data(), g.data(), a.data(), a.numel(),
-                         [](float dy, float x) { return x > 0.f ? dy : 0.f; });
+    kernels::accumulate2(
+        a.grad_buffer().data(), g.data(), a.data(), a.numel(),
+        [](float dy, float x) { return dy * kernels::act_derivative(x, Act::ReLU); });
   });
   return out;
 }
 
 Tensor gelu(const Tensor& a) {
   ProfileScope prof("gelu");
-  constexpr float kInvSqrt2 = 0.70710678118654752f;
-  constexpr float kInvSqrt2Pi = 0.39894228040143268f;
+  using kernels::Act;
   Tensor out = Tensor::empty(a.shape());
   kernels::map(out.data(), a.data(), a.numel(),
-               [](float x) { return 0.5f * x * (1.f + std::erf(x * kInvSqrt2)); });
+               [](float x) { return kernels::act_forward(x, Act::GELU); });
   // y = x·Φ(x)  ⇒  dx = dy · (Φ(x) + x·φ(x)), φ the standard normal density   (ch04)
   record(out, "gelu", {a}, [a](const Tensor& g) {
-    kernels::accumulate2(a.grad_buffer().data(), g.data(), a.data(), a.numel(),
-                         [](float dy, float x) {
-                           const float cdf = 0.5f * (1.f + std::erf(x * kInvSqrt2));
-                           const float pdf = kInvSqrt2Pi * std::exp(-0.5f * x * x);
-                           return dy * (cdf + x * pdf);
-                         });
+    kernels::accumulate2(
+        a.grad_buffer().data(), g.data(), a.data(), a.numel(),
+        [](float dy, float x) { return dy * kernels::act_derivative(x, Act::GELU); });
   });
   return out;
 }

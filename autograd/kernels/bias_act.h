@@ -34,22 +34,27 @@ inline void bias_act_forward(float* y, const float* x, const float* b, int64_t r
 // thread in row order, so the result does not depend on the thread count.
 inline void bias_act_backward(float* dx, float* db, const float* dy, const float* x, const float* b,
                               int64_t rows, int64_t n, Act a) {
-  if (dx) {
+  if (!db) {
+    if (!dx) return;
 #pragma omp parallel for schedule(static) if (rows * n >= kParallelMin)
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t j = 0; j < n; ++j)
         dx[r * n + j] += dy[r * n + j] * act_derivative(x[r * n + j] + b[j], a);
+    return;
   }
-  if (db) {
-    constexpr int64_t kChunk = 64;
-    const int64_t chunks = (n + kChunk - 1) / kChunk;
+  // One pass: each thread owns a range of columns, computes dh once per element, adds it to
+  // dx and, walking the rows in order, to db.
+  constexpr int64_t kChunk = 64;
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
 #pragma omp parallel for schedule(static) if (rows * n >= kParallelMin)
-    for (int64_t c = 0; c < chunks; ++c) {
-      const int64_t j0 = c * kChunk, j1 = j0 + kChunk < n ? j0 + kChunk : n;
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = j0; j < j1; ++j)
-          db[j] += dy[r * n + j] * act_derivative(x[r * n + j] + b[j], a);
-    }
+  for (int64_t c = 0; c < chunks; ++c) {
+    const int64_t j0 = c * kChunk, j1 = j0 + kChunk < n ? j0 + kChunk : n;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = j0; j < j1; ++j) {
+        const float dh = dy[r * n + j] * act_derivative(x[r * n + j] + b[j], a);
+        if (dx) dx[r * n + j] += dh;
+        db[j] += dh;
+      }
   }
 }
 
