@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "autograd/engine.h"
+#include "nn/attention_scores.h"
 
 namespace qkv::nn {
 
@@ -36,22 +37,9 @@ AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
     throw std::invalid_argument("scaled_dot_product_attention: q " + shape_str(q.shape()) + ", k " +
                                 shape_str(k.shape()) + ", v " + shape_str(v.shape()) +
                                 ": need q [..., n, d], k [..., m, d], v [..., m, dv]");
-  const float scale = 1.f / std::sqrt(static_cast<float>(q.size(-1)));
-  // scores[i, j] = qᵢ·kⱼ / √d_k: how well query i matches key j   [..., n, m]
-  Tensor scores = mul(matmul(q, transpose(k, -2, -1)), scale);
-  if (mask.defined()) {
-    // masked_fill fills where its mask is non-zero, i.e. where ours says "may not attend".
-    Tensor blocked;
-    {
-      NoGradGuard no_grad;
-      blocked = add(mul(mask, -1.f), 1.f);
-    }
-    scores = masked_fill(scores, blocked, -std::numeric_limits<float>::infinity());
-  }
-  Tensor weights = softmax(scores, -1);
-  // Dropout on the weights, as in the paper's reference code (identity in eval mode).
-  Tensor used = weight_dropout ? weight_dropout->forward(weights) : weights;
-  return {matmul(used, v), weights};
+  // scores[i, j] = qᵢ·kⱼ / √d_k: how well query i matches key j   [..., n, m]; then the
+  // masked softmax and the weighted sum of chapter 06's attend.
+  return attend(attention_scores(q, k, Score::ScaledDot), v, mask, weight_dropout);
 }
 
 MultiHeadAttention::MultiHeadAttention(const MultiHeadAttentionOptions& o, Generator& gen)

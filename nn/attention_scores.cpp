@@ -55,7 +55,8 @@ Tensor attention_scores(const Tensor& q, const Tensor& k, Score score) {
       "attention_scores: additive scores have weights; use AdditiveAttention::scores");
 }
 
-AttentionResult attend(const Tensor& scores, const Tensor& values, const Tensor& mask) {
+AttentionResult attend(const Tensor& scores, const Tensor& values, const Tensor& mask,
+                       Dropout* weight_dropout) {
   if (scores.dim() < 2 || values.dim() < 2 || scores.size(-1) != values.size(-2))
     throw std::invalid_argument("attend: scores " + shape_str(scores.shape()) + ", values " +
                                 shape_str(values.shape()) +
@@ -71,8 +72,10 @@ AttentionResult attend(const Tensor& scores, const Tensor& values, const Tensor&
     // −∞ becomes exactly 0 after the softmax: a blocked key gets no weight at all.
     s = masked_fill(s, blocked, -std::numeric_limits<float>::infinity());
   }
-  Tensor weights = softmax(s, -1);            // [..., n, m], each row sums to 1
-  return {matmul(weights, values), weights};  // [..., n, dv]
+  Tensor weights = softmax(s, -1);  // [..., n, m], each row sums to 1
+  // Dropout on the weights, as in the paper's reference code (identity in eval mode).
+  Tensor used = weight_dropout ? weight_dropout->forward(weights) : weights;
+  return {matmul(used, values), weights};  // [..., n, dv]
 }
 
 AdditiveAttention::AdditiveAttention(int64_t qd, int64_t kd, int64_t h, Generator& gen)

@@ -31,8 +31,10 @@ Tensor attention_scores(const Tensor& q, const Tensor& k, Score score);
 
 // Steps 2 and 3: softmax over the keys (masked keys get weight exactly 0), then the
 // weighted sum of the values. scores [..., n, m], values [..., m, dv], mask broadcastable
-// to [..., n, m]  →  output [..., n, dv], weights [..., n, m].
-AttentionResult attend(const Tensor& scores, const Tensor& values, const Tensor& mask = Tensor());
+// to [..., n, m]  →  output [..., n, dv], weights [..., n, m]. With weight_dropout, the
+// values are mixed with dropped-out weights (the returned weights are the undropped ones).
+AttentionResult attend(const Tensor& scores, const Tensor& values, const Tensor& mask = Tensor(),
+                       Dropout* weight_dropout = nullptr);
 
 // Bahdanau et al. (2015), "additive" or "concat" attention:
 //   score(q, k) = vᵀ tanh(W_q q + W_k k + b)
