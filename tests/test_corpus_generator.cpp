@@ -143,8 +143,9 @@ TEST_CASE("test sentences are new combinations, not copies", "[ch12][corpus_gene
   }
   const size_t n = shipped_test().pairs.size();
   REQUIRE(target_seen == toy().stats.test_targets_seen_in_train);
-  REQUIRE(target_seen * 20 <= n);  // at most 5% of test targets also end a training pair
-  REQUIRE(novel * 100 >= n * 30);  // at least 30% hold a word trigram training never had
+  REQUIRE(target_seen == 0);  // no test target is also a training target (docs/corpus.md)
+  REQUIRE(novel * 2 > n);     // most (the shipped split: 409 of 657) hold a word trigram
+                              // training never had: new combinations of known words
 }
 
 TEST_CASE("the grammar writes consistent English and Chinese", "[ch12][corpus_generator]") {
