@@ -27,10 +27,10 @@
 #include "data/corpus.h"
 #include "data/synthetic.h"
 #include "data/tokenizer.h"
+#include "examples/plot/svg.h"
 #include "examples/translator/checkpoint.h"
 #include "examples/translator/cli.h"
 #include "examples/translator/pipeline.h"
-#include "examples/translator/svg.h"
 #include "nn/optim.h"
 
 using namespace qkv;
@@ -527,7 +527,7 @@ int run(int argc, char** argv) {
         title, sizeof title, "training loss (label smoothing %.2g), d_model %lld, %lld steps",
         s.label_smoothing, static_cast<long long>(config.d_model), static_cast<long long>(total));
     std::ofstream out(loss_svg);
-    out << app::loss_curve_svg(losses, lrs, title);
+    out << plot::loss_curve_svg(losses, lrs, title);
     if (!out) throw std::runtime_error("cannot write " + loss_svg);
     std::printf("loss curve: %s\n", loss_svg.c_str());
   }

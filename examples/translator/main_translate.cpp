@@ -19,10 +19,10 @@
 
 #include "autograd/engine.h"
 #include "data/tokenizer.h"
+#include "examples/plot/svg.h"
 #include "examples/translator/checkpoint.h"
 #include "examples/translator/cli.h"
 #include "examples/translator/pipeline.h"
-#include "examples/translator/svg.h"
 
 using namespace qkv;
 using app::UsageError;
@@ -70,7 +70,7 @@ void write_attention_svg(const std::string& path, const Tensor& w,
   const std::string title = "cross-attention, decoder layer " + std::to_string(layer) + ": " +
                             source + " → " + translation;
   std::ofstream f(path);
-  f << app::attention_svg(panels, src_tokens, rows, titles, title);
+  f << plot::attention_svg(panels, src_tokens, rows, titles, title);
   if (!f) throw std::runtime_error("cannot write " + path);
 }
 

@@ -1,28 +1,38 @@
-#include "examples/translator/svg.h"
+// qkv's own small SVG writer (header-only, so that the chapter programs, which are single
+// files linked with libqkv, and the translator apps can both use it): the loss curve and the
+// attention heat map. Plain text, no scripts, no external fonts or images: open them in a
+// browser.
+#pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
+#include <string>
+#include <vector>
 
-namespace qkv::app {
+namespace qkv::plot {
 
-namespace {
-std::string num(double v) {
+// Fonts that have Chinese characters, tried in order, then any sans-serif.
+inline const char kSvgFonts[] =
+    "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Hiragino Sans GB', "
+    "'Microsoft YaHei', 'WenQuanYi Micro Hei', 'Droid Sans Fallback', sans-serif";
+
+inline std::string num(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f", v);
   return buf;
 }
 
 // "Nice" tick spacing: 1, 2 or 5 × 10^k, about `count` ticks over [0, hi].
-double tick_step(double hi, int count) {
+inline double tick_step(double hi, int count) {
   const double raw = hi / count, p = std::pow(10.0, std::floor(std::log10(raw)));
   for (double m : {1.0, 2.0, 5.0, 10.0})
     if (m * p >= raw) return m * p;
   return 10 * p;
 }
 
-std::string tick_label(double v) {
+inline std::string tick_label(double v) {
   char buf[32];
   if (v == 0) return "0";
   if (std::fabs(v) < 0.01 || std::fabs(v) >= 1e5)
@@ -33,7 +43,7 @@ std::string tick_label(double v) {
 }
 
 // White → blue → dark blue for a weight in [0, 1].
-std::string heat_colour(float w) {
+inline std::string heat_colour(float w) {
   w = std::min(1.f, std::max(0.f, w));
   const float stops[3][3] = {{255, 255, 255}, {66, 146, 198}, {8, 29, 88}};
   const float x = w * 2.f;
@@ -46,9 +56,8 @@ std::string heat_colour(float w) {
                 static_cast<int>(stops[i][2] + f * (stops[i + 1][2] - stops[i][2])));
   return buf;
 }
-}  // namespace
 
-std::string xml_escape(const std::string& s) {
+inline std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
@@ -74,8 +83,8 @@ std::string xml_escape(const std::string& s) {
   return out;
 }
 
-std::string loss_curve_svg(const std::vector<float>& losses, const std::vector<float>& lrs,
-                           const std::string& title) {
+inline std::string loss_curve_svg(const std::vector<float>& losses, const std::vector<float>& lrs,
+                                  const std::string& title) {
   const double W = 760, H = 400, left = 64, right = lrs.empty() ? 24 : 80, top = 44, bottom = 52;
   const double pw = W - left - right, ph = H - top - bottom;
   const size_t n = losses.size();
@@ -157,10 +166,11 @@ std::string loss_curve_svg(const std::vector<float>& losses, const std::vector<f
   return o.str();
 }
 
-std::string attention_svg(const std::vector<std::vector<std::vector<float>>>& weights,
-                          const std::vector<std::string>& src_labels,
-                          const std::vector<std::string>& tgt_labels,
-                          const std::vector<std::string>& panel_titles, const std::string& title) {
+inline std::string attention_svg(const std::vector<std::vector<std::vector<float>>>& weights,
+                                 const std::vector<std::string>& src_labels,
+                                 const std::vector<std::string>& tgt_labels,
+                                 const std::vector<std::string>& panel_titles,
+                                 const std::string& title) {
   const size_t P = weights.size(), T = tgt_labels.size(), S = src_labels.size();
   const double cell = 30, label_w = 64, label_h = 70, gap = 28, top = 40;
   const size_t per_row = std::min<size_t>(
@@ -207,4 +217,4 @@ std::string attention_svg(const std::vector<std::vector<std::vector<float>>>& we
   return o.str();
 }
 
-}  // namespace qkv::app
+}  // namespace qkv::plot
