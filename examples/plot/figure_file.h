@@ -10,6 +10,9 @@
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include "autograd/tensor.h"
 
 namespace qkv::plot {
 
@@ -35,6 +38,16 @@ inline void write_figure(const std::string& dir, const std::string& name, const 
   if (std::rename(tmp.c_str(), path.c_str()) != 0)
     throw std::runtime_error("cannot rename " + tmp + " to " + path);
   std::printf("wrote %s\n", path.c_str());
+}
+
+// The rows of a [rows, cols] tensor (or of the last two axes of a larger one, at `offset`
+// matrices in), as a heat map wants them.
+inline std::vector<std::vector<float>> matrix(const Tensor& t, int64_t offset = 0) {
+  const int64_t R = t.size(-2), C = t.size(-1);
+  const float* p = t.data() + offset * R * C;
+  std::vector<std::vector<float>> m(static_cast<size_t>(R));
+  for (int64_t r = 0; r < R; ++r) m[static_cast<size_t>(r)].assign(p + r * C, p + (r + 1) * C);
+  return m;
 }
 
 }  // namespace qkv::plot

@@ -27,7 +27,7 @@
 #include "data/corpus.h"
 #include "data/synthetic.h"
 #include "data/tokenizer.h"
-#include "examples/plot/svg.h"
+#include "examples/plot/line_chart.h"
 #include "examples/translator/checkpoint.h"
 #include "examples/translator/cli.h"
 #include "examples/translator/pipeline.h"
@@ -527,7 +527,12 @@ int run(int argc, char** argv) {
         title, sizeof title, "training loss (label smoothing %.2g), d_model %lld, %lld steps",
         s.label_smoothing, static_cast<long long>(config.d_model), static_cast<long long>(total));
     std::ofstream out(loss_svg);
-    out << plot::loss_curve_svg(losses, lrs, title);
+    // The lowest loss label smoothing allows: the entropy of the smoothed target (chapter 12),
+    // 1 - eps + eps/V on the right token and eps/V on each of the V - 1 others.
+    const double V = static_cast<double>(config.tgt_vocab), eps = s.label_smoothing;
+    const double p = 1 - eps + eps / V, q = eps / V;
+    const double floor = eps > 0 ? -p * std::log(p) - (V - 1) * q * std::log(q) : NAN;
+    out << plot::loss_curve_svg(losses, lrs, title, floor);
     if (!out) throw std::runtime_error("cannot write " + loss_svg);
     std::printf("loss curve: %s\n", loss_svg.c_str());
   }

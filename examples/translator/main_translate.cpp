@@ -19,7 +19,7 @@
 
 #include "autograd/engine.h"
 #include "data/tokenizer.h"
-#include "examples/plot/svg.h"
+#include "examples/plot/heatmap.h"
 #include "examples/translator/checkpoint.h"
 #include "examples/translator/cli.h"
 #include "examples/translator/pipeline.h"
@@ -45,7 +45,7 @@ Tensor cross_attention(nn::Seq2SeqTransformer& model, const std::vector<int64_t>
 
 void write_attention_svg(const std::string& path, const Tensor& w,
                          const std::vector<std::string>& src_tokens,
-                         const std::vector<std::string>& out_tokens, int64_t layer,
+                         const std::vector<std::string>& out_tokens, int64_t layer, int64_t layers,
                          const std::string& source, const std::string& translation) {
   const int64_t H = w.size(1), T = w.size(2), S = w.size(3);
   std::vector<std::vector<std::vector<float>>> panels;
@@ -61,14 +61,16 @@ void write_attention_svg(const std::string& path, const Tensor& w,
         mean[static_cast<size_t>(t)][static_cast<size_t>(s)] += v / static_cast<float>(H);
       }
     panels.push_back(std::move(panel));
-    titles.push_back("head " + std::to_string(h));
+    titles.push_back("head " + std::to_string(h + 1) + " of " + std::to_string(H));
   }
   panels.insert(panels.begin(), mean);
   titles.insert(titles.begin(), "mean of the " + std::to_string(H) + " heads");
   std::vector<std::string> rows = out_tokens;
   rows.push_back("<eos>");
-  const std::string title = "cross-attention, decoder layer " + std::to_string(layer) + ": " +
-                            source + " → " + translation;
+  // Layers and heads are counted from 1 here, as the text counts them ("layer 2 of 2");
+  // --attention-layer counts from 0.
+  const std::string title = "cross-attention, decoder layer " + std::to_string(layer + 1) + " of " +
+                            std::to_string(layers) + ": " + source + " → " + translation;
   std::ofstream f(path);
   f << plot::attention_svg(panels, src_tokens, rows, titles, title);
   if (!f) throw std::runtime_error("cannot write " + path);
@@ -141,7 +143,7 @@ int run(int argc, char** argv) {
     }
     if (!attention.empty()) {
       Tensor w = cross_attention(*model, ids, out, layer);
-      write_attention_svg(attention, w, tokens, out_tokens, layer, text, translation);
+      write_attention_svg(attention, w, tokens, out_tokens, layer, layers, text, translation);
       std::fprintf(stderr, "translate: cross-attention heat map written to %s\n",
                    attention.c_str());
     }
