@@ -22,9 +22,10 @@ class Diagram {
   // A rectangle with centred lines of text (the first line bold when `bold`).
   void box(double x, double y, double w, double h, const std::string& fill,
            const std::vector<std::string>& lines = {}, const std::string& stroke = "#444",
-           bool bold = false) {
+           bool bold = false, bool dashed = false) {
     o_ << "<rect x='" << num(x) << "' y='" << num(y) << "' width='" << num(w) << "' height='"
-       << num(h) << "' fill='" << fill << "' stroke='" << stroke << "'/>\n";
+       << num(h) << "' fill='" << fill << "' stroke='" << stroke << "'"
+       << (dashed ? " stroke-dasharray='4,3'" : "") << "/>\n";
     const double y0 = y + h / 2 - 7.5 * static_cast<double>(lines.size() - 1) + 4;
     for (size_t i = 0; i < lines.size(); ++i)
       o_ << "<text x='" << num(x + w / 2) << "' y='" << num(y0 + 15.0 * i)

@@ -24,9 +24,11 @@ struct HeatmapStyle {
   float lo = 0, hi = 1;    // the colour scale's range
   bool diverging = false;  // blue (lo) → white → red (hi), for signed values
   bool show_values = false;
+  bool percent = false;  // hover text as "99.8%" (attention weights)
   std::string scale_label = "weight";
   std::vector<std::string> notes;  // lines under the panels
-  size_t per_row = 0;              // panels side by side (0: as many as fit in ~900 px)
+  size_t per_row = 0;              // panels side by side (0: as many as fit in max_width)
+  double max_width = 900;
 };
 
 // Three significant digits: a value's last float bits (which differ between compilers that
@@ -57,8 +59,9 @@ inline std::string heatmap_svg(const std::vector<HeatPanel>& panels, const Heatm
   const double gap = 28, panel_w = label_w + std::max(grid_w, title_w) + gap;
   const double panel_h = 22 + label_h + static_cast<double>(R) * st.cell_h + 18;
   const size_t per_row =
-      st.per_row ? st.per_row
-                 : std::min<size_t>(P, std::max<size_t>(1, static_cast<size_t>(900 / panel_w)));
+      st.per_row
+          ? st.per_row
+          : std::min<size_t>(P, std::max<size_t>(1, static_cast<size_t>(st.max_width / panel_w)));
   const size_t rows = (P + per_row - 1) / per_row;
   const double scale_x = 10 + static_cast<double>(per_row) * panel_w, top = 40;
   double notes_w = 0;
@@ -106,7 +109,11 @@ inline std::string heatmap_svg(const std::vector<HeatPanel>& panels, const Heatm
           << " → "
           << xml_escape(label(st.col_labels, c).empty() ? std::to_string(c)
                                                         : label(st.col_labels, c))
-          << ": " << (masked ? std::string("masked (-inf)") : tick_label(v)) << "</title></rect>\n";
+          << ": "
+          << (masked       ? std::string("masked (-inf)")
+              : st.percent ? num(100.0 * v) + "%"
+                           : short_num(v))
+          << "</title></rect>\n";
         if (st.show_values) {
           const float t = (v - st.lo) / (st.hi - st.lo);
           o << "<text x='" << num(gx + (c + 0.5) * st.cell_w) << "' y='"
@@ -155,6 +162,8 @@ inline std::string attention_svg(const std::vector<std::vector<std::vector<float
   st.row_labels = tgt_labels;
   st.col_labels = src_labels;
   st.scale_label = "weight";
+  st.percent = true;
+  st.max_width = 1300;
   st.notes = {
       "rows: each output token; columns: the source tokens it attends to (darker = "
       "more weight; each row sums to 1)"};
