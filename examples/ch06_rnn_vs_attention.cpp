@@ -21,6 +21,8 @@
 #include <vector>
 
 #include "autograd/engine.h"
+#include "examples/plot/figure_file.h"
+#include "examples/plot/line_chart.h"
 #include "nn/decoding.h"
 #include "nn/gru_seq2seq.h"
 #include "nn/optim.h"
@@ -142,6 +144,7 @@ int64_t parse_int(const char* flag, const char* value) {
 int main(int argc, char** argv) {
   Options o;
   bool timing = false;
+  std::string svg;  // --svg PATH: draw the accuracy by length
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--help" || a == "-h") {
@@ -150,7 +153,8 @@ int main(int argc, char** argv) {
           "  trains a GRU seq2seq without attention, with additive attention, and a small\n"
           "  Transformer to reverse random sequences; prints token accuracy by length\n"
           "  --quick   150 steps on lengths 4-8, 20 test sequences per length (about 8 s of CPU)\n"
-          "  --time    also print each model's training time (not deterministic)\n");
+          "  --time    also print each model's training time (not deterministic)\n"
+          "  --svg PATH  draw token accuracy against length for the three models\n");
       return 0;
     } else if (a == "--quick") {
       o.steps = 150;
@@ -158,6 +162,8 @@ int main(int argc, char** argv) {
       o.test_per_len = 20;
     } else if (a == "--time") {
       timing = true;
+    } else if (a == "--svg" && i + 1 < argc) {
+      svg = argv[++i];
     } else if ((a == "--steps" || a == "--seed") && i + 1 < argc) {
       const int64_t v = parse_int(argv[i], argv[i + 1]);
       ++i;
@@ -243,6 +249,7 @@ int main(int argc, char** argv) {
   for (Model& m : models) std::printf("  %26s", m.name.c_str());
   std::printf("\n");
   std::vector<Score> total(models.size());
+  std::vector<plot::Series> curves(models.size());
   for (int64_t len = o.min_len; len <= o.max_len; ++len) {
     std::vector<std::vector<int64_t>> src(o.test_per_len);
     for (auto& r : src) r = random_sequence(test_gen, len, o.symbols);
@@ -252,11 +259,45 @@ int main(int argc, char** argv) {
       total[k].correct += s.correct, total[k].tokens += s.tokens, total[k].exact += s.exact,
           total[k].rows += s.rows;
       std::printf("  %18.1f (%5.1f)", s.token_acc(), s.exact_rate());
+      curves[k].x.push_back(static_cast<double>(len));
+      curves[k].y.push_back(s.token_acc());
     }
     std::printf("\n");
   }
   std::printf("   all");
   for (const Score& s : total) std::printf("  %18.1f (%5.1f)", s.token_acc(), s.exact_rate());
   std::printf("\n");
+  if (!svg.empty()) {
+    // The numbers depend on the CPU (the kernels' vector paths round differently), so the
+    // figure names the machine and the run.
+    const char* colours[] = {"#d62728", "#1f77b4", "#2ca02c"};
+    for (size_t k = 0; k < models.size(); ++k) {
+      curves[k].name = models[k].name;
+      curves[k].colour = colours[k % 3];
+      curves[k].dots = true;
+    }
+    plot::LineChartStyle st;
+    st.x_label = "sequence length (symbols to reverse)";
+    st.y_label = "token accuracy %, greedy decoding";
+    st.y_hi = 100;
+    char note[2][240];
+    std::snprintf(note[0], sizeof note[0],
+                  "one run of build/ch06_rnn_vs_attention (%lld steps, seed %llu, %lld held-out "
+                  "sequences per length) on %s",
+                  (long long)o.steps, (unsigned long long)o.seed, (long long)o.test_per_len,
+                  plot::cpu_name().c_str());
+    std::snprintf(note[1], sizeof note[1],
+                  "trained on lengths %lld-%lld; the numbers differ a little between CPUs and "
+                  "compilers, the shape of the curves does not",
+                  (long long)o.min_len, (long long)o.max_len);
+    st.notes = {note[0], note[1]};
+    st.y_lo = 0;
+    st.legend_low = true;
+    const std::string dir =
+        svg.substr(0, svg.find_last_of('/') == std::string::npos ? 0 : svg.find_last_of('/'));
+    plot::write_figure(
+        dir.empty() ? "." : dir, svg.substr(svg.find_last_of('/') + 1),
+        plot::line_chart_svg(curves, st, "reversing sequences: accuracy against length"));
+  }
   return 0;
 }

@@ -16,7 +16,9 @@
 #include <vector>
 
 #include "autograd/engine.h"
+#include "autograd/graph_writer.h"
 #include "autograd/ops.h"
+#include "examples/plot/figure_file.h"
 #include "nn/attention_scores.h"
 
 using namespace qkv;
@@ -88,9 +90,33 @@ void print_grad_pair(const char* name, const Tensor& grad, const M2& fd, double&
   for (int i = 0; i < 4; ++i) worst = std::max(worst, std::fabs(grad.data()[i] - fd[i]));
 }
 
+// docs/img/ch06_worked_example_graph.svg: sections 1 and 2 as a graph, after backward.
+void write_figures(const char* dir) {
+  Tensor A = Tensor::from_vector({1, 1, 1, 0}, {2, 2}, true);
+  Tensor Wq = Tensor::from_vector({1, 1, 0, 1}, {2, 2}, true);
+  Tensor Wk = Tensor::from_vector({0, 1, 1, -1}, {2, 2}, true);
+  Tensor Wv = Tensor::from_vector({0, 1, 1, -1}, {2, 2}, true);
+  Tensor Q = matmul(A, Wq), K = matmul(A, Wk), V = matmul(A, Wv);
+  Tensor S = nn::attention_scores(Q, K, nn::Score::ScaledDot);
+  nn::AttentionResult r = nn::attend(S, V);
+  Tensor R = Tensor::from_vector({1, 2, 3, 4}, {2, 2});
+  Tensor L = sum(mul(r.output, R));
+  GraphWriter g(L);
+  g.name(A, "A").name(Wq, "W_q").name(Wk, "W_k").name(Wv, "W_v").name(Q, "Q").name(K, "K");
+  g.name(V, "V").name(S, "S").name(r.weights, "P").name(r.output, "B").name(R, "R");
+  g.name(L, "L");
+  L.backward();
+  plot::write_figure(dir, "ch06_worked_example_graph.svg",
+                     g.svg("the worked example: L = sum(softmax(Q·Kᵀ/√2)·V ⊙ R), after backward"));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (const char* dir = plot::figures_dir(argc, argv)) {
+    write_figures(dir);
+    return 0;
+  }
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
       std::printf(

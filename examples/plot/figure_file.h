@@ -40,6 +40,19 @@ inline void write_figure(const std::string& dir, const std::string& name, const 
   std::printf("wrote %s\n", path.c_str());
 }
 
+// The CPU's name as lscpu prints it ("AMD EPYC …"), for figures of timed or machine-dependent
+// runs, which say which machine drew them.
+inline std::string cpu_name() {
+  std::ifstream f("/proc/cpuinfo");
+  for (std::string line; std::getline(f, line);)
+    if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos) {
+      std::string v = line.substr(line.find(':') + 1);
+      while (!v.empty() && v.front() == ' ') v.erase(0, 1);
+      return v;
+    }
+  return "an unknown CPU";
+}
+
 // The rows of a [rows, cols] tensor (or of the last two axes of a larger one, at `offset`
 // matrices in), as a heat map wants them.
 inline std::vector<std::vector<float>> matrix(const Tensor& t, int64_t offset = 0) {

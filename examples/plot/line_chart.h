@@ -30,6 +30,7 @@ struct LineChartStyle {
   std::vector<Level> levels;
   std::vector<std::string> notes;  // lines under the chart
   double width = 760, height = 400;
+  bool legend_low = false;  // the legend bottom right instead of top right
 };
 
 inline std::string line_chart_svg(const std::vector<Series>& series, const LineChartStyle& st,
@@ -96,7 +97,8 @@ inline std::string line_chart_svg(const std::vector<Series>& series, const LineC
   // The legend, top right inside the plot.
   double lw = 0;
   for (const auto& s : series) lw = std::max(lw, text_width(s.name, 12));
-  const double lx = left + pw - lw - 48, ly = top + 10;
+  const double lx = left + pw - lw - 48,
+               ly = st.legend_low ? top + ph - 18.0 * series.size() - 12 : top + 10;
   o << "<rect x='" << num(lx - 8) << "' y='" << num(ly - 4) << "' width='" << num(lw + 52)
     << "' height='" << num(18.0 * series.size() + 6)
     << "' fill='white' fill-opacity='0.85' stroke='#ccc'/>\n";
