@@ -104,6 +104,22 @@ std::string GraphWriter::svg(const std::string& title) const {
     lo = std::min(lo, q.x - q.w / 2);
     hi = std::max(hi, q.x + q.w / 2);
   }
+  // An arrow that skips layers (a residual connection, a leaf read by a late op) would run
+  // behind the boxes in between; it goes round them on the right instead.
+  std::vector<double> detour(d.arrows.size(), 0);
+  int detours = 0;
+  for (size_t k = 0; k < d.arrows.size(); ++k) {
+    const Place &s = p[d.arrows[k].from], &t = p[d.arrows[k].to];
+    double right = -1e300;
+    for (int depth = t.depth + 1; depth < s.depth; ++depth)
+      for (int i : layer[depth])
+        if (p[i].x + p[i].w / 2 + 6 > std::min(s.x, t.x) &&
+            p[i].x - p[i].w / 2 - 6 < std::max(s.x, t.x))
+          right = std::max(right, p[i].x + p[i].w / 2);
+    if (right < -1e299) continue;
+    detour[k] = std::max(right, std::max(s.x, t.x)) + 16 + 8 * (detours++ % 3);
+    hi = std::max(hi, detour[k] + 70);
+  }
   // The key names only what this drawing holds.
   bool has[4] = {false, false, false, false}, measured = false;
   for (const Box& b : d.boxes) has[b.kind] = true;
@@ -132,12 +148,30 @@ std::string GraphWriter::svg(const std::string& title) const {
     o += "<text x='" + num(W / 2) + "' y='" + num(kMargin + 12) +
          "' text-anchor='middle' font-size='14' font-family='sans-serif'>" + escape(title) +
          "</text>\n";
-  for (const Arrow& a : d.arrows) {
+  for (size_t k = 0; k < d.arrows.size(); ++k) {
+    const Arrow& a = d.arrows[k];
     const Place &s = p[a.from], &t = p[a.to];
     const double y0 = s.y + s.h, y1 = t.y - 1, ym = (y0 + y1) / 2;
+    const std::string stroke = std::string("' fill='none' stroke='") +
+                               (a.grad ? "#555'" : "#aaa' stroke-dasharray='4,3'") +
+                               " marker-end='url(#arrow)'/>\n";
+    char norm[32];
+    std::snprintf(norm, sizeof norm, "%.3g", a.grad_norm);
+    if (detour[k] != 0) {
+      const double xd = detour[k] + shift;
+      o += "<path d='M" + num(s.x) + "," + num(y0) + " C" + num(s.x) + "," + num(y0 + 18) + " " +
+           num(xd) + "," + num(y0 + 6) + " " + num(xd) + "," + num(y0 + 30) + " L" + num(xd) + "," +
+           num(y1 - 30) + " C" + num(xd) + "," + num(y1 - 6) + " " + num(t.x) + "," + num(y1 - 18) +
+           " " + num(t.x) + "," + num(y1) + stroke;
+      if (a.grad && a.measured)
+        o += "<text x='" + num(xd + 5) + "' y='" + num(ym + 4) +
+             "' font-size='11' fill='#b03a2e' stroke='white' stroke-width='3' "
+             "paint-order='stroke'>|g| " +
+             norm + "</text>\n";
+      continue;
+    }
     o += "<path d='M" + num(s.x) + "," + num(y0) + " C" + num(s.x) + "," + num(ym) + " " +
-         num(t.x) + "," + num(ym) + " " + num(t.x) + "," + num(y1) + "' fill='none' stroke='" +
-         (a.grad ? "#555'" : "#aaa' stroke-dasharray='4,3'") + " marker-end='url(#arrow)'/>\n";
+         num(t.x) + "," + num(ym) + " " + num(t.x) + "," + num(y1) + stroke;
     if (a.grad && a.measured) {
       // The label sits a third of the way down, on the outer side of the curve, so that two
       // arrows into one box keep their labels apart.
@@ -145,8 +179,6 @@ std::string GraphWriter::svg(const std::string& title) const {
       const double lx = (u * u * u + 3 * u * u * t3) * s.x + (3 * u * t3 * t3 + t3 * t3 * t3) * t.x;
       const double ly = u * u * u * y0 + 3 * u * t3 * (u + t3) * ym + t3 * t3 * t3 * y1;
       const bool left = t.x > s.x + 0.5;
-      char norm[32];
-      std::snprintf(norm, sizeof norm, "%.3g", a.grad_norm);
       o += "<text x='" + num(lx + (left ? -5 : 5)) + "' y='" + num(ly + 4) + "' text-anchor='" +
            (left ? "end" : "start") +
            "' font-size='11' fill='#b03a2e' stroke='white' stroke-width='3' "
