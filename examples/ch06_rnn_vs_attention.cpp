@@ -24,6 +24,7 @@
 #include "nn/decoding.h"
 #include "nn/gru_seq2seq.h"
 #include "nn/optim.h"
+#include "nn/train.h"
 #include "nn/transformer.h"
 
 using namespace qkv;
@@ -85,23 +86,24 @@ void train(Model& m, const Options& o) {
   Generator data(o.seed);  // the same batches for every model
   nn::Adam opt(m.module->parameters(), o.lr);
   m.module->train();
-  for (int64_t step = 1; step <= o.steps; ++step) {
-    std::vector<std::vector<int64_t>> rows(o.batch);
-    for (auto& r : rows)
-      r = random_sequence(data,
-                          o.min_len + static_cast<int64_t>(data.randint(o.max_len - o.min_len + 1)),
-                          o.symbols);
-    Batch b = make_batch(rows);
-    Tensor logits = m.forward(b);  // [B, T, V]
-    const int64_t V = logits.size(2);
-    Tensor loss = cross_entropy(reshape(logits, {-1, V}), reshape(b.tgt_out, {-1}), kPad);
-    opt.zero_grad();
-    loss.backward();
-    nn::clip_grad_norm(m.module->parameters(), 1.0);
-    // A short linear warm-up, the same for every model: the Transformer needs it.
-    opt.lr = o.lr * std::min(1.f, static_cast<float>(step) / 100.f);
-    opt.step();
-  }
+  nn::LoopOptions loop;
+  loop.clip = 1.0;
+  // A short linear warm-up, the same for every model: the Transformer needs it.
+  loop.lr = [&](int64_t step) { return o.lr * std::min(1.f, static_cast<float>(step) / 100.f); };
+  nn::fit(
+      opt, o.steps,
+      [&](int64_t) {
+        std::vector<std::vector<int64_t>> rows(o.batch);
+        for (auto& r : rows)
+          r = random_sequence(
+              data, o.min_len + static_cast<int64_t>(data.randint(o.max_len - o.min_len + 1)),
+              o.symbols);
+        Batch b = make_batch(rows);
+        Tensor logits = m.forward(b);  // [B, T, V]
+        const int64_t V = logits.size(2);
+        return cross_entropy(reshape(logits, {-1, V}), reshape(b.tgt_out, {-1}), kPad);
+      },
+      loop);
 }
 
 struct Score {

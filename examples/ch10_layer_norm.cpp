@@ -14,6 +14,7 @@
 #include "autograd/ops.h"
 #include "examples/report.h"
 #include "nn/optim.h"
+#include "nn/train.h"
 #include "nn/transformer.h"
 
 using namespace qkv;
@@ -169,17 +170,22 @@ std::vector<float> train(bool norm_first, bool warmup_schedule, int64_t steps,
   nn::Adam opt(model.parameters(), 0.f, 0.9f, 0.98f, 1e-9f);
   Generator data(7);
   std::vector<float> losses;
-  for (int64_t step = 1; step <= steps; ++step) {
-    Batch b = reverse_batch(data, 16, 6, 10);
-    Tensor logits = model.forward(b.src, b.src_keep, b.tgt_in, b.tgt_keep);
-    Tensor loss = cross_entropy(reshape(logits, {-1, c.tgt_vocab}), b.tgt_out, 0);
-    opt.zero_grad();
-    loss.backward();
-    opt.lr = warmup_schedule ? nn::noam_lr(step, c.d_model, 40, 1.f) : 3e-3f;
-    opt.step();
+  nn::LoopOptions loop;
+  loop.lr = [&](int64_t step) {
+    return warmup_schedule ? nn::noam_lr(step, c.d_model, 40) : 3e-3f;
+  };
+  loop.on_step = [&](const nn::StepResult& r) {
     for (int64_t s : report)
-      if (s == step) losses.push_back(loss.item());
-  }
+      if (s == r.step) losses.push_back(r.loss);
+  };
+  nn::fit(
+      opt, steps,
+      [&](int64_t) {
+        Batch b = reverse_batch(data, 16, 6, 10);
+        Tensor logits = model.forward(b.src, b.src_keep, b.tgt_in, b.tgt_keep);
+        return cross_entropy(reshape(logits, {-1, c.tgt_vocab}), b.tgt_out, 0);
+      },
+      loop);
   return losses;
 }
 
