@@ -12,6 +12,7 @@
 
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
+#include "examples/cli.h"
 #include "examples/report.h"
 #include "nn/optim.h"
 #include "nn/train.h"
@@ -207,17 +208,29 @@ void post_versus_pre() {
     }
 }
 
-}  // namespace
-
 // `ch10_layer_norm` prints sections 1-2; `ch10_layer_norm train` runs section 3. Training
 // curves drift in their last digits from compiler to compiler (rounding differences grow
 // over many steps), so the docs check sections 1-2 byte for byte and quote section 3.
-int main(int argc, char** argv) {
-  if (argc > 1 && std::string(argv[1]) == "train") {
+int run(int argc, char** argv) {
+  app::ArgParser args("ch10_layer_norm",
+                      "LayerNorm by hand and its backward against finite differences (sections "
+                      "1-2),\nor post-norm against pre-norm in training (section 3: `train`).");
+  args.positional("train", "run section 3 instead");
+  if (!args.parse(argc, argv)) return 0;
+  const auto& pos = args.positionals();
+  if (pos.size() > 1 || (pos.size() == 1 && pos[0] != "train"))
+    throw app::UsageError("the only argument is 'train'");
+  if (!pos.empty()) {
     post_versus_pre();
     return 0;
   }
   forward_by_hand();
   backward_checks();
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return app::run_app("ch10_layer_norm", run, argc, argv, /*passive_wait=*/false);
 }

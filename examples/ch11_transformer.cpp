@@ -16,6 +16,7 @@
 
 #include "autograd/counters.h"
 #include "autograd/engine.h"
+#include "examples/cli.h"
 #include "examples/report.h"
 #include "nn/decoding.h"
 #include "nn/optim.h"
@@ -331,12 +332,19 @@ void copy_task() {
       right * 100 / static_cast<int>(tests.size() * L), exact);
 }
 
-}  // namespace
-
 // `ch11_transformer` prints sections 1-4; `ch11_transformer copy` runs section 5, whose
 // loss curve drifts in its last digits from compiler to compiler (see chapter 10).
-int main(int argc, char** argv) {
-  if (argc > 1 && std::string(argv[1]) == "copy") {
+int run(int argc, char** argv) {
+  app::ArgParser args("ch11_transformer",
+                      "The whole Transformer: its parameters, one step of machine learning, the "
+                      "FFN\nas a memory (sections 1-4), or a tiny model learning to copy "
+                      "(section 5: `copy`).");
+  args.positional("copy", "run section 5 instead");
+  if (!args.parse(argc, argv)) return 0;
+  const auto& pos = args.positionals();
+  if (pos.size() > 1 || (pos.size() == 1 && pos[0] != "copy"))
+    throw app::UsageError("the only argument is 'copy'");
+  if (!pos.empty()) {
     copy_task();
     return 0;
   }
@@ -344,4 +352,10 @@ int main(int argc, char** argv) {
   machine_learning();
   ffn_as_memory();
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return app::run_app("ch11_transformer", run, argc, argv, /*passive_wait=*/false);
 }

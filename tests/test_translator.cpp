@@ -14,37 +14,13 @@
 #include "nn/serialize.h"
 #include "nn/transformer.h"
 #include "tests/fixtures.h"
+#include "tests/programs.h"
 
 using namespace qkv;
 
 namespace {
-struct Result {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-  std::string last_line() const {
-    std::string s = output;
-    while (!s.empty() && s.back() == '\n') s.pop_back();
-    const size_t nl = s.rfind('\n');
-    return nl == std::string::npos ? s : s.substr(nl + 1);
-  }
-};
-
-// Runs a program of build/ from the repository root.
-Result run(const std::string& args) {
-  // Passive OpenMP waiting: on a busy machine, spinning threads slow everything down.
-  const std::string cmd = "cd '" QKV_SOURCE_DIR
-                          "' && OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} '" QKV_BUILD_DIR "'/" +
-                          args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-  const int status = pclose(p);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using test::Result;
+using test::run;
 
 std::string tmp(const std::string& name) {
   return std::string(QKV_BUILD_DIR) + "/test_translator_" + name;
