@@ -2,7 +2,6 @@
 // reverse sequences, and the published multiply-accumulate counts of one head against eight.
 #include <omp.h>
 
-#include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
 
@@ -12,6 +11,7 @@
 #include "nn/attention_scores.h"
 #include "nn/gru_seq2seq.h"
 #include "nn/optim.h"
+#include "tests/catch.h"
 
 using namespace qkv;
 

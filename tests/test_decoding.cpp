@@ -1,8 +1,7 @@
 // Decoding in a padded batch (chapter 13): the padding and its masks must change nothing.
-#include <catch2/catch.hpp>
-
 #include "nn/decoding.h"
 #include "nn/transformer.h"
+#include "tests/catch.h"
 
 using namespace qkv;
 

@@ -3,7 +3,6 @@
 // and beam search with one beam equal to greedy decoding.
 #include <algorithm>
 #include <array>
-#include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -13,6 +12,7 @@
 #include "nn/decoding.h"
 #include "nn/serialize.h"
 #include "nn/transformer.h"
+#include "tests/catch.h"
 
 using namespace qkv;
 
