@@ -1,10 +1,10 @@
-#include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
 #include <set>
 #include <string>
 
 #include "data/corpus.h"
+#include "tests/catch.h"
 
 using namespace qkv::data;
 using Tokens = std::vector<std::string>;
