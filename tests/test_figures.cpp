@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -20,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/catch.h"
 #include "tests/svg_check.h"
 
 namespace {

@@ -1,7 +1,6 @@
 // The graph writer (autograd/graph_writer.h, chapter 02): the DOT text of a small graph
 // checked exactly, the gradient on each arrow against the engine's own .grad, folds, and
 // the SVG well formed and the same bytes every time.
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -10,6 +9,7 @@
 #include "autograd/graph_writer.h"
 #include "autograd/ops.h"
 #include "autograd/tensor.h"
+#include "tests/catch.h"
 #include "tests/svg_check.h"
 
 using namespace qkv;

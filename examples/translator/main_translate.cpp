@@ -19,9 +19,9 @@
 
 #include "autograd/engine.h"
 #include "data/tokenizer.h"
+#include "examples/cli.h"
 #include "examples/plot/heatmap.h"
 #include "examples/translator/checkpoint.h"
-#include "examples/translator/cli.h"
 #include "examples/translator/pipeline.h"
 
 using namespace qkv;
