@@ -139,15 +139,17 @@ std::string GraphWriter::svg(const std::string& title) const {
 
   std::string o = "<svg xmlns='http://www.w3.org/2000/svg' width='" + num(W) + "' height='" +
                   num(H) + "' viewBox='0 0 " + num(W) + " " + num(H) +
-                  "' font-family='DejaVu Sans Mono, Menlo, Consolas, monospace' font-size='12'>\n";
+                  "' font-family=\"'DejaVu Sans Mono', Menlo, Consolas, 'Noto Sans Mono CJK SC', "
+                  "'Noto Sans CJK SC', monospace\" font-size='12'>\n";
   o +=
       "<defs><marker id='arrow' viewBox='0 0 10 10' refX='10' refY='5' markerWidth='7' "
       "markerHeight='7' orient='auto'><path d='M0,0 L10,5 L0,10 z' fill='#555'/></marker></defs>\n";
   o += "<rect width='100%' height='100%' fill='white'/>\n";
   if (!title.empty())
     o += "<text x='" + num(W / 2) + "' y='" + num(kMargin + 12) +
-         "' text-anchor='middle' font-size='14' font-family='sans-serif'>" + escape(title) +
-         "</text>\n";
+         "' text-anchor='middle' font-size='14' font-family=\"'Noto Sans CJK SC', 'Source Han Sans "
+         "SC', sans-serif\">" +
+         escape(title) + "</text>\n";
   for (size_t k = 0; k < d.arrows.size(); ++k) {
     const Arrow& a = d.arrows[k];
     const Place &s = p[a.from], &t = p[a.to];
@@ -210,8 +212,9 @@ std::string GraphWriter::svg(const std::string& title) const {
   for (int l = 0; l < 2; ++l)
     if (!lines[l].empty())
       o += "<text x='" + num(kMargin) + "' y='" + num(ly + 14 * l) +
-           "' font-size='10' font-family='sans-serif' fill='#555'>" + escape(lines[l]) +
-           "</text>\n";
+           "' font-size='10' font-family=\"'Noto Sans CJK SC', 'Source Han Sans SC', sans-serif\" "
+           "fill='#555'>" +
+           escape(lines[l]) + "</text>\n";
   return o + "</svg>\n";
 }
 
