@@ -12,6 +12,7 @@
 
 #include "autograd/engine.h"
 #include "examples/exercises/check/checker.h"
+#include "tests/programs.h"
 
 using namespace qkv;
 using namespace qkv::exercises;
@@ -142,4 +143,23 @@ TEST_CASE("exercises: an answer that throws, or returns the wrong shape, is wron
   INFO(detached.detail);
   CHECK(detached.detail.find("no gradient reaches the inputs") != std::string::npos);
   CHECK(detached.status == Status::Wrong);
+}
+
+TEST_CASE("exercises: the program behind `make exercises SOLUTIONS=1`", "[exercises]") {
+  // Every exercise in a process of its own, one line each, then exactly the count.
+  const test::Result all = test::run("exercise_solutions");
+  CHECK(all.status == 0);
+  CHECK(all.last_line() == "exercises: " + std::to_string(all_exercises().size()) + " of " +
+                               std::to_string(all_exercises().size()) + " solved");
+  CHECK(all.output.find("softmax_backward         ch05  passed\n") != std::string::npos);
+
+  const test::Result wrong = test::run("exercise_solutions --wrong layer_norm_backward");
+  CHECK(wrong.status == 0);
+  CHECK(wrong.output.rfind("layer_norm_backward      ch10  wrong\n    layer_norm_backward on ",
+                           0) == 0);
+  CHECK(wrong.last_line() == "exercises: 0 of 1 solved");
+
+  const test::Result unknown = test::run("exercise_solutions no_such_exercise");
+  CHECK(unknown.status == 2);
+  CHECK(unknown.output.find("no exercise named 'no_such_exercise'") != std::string::npos);
 }
