@@ -4,7 +4,6 @@
 // never-written stub and a deliberately wrong answer, so the checker cannot rot into one
 // that passes anything.
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -12,6 +11,7 @@
 
 #include "autograd/engine.h"
 #include "examples/exercises/check/checker.h"
+#include "tests/catch.h"
 #include "tests/programs.h"
 
 using namespace qkv;
