@@ -349,12 +349,12 @@ int run(int argc, char** argv) {
                              std::to_string(config.max_len) + " allows (--max-len)");
   Generator gen(static_cast<uint64_t>(s.seed));
   nn::Seq2SeqTransformer model(config, gen);
-  nn::Adam opt(model.parameters(), static_cast<float>(s.lr), 0.9f, 0.98f, 1e-9f);
+  nn::Adam opt(model.named_parameters(), static_cast<float>(s.lr), 0.9f, 0.98f, 1e-9f);
   std::vector<float> losses, lrs;
   app::TrainState state;
   if (ckpt) {
     app::load_weights(*ckpt, model, resume);
-    app::load_optimizer(*ckpt, model, opt, resume);
+    app::load_optimizer(*ckpt, opt, resume);
     if (!app::load_rng(*ckpt, model, resume) && config.dropout > 0)
       std::fprintf(
           stderr,
