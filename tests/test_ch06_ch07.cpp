@@ -2,7 +2,6 @@
 // reverse sequences, and the published multiply-accumulate counts of one head against eight.
 #include <omp.h>
 
-#include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
 
@@ -14,6 +13,7 @@
 #include "nn/optim.h"
 #include "nn/train.h"
 #include "tests/fixtures.h"
+#include "tests/catch.h"
 
 using namespace qkv;
 

@@ -1,11 +1,11 @@
 // Chapter 08: masks, self- versus cross-attention, sequences of other lengths and widths.
-#include <catch2/catch.hpp>
 #include <cmath>
 
 #include "autograd/counters.h"
 #include "autograd/engine.h"
 #include "nn/attention.h"
 #include "nn/transformer.h"
+#include "tests/catch.h"
 
 using namespace qkv;
 using namespace qkv::nn;

@@ -1,5 +1,4 @@
 // Chapter 11: the whole model: the base configuration's size, and the FFN as a memory.
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <map>
 #include <string>
@@ -8,6 +7,7 @@
 #include "autograd/engine.h"
 #include "nn/transformer.h"
 #include "tests/fixtures.h"
+#include "tests/catch.h"
 
 using namespace qkv;
 using namespace qkv::nn;

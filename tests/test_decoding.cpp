@@ -1,9 +1,8 @@
 // Decoding in a padded batch (chapter 13): the padding and its masks must change nothing.
-#include <catch2/catch.hpp>
-
 #include "nn/decoding.h"
 #include "nn/transformer.h"
 #include "tests/fixtures.h"
+#include "tests/catch.h"
 
 using namespace qkv;
 

@@ -1,10 +1,10 @@
 // Each fused op equals the composition of simple ops it replaces, forward and backward
 // (MiniTorch's habit: the fast layer is held equal to the obviously correct one).
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <functional>
 
 #include "autograd/ops.h"
+#include "tests/catch.h"
 
 using namespace qkv;
 

@@ -1,6 +1,5 @@
 // Attention: gradients with masks and mismatched lengths and widths, exact zeros for
 // masked keys, decoder causality, padding that changes nothing (chapters 06–08, 11).
-#include <catch2/catch.hpp>
 #include <cmath>
 
 #include "autograd/engine.h"
@@ -8,6 +7,7 @@
 #include "nn/attention.h"
 #include "nn/transformer.h"
 #include "tests/fixtures.h"
+#include "tests/catch.h"
 #include "tests/helpers.h"
 
 using namespace qkv;

@@ -1,12 +1,12 @@
 // Gradcheck of every nn module at small sizes, and the Module bookkeeping (chapters 04, 10, 11).
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <cmath>
 
 #include "autograd/gradcheck.h"
 #include "nn/attention.h"
 #include "nn/transformer.h"
 #include "tests/fixtures.h"
+#include "tests/catch.h"
 #include "tests/helpers.h"
 
 using namespace qkv;

@@ -1,9 +1,9 @@
 // Optimiser steps against updates computed by hand, the schedule, clipping (chapter 12).
-#include <catch2/catch.hpp>
 #include <cmath>
 
 #include "autograd/ops.h"
 #include "nn/optim.h"
+#include "tests/catch.h"
 
 using namespace qkv;
 using namespace qkv::nn;

@@ -1,12 +1,11 @@
 // A small Transformer learns to copy random sequences (the floor: ≥ 99% token
 // accuracy for length 8 over 10 symbols), with greedy decoding, deterministically.
-#include <catch2/catch.hpp>
-
 #include "autograd/ops.h"
 #include "nn/decoding.h"
 #include "nn/optim.h"
 #include "nn/train.h"
 #include "tests/fixtures.h"
+#include "tests/catch.h"
 
 using namespace qkv;
 using namespace qkv::nn;

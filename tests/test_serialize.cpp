@@ -1,6 +1,5 @@
 // Tensor files (nn/serialize): round trips, bit-identical models after a load, and every
 // kind of corrupt file rejected with a message that says what is wrong (chapter 12).
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -11,6 +10,7 @@
 #include "nn/serialize.h"
 #include "nn/transformer.h"
 #include "tests/fixtures.h"
+#include "tests/catch.h"
 
 using namespace qkv;
 using namespace qkv::nn;

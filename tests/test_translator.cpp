@@ -3,7 +3,6 @@
 // and beam search with one beam equal to greedy decoding.
 #include <algorithm>
 #include <array>
-#include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -15,6 +14,7 @@
 #include "nn/transformer.h"
 #include "tests/fixtures.h"
 #include "tests/programs.h"
+#include "tests/catch.h"
 
 using namespace qkv;
 
