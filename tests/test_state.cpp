@@ -1,7 +1,6 @@
 // nn/state: the pieces a checkpoint is made of. Any Module saves and loads (the GRU
 // baseline, an encoder-only stack as in chapter 15), optimizers keyed by parameter name,
 // Dropout generators, "key value" records, and renamed parameters of older files.
-#include <catch2/catch.hpp>
 #include <cstring>
 #include <string>
 
@@ -11,6 +10,7 @@
 #include "nn/state.h"
 #include "nn/train.h"
 #include "nn/transformer.h"
+#include "tests/catch.h"
 #include "tests/fixtures.h"
 
 using namespace qkv;
