@@ -21,9 +21,11 @@
 #include <vector>
 
 #include "autograd/engine.h"
+#include "examples/cli.h"
 #include "nn/decoding.h"
 #include "nn/gru_seq2seq.h"
 #include "nn/optim.h"
+#include "nn/train.h"
 #include "nn/transformer.h"
 
 using namespace qkv;
@@ -85,23 +87,24 @@ void train(Model& m, const Options& o) {
   Generator data(o.seed);  // the same batches for every model
   nn::Adam opt(m.module->parameters(), o.lr);
   m.module->train();
-  for (int64_t step = 1; step <= o.steps; ++step) {
-    std::vector<std::vector<int64_t>> rows(o.batch);
-    for (auto& r : rows)
-      r = random_sequence(data,
-                          o.min_len + static_cast<int64_t>(data.randint(o.max_len - o.min_len + 1)),
-                          o.symbols);
-    Batch b = make_batch(rows);
-    Tensor logits = m.forward(b);  // [B, T, V]
-    const int64_t V = logits.size(2);
-    Tensor loss = cross_entropy(reshape(logits, {-1, V}), reshape(b.tgt_out, {-1}), kPad);
-    opt.zero_grad();
-    loss.backward();
-    nn::clip_grad_norm(m.module->parameters(), 1.0);
-    // A short linear warm-up, the same for every model: the Transformer needs it.
-    opt.lr = o.lr * std::min(1.f, static_cast<float>(step) / 100.f);
-    opt.step();
-  }
+  nn::LoopOptions loop;
+  loop.clip = 1.0;
+  // A short linear warm-up, the same for every model: the Transformer needs it.
+  loop.lr = [&](int64_t step) { return o.lr * std::min(1.f, static_cast<float>(step) / 100.f); };
+  nn::fit(
+      opt, o.steps,
+      [&](int64_t) {
+        std::vector<std::vector<int64_t>> rows(o.batch);
+        for (auto& r : rows)
+          r = random_sequence(
+              data, o.min_len + static_cast<int64_t>(data.randint(o.max_len - o.min_len + 1)),
+              o.symbols);
+        Batch b = make_batch(rows);
+        Tensor logits = m.forward(b);  // [B, T, V]
+        const int64_t V = logits.size(2);
+        return cross_entropy(reshape(logits, {-1, V}), reshape(b.tgt_out, {-1}), kPad);
+      },
+      loop);
 }
 
 struct Score {
@@ -126,52 +129,28 @@ Score evaluate(Model& m, const std::vector<std::vector<int64_t>>& src) {
   return s;
 }
 
-int64_t parse_int(const char* flag, const char* value) {
-  char* end = nullptr;
-  const long long v = std::strtoll(value, &end, 10);
-  if (!value[0] || *end || v <= 0) {
-    std::fprintf(stderr, "ch06_rnn_vs_attention: %s needs a positive integer, got '%s'\n", flag,
-                 value);
-    std::exit(2);
-  }
-  return v;
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   Options o;
-  bool timing = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      std::printf(
-          "usage: ch06_rnn_vs_attention [--quick] [--steps N] [--seed N] [--time]\n"
-          "  trains a GRU seq2seq without attention, with additive attention, and a small\n"
-          "  Transformer to reverse random sequences; prints token accuracy by length\n"
-          "  --quick   150 steps on lengths 4-8, 20 test sequences per length (about 8 s of CPU)\n"
-          "  --time    also print each model's training time (not deterministic)\n");
-      return 0;
-    } else if (a == "--quick") {
-      o.steps = 150;
-      o.max_len = 8;
-      o.test_per_len = 20;
-    } else if (a == "--time") {
-      timing = true;
-    } else if ((a == "--steps" || a == "--seed") && i + 1 < argc) {
-      const int64_t v = parse_int(argv[i], argv[i + 1]);
-      ++i;
-      if (a == "--steps")
-        o.steps = v;
-      else
-        o.seed = static_cast<uint64_t>(v);
-    } else {
-      std::fprintf(stderr,
-                   "ch06_rnn_vs_attention: unknown or incomplete argument '%s' (try --help)\n",
-                   argv[i]);
-      return 2;
-    }
+  bool quick = false, timing = false;
+  int64_t steps = o.steps, seed = static_cast<int64_t>(o.seed);
+  app::ArgParser args("ch06_rnn_vs_attention",
+                      "Trains a GRU seq2seq without attention, with additive attention, and a "
+                      "small\nTransformer to reverse random sequences; prints token accuracy by "
+                      "length.");
+  args.flag("--quick", "150 steps on lengths 4-8, 20 test sequences per length (about 8 s of CPU)",
+            quick);
+  args.option("--steps", "N", "training steps per model", steps);
+  args.option("--seed", "N", "seed of the data and the weights", seed);
+  args.flag("--time", "also print each model's training time (not deterministic)", timing);
+  if (!args.parse(argc, argv)) return 0;
+  if (quick) {
+    o.steps = 150;
+    o.max_len = 8;
+    o.test_per_len = 20;
   }
+  if (args.given("--steps")) o.steps = steps;
+  if (steps <= 0 || seed <= 0) throw app::UsageError("--steps and --seed must be positive");
+  o.seed = static_cast<uint64_t>(seed);
   const int64_t V = kFirstSymbol + o.symbols;
   // One thread: these models are tiny (64 wide), so each op is a few microseconds of work and
   // two OpenMP threads meeting at every op's barrier cost more than they save; on a busy
@@ -259,4 +238,10 @@ int main(int argc, char** argv) {
   for (const Score& s : total) std::printf("  %18.1f (%5.1f)", s.token_acc(), s.exact_rate());
   std::printf("\n");
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return app::run_app("ch06_rnn_vs_attention", run, argc, argv, /*passive_wait=*/false);
 }

@@ -17,6 +17,7 @@
 
 #include "autograd/engine.h"
 #include "autograd/ops.h"
+#include "examples/cli.h"
 #include "nn/attention_scores.h"
 
 using namespace qkv;
@@ -88,19 +89,10 @@ void print_grad_pair(const char* name, const Tensor& grad, const M2& fd, double&
   for (int i = 0; i < 4; ++i) worst = std::max(worst, std::fabs(grad.data()[i] - fd[i]));
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-      std::printf(
-          "usage: ch06_worked_example\n  prints chapter 06's two-token attention example step by "
-          "step\n");
-      return 0;
-    }
-    std::fprintf(stderr, "ch06_worked_example: unknown argument '%s' (try --help)\n", argv[i]);
-    return 2;
-  }
+int run(int argc, char** argv) {
+  app::ArgParser cli("ch06_worked_example",
+                     "Prints chapter 06's two-token attention example step by step.");
+  if (!cli.parse(argc, argv)) return 0;
   const std::vector<std::string> ab = {"a1", "a2"}, qs = {"q1", "q2"}, ks = {"k1", "k2"},
                                  vs = {"v1", "v2"}, bs = {"b1", "b2"}, rows = {"row 1", "row 2"};
 
@@ -247,4 +239,10 @@ int main(int argc, char** argv) {
                 max_scaled / draws);
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return app::run_app("ch06_worked_example", run, argc, argv, /*passive_wait=*/false);
 }

@@ -1,7 +1,6 @@
 #include "nn/optim.h"
 
 #include <cmath>
-#include <stdexcept>
 
 #include "autograd/kernels/optim.h"
 
@@ -58,7 +57,7 @@ float noam_lr(int64_t step, int64_t d_model, int64_t warmup, float factor) {
                             std::min(std::pow(s, -0.5), s * std::pow(w, -1.5)));
 }
 
-double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
+double grad_norm(const std::vector<Tensor>& params) {
   double total = 0;
   for (const auto& p : params) {
     Tensor g = p.grad();
@@ -66,10 +65,12 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
     const float* d = g.data();
     for (int64_t i = 0, n = g.numel(); i < n; ++i) total += static_cast<double>(d[i]) * d[i];
   }
-  const double norm = std::sqrt(total);
-  if (!std::isfinite(norm))
-    throw std::runtime_error("clip_grad_norm: the gradient norm is " + std::to_string(norm) +
-                             " (a NaN or inf gradient; the loss has diverged)");
+  return std::sqrt(total);
+}
+
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
+  const double norm = grad_norm(params);
+  if (!std::isfinite(norm)) return norm;
   if (norm > max_norm && norm > 0) {
     const float scale = static_cast<float>(max_norm / (norm + 1e-6));
     for (const auto& p : params) {

@@ -58,8 +58,13 @@ class AdamW : public Adam {
 // a linear warm-up for `warmup` steps, then decay as 1/√step. Steps count from 1.
 float noam_lr(int64_t step, int64_t d_model, int64_t warmup, float factor = 1.f);
 
+// The global L2 norm of all gradients (summed in double, parameter by parameter, in order:
+// deterministic); NaN or inf when a gradient holds one. Parameters without a gradient count 0.
+double grad_norm(const std::vector<Tensor>& params);
+
 // Scale all gradients so that their global L2 norm is at most max_norm; returns the norm
-// before clipping (summed in double, parameter by parameter, in order: deterministic).
+// before clipping. A non-finite norm is returned as it is, the gradients left untouched:
+// the caller decides what a diverged step means (nn::train_step reports it).
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm);
 
 }  // namespace qkv::nn

@@ -6,6 +6,7 @@
 #include "autograd/counters.h"
 #include "autograd/engine.h"
 #include "nn/transformer.h"
+#include "tests/fixtures.h"
 #include "tests/catch.h"
 
 using namespace qkv;
@@ -109,12 +110,8 @@ TEST_CASE("the feed-forward layer is a key-value memory with ReLU in place of so
 
 TEST_CASE("decoder output at position t does not depend on target tokens after t",
           "[ch11][causal]") {
-  Seq2SeqConfig c;
-  c.src_vocab = c.tgt_vocab = 12;
-  c.d_model = 16;
-  c.heads = 2;
-  c.d_ff = 32;
-  c.dropout = 0.f;
+  Seq2SeqConfig c = test::tiny_config(12, 12);
+  c.encoder_layers = c.decoder_layers = 2;
   Generator gen(3);
   Seq2SeqTransformer model(c, gen);
   model.eval();

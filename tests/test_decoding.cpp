@@ -1,20 +1,16 @@
 // Decoding in a padded batch (chapter 13): the padding and its masks must change nothing.
 #include "nn/decoding.h"
 #include "nn/transformer.h"
+#include "tests/fixtures.h"
 #include "tests/catch.h"
 
 using namespace qkv;
 
 TEST_CASE("greedy decoding of a padded batch equals decoding each sentence alone, bit for bit",
           "[ch13]") {
-  nn::Seq2SeqConfig c;
-  c.src_vocab = 20;
-  c.tgt_vocab = 15;
-  c.d_model = 16;
+  nn::Seq2SeqConfig c = test::tiny_config(20, 15);
   c.heads = 4;
-  c.d_ff = 32;
   c.encoder_layers = c.decoder_layers = 2;
-  c.max_len = 24;
   for (uint64_t seed : {1, 2}) {
     Generator gen(seed);
     nn::Seq2SeqTransformer model(c, gen);

@@ -6,6 +6,7 @@
 #include "autograd/gradcheck.h"
 #include "nn/attention.h"
 #include "nn/transformer.h"
+#include "tests/fixtures.h"
 #include "tests/catch.h"
 #include "tests/helpers.h"
 
@@ -63,15 +64,10 @@ TEST_CASE("masked keys get exactly zero weight; an all-masked row gives zeros, n
 
 namespace {
 Seq2SeqConfig small_config(bool norm_first) {
-  Seq2SeqConfig c;
-  c.src_vocab = 9;
-  c.tgt_vocab = 10;
+  Seq2SeqConfig c = test::tiny_config(9, 10);
   c.d_model = 8;
-  c.heads = 2;
   c.d_ff = 16;
-  c.encoder_layers = 2;
-  c.decoder_layers = 2;
-  c.dropout = 0.f;
+  c.encoder_layers = c.decoder_layers = 2;
   c.norm_first = norm_first;
   return c;
 }

@@ -9,6 +9,7 @@
 #include "autograd/engine.h"
 #include "nn/serialize.h"
 #include "nn/transformer.h"
+#include "tests/fixtures.h"
 #include "tests/catch.h"
 
 using namespace qkv;
@@ -38,15 +39,9 @@ bool same_bits(const Tensor& a, const Tensor& b) {
 }
 
 Seq2SeqConfig tiny_config() {
-  Seq2SeqConfig c;
-  c.src_vocab = 13;
-  c.tgt_vocab = 11;
-  c.d_model = 16;
-  c.heads = 2;
+  Seq2SeqConfig c = test::tiny_config(13, 11);
   c.d_ff = 24;
-  c.encoder_layers = c.decoder_layers = 1;
   c.max_len = 16;
-  c.dropout = 0.f;
   return c;
 }
 }  // namespace

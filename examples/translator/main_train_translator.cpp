@@ -27,11 +27,13 @@
 #include "data/corpus.h"
 #include "data/synthetic.h"
 #include "data/tokenizer.h"
+#include "examples/cli.h"
 #include "examples/translator/checkpoint.h"
-#include "examples/translator/cli.h"
 #include "examples/translator/pipeline.h"
 #include "examples/translator/svg.h"
 #include "nn/optim.h"
+#include "nn/schedule.h"
+#include "nn/train.h"
 
 using namespace qkv;
 using app::UsageError;
@@ -107,23 +109,10 @@ void from_map(const std::map<std::string, std::string>& m, const app::ArgParser&
   i64("seed", "--seed", s.seed);
 }
 
-// The learning rate of step `step` (counting from 1): a linear warm-up to the peak, then
-// either the paper's 1/√step decay (noam_lr, rescaled so that its peak is `lr`) or a
-// cosine down to zero at the last step.
+// The learning rate of step `step` (counting from 1) under the run's schedule.
 float learning_rate(const Settings& s, int64_t step, int64_t d_model, int64_t total) {
-  if (s.warmup <= 0 && s.schedule == "noam") return static_cast<float>(s.lr);
-  if (s.schedule == "cosine") {
-    if (step <= s.warmup)
-      return static_cast<float>(s.lr * static_cast<double>(step) / static_cast<double>(s.warmup));
-    const double progress = static_cast<double>(step - s.warmup) /
-                            static_cast<double>(std::max<int64_t>(1, total - s.warmup));
-    return static_cast<float>(s.lr * 0.5 *
-                              (1 + std::cos(3.141592653589793 * std::min(1.0, progress))));
-  }
-  // noam_lr peaks at step = warmup with factor · (d_model · warmup)^−½.
-  const float factor = static_cast<float>(
-      s.lr * std::sqrt(static_cast<double>(d_model) * static_cast<double>(s.warmup)));
-  return nn::noam_lr(step, d_model, s.warmup, factor);
+  return s.schedule == "cosine" ? nn::warmup_cosine_lr(step, s.lr, s.warmup, total)
+                                : nn::warmup_inverse_sqrt_lr(step, s.lr, s.warmup, d_model);
 }
 
 struct Data {
@@ -430,53 +419,30 @@ int run(int argc, char** argv) {
     app::save_checkpoint(checkpoint, config, src_vocab, tgt_vocab, model, &opt, state, losses);
     last_saved = checkpoint + " (step " + std::to_string(state.step) + ")";
   };
-  model.train();
-  while (state.step < total) {
+  app::BatchTensors b;
+  auto loss_at = [&](int64_t) {
     if (state.batch_in_epoch >= static_cast<int64_t>(plan.size())) {
       ++state.epoch;
       state.batch_in_epoch = 0;
       plan = plan_for(state.epoch);
     }
-    const app::BatchTensors b = app::to_tensors(
+    b = app::to_tensors(
         data::make_batch(train_enc, plan[static_cast<size_t>(state.batch_in_epoch)]));
-    const float lr = learning_rate(s, state.step + 1, config.d_model, total);
-    opt.lr = lr;
     Tensor logits = model.forward(b.src, b.src_keep, b.tgt_in, b.tgt_keep);
-    Tensor loss = cross_entropy(reshape(logits, {-1, config.tgt_vocab}), b.tgt_out,
-                                data::Vocab::kPad, static_cast<float>(s.label_smoothing));
-    const float loss_value = loss.item();
-    bool finite = std::isfinite(loss_value);
-    if (finite) {
-      opt.zero_grad();
-      loss.backward();
-      try {
-        if (s.clip > 0) nn::clip_grad_norm(opt.params(), s.clip);
-      } catch (const std::runtime_error&) {
-        finite = false;  // a NaN/inf gradient: the same failure, caught one step later
-      }
-    }
-    if (!finite) {
-      if (live) std::printf("\n");
-      std::fflush(stdout);
-      char what[160];
-      std::snprintf(what, sizeof what,
-                    "the loss became %s at step %lld (lr %.3g); training stopped.",
-                    std::isnan(loss_value)   ? "NaN"
-                    : std::isinf(loss_value) ? "infinite"
-                                             : "finite but its gradient NaN or infinite",
-                    static_cast<long long>(state.step + 1), static_cast<double>(lr));
-      throw std::runtime_error(std::string(what) + " Try a lower --lr or a longer --warmup. " +
-                               (last_saved.empty()
-                                    ? std::string("No checkpoint was written in this run.")
-                                    : "The last good checkpoint is " + last_saved + "."));
-    }
-    opt.step();
+    return cross_entropy(reshape(logits, {-1, config.tgt_vocab}), b.tgt_out, data::Vocab::kPad,
+                         static_cast<float>(s.label_smoothing));
+  };
+  nn::LoopOptions loop;
+  loop.first_step = state.step + 1;
+  loop.clip = s.clip;
+  loop.lr = [&](int64_t step) { return learning_rate(s, step, config.d_model, total); };
+  loop.on_step = [&](const nn::StepResult& r) {
     ++state.step;
     ++state.batch_in_epoch;
-    losses.push_back(loss_value);
-    lrs.push_back(lr);
+    losses.push_back(r.loss);
+    lrs.push_back(opt.lr);
     tokens += b.tokens;
-    window_loss += loss_value;
+    window_loss += r.loss;
     ++window_n;
     if (checkpoint_every > 0 && state.step % checkpoint_every == 0 && state.step < total) save();
 
@@ -499,7 +465,7 @@ int run(int argc, char** argv) {
                     std::string(static_cast<size_t>(width - filled), '.').c_str(),
                     static_cast<double>(state.epoch) + static_cast<double>(state.batch_in_epoch) /
                                                            static_cast<double>(plan.size()),
-                    window_loss / static_cast<double>(window_n), static_cast<double>(lr),
+                    window_loss / static_cast<double>(window_n), static_cast<double>(opt.lr),
                     rate / 1000, app::format_duration(eta).c_str());
       // The loss shown is the mean since the last line (live: over at least 20 steps).
       if (live) {
@@ -513,6 +479,22 @@ int run(int argc, char** argv) {
       }
       std::fflush(stdout);
     }
+  };
+  model.train();
+  const nn::StepResult last = nn::fit(opt, total, loss_at, loop);
+  if (!last.finite) {
+    if (live) std::printf("\n");
+    std::fflush(stdout);
+    char what[160];
+    std::snprintf(what, sizeof what, "the loss became %s at step %lld (lr %.3g); training stopped.",
+                  std::isnan(last.loss)   ? "NaN"
+                  : std::isinf(last.loss) ? "infinite"
+                                          : "finite but its gradient NaN or infinite",
+                  static_cast<long long>(last.step), static_cast<double>(opt.lr));
+    throw std::runtime_error(std::string(what) + " Try a lower --lr or a longer --warmup. " +
+                             (last_saved.empty()
+                                  ? std::string("No checkpoint was written in this run.")
+                                  : "The last good checkpoint is " + last_saved + "."));
   }
   const double train_seconds = elapsed();
   std::printf("trained %lld steps in %s (%.1fk tokens/s)\n",

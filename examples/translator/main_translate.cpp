@@ -19,8 +19,8 @@
 
 #include "autograd/engine.h"
 #include "data/tokenizer.h"
+#include "examples/cli.h"
 #include "examples/translator/checkpoint.h"
-#include "examples/translator/cli.h"
 #include "examples/translator/pipeline.h"
 #include "examples/translator/svg.h"
 
