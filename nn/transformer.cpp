@@ -1,7 +1,11 @@
 #include "nn/transformer.h"
 
 #include <cmath>
+#include <cstdio>
+#include <sstream>
 #include <stdexcept>
+
+#include "nn/state.h"
 
 namespace qkv::nn {
 
@@ -133,8 +137,8 @@ Seq2SeqTransformer::Seq2SeqTransformer(const Seq2SeqConfig& c, Generator& gen) :
   if (c.tie_output) {
     output_bias = register_parameter("output_bias", Tensor::zeros({c.tgt_vocab}));
   } else {
-    generator = register_module(
-        "generator", std::make_shared<Linear>(c.d_model, c.tgt_vocab, gen, true, Init::Xavier));
+    output = register_module(
+        "output", std::make_shared<Linear>(c.d_model, c.tgt_vocab, gen, true, Init::Xavier));
   }
 }
 
@@ -152,7 +156,59 @@ Tensor Seq2SeqTransformer::decode(const Tensor& tgt_in, const Tensor& memory,
   // Target self-attention: causal AND not a padded key. [B, 1, T, T]
   Tensor self_mask = combine_masks(causal_mask(T), key_padding_mask(tgt_keep));
   Tensor h = decoder->forward(y, memory, self_mask, key_padding_mask(src_keep));
-  return generator ? generator->forward(h) : linear(h, tgt_embed->weight, output_bias);
+  return output ? output->forward(h) : linear(h, tgt_embed->weight, output_bias);
+}
+
+namespace {
+std::string fmt_float(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+}  // namespace
+
+std::string config_to_text(const Seq2SeqConfig& c) {
+  std::ostringstream o;
+  o << "src_vocab " << c.src_vocab << "\ntgt_vocab " << c.tgt_vocab << "\nd_model " << c.d_model
+    << "\nheads " << c.heads << "\nd_ff " << c.d_ff << "\nencoder_layers " << c.encoder_layers
+    << "\ndecoder_layers " << c.decoder_layers << "\nmax_len " << c.max_len << "\ndropout "
+    << fmt_float(c.dropout) << "\nnorm_first " << c.norm_first << "\nlearned_positions "
+    << c.learned_positions << "\ntie_output " << c.tie_output << "\nshare_embeddings "
+    << c.share_embeddings << "\nactivation " << (c.activation == Activation::GELU ? "gelu" : "relu")
+    << "\npad_id " << c.pad_id << "\n";
+  return o.str();
+}
+
+Seq2SeqConfig config_from_text(const std::string& text) {
+  auto kv = key_values(text, "config");
+  auto get = [&](const char* key) { return key_int(kv, key, "config"); };
+  Seq2SeqConfig c;
+  c.src_vocab = get("src_vocab");
+  c.tgt_vocab = get("tgt_vocab");
+  c.d_model = get("d_model");
+  c.heads = get("heads");
+  c.d_ff = get("d_ff");
+  c.encoder_layers = get("encoder_layers");
+  c.decoder_layers = get("decoder_layers");
+  c.max_len = get("max_len");
+  c.norm_first = get("norm_first") != 0;
+  c.learned_positions = get("learned_positions") != 0;
+  c.tie_output = get("tie_output") != 0;
+  c.share_embeddings = get("share_embeddings") != 0;
+  c.pad_id = get("pad_id");
+  const std::string act = kv.count("activation") ? kv["activation"] : "";
+  if (act != "relu" && act != "gelu")
+    throw std::runtime_error("config 'activation' is '" + act + "'");
+  c.activation = act == "gelu" ? Activation::GELU : Activation::ReLU;
+  try {
+    c.dropout = std::stof(kv.at("dropout"));
+  } catch (const std::exception&) {
+    throw std::runtime_error("config 'dropout' is missing or not a number");
+  }
+  if (c.src_vocab <= 0 || c.tgt_vocab <= 0 || c.d_model <= 0 || c.heads <= 0 || c.d_ff <= 0 ||
+      c.encoder_layers < 0 || c.decoder_layers < 0 || c.max_len <= 0 || c.d_model % c.heads != 0)
+    throw std::runtime_error("the config describes an impossible model:\n" + text);
+  return c;
 }
 
 }  // namespace qkv::nn

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "nn/attention.h"
@@ -95,6 +96,12 @@ struct Seq2SeqConfig {
   int64_t pad_id = 0;
 };
 
+// The config as "key value" lines (a checkpoint's "config" record, docs/12-training.md) and
+// back; reading throws std::runtime_error naming a missing or malformed field, or a config
+// that describes an impossible model.
+std::string config_to_text(const Seq2SeqConfig& c);
+Seq2SeqConfig config_from_text(const std::string& text);
+
 // Embeddings (scaled by √d_model) + positions → encoder; target embeddings + positions →
 // decoder over the encoder output → Linear to target-vocabulary logits.
 class Seq2SeqTransformer : public Module {
@@ -115,7 +122,8 @@ class Seq2SeqTransformer : public Module {
   std::shared_ptr<Dropout> embed_drop;
   std::shared_ptr<Encoder> encoder;
   std::shared_ptr<Decoder> decoder;
-  std::shared_ptr<Linear> generator;  // null when tie_output: logits = h·E_tgtᵀ + bias
+  std::shared_ptr<Linear>
+      output;  // the output layer; null when tie_output: logits = h·E_tgtᵀ + bias
   Tensor output_bias;
 };
 

@@ -4,9 +4,10 @@
 #include <sys/wait.h>
 
 #include <array>
-#include <catch2/catch.hpp>
 #include <cstdio>
 #include <string>
+
+#include "tests/catch.h"
 
 namespace qkv::test {
 

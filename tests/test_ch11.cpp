@@ -41,7 +41,7 @@ TEST_CASE("the paper's base model has about 65M parameters, and the components a
   const int64_t d = 512, mha = 4 * (d * d + d), ffn = 2 * d * 2048 + 2048 + d;
   CHECK(parts["src_embed"] == 37000 * d);  // one table: source, target and output projection
   CHECK(parts.count("tgt_embed") == 0);
-  CHECK(parts.count("generator") == 0);
+  CHECK(parts.count("output") == 0);
   CHECK(parts["output_bias"] == 37000);
   CHECK(parts["encoder.self_attn"] == 6 * mha);
   CHECK(parts["decoder.self_attn"] == 6 * mha);
@@ -85,7 +85,7 @@ TEST_CASE("untied, unshared embeddings add two more vocabulary-sized matrices", 
   Seq2SeqTransformer untied(c, gen);
   c.tie_output = true;
   Seq2SeqTransformer tied(c, gen);
-  CHECK(untied.num_parameters() - tied.num_parameters() == 60 * 16);  // the generator's weight
+  CHECK(untied.num_parameters() - tied.num_parameters() == 60 * 16);  // the output layer's weight
 }
 
 TEST_CASE("the feed-forward layer is a key-value memory with ReLU in place of softmax",

@@ -1,9 +1,9 @@
 // examples/cli.h: the one command-line parser and app shell of every program.
-#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
 #include "examples/cli.h"
+#include "tests/catch.h"
 #include "tests/programs.h"
 
 using namespace qkv;

@@ -1,9 +1,9 @@
 // nn/schedule: the warm-up schedules train_translator uses and chapter 12 tabulates.
-#include <catch2/catch.hpp>
 #include <cmath>
 
 #include "nn/optim.h"
 #include "nn/schedule.h"
+#include "tests/catch.h"
 
 using namespace qkv::nn;
 

@@ -1,11 +1,11 @@
 // nn/train: the training step (loss, gradient norm, a non-finite value reported, nothing
 // updated) and the loop every training program uses.
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <vector>
 
 #include "autograd/ops.h"
 #include "nn/train.h"
+#include "tests/catch.h"
 
 using namespace qkv;
 using namespace qkv::nn;
