@@ -184,9 +184,10 @@ int run(int argc, char** argv) {
   dec.pad_id = kPad;
   dec.max_len = o.max_len + 4;
   auto gru_model = [&](const char* name, nn::GRUSeq2Seq& m) {
-    return Model{
-        name, &m, [&m](const Batch& b) { return m.forward(b.src, b.src_keep, b.tgt_in); },
-        [&m, dec](const std::vector<std::vector<int64_t>>& s) { return m.greedy_decode(s, dec); }};
+    return Model{name, &m, [&m](const Batch& b) { return m.forward(b.src, b.src_keep, b.tgt_in); },
+                 [&m, dec](const std::vector<std::vector<int64_t>>& s) {
+                   return nn::greedy_decode(m, s, dec);
+                 }};
   };
   std::vector<Model> models = {
       gru_model("GRU, fixed context C", plain), gru_model("GRU + additive attention", attentive),

@@ -6,8 +6,8 @@
 #include "autograd/counters.h"
 #include "autograd/engine.h"
 #include "nn/transformer.h"
-#include "tests/fixtures.h"
 #include "tests/catch.h"
+#include "tests/fixtures.h"
 
 using namespace qkv;
 using namespace qkv::nn;

@@ -4,8 +4,8 @@
 #include "nn/decoding.h"
 #include "nn/optim.h"
 #include "nn/train.h"
-#include "tests/fixtures.h"
 #include "tests/catch.h"
+#include "tests/fixtures.h"
 
 using namespace qkv;
 using namespace qkv::nn;
