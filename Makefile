@@ -132,6 +132,28 @@ bench: examples
 train: examples
 	@bash examples/translator/make_train.sh $(BUILD)
 
+# The exercise track (docs/exercises.md): `make exercises` checks the learner's functions in
+# examples/exercises/ch*.cpp, EX=name checks one, SOLUTIONS=1 checks the reference solutions.
+# The learner's files are compiled only here, never by `make` or `make test`, so a half-written
+# exercise breaks nothing else. The checker and the solutions are linked into the tests, which
+# hold every solution to its check and every check to rejecting a stub and a wrong variant.
+EXER_OBJS   = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(wildcard examples/exercises/$(1)*.cpp))
+EXER_MINE  := $(call EXER_OBJS,ch)
+EXER_SOLS  := $(filter-out %/wrong_answers.o,$(call EXER_OBJS,solutions/))
+EXER_CHECK := $(filter-out %/main.o,$(call EXER_OBJS,check/)) $(call EXER_OBJS,solutions/wrong_)
+EXER_BIN   := $(BUILD)/$(if $(SOLUTIONS),exercise_solutions,exercises)
+.PHONY: exercises
+exercises: $(EXER_BIN)
+	@$(EXER_BIN) $(EX)
+$(EXER_MINE): QKV_FLAGS += -Wno-unused-parameter
+$(BUILD)/exercises: $(BUILD)/obj/examples/exercises/check/main.o $(EXER_CHECK) $(EXER_MINE) $(LIB)
+	$(CXX) $(QKV_FLAGS) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+$(BUILD)/exercise_solutions: $(BUILD)/obj/examples/exercises/check/main.o $(EXER_CHECK) $(EXER_SOLS) $(LIB)
+	$(CXX) $(QKV_FLAGS) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+$(TEST_BIN): $(EXER_CHECK) $(EXER_SOLS)
+$(TEST_BIN): LDLIBS += $(LIB)
+examples: $(BUILD)/exercise_solutions
+
 sanitize:
 	$(MAKE) BUILD=build/sanitize CXXFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -Wno-error=maybe-uninitialized" test
 

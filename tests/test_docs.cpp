@@ -261,6 +261,29 @@ TEST_CASE("docs: every chapter 00-15 ends with a recap", "[docs]") {
   }
 }
 
+// Catch2 v3 has no catch2/catch.hpp: a test file that includes it directly builds on Debian 12
+// and breaks on Ubuntu 24.04. Every file in tests/ goes through tests/catch.h instead.
+TEST_CASE("tests include Catch2 only through tests/catch.h", "[docs]") {
+  std::vector<std::string> files;
+  if (DIR* d = opendir((kSourceDir + "/tests").c_str())) {
+    while (dirent* e = readdir(d)) {
+      const std::string name = e->d_name;
+      auto ends_with = [&](const std::string& suffix) {
+        return name.size() >= suffix.size() &&
+               name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+      };
+      if (name != "catch.h" && (ends_with(".cpp") || ends_with(".h"))) files.push_back(name);
+    }
+    closedir(d);
+  }
+  REQUIRE(files.size() > 10);
+  const std::string direct = std::string("#include <") + "catch2/";  // split: not found here
+  for (const auto& name : files) {
+    INFO("tests/" << name);
+    CHECK(read_file(kSourceDir + "/tests/" + name).find(direct) == std::string::npos);
+  }
+}
+
 TEST_CASE("docs: every run block prints what the docs show", "[docs]") {
   const auto blocks = all_blocks();
   for (const auto& b : blocks) {
