@@ -25,6 +25,7 @@
 #include "nn/decoding.h"
 #include "nn/gru_seq2seq.h"
 #include "nn/optim.h"
+#include "nn/state.h"
 #include "nn/train.h"
 #include "nn/transformer.h"
 
@@ -142,6 +143,10 @@ int run(int argc, char** argv) {
   args.option("--steps", "N", "training steps per model", steps);
   args.option("--seed", "N", "seed of the data and the weights", seed);
   args.flag("--time", "also print each model's training time (not deterministic)", timing);
+  std::string save_dir, load_dir;
+  args.option("--save", "DIR", "after training, save each model to DIR/<model>.qkv", save_dir);
+  args.option("--load", "DIR", "load each model from DIR/<model>.qkv instead of training it",
+              load_dir);
   if (!args.parse(argc, argv)) return 0;
   if (quick) {
     o.steps = 150;
@@ -207,11 +212,24 @@ int run(int argc, char** argv) {
   for (Model& m : models) {
     std::printf("  %-26s %8lld parameters\n", m.name.c_str(),
                 (long long)m.module->num_parameters());
+    // Any Module saves and loads (nn/state.h); the file name is the model's, e.g. "gru.qkv".
+    const std::string file = m.name == "Transformer"                         ? "transformer.qkv"
+                             : m.name.find("attention") != std::string::npos ? "gru_attention.qkv"
+                                                                             : "gru.qkv";
+    if (!load_dir.empty()) {
+      nn::load_module(load_dir + "/" + file, *m.module);
+      std::printf("    loaded %s/%s\n", load_dir.c_str(), file.c_str());
+      continue;
+    }
     const auto t0 = std::chrono::steady_clock::now();
     train(m, o);
     const auto t1 = std::chrono::steady_clock::now();
     if (timing)
       std::printf("    trained in %.1f s\n", std::chrono::duration<double>(t1 - t0).count());
+    if (!save_dir.empty()) {
+      nn::save_module(save_dir + "/" + file, *m.module);
+      std::printf("    saved %s/%s\n", save_dir.c_str(), file.c_str());
+    }
   }
 
   // Held-out sequences from a different seed: never seen in training (up to chance repeats).
