@@ -154,7 +154,8 @@ bool parse(int argc, char** argv, Options& o) {
   args.option("--reps", "N", "at least N timed runs per measurement, best kept (default 5)", reps);
   args.flag("--no-stages", "skip the chapter 03 steps (the naive loop takes a while)", no_stages);
   if (!args.parse(argc, argv)) return false;
-  if (reps < 1 || reps > 1000) throw qkv::app::UsageError("--reps needs a whole number from 1 to 1000");
+  if (reps < 1 || reps > 1000)
+    throw qkv::app::UsageError("--reps needs a whole number from 1 to 1000");
   o.reps = static_cast<int>(reps);
   o.stages = !no_stages;
   return true;

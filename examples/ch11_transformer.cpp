@@ -34,7 +34,7 @@ std::string component(const std::string& name) {
   auto has = [&](const char* s) { return name.find(s) != std::string::npos; };
   const std::string side = has("encoder.") ? "encoder " : has("decoder.") ? "decoder " : "";
   if (has("embed")) return "embeddings (source = target = output)";
-  if (has("output_bias") || has("generator")) return "output bias";
+  if (has("output_bias") || has("output.")) return "output bias";
   if (has("positions")) return "learned positions";
   if (has("cross_attn")) return side + "cross-attention";
   if (has("self_attn")) return side + "self-attention";

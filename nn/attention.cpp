@@ -73,8 +73,8 @@ MultiHeadAttention::MultiHeadAttention(int64_t dim, int64_t heads, Generator& ge
     : MultiHeadAttention(MultiHeadAttentionOptions{dim, dim, heads, 0, true, true, dropout, init},
                          gen) {}
 
-Tensor MultiHeadAttention::forward(const Tensor& query, const Tensor& key, const Tensor& value,
-                                   const Tensor& mask) {
+AttentionResult MultiHeadAttention::forward_with_weights(const Tensor& query, const Tensor& key,
+                                                         const Tensor& value, const Tensor& mask) {
   if (query.dim() != 3 || key.dim() != 3 || value.dim() != 3 ||
       query.size(2) != options.query_dim || key.size(2) != options.kv_dim ||
       value.size(2) != options.kv_dim || key.size(1) != value.size(1) ||
@@ -94,11 +94,9 @@ Tensor MultiHeadAttention::forward(const Tensor& query, const Tensor& key, const
   Tensor k = split_heads(w_k->forward(key), m);    // [B, H, m, hd]
   Tensor v = split_heads(w_v->forward(value), m);  // [B, H, m, hd]
   AttentionResult r = scaled_dot_product_attention(q, k, v, mask, attn_drop.get());
-  last_weights = r.weights.detach();
-  Tensor out = r.output;
   // Concatenate the heads back: [B, H, n, hd] → [B, n, H·hd], then mix them with W_O.
-  out = reshape(permute(out, {0, 2, 1, 3}), {B, n, H * hd});
-  return w_o ? w_o->forward(out) : out;
+  Tensor out = reshape(permute(r.output, {0, 2, 1, 3}), {B, n, H * hd});
+  return {w_o ? w_o->forward(out) : out, r.weights};
 }
 
 }  // namespace qkv::nn
