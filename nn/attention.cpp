@@ -84,20 +84,15 @@ Tensor MultiHeadAttention::forward(const Tensor& query, const Tensor& key, const
                                 " do not fit query_dim " + std::to_string(options.query_dim) +
                                 ", kv_dim " + std::to_string(options.kv_dim) +
                                 " (expected [B, n, query_dim], [B, m, kv_dim], [B, m, kv_dim])");
-  const int64_t B = query.size(0), n = query.size(1), m = key.size(1);
-  const int64_t H = options.heads, hd = options.head_dim;
-  // Project, then split the last dimension into heads: [B, T, H·hd] → [B, H, T, hd].
-  auto split_heads = [&](const Tensor& t, int64_t len) {
-    return permute(reshape(t, {B, len, H, hd}), {0, 2, 1, 3});
-  };
-  Tensor q = split_heads(w_q->forward(query), n);  // [B, H, n, hd]
-  Tensor k = split_heads(w_k->forward(key), m);    // [B, H, m, hd]
-  Tensor v = split_heads(w_v->forward(value), m);  // [B, H, m, hd]
-  AttentionResult r = scaled_dot_product_attention(q, k, v, mask, attn_drop.get());
-  last_weights = r.weights.detach();
-  Tensor out = r.output;
-  // Concatenate the heads back: [B, H, n, hd] → [B, n, H·hd], then mix them with W_O.
-  out = reshape(permute(out, {0, 2, 1, 3}), {B, n, H * hd});
+  // Project, then attend with every head at once: the fused op reads head h as the columns
+  // [h·hd, (h+1)·hd) of each projection, so no [B, T, H, hd] → [B, H, T, hd] copies are made,
+  // and writes the heads side by side, [B, n, H·hd], ready for W_O (chapter 14). It computes
+  // what split heads + scaled_dot_product_attention + merge heads would.
+  AttentionOutput r =
+      fused_attention(w_q->forward(query), w_k->forward(key), w_v->forward(value), options.heads,
+                      mask, attn_drop->p, attn_drop->is_training(), attn_drop->generator());
+  last_weights = r.weights;  // [B, H, n, m]
+  const Tensor& out = r.output;
   return w_o ? w_o->forward(out) : out;
 }
 
