@@ -1,5 +1,5 @@
 # qkv — build everything out of tree in build/.
-#   make            library, examples, tests
+#   make            library, examples, and the test binary if Catch2 is installed
 #   make test       build and run the Catch2 suite   (TAGS='[ch02]' runs one chapter)
 #   make bench      kernel and training-step benchmarks
 #   make train      train the toy translator with defaults
@@ -35,7 +35,6 @@ LIB       := $(BUILD)/libqkv.a
 # One program per file in examples/, one per folder in examples/ (e.g. examples/translator/).
 EX_SRCS   := $(wildcard examples/*.cpp)
 EX_BINS   := $(EX_SRCS:examples/%.cpp=$(BUILD)/%)
-EX_DIRS   := $(patsubst %/,%,$(dir $(wildcard examples/*/main_*.cpp)))
 APP_SRCS  := $(wildcard examples/*/main_*.cpp)
 APP_BINS  := $(addprefix $(BUILD)/,$(patsubst main_%.cpp,%,$(notdir $(APP_SRCS))))
 APP_LIBSRCS := $(filter-out $(APP_SRCS),$(wildcard examples/*/*.cpp))
@@ -45,14 +44,26 @@ TEST_SRCS := $(filter-out tests/catch_main.cpp,$(wildcard tests/*.cpp))
 TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/obj/%.o)
 TEST_MAIN := $(BUILD)/obj/tests/catch_main.o
 TEST_BIN  := $(BUILD)/qkv_tests
-CATCH_HDR := /usr/include/catch2/catch.hpp
+
+# Catch2 is for the tests only, so `make` must not need it. Which one does the compiler see?
+#   3: catch2/catch_all.hpp and the compiled library libCatch2 (Ubuntu 24.04, Debian 13)
+#   2: the single header catch2/catch.hpp (Debian 12)
+#   none: `make` builds the library and the examples and says the tests were skipped;
+#         `make test` installs the distribution's catch2 package (or says what to install).
+# tests/catch.h hides the difference from the test files. Override with CATCH2=2 or CATCH2=3.
+CATCH2_PROBE = printf '\#include <catch2/%s>\n' $(1) | $(CXX) $(CXXFLAGS) -x c++ -E - -o /dev/null 2>/dev/null
+ifndef CATCH2
+CATCH2 := $(shell if $(call CATCH2_PROBE,catch_all.hpp); then echo 3; \
+                  elif $(call CATCH2_PROBE,catch.hpp); then echo 2; else echo none; fi)
+endif
+CATCH2_LIBS = $(if $(filter 3,$(CATCH2)),-lCatch2)
 
 # Keep the examples' object files (make would delete them as intermediates of the chained
 # rules, and rebuild them all after any change).
 .SECONDARY:
 
-.PHONY: all lib examples test bench train sanitize clean format check-catch2
-all: lib examples $(TEST_BIN)
+.PHONY: all lib examples test bench train sanitize clean format install-catch2 tests-skipped
+all: lib examples $(if $(filter none,$(CATCH2)),tests-skipped,$(TEST_BIN))
 lib: $(LIB)
 examples: $(EX_BINS) $(APP_BINS)
 
@@ -76,30 +87,42 @@ $(BUILD)/$(patsubst main_%.cpp,%,$(notdir $(1))): $(BUILD)/obj/$(1:.cpp=.o) $(fi
 endef
 $(foreach s,$(APP_SRCS),$(eval $(call APP_RULE,$(s))))
 
-check-catch2:
-	@if [ ! -f $(CATCH_HDR) ]; then \
-	  if command -v apt-get >/dev/null 2>&1; then \
-	    echo "make: Catch2 ($(CATCH_HDR)) is missing; installing the Debian package catch2"; \
-	    SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	    ($$SUDO apt-get install -y catch2 >/dev/null 2>&1 || ($$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y catch2 >/dev/null)) \
-	      || { echo "make: could not install catch2; install Catch2 v2 so that $(CATCH_HDR) exists"; exit 1; }; \
-	  else echo "make: Catch2 v2 is missing: install it so that $(CATCH_HDR) exists (Debian: apt-get install catch2)"; exit 1; fi; \
-	fi
+tests-skipped: lib examples
+	@echo "make: built the library and the examples; Catch2 not found, so not the tests (make test installs it)"
 
-$(TEST_MAIN): tests/catch_main.cpp | check-catch2
+# Only when no Catch2 was found: install the distribution's package (Debian 12 gives v2,
+# Ubuntu 24.04 and Debian 13 give v3; both work), or say what to install.
+install-catch2:
+	@if command -v apt-get >/dev/null 2>&1; then \
+	  echo "make: Catch2 is missing; installing the package catch2 with apt-get"; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  ($$SUDO apt-get install -y catch2 >/dev/null 2>&1 || ($$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y catch2 >/dev/null)) \
+	    || { echo "make: could not install catch2; install Catch2 (v2 or v3), then run make test again"; exit 1; }; \
+	else echo "make: Catch2 is missing: install Catch2 v2 (catch2/catch.hpp) or v3 (catch2/catch_all.hpp and libCatch2)"; exit 1; fi
+	@if $(call CATCH2_PROBE,catch_all.hpp) || $(call CATCH2_PROBE,catch.hpp); then :; \
+	else echo "make: catch2 was installed but $(CXX) still finds no Catch2 header"; exit 1; fi
+
+$(TEST_MAIN): tests/catch_main.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(QKV_FLAGS) $(CXXFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(TEST_OBJS): | check-catch2
 # Tests find the sources (docs, corpora) and the example programs through these.
+$(TEST_MAIN) $(TEST_OBJS): QKV_FLAGS += -DQKV_CATCH2=$(CATCH2)
 $(TEST_OBJS): QKV_FLAGS += -DQKV_SOURCE_DIR='"$(CURDIR)"' -DQKV_BUILD_DIR='"$(abspath $(BUILD))"'
 
 $(TEST_BIN): $(TEST_MAIN) $(TEST_OBJS) $(LIB)
-	$(CXX) $(QKV_FLAGS) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+	$(CXX) $(QKV_FLAGS) $(CXXFLAGS) $(LDFLAGS) $^ -o $@ $(CATCH2_LIBS) $(LDLIBS)
 
-# The docs tests run the example programs, so they are built first.
+# The docs tests run the example programs, so they are built first. Without Catch2, install it
+# and start again (a new make, so that it looks for Catch2 again).
+ifeq ($(CATCH2),none)
+test:
+	@$(MAKE) --no-print-directory install-catch2
+	@$(MAKE) --no-print-directory test
+else
 test: $(TEST_BIN) examples
 	@$(TEST_BIN) $(TAGS)
+endif
 
 bench: examples
 	$(BUILD)/bench_kernels
@@ -107,6 +130,28 @@ bench: examples
 
 train: examples
 	@bash examples/translator/make_train.sh $(BUILD)
+
+# The exercise track (docs/exercises.md): `make exercises` checks the learner's functions in
+# examples/exercises/ch*.cpp, EX=name checks one, SOLUTIONS=1 checks the reference solutions.
+# The learner's files are compiled only here, never by `make` or `make test`, so a half-written
+# exercise breaks nothing else. The checker and the solutions are linked into the tests, which
+# hold every solution to its check and every check to rejecting a stub and a wrong variant.
+EXER_OBJS   = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(wildcard examples/exercises/$(1)*.cpp))
+EXER_MINE  := $(call EXER_OBJS,ch)
+EXER_SOLS  := $(filter-out %/wrong_answers.o,$(call EXER_OBJS,solutions/))
+EXER_CHECK := $(filter-out %/main.o,$(call EXER_OBJS,check/)) $(call EXER_OBJS,solutions/wrong_)
+EXER_BIN   := $(BUILD)/$(if $(SOLUTIONS),exercise_solutions,exercises)
+.PHONY: exercises
+exercises: $(EXER_BIN)
+	@$(EXER_BIN) $(EX)
+$(EXER_MINE): QKV_FLAGS += -Wno-unused-parameter
+$(BUILD)/exercises: $(BUILD)/obj/examples/exercises/check/main.o $(EXER_CHECK) $(EXER_MINE) $(LIB)
+	$(CXX) $(QKV_FLAGS) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+$(BUILD)/exercise_solutions: $(BUILD)/obj/examples/exercises/check/main.o $(EXER_CHECK) $(EXER_SOLS) $(LIB)
+	$(CXX) $(QKV_FLAGS) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+$(TEST_BIN): $(EXER_CHECK) $(EXER_SOLS)
+$(TEST_BIN): LDLIBS += $(LIB)
+examples: $(BUILD)/exercise_solutions
 
 sanitize:
 	$(MAKE) BUILD=build/sanitize CXXFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -Wno-error=maybe-uninitialized" test

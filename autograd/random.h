@@ -5,6 +5,11 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+#include <stdexcept>
+#include <string>
 
 namespace qkv {
 
@@ -30,6 +35,47 @@ class Generator {
     for (int i = 0; i < 4; ++i) s_[i] = state.s[i];
     has_spare_ = state.has_spare;
     spare_ = state.spare;
+  }
+
+  // A state as one line of text, "s0 s1 s2 s3 spare": xoshiro's four words in 16 hex digits
+  // each, then normal()'s kept number as the 8 hex digits of its float bits, or "-" if none
+  // (exact, and the same on every machine). state_from_text throws std::invalid_argument
+  // for anything else, and for xoshiro's one impossible state, all zeros.
+  static std::string state_to_text(const State& g) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%016llx %016llx %016llx %016llx ",
+                  static_cast<unsigned long long>(g.s[0]), static_cast<unsigned long long>(g.s[1]),
+                  static_cast<unsigned long long>(g.s[2]), static_cast<unsigned long long>(g.s[3]));
+    std::string out = buf;
+    if (!g.has_spare) return out + "-";
+    uint32_t bits;
+    std::memcpy(&bits, &g.spare, 4);
+    std::snprintf(buf, sizeof buf, "%08x", bits);
+    return out + buf;
+  }
+  static State state_from_text(const std::string& text) {
+    auto fail = [&] {
+      return std::invalid_argument(
+          "malformed generator state '" + text +
+          "' (expected four 16-digit hex words, then '-' or 8 hex digits)");
+    };
+    auto hex = [&](const std::string& word, size_t digits) {
+      if (word.size() != digits || word.find_first_not_of("0123456789abcdef") != std::string::npos)
+        throw fail();
+      return std::stoull(word, nullptr, 16);
+    };
+    std::istringstream in(text);
+    std::string w[5], extra;
+    if (!(in >> w[0] >> w[1] >> w[2] >> w[3] >> w[4]) || (in >> extra)) throw fail();
+    State g{};
+    for (int i = 0; i < 4; ++i) g.s[i] = hex(w[i], 16);
+    if ((g.s[0] | g.s[1] | g.s[2] | g.s[3]) == 0) throw fail();
+    g.has_spare = w[4] != "-";
+    if (g.has_spare) {
+      const uint32_t bits = static_cast<uint32_t>(hex(w[4], 8));
+      std::memcpy(&g.spare, &bits, 4);
+    }
+    return g;
   }
 
   uint64_t next_u64() {

@@ -36,6 +36,34 @@ SentencePair tokenize_pair(const std::string& source, const std::string& target,
   return p;
 }
 
+namespace {
+// One non-blank, non-comment line → a pair; throws std::runtime_error naming file:line.
+SentencePair parse_line(const std::string& line, const std::string& source_name, int number,
+                        const CorpusOptions& options) {
+  const std::string where = source_name + ":" + std::to_string(number) + ": ";
+  if (options.max_line_bytes > 0 && line.size() > options.max_line_bytes)
+    throw std::runtime_error(where + "line of " + std::to_string(line.size()) +
+                             " bytes, longer than the limit of " +
+                             std::to_string(options.max_line_bytes));
+  // Validate the whole line first, so a byte offset counts from the start of the line.
+  decode_utf8(line, TextSource{source_name, number});
+  const std::vector<std::string> fields = split_tabs(line);
+  if (fields.size() != 2)
+    throw std::runtime_error(where + "expected 2 tab-separated fields, found " +
+                             std::to_string(fields.size()) +
+                             (fields.size() > 2 ? " (keep two columns: cut -f1,2)" : ""));
+  SentencePair p;
+  p.source = fields[0];
+  p.target = fields[1];
+  p.line = number;
+  p.src_tokens = tokenize(p.source);
+  p.tgt_tokens = tokenize(p.target);
+  if (p.src_tokens.empty()) throw std::runtime_error(where + "empty source (field 1)");
+  if (p.tgt_tokens.empty()) throw std::runtime_error(where + "empty target (field 2)");
+  return p;
+}
+}  // namespace
+
 Corpus parse_tsv(const std::string& text, const std::string& source_name,
                  const CorpusOptions& options) {
   Corpus corpus;
@@ -51,22 +79,16 @@ Corpus parse_tsv(const std::string& text, const std::string& source_name,
       ++corpus.stats.skipped_blank;
       continue;
     }
-    const std::string where = source_name + ":" + std::to_string(number) + ": ";
-    const std::vector<std::string> fields = split_tabs(line);
-    if (fields.size() < 2)
-      throw std::runtime_error(where + "expected 2 tab-separated fields, found " +
-                               std::to_string(fields.size()));
-    if (fields.size() > 2) ++corpus.stats.extra_columns;
-    // Validate the whole line first, so a byte offset counts from the start of the line.
-    decode_utf8(line, TextSource{source_name, number});
     SentencePair p;
-    p.source = fields[0];
-    p.target = fields[1];
-    p.line = number;
-    p.src_tokens = tokenize(p.source);
-    p.tgt_tokens = tokenize(p.target);
-    if (p.src_tokens.empty()) throw std::runtime_error(where + "empty source (field 1)");
-    if (p.tgt_tokens.empty()) throw std::runtime_error(where + "empty target (field 2)");
+    try {
+      p = parse_line(line, source_name, number, options);
+    } catch (const std::runtime_error& e) {  // Utf8Error is one too
+      if (!options.skip_bad_lines) throw;
+      ++corpus.stats.skipped_bad;
+      if (corpus.stats.bad_examples.size() < kBadExamplesKept)
+        corpus.stats.bad_examples.push_back(e.what());
+      continue;
+    }
     if (options.max_tokens > 0 &&
         (p.src_tokens.size() > options.max_tokens || p.tgt_tokens.size() > options.max_tokens)) {
       ++corpus.stats.skipped_too_long;

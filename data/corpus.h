@@ -1,15 +1,20 @@
 // Parallel corpus (chapter 12): a TSV file of sentence pairs → tokenized pairs.
 //
-// One pair per line: source<TAB>target. That is the format of Tatoeba and Anki
-// (manythings.org) exports, which add a 3rd column with the attribution
-// ("CC-BY 2.0 (France) Attribution: tatoeba.org #1234 (CK) & #5678 (Sen)"); columns after
-// the second are ignored, so such a file loads as it is.
+// One pair per line: exactly source<TAB>target. Strict, because a corpus that trains
+// silently on half-broken lines is worse than one that stops:
 //   * blank lines and lines starting with '#' are skipped (comments);
 //   * a UTF-8 byte-order mark at the start of the file and '\r' before '\n' are dropped;
-//   * a line with fewer than 2 fields, or an empty source or target, is an error:
-//       corpus.tsv:17: expected 2 tab-separated fields, found 1
-//   * invalid UTF-8 is an error naming the line and the byte (0-based, in that line):
-//       corpus.tsv:17: invalid UTF-8 at byte 5 (0xff): …
+//   * every other line must be exactly two tab-separated fields, neither empty, valid
+//     UTF-8 and at most max_line_bytes long (default 4096); anything else is an error
+//     naming the file and the line:
+//       corpus.tsv:17: expected 2 tab-separated fields, found 3
+//       corpus.tsv:17: empty target (field 2)
+//       corpus.tsv:17: invalid UTF-8 at byte 5 (0xff): …   (byte 0-based, in that line)
+//       corpus.tsv:17: line of 5000 bytes, longer than the limit of 4096
+//     With skip_bad_lines such lines are skipped instead, counted in stats.skipped_bad,
+//     and the first few messages kept in stats.bad_examples.
+//   * Tatoeba/Anki exports (manythings.org) add a 3rd column with the attribution: keep the
+//     first two with `cut -f1,2 cmn.txt > cmn.tsv`.
 //   * a pair with more than max_tokens tokens on either side is skipped and counted.
 #pragma once
 
@@ -27,11 +32,12 @@ struct SentencePair {
 };
 
 struct CorpusStats {
-  size_t lines = 0;             // lines read
-  size_t pairs = 0;             // pairs kept
-  size_t skipped_blank = 0;     // blank lines and # comments
-  size_t skipped_too_long = 0;  // pairs over max_tokens on either side
-  size_t extra_columns = 0;     // lines with more than 2 fields (the extras ignored)
+  size_t lines = 0;                       // lines read
+  size_t pairs = 0;                       // pairs kept
+  size_t skipped_blank = 0;               // blank lines and # comments
+  size_t skipped_too_long = 0;            // pairs over max_tokens on either side
+  size_t skipped_bad = 0;                 // malformed lines skipped (only with skip_bad_lines)
+  std::vector<std::string> bad_examples;  // the first few of their messages (file:line: why)
 };
 
 struct Corpus {
@@ -40,8 +46,13 @@ struct Corpus {
 };
 
 struct CorpusOptions {
-  size_t max_tokens = 0;  // skip pairs longer than this on either side; 0 = no limit
+  size_t max_tokens = 0;         // skip pairs longer than this on either side; 0 = no limit
+  size_t max_line_bytes = 4096;  // a longer line is malformed (a missing newline, a binary
+                                 // file); 0 = no limit
+  bool skip_bad_lines = false;   // skip and count malformed lines instead of stopping
 };
+// How many messages CorpusStats::bad_examples keeps.
+constexpr size_t kBadExamplesKept = 3;
 
 // Reads a TSV file; throws std::runtime_error naming the file (and line) on any problem.
 Corpus load_tsv(const std::string& path, const CorpusOptions& options = {});

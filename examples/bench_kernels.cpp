@@ -24,6 +24,7 @@
 
 #include "autograd/aligned.h"
 #include "autograd/kernels/gemm.h"
+#include "examples/cli.h"
 #include "examples/gemm_stages.h"
 
 namespace {
@@ -138,45 +139,26 @@ struct Options {
   bool stages = true;
 };
 
-void usage(FILE* out) {
-  std::fprintf(out,
-               "usage: bench_kernels [--reps N] [--no-stages]\n"
-               "  Measures this machine's FP32 FMA peak, then the GEMM (GFLOP/s and fraction\n"
-               "  of that peak) at square sizes and the Transformer's shapes on 1 and 2\n"
-               "  threads, and the steps of chapter 03 (512^3; step 4 against the library at\n"
-               "  1024^3). Other programs using the cores make every ratio unreliable; the\n"
-               "  bench says so when the 2-thread peak falls short.\n"
-               "  --reps N      at least N timed runs per measurement, best kept (default 5)\n"
-               "  --no-stages   skip the chapter 03 steps (the naive loop takes a while)\n"
-               "  --help        this text\n"
-               "The last line is {\"gemm_512_gflops\": X, \"peak_gflops\": Y, \"ratio\": Z}\n"
-               "for 512^3 on 2 threads against the 2-thread peak.\n");
-}
-
-Options parse(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      usage(stdout);
-      std::exit(0);
-    } else if (a == "--no-stages") {
-      o.stages = false;
-    } else if (a == "--reps") {
-      char* end = nullptr;
-      const long n = i + 1 < argc ? std::strtol(argv[i + 1], &end, 10) : 0;
-      if (i + 1 >= argc || *end != '\0' || n < 1 || n > 1000) {
-        std::fprintf(stderr, "bench_kernels: --reps needs a whole number from 1 to 1000\n");
-        std::exit(2);
-      }
-      o.reps = static_cast<int>(n);
-      ++i;
-    } else {
-      std::fprintf(stderr, "bench_kernels: unknown argument '%s' (try --help)\n", a.c_str());
-      std::exit(2);
-    }
-  }
-  return o;
+// The options, or none after --help (printed).
+bool parse(int argc, char** argv, Options& o) {
+  int64_t reps = o.reps;
+  bool no_stages = false;
+  qkv::app::ArgParser args(
+      "bench_kernels",
+      "Measures this machine's FP32 FMA peak, then the GEMM (GFLOP/s and fraction of that\n"
+      "peak) at square sizes and the Transformer's shapes on 1 and 2 threads, and the steps\n"
+      "of chapter 03 (512^3; step 4 against the library at 1024^3). Other programs using the\n"
+      "cores make every ratio unreliable; the bench says so when the 2-thread peak falls\n"
+      "short. The last line is {\"gemm_512_gflops\": X, \"peak_gflops\": Y, \"ratio\": Z}\n"
+      "for 512^3 on 2 threads against the 2-thread peak.");
+  args.option("--reps", "N", "at least N timed runs per measurement, best kept (default 5)", reps);
+  args.flag("--no-stages", "skip the chapter 03 steps (the naive loop takes a while)", no_stages);
+  if (!args.parse(argc, argv)) return false;
+  if (reps < 1 || reps > 1000)
+    throw qkv::app::UsageError("--reps needs a whole number from 1 to 1000");
+  o.reps = static_cast<int>(reps);
+  o.stages = !no_stages;
+  return true;
 }
 
 // One GEMM to time: C[M, N] = op(A)·op(B) (+ C when beta = 1).
@@ -193,10 +175,9 @@ struct Result {
   double seconds, flops;
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const Options opt = parse(argc, argv);
+int run(int argc, char** argv) {
+  Options opt;
+  if (!parse(argc, argv, opt)) return 0;
   const int max_threads = std::min(2, omp_get_num_procs());
   const int saved_threads = omp_get_max_threads();
 
@@ -353,4 +334,10 @@ int main(int argc, char** argv) {
   std::printf("\n{\"gemm_512_gflops\": %.1f, \"peak_gflops\": %.1f, \"ratio\": %.3f}\n",
               gflops_512_top, peak[max_threads] / 1e9, gflops_512_top * 1e9 / peak[max_threads]);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return qkv::app::run_app("bench_kernels", run, argc, argv, /*passive_wait=*/false);
 }

@@ -209,83 +209,111 @@ int greedy(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_
       per_sentence[0], per_sentence[1], outs[0] == outs[1] ? "true" : "false", peak_rss_mb());
   return 0;
 }
+
+struct Flags {
+  std::string mode = "train";
+  int64_t D = 64, H = 4, F = 256, N = 2, threads = 0, seed = 0, steps = 20, warmup = 3,
+          sentences = 64, max_out = 12, repeats = 5;
+  Sizes z{64, 10, 10, 100, 100};
+  bool profile = false, count = false;
+};
+
+void declare_flags(app::ArgParser& args, Flags& f) {
+  args.option("--mode", "train|greedy", "what to time (default train)", f.mode);
+  args.option("--d-model", "N", "model width (default 64)", f.D);
+  args.option("--heads", "N", "attention heads (default 4)", f.H);
+  args.option("--d-ff", "N", "feed-forward width (default 256)", f.F);
+  args.option("--layers", "N", "encoder and decoder layers (default 2)", f.N);
+  args.option("--batch", "N", "sentences per batch (default 64)", f.z.B);
+  args.option("--src-len", "N", "source tokens per sentence (default 10)", f.z.S);
+  args.option("--tgt-len", "N", "target tokens per sentence (default 10)", f.z.T);
+  args.option("--src-vocab", "N", "source vocabulary (default 100)", f.z.SV);
+  args.option("--tgt-vocab", "N", "target vocabulary (default 100)", f.z.TV);
+  args.option("--steps", "N", "timed steps (default 20)", f.steps);
+  args.option("--warmup", "N", "untimed steps first (default 3)", f.warmup);
+  args.option("--threads", "N", "OpenMP threads (0: OMP_NUM_THREADS or all cores)", f.threads);
+  args.option("--seed", "N", "seed of the weights and tokens (default 0)", f.seed);
+  args.option("--sentences", "N", "greedy: sources decoded (default 64)", f.sentences);
+  args.option("--max-out", "N", "greedy: tokens decoded per source (default 12)", f.max_out);
+  args.option("--repeats", "N", "greedy: timed repeats (default 5)", f.repeats);
+  args.flag("--profile",
+            "print the time per op (forward and backward), exclusive, over the timed steps",
+            f.profile);
+  args.flag("--count",
+            "print the calls and GEMM work per op and step, no timing (the same on every run)",
+            f.count);
+}
+
+void validate(const Flags& f) {
+  if (f.mode != "train" && f.mode != "greedy")
+    throw app::UsageError("--mode must be train or greedy, got '" + f.mode + "'");
+  auto at_least = [](const char* flag, int64_t v, int64_t min) {
+    if (v < min)
+      throw app::UsageError(std::string(flag) + " must be at least " + std::to_string(min) +
+                            ", got " + std::to_string(v));
+  };
+  for (auto [flag, v] : {std::pair<const char*, int64_t>{"--d-model", f.D},
+                         {"--heads", f.H},
+                         {"--d-ff", f.F},
+                         {"--layers", f.N},
+                         {"--batch", f.z.B},
+                         {"--steps", f.steps},
+                         {"--sentences", f.sentences},
+                         {"--max-out", f.max_out},
+                         {"--repeats", f.repeats}})
+    at_least(flag, v, 1);
+  at_least("--src-len", f.z.S, 2);
+  at_least("--tgt-len", f.z.T, 2);
+  at_least("--src-vocab", f.z.SV, 4);
+  at_least("--tgt-vocab", f.z.TV, 4);
+  at_least("--warmup", f.warmup, 0);
+  at_least("--threads", f.threads, 0);
+  if (f.D % f.H != 0)
+    throw app::UsageError("--d-model " + std::to_string(f.D) + " is not divisible by --heads " +
+                          std::to_string(f.H));
+}
+
+int run(int argc, char** argv) {
+  Flags f;
+  app::ArgParser args(
+      "bench_train",
+      "Times training steps (or greedy decoding) of a seq2seq Transformer on random tokens.");
+  declare_flags(args, f);
+  if (!args.parse(argc, argv)) return 0;
+  validate(f);
+  if (f.threads > 0) omp_set_num_threads(static_cast<int>(f.threads));
+  const std::string& mode = f.mode;
+  const int64_t D = f.D, H = f.H, F = f.F, N = f.N, seed = f.seed, steps = f.steps,
+                warmup = f.warmup, sentences = f.sentences, max_out = f.max_out,
+                repeats = f.repeats;
+  const Sizes& z = f.z;
+  const bool profile = f.profile, count = f.count;
+  Generator gen(static_cast<uint64_t>(seed));
+  nn::Seq2SeqConfig c;
+  c.src_vocab = z.SV;
+  c.tgt_vocab = z.TV;
+  c.d_model = D;
+  c.heads = H;
+  c.d_ff = F;
+  c.encoder_layers = c.decoder_layers = N;
+  c.max_len = std::max({z.S, z.T, max_out}) + 1;
+  c.dropout = 0.1f;
+  c.tie_output = false;  // nn.Linear to the vocabulary, as the reference
+  nn::Seq2SeqTransformer model(c, gen);
+  std::printf("bench_train: %d OpenMP threads, %lld parameters, ", omp_get_max_threads(),
+              static_cast<long long>(model.num_parameters()));
+  if (mode == "greedy") {
+    std::printf("greedy decoding of %lld sources of %lld tokens to %lld tokens\n",
+                static_cast<long long>(sentences), static_cast<long long>(z.S),
+                static_cast<long long>(max_out));
+    return greedy(model, z, gen, sentences, max_out, repeats);
+  }
+  std::printf("batch %lld × (%lld + %lld) tokens\n", static_cast<long long>(z.B),
+              static_cast<long long>(z.S), static_cast<long long>(z.T));
+  return train(model, z, gen, steps, warmup, profile, count);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
-  cli::Args args(
-      "bench_train",
-      "Times training steps (or greedy decoding) of a seq2seq Transformer on random tokens.");
-  args.flag("mode", "train|greedy", "train", "what to time");
-  for (auto [name, def] : std::vector<std::pair<const char*, const char*>>{{"d-model", "64"},
-                                                                           {"heads", "4"},
-                                                                           {"d-ff", "256"},
-                                                                           {"layers", "2"},
-                                                                           {"batch", "64"},
-                                                                           {"src-len", "10"},
-                                                                           {"tgt-len", "10"},
-                                                                           {"src-vocab", "100"},
-                                                                           {"tgt-vocab", "100"},
-                                                                           {"steps", "20"},
-                                                                           {"warmup", "3"},
-                                                                           {"threads", "0"},
-                                                                           {"seed", "0"},
-                                                                           {"sentences", "64"},
-                                                                           {"max-out", "12"},
-                                                                           {"repeats", "5"}})
-    args.flag(
-        name, "N", def,
-        std::string(name) == "threads" ? "OpenMP threads (0: OMP_NUM_THREADS or all cores)" : "");
-  args.flag("profile", "", "",
-            "print the time per op (forward and backward), exclusive, over the timed steps");
-  args.flag("count", "", "",
-            "print the calls and GEMM work per op and step, no timing (the same on every run)");
-  try {
-    if (!args.parse(argc, argv)) return 0;
-    if (!args.positional().empty())
-      throw std::invalid_argument("bench_train: unexpected argument '" + args.positional()[0] +
-                                  "'");
-    const std::string mode = args.str("mode");
-    if (mode != "train" && mode != "greedy")
-      throw std::invalid_argument("bench_train: --mode must be train or greedy, got '" + mode +
-                                  "'");
-    const int64_t D = args.integer("d-model", 1), H = args.integer("heads", 1),
-                  F = args.integer("d-ff", 1);
-    const int64_t N = args.integer("layers", 1);
-    const Sizes z{args.integer("batch", 1), args.integer("src-len", 2), args.integer("tgt-len", 2),
-                  args.integer("src-vocab", 4), args.integer("tgt-vocab", 4)};
-    const int64_t threads = args.integer("threads", 0);
-    if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
-    if (D % H != 0)
-      throw std::invalid_argument("bench_train: --d-model " + std::to_string(D) +
-                                  " is not divisible by --heads " + std::to_string(H));
-
-    Generator gen(static_cast<uint64_t>(args.integer("seed")));
-    nn::Seq2SeqConfig c;
-    c.src_vocab = z.SV;
-    c.tgt_vocab = z.TV;
-    c.d_model = D;
-    c.heads = H;
-    c.d_ff = F;
-    c.encoder_layers = c.decoder_layers = N;
-    c.max_len = std::max({z.S, z.T, args.integer("max-out", 1)}) + 1;
-    c.dropout = 0.1f;
-    c.tie_output = false;  // nn.Linear to the vocabulary, as the reference
-    nn::Seq2SeqTransformer model(c, gen);
-    std::printf("bench_train: %d OpenMP threads, %lld parameters, ", omp_get_max_threads(),
-                static_cast<long long>(model.num_parameters()));
-    if (mode == "greedy") {
-      std::printf("greedy decoding of %lld sources of %lld tokens to %lld tokens\n",
-                  static_cast<long long>(args.integer("sentences", 1)), static_cast<long long>(z.S),
-                  static_cast<long long>(args.integer("max-out", 1)));
-      return greedy(model, z, gen, args.integer("sentences", 1), args.integer("max-out", 1),
-                    args.integer("repeats", 1));
-    }
-    std::printf("batch %lld × (%lld + %lld) tokens\n", static_cast<long long>(z.B),
-                static_cast<long long>(z.S), static_cast<long long>(z.T));
-    return train(model, z, gen, args.integer("steps", 1), args.integer("warmup", 0),
-                 args.has("profile"), args.has("count"));
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s\n", e.what());
-    return 2;
-  }
+  return app::run_app("bench_train", run, argc, argv, /*passive_wait=*/false);
 }

@@ -21,9 +21,12 @@
 #include <vector>
 
 #include "autograd/engine.h"
+#include "examples/cli.h"
 #include "nn/decoding.h"
 #include "nn/gru_seq2seq.h"
 #include "nn/optim.h"
+#include "nn/state.h"
+#include "nn/train.h"
 #include "nn/transformer.h"
 
 using namespace qkv;
@@ -85,23 +88,24 @@ void train(Model& m, const Options& o) {
   Generator data(o.seed);  // the same batches for every model
   nn::Adam opt(m.module->parameters(), o.lr);
   m.module->train();
-  for (int64_t step = 1; step <= o.steps; ++step) {
-    std::vector<std::vector<int64_t>> rows(o.batch);
-    for (auto& r : rows)
-      r = random_sequence(data,
-                          o.min_len + static_cast<int64_t>(data.randint(o.max_len - o.min_len + 1)),
-                          o.symbols);
-    Batch b = make_batch(rows);
-    Tensor logits = m.forward(b);  // [B, T, V]
-    const int64_t V = logits.size(2);
-    Tensor loss = cross_entropy(reshape(logits, {-1, V}), reshape(b.tgt_out, {-1}), kPad);
-    opt.zero_grad();
-    loss.backward();
-    nn::clip_grad_norm(m.module->parameters(), 1.0);
-    // A short linear warm-up, the same for every model: the Transformer needs it.
-    opt.lr = o.lr * std::min(1.f, static_cast<float>(step) / 100.f);
-    opt.step();
-  }
+  nn::LoopOptions loop;
+  loop.clip = 1.0;
+  // A short linear warm-up, the same for every model: the Transformer needs it.
+  loop.lr = [&](int64_t step) { return o.lr * std::min(1.f, static_cast<float>(step) / 100.f); };
+  nn::fit(
+      opt, o.steps,
+      [&](int64_t) {
+        std::vector<std::vector<int64_t>> rows(o.batch);
+        for (auto& r : rows)
+          r = random_sequence(
+              data, o.min_len + static_cast<int64_t>(data.randint(o.max_len - o.min_len + 1)),
+              o.symbols);
+        Batch b = make_batch(rows);
+        Tensor logits = m.forward(b);  // [B, T, V]
+        const int64_t V = logits.size(2);
+        return cross_entropy(reshape(logits, {-1, V}), reshape(b.tgt_out, {-1}), kPad);
+      },
+      loop);
 }
 
 struct Score {
@@ -126,52 +130,83 @@ Score evaluate(Model& m, const std::vector<std::vector<int64_t>>& src) {
   return s;
 }
 
-int64_t parse_int(const char* flag, const char* value) {
-  char* end = nullptr;
-  const long long v = std::strtoll(value, &end, 10);
-  if (!value[0] || *end || v <= 0) {
-    std::fprintf(stderr, "ch06_rnn_vs_attention: %s needs a positive integer, got '%s'\n", flag,
-                 value);
-    std::exit(2);
+// Trains one model, or loads it from load_dir; saves it to save_dir when given.
+void train_or_load(Model& m, const Options& o, bool timing, const std::string& save_dir,
+                   const std::string& load_dir) {
+  std::printf("  %-26s %8lld parameters\n", m.name.c_str(), (long long)m.module->num_parameters());
+  // Any Module saves and loads (nn/state.h); the file name is the model's, e.g. "gru.qkv".
+  const std::string file = m.name == "Transformer"                         ? "transformer.qkv"
+                           : m.name.find("attention") != std::string::npos ? "gru_attention.qkv"
+                                                                           : "gru.qkv";
+  if (!load_dir.empty()) {
+    nn::load_module(load_dir + "/" + file, *m.module);
+    std::printf("    loaded %s/%s\n", load_dir.c_str(), file.c_str());
+    return;
   }
-  return v;
+  const auto t0 = std::chrono::steady_clock::now();
+  train(m, o);
+  const auto t1 = std::chrono::steady_clock::now();
+  if (timing)
+    std::printf("    trained in %.1f s\n", std::chrono::duration<double>(t1 - t0).count());
+  if (!save_dir.empty()) {
+    nn::save_module(save_dir + "/" + file, *m.module);
+    std::printf("    saved %s/%s\n", save_dir.c_str(), file.c_str());
+  }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Options o;
-  bool timing = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      std::printf(
-          "usage: ch06_rnn_vs_attention [--quick] [--steps N] [--seed N] [--time]\n"
-          "  trains a GRU seq2seq without attention, with additive attention, and a small\n"
-          "  Transformer to reverse random sequences; prints token accuracy by length\n"
-          "  --quick   150 steps on lengths 4-8, 20 test sequences per length (about 8 s of CPU)\n"
-          "  --time    also print each model's training time (not deterministic)\n");
-      return 0;
-    } else if (a == "--quick") {
-      o.steps = 150;
-      o.max_len = 8;
-      o.test_per_len = 20;
-    } else if (a == "--time") {
-      timing = true;
-    } else if ((a == "--steps" || a == "--seed") && i + 1 < argc) {
-      const int64_t v = parse_int(argv[i], argv[i + 1]);
-      ++i;
-      if (a == "--steps")
-        o.steps = v;
-      else
-        o.seed = static_cast<uint64_t>(v);
-    } else {
-      std::fprintf(stderr,
-                   "ch06_rnn_vs_attention: unknown or incomplete argument '%s' (try --help)\n",
-                   argv[i]);
-      return 2;
+// Held-out sequences from a different seed: never seen in training (up to chance repeats).
+void print_accuracy_table(std::vector<Model>& models, const Options& o) {
+  Generator test_gen(o.seed + 1000003);
+  std::printf(
+      "\ngreedy decoding, %lld held-out sequences per length: token accuracy %% (exact match %%)\n",
+      (long long)o.test_per_len);
+  std::printf("length");
+  for (Model& m : models) std::printf("  %26s", m.name.c_str());
+  std::printf("\n");
+  std::vector<Score> total(models.size());
+  for (int64_t len = o.min_len; len <= o.max_len; ++len) {
+    std::vector<std::vector<int64_t>> src(o.test_per_len);
+    for (auto& r : src) r = random_sequence(test_gen, len, o.symbols);
+    std::printf("%6lld", (long long)len);
+    for (size_t k = 0; k < models.size(); ++k) {
+      Score s = evaluate(models[k], src);
+      total[k].correct += s.correct, total[k].tokens += s.tokens, total[k].exact += s.exact,
+          total[k].rows += s.rows;
+      std::printf("  %18.1f (%5.1f)", s.token_acc(), s.exact_rate());
     }
+    std::printf("\n");
   }
+  std::printf("   all");
+  for (const Score& s : total) std::printf("  %18.1f (%5.1f)", s.token_acc(), s.exact_rate());
+  std::printf("\n");
+}
+
+int run(int argc, char** argv) {
+  Options o;
+  bool quick = false, timing = false;
+  int64_t steps = o.steps, seed = static_cast<int64_t>(o.seed);
+  app::ArgParser args("ch06_rnn_vs_attention",
+                      "Trains a GRU seq2seq without attention, with additive attention, and a "
+                      "small\nTransformer to reverse random sequences; prints token accuracy by "
+                      "length.");
+  args.flag("--quick", "150 steps on lengths 4-8, 20 test sequences per length (about 8 s of CPU)",
+            quick);
+  args.option("--steps", "N", "training steps per model", steps);
+  args.option("--seed", "N", "seed of the data and the weights", seed);
+  args.flag("--time", "also print each model's training time (not deterministic)", timing);
+  std::string save_dir, load_dir;
+  args.option("--save", "DIR", "after training, save each model to DIR/<model>.qkv", save_dir);
+  args.option("--load", "DIR", "load each model from DIR/<model>.qkv instead of training it",
+              load_dir);
+  if (!args.parse(argc, argv)) return 0;
+  if (quick) {
+    o.steps = 150;
+    o.max_len = 8;
+    o.test_per_len = 20;
+  }
+  if (args.given("--steps")) o.steps = steps;
+  if (steps <= 0 || seed <= 0) throw app::UsageError("--steps and --seed must be positive");
+  o.seed = static_cast<uint64_t>(seed);
   const int64_t V = kFirstSymbol + o.symbols;
   // One thread: these models are tiny (64 wide), so each op is a few microseconds of work and
   // two OpenMP threads meeting at every op's barrier cost more than they save; on a busy
@@ -205,9 +240,10 @@ int main(int argc, char** argv) {
   dec.pad_id = kPad;
   dec.max_len = o.max_len + 4;
   auto gru_model = [&](const char* name, nn::GRUSeq2Seq& m) {
-    return Model{
-        name, &m, [&m](const Batch& b) { return m.forward(b.src, b.src_keep, b.tgt_in); },
-        [&m, dec](const std::vector<std::vector<int64_t>>& s) { return m.greedy_decode(s, dec); }};
+    return Model{name, &m, [&m](const Batch& b) { return m.forward(b.src, b.src_keep, b.tgt_in); },
+                 [&m, dec](const std::vector<std::vector<int64_t>>& s) {
+                   return nn::greedy_decode(m, s, dec);
+                 }};
   };
   std::vector<Model> models = {
       gru_model("GRU, fixed context C", plain), gru_model("GRU + additive attention", attentive),
@@ -224,39 +260,14 @@ int main(int argc, char** argv) {
   std::printf(
       "training: %lld steps of %lld sequences, Adam lr %g (100-step warm-up), clip 1, seed %llu\n",
       (long long)o.steps, (long long)o.batch, o.lr, (unsigned long long)o.seed);
-  for (Model& m : models) {
-    std::printf("  %-26s %8lld parameters\n", m.name.c_str(),
-                (long long)m.module->num_parameters());
-    const auto t0 = std::chrono::steady_clock::now();
-    train(m, o);
-    const auto t1 = std::chrono::steady_clock::now();
-    if (timing)
-      std::printf("    trained in %.1f s\n", std::chrono::duration<double>(t1 - t0).count());
-  }
+  for (Model& m : models) train_or_load(m, o, timing, save_dir, load_dir);
 
-  // Held-out sequences from a different seed: never seen in training (up to chance repeats).
-  Generator test_gen(o.seed + 1000003);
-  std::printf(
-      "\ngreedy decoding, %lld held-out sequences per length: token accuracy %% (exact match %%)\n",
-      (long long)o.test_per_len);
-  std::printf("length");
-  for (Model& m : models) std::printf("  %26s", m.name.c_str());
-  std::printf("\n");
-  std::vector<Score> total(models.size());
-  for (int64_t len = o.min_len; len <= o.max_len; ++len) {
-    std::vector<std::vector<int64_t>> src(o.test_per_len);
-    for (auto& r : src) r = random_sequence(test_gen, len, o.symbols);
-    std::printf("%6lld", (long long)len);
-    for (size_t k = 0; k < models.size(); ++k) {
-      Score s = evaluate(models[k], src);
-      total[k].correct += s.correct, total[k].tokens += s.tokens, total[k].exact += s.exact,
-          total[k].rows += s.rows;
-      std::printf("  %18.1f (%5.1f)", s.token_acc(), s.exact_rate());
-    }
-    std::printf("\n");
-  }
-  std::printf("   all");
-  for (const Score& s : total) std::printf("  %18.1f (%5.1f)", s.token_acc(), s.exact_rate());
-  std::printf("\n");
+  print_accuracy_table(models, o);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return app::run_app("ch06_rnn_vs_attention", run, argc, argv, /*passive_wait=*/false);
 }

@@ -17,6 +17,7 @@
 
 #include "autograd/engine.h"
 #include "autograd/ops.h"
+#include "examples/cli.h"
 #include "nn/attention_scores.h"
 
 using namespace qkv;
@@ -88,19 +89,10 @@ void print_grad_pair(const char* name, const Tensor& grad, const M2& fd, double&
   for (int i = 0; i < 4; ++i) worst = std::max(worst, std::fabs(grad.data()[i] - fd[i]));
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-      std::printf(
-          "usage: ch06_worked_example\n  prints chapter 06's two-token attention example step by "
-          "step\n");
-      return 0;
-    }
-    std::fprintf(stderr, "ch06_worked_example: unknown argument '%s' (try --help)\n", argv[i]);
-    return 2;
-  }
+int run(int argc, char** argv) {
+  app::ArgParser cli("ch06_worked_example",
+                     "Prints chapter 06's two-token attention example step by step.");
+  if (!cli.parse(argc, argv)) return 0;
   const std::vector<std::string> ab = {"a1", "a2"}, qs = {"q1", "q2"}, ks = {"k1", "k2"},
                                  vs = {"v1", "v2"}, bs = {"b1", "b2"}, rows = {"row 1", "row 2"};
 
@@ -192,7 +184,7 @@ int main(int argc, char** argv) {
   }
 
   std::printf(
-      "\n== 4. \"Tom chases Jerry\" → \"汤姆追逐杰瑞\": a context vector per output word ==\n");
+      "\n== 4. \"Tom chases Jerry.\" → \"汤姆追杰瑞。\": a context vector per output word ==\n");
   // Small made-up encoder states, one row per source word  [3, 4].
   Tensor Hs = Tensor::from_vector({1.0f, 0.0f, 0.0f, 0.5f,   // h_Tom
                                    0.0f, 1.0f, 0.0f, 0.5f,   // h_chase
@@ -200,12 +192,12 @@ int main(int argc, char** argv) {
                                   {3, 4});
   std::printf("encoder states:\n");
   print_rows(Hs, {"Tom", "chase", "Jerry"});
-  // The article's weights for 杰瑞 are (0.3, 0.2, 0.5); the rows for 汤姆 and 追逐 are made up
+  // The article's weights for 杰瑞 are (0.3, 0.2, 0.5); the rows for 汤姆 and 追 are made up
   // to show that each output word gets its own mix. Scores ln(w) give back w after softmax.
   Tensor weights =
       Tensor::from_vector({0.6f, 0.2f, 0.2f, 0.2f, 0.7f, 0.1f, 0.3f, 0.2f, 0.5f}, {3, 3});
   nn::AttentionResult tj = nn::attend(log(weights), Hs);
-  const char* words[] = {"汤姆", "追逐", "杰瑞"};
+  const char* words[] = {"汤姆", "追", "杰瑞"};  // the toy corpus's translation (chapter 12)
   for (int64_t i = 0; i < 3; ++i)
     std::printf("c(%s) = %.1f·h_Tom + %.1f·h_chase + %.1f·h_Jerry = (%.2f, %.2f, %.2f, %.2f)\n",
                 words[i], tj.weights.at({i, 0}), tj.weights.at({i, 1}), tj.weights.at({i, 2}),
@@ -247,4 +239,10 @@ int main(int argc, char** argv) {
                 max_scaled / draws);
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return app::run_app("ch06_worked_example", run, argc, argv, /*passive_wait=*/false);
 }

@@ -16,6 +16,7 @@
 
 #include "autograd/counters.h"
 #include "autograd/engine.h"
+#include "examples/cli.h"
 #include "nn/attention.h"
 
 using namespace qkv;
@@ -76,27 +77,13 @@ int64_t core_macs(int64_t n, int64_t m, int64_t d) {
   return macs();
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   bool small = false, timing = false;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--small")) {
-      small = true;
-    } else if (!std::strcmp(argv[i], "--time")) {
-      timing = true;
-    } else if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-      std::printf(
-          "usage: ch07_head_cost [--small] [--time]\n"
-          "  counts the multiply-accumulates of one attention head against eight\n"
-          "  --small  x [2, 64, 512] instead of the published x [32, 1024, 512]\n"
-          "  --time   also print the wall-clock time of each forward (not deterministic)\n");
-      return 0;
-    } else {
-      std::fprintf(stderr, "ch07_head_cost: unknown argument '%s' (try --help)\n", argv[i]);
-      return 2;
-    }
-  }
+  app::ArgParser args("ch07_head_cost",
+                      "Counts the multiply-accumulates of one attention head against eight.");
+  args.flag("--small", "x [2, 64, 512] instead of the published x [32, 1024, 512]", small);
+  args.flag("--time", "also print the wall-clock time of each forward (not deterministic)", timing);
+  if (!args.parse(argc, argv)) return 0;
   const int64_t B = small ? 2 : 32, T = small ? 64 : 1024, D = 512;
 
   std::printf(
@@ -168,4 +155,10 @@ int main(int argc, char** argv) {
     std::printf("%5lld  %15s\n", (long long)m,
                 with_commas(cross_attention_macs(64, m, 512, 8)).c_str());
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return app::run_app("ch07_head_cost", run, argc, argv, /*passive_wait=*/false);
 }

@@ -12,8 +12,10 @@
 
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
+#include "examples/cli.h"
 #include "examples/report.h"
 #include "nn/optim.h"
+#include "nn/train.h"
 #include "nn/transformer.h"
 
 using namespace qkv;
@@ -169,17 +171,22 @@ std::vector<float> train(bool norm_first, bool warmup_schedule, int64_t steps,
   nn::Adam opt(model.parameters(), 0.f, 0.9f, 0.98f, 1e-9f);
   Generator data(7);
   std::vector<float> losses;
-  for (int64_t step = 1; step <= steps; ++step) {
-    Batch b = reverse_batch(data, 16, 6, 10);
-    Tensor logits = model.forward(b.src, b.src_keep, b.tgt_in, b.tgt_keep);
-    Tensor loss = cross_entropy(reshape(logits, {-1, c.tgt_vocab}), b.tgt_out, 0);
-    opt.zero_grad();
-    loss.backward();
-    opt.lr = warmup_schedule ? nn::noam_lr(step, c.d_model, 40, 1.f) : 3e-3f;
-    opt.step();
+  nn::LoopOptions loop;
+  loop.lr = [&](int64_t step) {
+    return warmup_schedule ? nn::noam_lr(step, c.d_model, 40) : 3e-3f;
+  };
+  loop.on_step = [&](const nn::StepResult& r) {
     for (int64_t s : report)
-      if (s == step) losses.push_back(loss.item());
-  }
+      if (s == r.step) losses.push_back(r.loss);
+  };
+  nn::fit(
+      opt, steps,
+      [&](int64_t) {
+        Batch b = reverse_batch(data, 16, 6, 10);
+        Tensor logits = model.forward(b.src, b.src_keep, b.tgt_in, b.tgt_keep);
+        return cross_entropy(reshape(logits, {-1, c.tgt_vocab}), b.tgt_out, 0);
+      },
+      loop);
   return losses;
 }
 
@@ -201,17 +208,29 @@ void post_versus_pre() {
     }
 }
 
-}  // namespace
-
 // `ch10_layer_norm` prints sections 1-2; `ch10_layer_norm train` runs section 3. Training
 // curves drift in their last digits from compiler to compiler (rounding differences grow
 // over many steps), so the docs check sections 1-2 byte for byte and quote section 3.
-int main(int argc, char** argv) {
-  if (argc > 1 && std::string(argv[1]) == "train") {
+int run(int argc, char** argv) {
+  app::ArgParser args("ch10_layer_norm",
+                      "LayerNorm by hand and its backward against finite differences (sections "
+                      "1-2),\nor post-norm against pre-norm in training (section 3: `train`).");
+  args.positional("train", "run section 3 instead");
+  if (!args.parse(argc, argv)) return 0;
+  const auto& pos = args.positionals();
+  if (pos.size() > 1 || (pos.size() == 1 && pos[0] != "train"))
+    throw app::UsageError("the only argument is 'train'");
+  if (!pos.empty()) {
     post_versus_pre();
     return 0;
   }
   forward_by_hand();
   backward_checks();
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return app::run_app("ch10_layer_norm", run, argc, argv, /*passive_wait=*/false);
 }

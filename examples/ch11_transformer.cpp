@@ -16,9 +16,11 @@
 
 #include "autograd/counters.h"
 #include "autograd/engine.h"
+#include "examples/cli.h"
 #include "examples/report.h"
 #include "nn/decoding.h"
 #include "nn/optim.h"
+#include "nn/train.h"
 #include "nn/transformer.h"
 
 using namespace qkv;
@@ -32,7 +34,7 @@ std::string component(const std::string& name) {
   auto has = [&](const char* s) { return name.find(s) != std::string::npos; };
   const std::string side = has("encoder.") ? "encoder " : has("decoder.") ? "decoder " : "";
   if (has("embed")) return "embeddings (source = target = output)";
-  if (has("output_bias") || has("generator")) return "output bias";
+  if (has("output_bias") || has("output.")) return "output bias";
   if (has("positions")) return "learned positions";
   if (has("cross_attn")) return side + "cross-attention";
   if (has("self_attn")) return side + "self-attention";
@@ -170,15 +172,12 @@ void machine_learning() {
   Generator gen(3);
   Seq2SeqTransformer model(c, gen);
   Adam opt(model.parameters(), 0.01f);
-  float loss_value = 0.f;
-  for (int step = 1; step <= 60; ++step) {
-    Tensor logits = model.forward(src_ids, src_keep, tgt_in, tgt_keep);  // [3, 5, 11]
-    Tensor loss = cross_entropy(reshape(logits, {-1, c.tgt_vocab}), tgt_out, 0);
-    opt.zero_grad();
-    loss.backward();
-    opt.step();
-    loss_value = loss.item();
-  }
+  const float loss_value =
+      nn::fit(opt, 60, [&](int64_t) {
+        Tensor logits = model.forward(src_ids, src_keep, tgt_in,
+                                      tgt_keep);  // [3, 5, 11]
+        return cross_entropy(reshape(logits, {-1, c.tgt_vocab}), tgt_out, 0);
+      }).loss;
   std::printf("trained on the three pairs for 60 steps: loss %s\n",
               loss_value < 0.05f ? "below 0.05" : "above 0.05 (!)");
 
@@ -287,27 +286,31 @@ void copy_task() {
     for (auto& v : seq) v = static_cast<float>(3 + data.randint(10));
   };
   std::printf("step   loss\n");
-  for (int64_t step = 1; step <= 250; ++step) {
-    std::vector<float> s, tin, tout, seq;
-    for (int64_t b = 0; b < B; ++b) {
-      sample(seq);
-      s.insert(s.end(), seq.begin(), seq.end());
-      tin.push_back(1);
-      tin.insert(tin.end(), seq.begin(), seq.end());
-      tout.insert(tout.end(), seq.begin(), seq.end());
-      tout.push_back(2);
-    }
-    Tensor logits = model.forward(Tensor::from_vector(s, {B, L}), Tensor::ones({B, L}),
-                                  Tensor::from_vector(tin, {B, L + 1}), Tensor::ones({B, L + 1}));
-    Tensor loss = cross_entropy(reshape(logits, {-1, c.tgt_vocab}),
-                                Tensor::from_vector(tout, {B * (L + 1)}), 0);
-    opt.zero_grad();
-    loss.backward();
-    opt.step();
-    if (step == 1 || step % 50 == 0)
-      std::printf("%4lld  %5.2f\n", static_cast<long long>(step), loss.item());
-    if (step == 1) initial_logits(logits, c.tgt_vocab);
-  }
+  Tensor logits;  // [B, L + 1, V] of the latest step
+  nn::LoopOptions loop;
+  loop.on_step = [&](const nn::StepResult& r) {
+    if (r.step == 1 || r.step % 50 == 0)
+      std::printf("%4lld  %5.2f\n", static_cast<long long>(r.step), r.loss);
+    if (r.step == 1) initial_logits(logits, c.tgt_vocab);
+  };
+  nn::fit(
+      opt, 250,
+      [&](int64_t) {
+        std::vector<float> s, tin, tout, seq;
+        for (int64_t b = 0; b < B; ++b) {
+          sample(seq);
+          s.insert(s.end(), seq.begin(), seq.end());
+          tin.push_back(1);
+          tin.insert(tin.end(), seq.begin(), seq.end());
+          tout.insert(tout.end(), seq.begin(), seq.end());
+          tout.push_back(2);
+        }
+        logits = model.forward(Tensor::from_vector(s, {B, L}), Tensor::ones({B, L}),
+                               Tensor::from_vector(tin, {B, L + 1}), Tensor::ones({B, L + 1}));
+        return cross_entropy(reshape(logits, {-1, c.tgt_vocab}),
+                             Tensor::from_vector(tout, {B * (L + 1)}), 0);
+      },
+      loop);
   // 100 fresh sequences, decoded greedily.
   std::vector<std::vector<int64_t>> tests;
   std::vector<float> seq;
@@ -329,12 +332,19 @@ void copy_task() {
       right * 100 / static_cast<int>(tests.size() * L), exact);
 }
 
-}  // namespace
-
 // `ch11_transformer` prints sections 1-4; `ch11_transformer copy` runs section 5, whose
 // loss curve drifts in its last digits from compiler to compiler (see chapter 10).
-int main(int argc, char** argv) {
-  if (argc > 1 && std::string(argv[1]) == "copy") {
+int run(int argc, char** argv) {
+  app::ArgParser args("ch11_transformer",
+                      "The whole Transformer: its parameters, one step of machine learning, the "
+                      "FFN\nas a memory (sections 1-4), or a tiny model learning to copy "
+                      "(section 5: `copy`).");
+  args.positional("copy", "run section 5 instead");
+  if (!args.parse(argc, argv)) return 0;
+  const auto& pos = args.positionals();
+  if (pos.size() > 1 || (pos.size() == 1 && pos[0] != "copy"))
+    throw app::UsageError("the only argument is 'copy'");
+  if (!pos.empty()) {
     copy_task();
     return 0;
   }
@@ -342,4 +352,10 @@ int main(int argc, char** argv) {
   machine_learning();
   ffn_as_memory();
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return app::run_app("ch11_transformer", run, argc, argv, /*passive_wait=*/false);
 }

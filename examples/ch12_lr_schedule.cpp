@@ -1,5 +1,6 @@
-// Chapter 12: the warm-up schedules, as a table. A linear warm-up to the peak learning rate,
-// then either the paper's 1/sqrt(step) decay,
+// Chapter 12: the warm-up schedules, as a table: the very functions train_translator calls
+// (nn/schedule.h). A linear warm-up to the peak learning rate, then either the paper's
+// 1/sqrt(step) decay,
 //   noam:   lr(step) = peak · min(step / warmup, sqrt(warmup / step))
 //           = nn::noam_lr(step, d_model, warmup, factor) with factor = peak · sqrt(d_model ·
 //           warmup)
@@ -10,23 +11,19 @@
 #include <cstdio>
 
 #include "nn/optim.h"
+#include "nn/schedule.h"
 
 int main() {
   const long d_model = 64, warmup = 250, total = 1200;
-  const double peak = 3e-3, pi = 3.141592653589793;
+  const double peak = 3e-3;
   const float factor = static_cast<float>(peak * std::sqrt(static_cast<double>(d_model * warmup)));
   std::printf("d_model %ld, warm-up %ld steps, peak %.0e, %ld steps in all\n\n", d_model, warmup,
               peak, total);
   std::printf("  step   noam (factor %.4f)   cosine     paper's noam, factor 1\n", factor);
-  for (long step : {1L, 25L, 125L, 250L, 400L, 550L, 725L, 900L, 1050L, 1200L}) {
-    const double cosine =
-        step <= warmup
-            ? peak * static_cast<double>(step) / warmup
-            : peak * 0.5 *
-                  (1 + std::cos(pi * (step - warmup) / static_cast<double>(total - warmup)));
+  for (long step : {1L, 25L, 125L, 250L, 400L, 550L, 725L, 900L, 1050L, 1200L})
     std::printf("  %4ld   %.6f              %.6f   %.6f\n", step,
-                qkv::nn::noam_lr(step, d_model, warmup, factor), cosine,
+                qkv::nn::warmup_inverse_sqrt_lr(step, peak, warmup, d_model),
+                qkv::nn::warmup_cosine_lr(step, peak, warmup, total),
                 qkv::nn::noam_lr(step, d_model, warmup, 1.f));
-  }
   return 0;
 }

@@ -16,6 +16,7 @@
 
 #include "autograd/engine.h"
 #include "nn/optim.h"
+#include "nn/train.h"
 #include "nn/transformer.h"
 
 using namespace qkv;
@@ -93,7 +94,7 @@ void fill_in_the_blank() {
     Adam opt(model.parameters(), 3e-3f);
     Generator data(3);
     const int64_t B = 16;
-    for (int step = 1; step <= 150; ++step) {
+    nn::fit(opt, 150, [&](int64_t) {
       std::vector<float> ids, labels;
       for (int64_t b = 0; b < B; ++b) {
         std::vector<float> s = counting(data);
@@ -104,12 +105,9 @@ void fill_in_the_blank() {
         }
       }
       Tensor logits = model.forward(Tensor::from_vector(ids, {B, kLen}));
-      Tensor loss = cross_entropy(reshape(logits, {-1, kVocab}),
-                                  Tensor::from_vector(labels, {B * kLen}), -100);
-      opt.zero_grad();
-      loss.backward();
-      opt.step();
-    }
+      return cross_entropy(reshape(logits, {-1, kVocab}), Tensor::from_vector(labels, {B * kLen}),
+                           -100);
+    });
     NoGradGuard no_grad;
     int right[kLen] = {0};
     for (int64_t p = 0; p < kLen; ++p)
@@ -136,23 +134,19 @@ void next_token() {
   Adam opt(model.parameters(), 3e-3f);
   Generator data(5);
   const int64_t B = 16;
-  float last = 0.f;
-  for (int step = 1; step <= 100; ++step) {
-    std::vector<float> ids, labels;
-    for (int64_t b = 0; b < B; ++b) {
-      std::vector<float> s = counting(data);
-      ids.push_back(kBos);  // input <bos> x0 … x4, labels x0 … x5: every position predicts the next
-      ids.insert(ids.end(), s.begin(), s.end() - 1);
-      labels.insert(labels.end(), s.begin(), s.end());
-    }
-    Tensor logits = model.forward(Tensor::from_vector(ids, {B, kLen}));
-    Tensor loss =
-        cross_entropy(reshape(logits, {-1, kVocab}), Tensor::from_vector(labels, {B * kLen}), -100);
-    opt.zero_grad();
-    loss.backward();
-    opt.step();
-    last = loss.item();
-  }
+  const float last = nn::fit(opt, 100, [&](int64_t) {
+                       std::vector<float> ids, labels;
+                       for (int64_t b = 0; b < B; ++b) {
+                         std::vector<float> s = counting(data);
+                         // input <bos> x0 … x4, labels x0 … x5: every position predicts the next
+                         ids.push_back(kBos);
+                         ids.insert(ids.end(), s.begin(), s.end() - 1);
+                         labels.insert(labels.end(), s.begin(), s.end());
+                       }
+                       Tensor logits = model.forward(Tensor::from_vector(ids, {B, kLen}));
+                       return cross_entropy(reshape(logits, {-1, kVocab}),
+                                            Tensor::from_vector(labels, {B * kLen}), -100);
+                     }).loss;
   // The floor: the first token after <bos> is a free choice, ln 10 per sequence of 6 tokens.
   const double floor = std::log(10.0) / 6;
   std::printf("loss after 100 steps: %s the floor ln(10)/6 = %.3f\n",

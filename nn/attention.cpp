@@ -73,8 +73,8 @@ MultiHeadAttention::MultiHeadAttention(int64_t dim, int64_t heads, Generator& ge
     : MultiHeadAttention(MultiHeadAttentionOptions{dim, dim, heads, 0, true, true, dropout, init},
                          gen) {}
 
-Tensor MultiHeadAttention::forward(const Tensor& query, const Tensor& key, const Tensor& value,
-                                   const Tensor& mask) {
+AttentionResult MultiHeadAttention::forward_with_weights(const Tensor& query, const Tensor& key,
+                                                         const Tensor& value, const Tensor& mask) {
   if (query.dim() != 3 || key.dim() != 3 || value.dim() != 3 ||
       query.size(2) != options.query_dim || key.size(2) != options.kv_dim ||
       value.size(2) != options.kv_dim || key.size(1) != value.size(1) ||
@@ -87,13 +87,12 @@ Tensor MultiHeadAttention::forward(const Tensor& query, const Tensor& key, const
   // Project, then attend with every head at once: the fused op reads head h as the columns
   // [h·hd, (h+1)·hd) of each projection, so no [B, T, H, hd] → [B, H, T, hd] copies are made,
   // and writes the heads side by side, [B, n, H·hd], ready for W_O (chapter 14). It computes
-  // what split heads + scaled_dot_product_attention + merge heads would.
+  // what split heads + scaled_dot_product_attention + merge heads would (a test holds them
+  // equal); the weights come out [B, H, n, m], detached.
   AttentionOutput r =
       fused_attention(w_q->forward(query), w_k->forward(key), w_v->forward(value), options.heads,
                       mask, attn_drop->p, attn_drop->is_training(), attn_drop->generator());
-  last_weights = r.weights;  // [B, H, n, m]
-  const Tensor& out = r.output;
-  return w_o ? w_o->forward(out) : out;
+  return {w_o ? w_o->forward(r.output) : r.output, r.weights};
 }
 
 }  // namespace qkv::nn

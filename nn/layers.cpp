@@ -67,8 +67,6 @@ LayerNorm::LayerNorm(int64_t dim, float eps_) : eps(eps_) {
   bias = register_parameter("bias", Tensor::zeros({dim}));
 }
 
-Tensor activate(const Tensor& x, Activation a) { return a == Activation::GELU ? gelu(x) : relu(x); }
-
 FeedForward::FeedForward(int64_t dim, int64_t hidden, Generator& gen, Activation a, float p,
                          Init init)
     : act(a) {

@@ -1,5 +1,6 @@
 #include "nn/optim.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -7,13 +8,47 @@
 
 namespace qkv::nn {
 
+Optimizer::Optimizer(NamedTensors named_params, float lr) : lr(lr) {
+  for (auto& [name, p] : named_params) {
+    names_.push_back(name);
+    params_.push_back(p);
+  }
+}
+
+Optimizer::Optimizer(const std::vector<Tensor>& params, float lr) : params_(params), lr(lr) {
+  for (size_t i = 0; i < params_.size(); ++i) names_.push_back(std::to_string(i));
+}
+
 void Optimizer::zero_grad() {
   for (auto& p : params_) p.zero_grad();
 }
 
-SGD::SGD(std::vector<Tensor> params, float lr, float mom, float wd)
-    : Optimizer(std::move(params), lr), momentum(mom), weight_decay(wd) {
-  for (auto& p : params_) buf_.push_back(Tensor::zeros(p.shape()));
+OptimizerState Optimizer::state_dict() const { return {t_, buffers()}; }
+
+void Optimizer::load_state_dict(const OptimizerState& state) {
+  std::map<std::string, const Tensor*> given;
+  for (const auto& [name, t] : state.tensors) given[name] = &t;
+  for (auto& [name, dst] : buffers()) {
+    auto it = given.find(name);
+    if (it == given.end()) throw std::runtime_error("no optimizer state '" + name + "'");
+    const Tensor& src = *it->second;
+    if (src.shape() != dst.shape())
+      throw std::runtime_error("optimizer state '" + name + "' has shape " +
+                               shape_str(src.shape()) + ", the parameter " +
+                               shape_str(dst.shape()));
+    std::copy(src.data(), src.data() + src.numel(), dst.data());
+    given.erase(it);
+  }
+  if (!given.empty())
+    throw std::runtime_error("optimizer state '" + given.begin()->first +
+                             "' belongs to no parameter of this optimizer");
+  t_ = state.steps;
+}
+
+NamedTensors SGD::buffers() const {
+  NamedTensors out;
+  for (size_t i = 0; i < params_.size(); ++i) out.emplace_back("momentum." + names_[i], buf_[i]);
+  return out;
 }
 
 void SGD::step() {
@@ -26,17 +61,42 @@ void SGD::step() {
   }
 }
 
-Adam::Adam(std::vector<Tensor> params, float lr, float b1, float b2, float e, float wd, bool dec)
+SGD::SGD(const std::vector<Tensor>& params, float lr, float mom, float wd)
+    : Optimizer(params, lr), momentum(mom), weight_decay(wd) {
+  for (auto& p : params_) buf_.push_back(Tensor::zeros(p.shape()));
+}
+SGD::SGD(NamedTensors params, float lr, float mom, float wd)
+    : Optimizer(std::move(params), lr), momentum(mom), weight_decay(wd) {
+  for (auto& p : params_) buf_.push_back(Tensor::zeros(p.shape()));
+}
+
+Adam::Adam(const std::vector<Tensor>& params, float lr, float b1, float b2, float e, float wd,
+           bool dec)
+    : Optimizer(params, lr), beta1(b1), beta2(b2), eps(e), weight_decay(wd), decoupled(dec) {
+  init_moments();
+}
+Adam::Adam(NamedTensors params, float lr, float b1, float b2, float e, float wd, bool dec)
     : Optimizer(std::move(params), lr),
       beta1(b1),
       beta2(b2),
       eps(e),
       weight_decay(wd),
       decoupled(dec) {
+  init_moments();
+}
+
+void Adam::init_moments() {
   for (auto& p : params_) {
-    m.push_back(Tensor::zeros(p.shape()));
-    v.push_back(Tensor::zeros(p.shape()));
+    m_.push_back(Tensor::zeros(p.shape()));
+    v_.push_back(Tensor::zeros(p.shape()));
   }
+}
+
+NamedTensors Adam::buffers() const {
+  NamedTensors out;
+  for (size_t i = 0; i < params_.size(); ++i) out.emplace_back("m." + names_[i], m_[i]);
+  for (size_t i = 0; i < params_.size(); ++i) out.emplace_back("v." + names_[i], v_[i]);
+  return out;
 }
 
 void Adam::step() {
@@ -46,8 +106,9 @@ void Adam::step() {
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor g = params_[i].grad();
     if (!g.defined()) continue;
-    kernels::adam_update(params_[i].data(), g.data(), m[i].data(), v[i].data(), params_[i].numel(),
-                         lr, beta1, beta2, eps, weight_decay, decoupled, bias1, bias2);
+    kernels::adam_update(params_[i].data(), g.data(), m_[i].data(), v_[i].data(),
+                         params_[i].numel(), lr, beta1, beta2, eps, weight_decay, decoupled, bias1,
+                         bias2);
   }
 }
 
@@ -58,7 +119,7 @@ float noam_lr(int64_t step, int64_t d_model, int64_t warmup, float factor) {
                             std::min(std::pow(s, -0.5), s * std::pow(w, -1.5)));
 }
 
-double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
+double grad_norm(const std::vector<Tensor>& params) {
   double total = 0;
   for (const auto& p : params) {
     Tensor g = p.grad();
@@ -66,10 +127,12 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
     const float* d = g.data();
     for (int64_t i = 0, n = g.numel(); i < n; ++i) total += static_cast<double>(d[i]) * d[i];
   }
-  const double norm = std::sqrt(total);
-  if (!std::isfinite(norm))
-    throw std::runtime_error("clip_grad_norm: the gradient norm is " + std::to_string(norm) +
-                             " (a NaN or inf gradient; the loss has diverged)");
+  return std::sqrt(total);
+}
+
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
+  const double norm = grad_norm(params);
+  if (!std::isfinite(norm)) return norm;
   if (norm > max_norm && norm > 0) {
     const float scale = static_cast<float>(max_norm / (norm + 1e-6));
     for (const auto& p : params) {

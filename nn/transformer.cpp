@@ -1,7 +1,11 @@
 #include "nn/transformer.h"
 
 #include <cmath>
+#include <cstdio>
+#include <sstream>
 #include <stdexcept>
+
+#include "nn/state.h"
 
 namespace qkv::nn {
 
@@ -54,13 +58,16 @@ DecoderLayer::DecoderLayer(const TransformerOptions& o, Generator& gen) {
 }
 
 Tensor DecoderLayer::forward(const Tensor& y, const Tensor& memory, const Tensor& self_mask,
-                             const Tensor& memory_mask) {
+                             const Tensor& memory_mask, Tensor* cross_weights) {
   // Masked self-attention: each target position sees itself and the positions before it.
   Tensor h = add_norm1->forward(
       y, [&](const Tensor& t) { return self_attn->forward(t, t, t, self_mask); });
   // Cross-attention: queries from the target, keys and values from the encoder output.
-  h = add_norm2->forward(
-      h, [&](const Tensor& t) { return cross_attn->forward(t, memory, memory, memory_mask); });
+  h = add_norm2->forward(h, [&](const Tensor& t) {
+    AttentionResult r = cross_attn->forward_with_weights(t, memory, memory, memory_mask);
+    if (cross_weights) *cross_weights = r.weights;
+    return r.output;
+  });
   return add_norm3->forward(h, [&](const Tensor& t) { return ffn->forward(t); });
 }
 
@@ -87,9 +94,12 @@ Decoder::Decoder(const TransformerOptions& o, int64_t n, Generator& gen) {
 }
 
 Tensor Decoder::forward(const Tensor& y, const Tensor& memory, const Tensor& self_mask,
-                        const Tensor& memory_mask) {
+                        const Tensor& memory_mask, std::vector<Tensor>* cross_weights) {
   Tensor h = y;
-  for (auto& layer : layers) h = layer->forward(h, memory, self_mask, memory_mask);
+  if (cross_weights) cross_weights->assign(layers.size(), Tensor());
+  for (size_t i = 0; i < layers.size(); ++i)
+    h = layers[i]->forward(h, memory, self_mask, memory_mask,
+                           cross_weights ? &(*cross_weights)[i] : nullptr);
   return final_norm ? final_norm->forward(h) : h;
 }
 
@@ -133,8 +143,8 @@ Seq2SeqTransformer::Seq2SeqTransformer(const Seq2SeqConfig& c, Generator& gen) :
   if (c.tie_output) {
     output_bias = register_parameter("output_bias", Tensor::zeros({c.tgt_vocab}));
   } else {
-    generator = register_module(
-        "generator", std::make_shared<Linear>(c.d_model, c.tgt_vocab, gen, true, Init::Xavier));
+    output = register_module(
+        "output", std::make_shared<Linear>(c.d_model, c.tgt_vocab, gen, true, Init::Xavier));
   }
 }
 
@@ -145,14 +155,91 @@ Tensor Seq2SeqTransformer::encode(const Tensor& src, const Tensor& src_keep) {
 }
 
 Tensor Seq2SeqTransformer::decode(const Tensor& tgt_in, const Tensor& memory,
-                                  const Tensor& src_keep, const Tensor& tgt_keep) {
+                                  const Tensor& src_keep, const Tensor& tgt_keep,
+                                  std::vector<Tensor>* cross_weights) {
   const float scale = std::sqrt(static_cast<float>(config.d_model));
   const int64_t T = tgt_in.size(1);
   Tensor y = embed_drop->forward(positions->forward(mul(tgt_embed->forward(tgt_in), scale)));
   // Target self-attention: causal AND not a padded key. [B, 1, T, T]
   Tensor self_mask = combine_masks(causal_mask(T), key_padding_mask(tgt_keep));
-  Tensor h = decoder->forward(y, memory, self_mask, key_padding_mask(src_keep));
-  return generator ? generator->forward(h) : linear(h, tgt_embed->weight, output_bias);
+  Tensor h = decoder->forward(y, memory, self_mask, key_padding_mask(src_keep), cross_weights);
+  return output ? output->forward(h) : linear(h, tgt_embed->weight, output_bias);
+}
+
+DecodeState Seq2SeqTransformer::start_decoding(const Tensor& src, const Tensor& src_keep) {
+  DecodeState st;
+  st.memory = encode(src, src_keep);
+  st.memory_keep = src_keep;
+  st.fed.assign(static_cast<size_t>(src.size(0)), {});
+  return st;
+}
+
+Tensor Seq2SeqTransformer::decode_step(DecodeState& state, const std::vector<int64_t>& next,
+                                       Tensor* cross_attention) {
+  for (size_t b = 0; b < state.fed.size(); ++b) state.fed[b].push_back(next[b]);
+  Tensor tgt, tgt_keep;
+  pad_batch(state.fed, config.pad_id, tgt, tgt_keep);  // every row has the same length
+  std::vector<Tensor> weights;
+  Tensor logits = decode(tgt, state.memory, state.memory_keep, tgt_keep,
+                         cross_attention ? &weights : nullptr);  // [B, T, V]
+  const int64_t B = logits.size(0), T = logits.size(1), V = logits.size(2);
+  if (cross_attention) {
+    const Tensor& w = weights.back();  // [B, heads, T, S]
+    *cross_attention = reshape(slice(w, 2, T - 1, T), {B, w.size(1), w.size(3)});
+  }
+  return reshape(slice(logits, 1, T - 1, T), {B, V});
+}
+
+namespace {
+std::string fmt_float(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+}  // namespace
+
+std::string config_to_text(const Seq2SeqConfig& c) {
+  std::ostringstream o;
+  o << "src_vocab " << c.src_vocab << "\ntgt_vocab " << c.tgt_vocab << "\nd_model " << c.d_model
+    << "\nheads " << c.heads << "\nd_ff " << c.d_ff << "\nencoder_layers " << c.encoder_layers
+    << "\ndecoder_layers " << c.decoder_layers << "\nmax_len " << c.max_len << "\ndropout "
+    << fmt_float(c.dropout) << "\nnorm_first " << c.norm_first << "\nlearned_positions "
+    << c.learned_positions << "\ntie_output " << c.tie_output << "\nshare_embeddings "
+    << c.share_embeddings << "\nactivation " << (c.activation == Activation::GELU ? "gelu" : "relu")
+    << "\npad_id " << c.pad_id << "\n";
+  return o.str();
+}
+
+Seq2SeqConfig config_from_text(const std::string& text) {
+  auto kv = key_values(text, "config");
+  auto get = [&](const char* key) { return key_int(kv, key, "config"); };
+  Seq2SeqConfig c;
+  c.src_vocab = get("src_vocab");
+  c.tgt_vocab = get("tgt_vocab");
+  c.d_model = get("d_model");
+  c.heads = get("heads");
+  c.d_ff = get("d_ff");
+  c.encoder_layers = get("encoder_layers");
+  c.decoder_layers = get("decoder_layers");
+  c.max_len = get("max_len");
+  c.norm_first = get("norm_first") != 0;
+  c.learned_positions = get("learned_positions") != 0;
+  c.tie_output = get("tie_output") != 0;
+  c.share_embeddings = get("share_embeddings") != 0;
+  c.pad_id = get("pad_id");
+  const std::string act = kv.count("activation") ? kv["activation"] : "";
+  if (act != "relu" && act != "gelu")
+    throw std::runtime_error("config 'activation' is '" + act + "'");
+  c.activation = act == "gelu" ? Activation::GELU : Activation::ReLU;
+  try {
+    c.dropout = std::stof(kv.at("dropout"));
+  } catch (const std::exception&) {
+    throw std::runtime_error("config 'dropout' is missing or not a number");
+  }
+  if (c.src_vocab <= 0 || c.tgt_vocab <= 0 || c.d_model <= 0 || c.heads <= 0 || c.d_ff <= 0 ||
+      c.encoder_layers < 0 || c.decoder_layers < 0 || c.max_len <= 0 || c.d_model % c.heads != 0)
+    throw std::runtime_error("the config describes an impossible model:\n" + text);
+  return c;
 }
 
 }  // namespace qkv::nn

@@ -1,13 +1,13 @@
 // Small helpers shared by the test files.
 #pragma once
 
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <functional>
 #include <vector>
 
 #include "autograd/gradcheck.h"
 #include "nn/module.h"
+#include "tests/catch.h"
 
 namespace qkv::test {
 

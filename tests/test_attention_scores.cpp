@@ -1,11 +1,11 @@
 // Chapter 06: the attention scoring functions and the shared softmax-and-mix step.
 // Gradients against finite differences with gradcheck's default float32 tolerances.
-#include <catch2/catch.hpp>
 #include <cmath>
 
 #include "autograd/engine.h"
 #include "autograd/gradcheck.h"
 #include "nn/attention_scores.h"
+#include "tests/catch.h"
 
 using namespace qkv;
 using nn::Score;

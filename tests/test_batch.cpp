@@ -1,10 +1,10 @@
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <set>
 #include <vector>
 
 #include "data/batch.h"
 #include "data/synthetic.h"
+#include "tests/catch.h"
 
 using namespace qkv::data;
 using Ids = std::vector<int32_t>;

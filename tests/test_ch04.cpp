@@ -1,10 +1,10 @@
 // Chapter 04: Linear, activations, Embedding, Dropout and initialisation.
-#include <catch2/catch.hpp>
 #include <cmath>
 
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
 #include "nn/layers.h"
+#include "tests/catch.h"
 #include "tests/helpers.h"
 
 using namespace qkv;

@@ -2,7 +2,6 @@
 // reverse sequences, and the published multiply-accumulate counts of one head against eight.
 #include <omp.h>
 
-#include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
 
@@ -12,6 +11,9 @@
 #include "nn/attention_scores.h"
 #include "nn/gru_seq2seq.h"
 #include "nn/optim.h"
+#include "nn/train.h"
+#include "tests/catch.h"
+#include "tests/fixtures.h"
 
 using namespace qkv;
 
@@ -49,30 +51,6 @@ Tensor lengths_mask(const std::vector<int64_t>& lengths, int64_t T) {
     for (int64_t t = 0; t < lengths[b]; ++t) keep.at({static_cast<int64_t>(b), t}) = 1.f;
   return keep;
 }
-// Reversal batches: ids 0 <pad>, 1 <bos>, 2 <eos>, symbols from 3.
-struct ReverseBatch {
-  Tensor src, keep, tgt_in, tgt_out;
-  std::vector<std::vector<int64_t>> rows;
-};
-ReverseBatch reverse_batch(Generator& g, int64_t B, int64_t len, int64_t symbols) {
-  ReverseBatch b{Tensor::zeros({B, len}),
-                 Tensor::ones({B, len}),
-                 Tensor::zeros({B, len + 1}),
-                 Tensor::zeros({B, len + 1}),
-                 {}};
-  for (int64_t i = 0; i < B; ++i) {
-    std::vector<int64_t> row(len);
-    for (auto& x : row) x = 3 + static_cast<int64_t>(g.randint(symbols));
-    for (int64_t t = 0; t < len; ++t) {
-      b.src.at({i, t}) = static_cast<float>(row[t]);
-      b.tgt_in.at({i, t + 1}) = b.tgt_out.at({i, t}) = static_cast<float>(row[len - 1 - t]);
-    }
-    b.tgt_in.at({i, 0}) = 1.f;
-    b.tgt_out.at({i, len}) = 2.f;
-    b.rows.push_back(row);
-  }
-  return b;
-}
 }  // namespace
 
 TEST_CASE("GRU seq2seq: gradients reach every parameter; attention rows are distributions",
@@ -88,7 +66,8 @@ TEST_CASE("GRU seq2seq: gradients reach every parameter; attention rows are dist
     Tensor src = Tensor::from_vector({3, 4, 5, 6, 7, 3, 0, 0}, {2, 4});
     Tensor keep = lengths_mask({4, 2}, 4);
     Tensor tgt_in = Tensor::from_vector({1, 6, 5, 1, 3, 7}, {2, 3});
-    Tensor logits = model.forward(src, keep, tgt_in);
+    Tensor weights;  // the attention of every step, on request
+    Tensor logits = model.forward(src, keep, tgt_in, &weights);
     REQUIRE(logits.shape() == Shape{2, 3, 8});
     sum(mul(logits, logits)).backward();
     for (auto& [name, p] : model.named_parameters()) {
@@ -99,13 +78,12 @@ TEST_CASE("GRU seq2seq: gradients reach every parameter; attention rows are dist
       CHECK(norm > 0);  // every parameter, biases and embedding tables too, gets a gradient
     }
     CHECK((model.attention != nullptr) == attention);
-    CHECK(model.last_attention.defined() == attention);
+    CHECK(weights.defined() == attention);
     if (attention) {
-      REQUIRE(model.last_attention.shape() == Shape{2, 3, 4});
+      REQUIRE(weights.shape() == Shape{2, 3, 4});
       for (int64_t t = 0; t < 3; ++t) {
-        CHECK(model.last_attention.at({1, t, 2}) == 0.f);  // padding gets no weight
-        CHECK(model.last_attention.at({1, t, 0}) + model.last_attention.at({1, t, 1}) ==
-              Approx(1.0));
+        CHECK(weights.at({1, t, 2}) == 0.f);  // padding gets no weight
+        CHECK(weights.at({1, t, 0}) + weights.at({1, t, 1}) == Approx(1.0));
       }
       // The whole model against finite differences, through the attention and both GRUs.
       std::vector<Tensor> in = {model.attention->w_q->weight, model.decoder->weight_hh,
@@ -127,33 +105,34 @@ TEST_CASE("the GRU + additive attention baseline learns to reverse length-8 sequ
   const int64_t symbols = 10, len = 8;
   Generator init(1), data(2), test(3);
   nn::GRUSeq2SeqConfig c;
-  c.src_vocab = c.tgt_vocab = 3 + symbols;
+  c.src_vocab = c.tgt_vocab = test::kFirstSymbol + symbols;
   c.embed_dim = 32;
   c.hidden = 64;
   nn::GRUSeq2Seq model(c, init);
   nn::Adam opt(model.parameters(), 3e-3f);
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t steps = 300;
-  float loss_value = 0;
-  for (int64_t step = 0; step < steps; ++step) {
-    ReverseBatch b = reverse_batch(data, 64, len, symbols);
-    Tensor loss = cross_entropy(reshape(model.forward(b.src, b.keep, b.tgt_in), {-1, c.tgt_vocab}),
-                                reshape(b.tgt_out, {-1}), 0);
-    opt.zero_grad();
-    loss.backward();
-    nn::clip_grad_norm(model.parameters(), 1.0);
-    opt.step();
-    loss_value = loss.item();
-  }
+  nn::LoopOptions loop;
+  loop.clip = 1.0;
+  const float loss_value =
+      nn::fit(
+          opt, steps,
+          [&](int64_t) {
+            test::TaskBatch b = test::reverse_batch(data, 64, len, symbols);
+            Tensor logits = model.forward(b.src, b.src_keep, b.tgt_in);
+            return cross_entropy(reshape(logits, {-1, c.tgt_vocab}), b.tgt_out, test::kPad);
+          },
+          loop)
+          .loss;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  ReverseBatch held_out = reverse_batch(test, 200, len, symbols);
+  test::TaskBatch held_out = test::reverse_batch(test, 200, len, symbols);
   nn::DecodeOptions dec;
   dec.max_len = len + 2;
-  auto hyps = model.greedy_decode(held_out.rows, dec);
+  auto hyps = nn::greedy_decode(model, held_out.sources, dec);
   int64_t correct = 0, exact = 0;
   for (size_t i = 0; i < hyps.size(); ++i) {
-    std::vector<int64_t> want(held_out.rows[i].rbegin(), held_out.rows[i].rend());
+    const std::vector<int64_t>& want = held_out.targets[i];
     for (int64_t t = 0; t < len; ++t)
       correct += t < (int64_t)hyps[i].tokens.size() && hyps[i].tokens[t] == want[t];
     exact += hyps[i].tokens == want;

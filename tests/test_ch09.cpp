@@ -1,11 +1,11 @@
 // Chapter 09: positional encoding and the permutation experiment.
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <stdexcept>
 
 #include "autograd/engine.h"
 #include "nn/attention.h"
 #include "nn/layers.h"
+#include "tests/catch.h"
 
 using namespace qkv;
 using namespace qkv::nn;

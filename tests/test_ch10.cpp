@@ -1,10 +1,10 @@
 // Chapter 10: LayerNorm as torch.nn.LayerNorm defines it, its fused backward, and Add&Norm.
-#include <catch2/catch.hpp>
 #include <cmath>
 
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
 #include "nn/transformer.h"
+#include "tests/catch.h"
 #include "tests/helpers.h"
 
 using namespace qkv;

@@ -1,10 +1,10 @@
-#include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
 #include <set>
 #include <string>
 
 #include "data/corpus.h"
+#include "tests/catch.h"
 
 using namespace qkv::data;
 using Tokens = std::vector<std::string>;
@@ -15,7 +15,7 @@ TEST_CASE("a TSV corpus loads pairs and skips blanks and comments", "[ch12][corp
       "I love you.\t我爱你。\n"
       "\n"
       "   \n"
-      "Hi.\t嗨。\tCC-BY 2.0 (France) Attribution: tatoeba.org #1 (CK) & #2 (x)\r\n"
+      "Hi.\t嗨。\r\n"
       "# another\n"
       "Tom chases Jerry.\t汤姆追杰瑞。";  // no final newline
   const Corpus c = parse_tsv(text, "mem.tsv");
@@ -23,12 +23,12 @@ TEST_CASE("a TSV corpus loads pairs and skips blanks and comments", "[ch12][corp
   REQUIRE(c.stats.lines == 7);
   REQUIRE(c.stats.pairs == 3);
   REQUIRE(c.stats.skipped_blank == 4);
-  REQUIRE(c.stats.extra_columns == 1);
+  REQUIRE(c.stats.skipped_bad == 0);
   REQUIRE(c.pairs[0].source == "I love you.");
   REQUIRE(c.pairs[0].src_tokens == Tokens{"i", "love", "you", "."});
   REQUIRE(c.pairs[0].tgt_tokens == Tokens{"我", "爱", "你", "。"});
   REQUIRE(c.pairs[0].line == 2);
-  REQUIRE(c.pairs[1].target == "嗨。");  // the attribution column and the \r are gone
+  REQUIRE(c.pairs[1].target == "嗨。");  // the \r is gone
   REQUIRE(c.pairs[1].line == 5);
   REQUIRE(c.pairs[2].line == 7);
 }
@@ -46,6 +46,45 @@ TEST_CASE("TSV errors name the file and line", "[ch12][corpus]") {
                       Catch::StartsWith("t.tsv:1: invalid UTF-8 at byte 4 (0xc0)"));
   REQUIRE_THROWS_WITH(load_tsv("no/such/corpus.tsv"),
                       Catch::StartsWith("no/such/corpus.tsv: cannot open corpus file"));
+}
+
+TEST_CASE("a line that is not exactly source<TAB>target is an error", "[ch12][corpus]") {
+  // A third column (Tatoeba's attribution) and a stray tab are errors, not ignored.
+  REQUIRE_THROWS_WITH(parse_tsv("Hi.\t嗨。\tCC-BY 2.0 (France)\n", "cmn.txt"),
+                      "cmn.txt:1: expected 2 tab-separated fields, found 3 (keep two columns: "
+                      "cut -f1,2)");
+  REQUIRE_THROWS_WITH(parse_tsv("a\tb\nHi.\t嗨。\t\n", "c.tsv"),
+                      Catch::StartsWith("c.tsv:2: expected 2 tab-separated fields, found 3"));
+  // The documented length limit: 4096 bytes a line by default, adjustable.
+  const std::string long_line = std::string(4095, 'a') + "\tb\n";
+  REQUIRE_THROWS_WITH(parse_tsv("a\tb\n" + long_line, "c.tsv"),
+                      "c.tsv:2: line of 4097 bytes, longer than the limit of 4096");
+  CorpusOptions o;
+  o.max_line_bytes = 0;
+  REQUIRE(parse_tsv(long_line, "c.tsv", o).pairs.size() == 1);
+  o.max_line_bytes = 5;
+  REQUIRE_THROWS_WITH(parse_tsv("ab\tcde\n", "c.tsv", o),
+                      "c.tsv:1: line of 6 bytes, longer than the limit of 5");
+}
+
+TEST_CASE("skip_bad_lines skips, counts and keeps the first messages", "[ch12][corpus]") {
+  const std::string text =
+      "I love you.\t我爱你。\n"
+      "no tab\n"
+      "a\tb\tc\n"
+      "bad \xFF\tx\n"
+      "\tempty source\n"
+      "Thank you.\t谢谢。\n";
+  REQUIRE_THROWS_WITH(parse_tsv(text, "m.tsv"), Catch::StartsWith("m.tsv:2:"));
+  CorpusOptions o;
+  o.skip_bad_lines = true;
+  const Corpus c = parse_tsv(text, "m.tsv", o);
+  REQUIRE(c.pairs.size() == 2);
+  REQUIRE(c.pairs[1].line == 6);
+  REQUIRE(c.stats.skipped_bad == 4);
+  REQUIRE(c.stats.bad_examples.size() == kBadExamplesKept);
+  REQUIRE(c.stats.bad_examples[0] == "m.tsv:2: expected 2 tab-separated fields, found 1");
+  REQUIRE_THAT(c.stats.bad_examples[2], Catch::StartsWith("m.tsv:4: invalid UTF-8 at byte 4"));
 }
 
 TEST_CASE("pairs over the token limit are skipped and counted", "[ch12][corpus]") {

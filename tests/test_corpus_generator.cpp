@@ -1,6 +1,5 @@
 #include <sys/stat.h>
 
-#include <catch2/catch.hpp>
 #include <fstream>
 #include <map>
 #include <set>
@@ -12,6 +11,7 @@
 #include "data/rng.h"
 #include "data/tokenizer.h"
 #include "data/vocab.h"
+#include "tests/catch.h"
 
 using namespace qkv::data;
 

@@ -13,12 +13,14 @@
 #include <sys/wait.h>
 
 #include <algorithm>
-#include <catch2/catch.hpp>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "tests/catch.h"
 
 namespace {
 
@@ -231,6 +233,54 @@ TEST_CASE("docs: every chapter 00-15 exists and shows at least one checked run",
     REQUIRE(it != files.end());
     INFO(*it << " has no <!-- run: --> block");
     CHECK_FALSE(parse_run_blocks(read_file(kSourceDir + "/" + *it), *it).empty());
+  }
+}
+
+// Every chapter closes with a recap (what was built, the key equations, the files, and
+// questions whose answers a program or test prints); only an exercises section may follow it.
+TEST_CASE("docs: every chapter 00-15 ends with a recap", "[docs]") {
+  for (const auto& f : docs_files()) {
+    const std::string name = f.substr(5);
+    if (name.size() < 3 || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    INFO(f);
+    const auto lines = split_lines(read_file(kSourceDir + "/" + f));
+    std::vector<std::string> headings;  // the "## " headings, outside code fences
+    bool in_fence = false;
+    for (const auto& l : lines) {
+      if (l.rfind("```", 0) == 0) in_fence = !in_fence;
+      if (!in_fence && l.rfind("## ", 0) == 0) headings.push_back(trim(l));
+    }
+    const auto recap = std::find(headings.begin(), headings.end(), "## Recap");
+    REQUIRE(recap != headings.end());
+    CHECK(std::count(headings.begin(), headings.end(), "## Recap") == 1);
+    for (auto h = recap + 1; h != headings.end(); ++h) CHECK(*h == "## Exercises");
+    const std::string text = read_file(kSourceDir + "/" + f);
+    const std::string after = text.substr(text.find("\n## Recap"));
+    for (const char* part : {"Check yourself", "Files:", "1. ", "2. "})
+      CHECK(after.find(part) != std::string::npos);
+  }
+}
+
+// Catch2 v3 has no catch2/catch.hpp: a test file that includes it directly builds on Debian 12
+// and breaks on Ubuntu 24.04. Every file in tests/ goes through tests/catch.h instead.
+TEST_CASE("tests include Catch2 only through tests/catch.h", "[docs]") {
+  std::vector<std::string> files;
+  if (DIR* d = opendir((kSourceDir + "/tests").c_str())) {
+    while (dirent* e = readdir(d)) {
+      const std::string name = e->d_name;
+      auto ends_with = [&](const std::string& suffix) {
+        return name.size() >= suffix.size() &&
+               name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+      };
+      if (name != "catch.h" && (ends_with(".cpp") || ends_with(".h"))) files.push_back(name);
+    }
+    closedir(d);
+  }
+  REQUIRE(files.size() > 10);
+  const std::string direct = std::string("#include <") + "catch2/";  // split: not found here
+  for (const auto& name : files) {
+    INFO("tests/" << name);
+    CHECK(read_file(kSourceDir + "/tests/" + name).find(direct) == std::string::npos);
   }
 }
 

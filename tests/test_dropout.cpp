@@ -1,9 +1,8 @@
 // Dropout: the mask depends on the seed only, never on the thread count (chapter 04).
 #include <omp.h>
 
-#include <catch2/catch.hpp>
-
 #include "autograd/ops.h"
+#include "tests/catch.h"
 
 using namespace qkv;
 

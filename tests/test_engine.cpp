@@ -1,6 +1,5 @@
 // The reverse-mode engine (autograd/engine.cpp, chapter 02): order, accumulation, memory,
 // and the errors a user meets first.
-#include <catch2/catch.hpp>
 #include <stdexcept>
 #include <vector>
 
@@ -8,6 +7,7 @@
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
 #include "autograd/tensor.h"
+#include "tests/catch.h"
 
 using namespace qkv;
 

@@ -1,11 +1,11 @@
 // Each fused op equals the composition of simple ops it replaces, forward and backward
 // (MiniTorch's habit: the fast layer is held equal to the obviously correct one).
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <functional>
 
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
+#include "tests/catch.h"
 
 using namespace qkv;
 

@@ -9,7 +9,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "autograd/kernels/gemm.h"
+#include "tests/catch.h"
 
 using qkv::kernels::gemm;
 using qkv::kernels::gemm_batched;

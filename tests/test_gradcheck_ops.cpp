@@ -1,10 +1,9 @@
 // Every differentiable op against central finite differences (chapter 02's contract).
 // Tolerances are per test and never loosened to go green; inputs keep away from kinks
 // (ReLU at 0, ties in max) on purpose, since finite differences straddle them.
-#include <catch2/catch.hpp>
-
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
+#include "tests/catch.h"
 #include "tests/helpers.h"
 
 using namespace qkv;

@@ -1,10 +1,10 @@
 // Chapter 06: the GRU cell (PyTorch's equations) and the GRU unrolled over padded batches.
-#include <catch2/catch.hpp>
 #include <cmath>
 
 #include "autograd/engine.h"
 #include "autograd/gradcheck.h"
 #include "nn/gru.h"
+#include "tests/catch.h"
 
 using namespace qkv;
 

@@ -1,10 +1,10 @@
 // Exact match, corpus BLEU and edit distance against values computed by hand (chapter 13).
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "nn/metrics.h"
+#include "tests/catch.h"
 
 using namespace qkv::nn;
 using Sentences = std::vector<std::vector<std::string>>;

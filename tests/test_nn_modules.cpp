@@ -1,11 +1,12 @@
 // Gradcheck of every nn module at small sizes, and the Module bookkeeping (chapters 04, 10, 11).
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <cmath>
 
 #include "autograd/gradcheck.h"
 #include "nn/attention.h"
 #include "nn/transformer.h"
+#include "tests/catch.h"
+#include "tests/fixtures.h"
 #include "tests/helpers.h"
 
 using namespace qkv;
@@ -58,14 +59,10 @@ TEST_CASE("Embedding: the padding row starts at zero and gets no gradient", "[ch
 
 TEST_CASE("Module: dotted parameter names, counts, state round trip", "[ch11][nn]") {
   Generator gen(3);
-  Seq2SeqConfig c;
-  c.src_vocab = 11;
-  c.tgt_vocab = 13;
+  Seq2SeqConfig c = test::tiny_config(11, 13);
   c.d_model = 8;
-  c.heads = 2;
   c.d_ff = 16;
   c.encoder_layers = 2;
-  c.decoder_layers = 1;
   Seq2SeqTransformer model(c, gen);
   auto named = model.named_parameters();
   bool found = false;

@@ -3,7 +3,6 @@
 // The gradients themselves are checked in test_gradcheck_ops.cpp.
 #include <omp.h>
 
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -11,6 +10,7 @@
 #include "autograd/counters.h"
 #include "autograd/ops.h"
 #include "autograd/tensor.h"
+#include "tests/catch.h"
 
 using namespace qkv;
 

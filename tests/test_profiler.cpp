@@ -1,11 +1,11 @@
 // The profiler of chapter 14: which op ran how often, and how much GEMM work it did.
 // Time is not tested (it varies run to run); calls and multiply-adds are exact.
-#include <catch2/catch.hpp>
 #include <map>
 
 #include "autograd/kernels/gemm.h"
 #include "autograd/ops.h"
 #include "autograd/profiler.h"
+#include "tests/catch.h"
 #include "tests/helpers.h"
 
 using namespace qkv;

@@ -1,6 +1,5 @@
 // Tensor files (nn/serialize): round trips, bit-identical models after a load, and every
 // kind of corrupt file rejected with a message that says what is wrong (chapter 12).
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -10,6 +9,8 @@
 #include "autograd/engine.h"
 #include "nn/serialize.h"
 #include "nn/transformer.h"
+#include "tests/catch.h"
+#include "tests/fixtures.h"
 
 using namespace qkv;
 using namespace qkv::nn;
@@ -38,15 +39,9 @@ bool same_bits(const Tensor& a, const Tensor& b) {
 }
 
 Seq2SeqConfig tiny_config() {
-  Seq2SeqConfig c;
-  c.src_vocab = 13;
-  c.tgt_vocab = 11;
-  c.d_model = 16;
-  c.heads = 2;
+  Seq2SeqConfig c = test::tiny_config(13, 11);
   c.d_ff = 24;
-  c.encoder_layers = c.decoder_layers = 1;
   c.max_len = 16;
-  c.dropout = 0.f;
   return c;
 }
 }  // namespace

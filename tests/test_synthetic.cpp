@@ -1,9 +1,9 @@
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <set>
 #include <string>
 
 #include "data/synthetic.h"
+#include "tests/catch.h"
 
 using namespace qkv::data;
 

@@ -1,8 +1,8 @@
-#include <catch2/catch.hpp>
 #include <sstream>
 
 #include "autograd/ops.h"
 #include "autograd/tensor.h"
+#include "tests/catch.h"
 
 using namespace qkv;
 

@@ -1,8 +1,8 @@
-#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
 #include "data/tokenizer.h"
+#include "tests/catch.h"
 
 using namespace qkv::data;
 using Tokens = std::vector<std::string>;

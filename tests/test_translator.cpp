@@ -3,7 +3,6 @@
 // and beam search with one beam equal to greedy decoding.
 #include <algorithm>
 #include <array>
-#include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -13,37 +12,15 @@
 #include "nn/decoding.h"
 #include "nn/serialize.h"
 #include "nn/transformer.h"
+#include "tests/catch.h"
+#include "tests/fixtures.h"
+#include "tests/programs.h"
 
 using namespace qkv;
 
 namespace {
-struct Result {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-  std::string last_line() const {
-    std::string s = output;
-    while (!s.empty() && s.back() == '\n') s.pop_back();
-    const size_t nl = s.rfind('\n');
-    return nl == std::string::npos ? s : s.substr(nl + 1);
-  }
-};
-
-// Runs a program of build/ from the repository root.
-Result run(const std::string& args) {
-  // Passive OpenMP waiting: on a busy machine, spinning threads slow everything down.
-  const std::string cmd = "cd '" QKV_SOURCE_DIR
-                          "' && OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} '" QKV_BUILD_DIR "'/" +
-                          args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-  const int status = pclose(p);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using test::Result;
+using test::run;
 
 std::string tmp(const std::string& name) {
   return std::string(QKV_BUILD_DIR) + "/test_translator_" + name;
@@ -220,6 +197,29 @@ TEST_CASE("a broken checkpoint is refused with a message saying what is wrong", 
   std::remove(good.c_str());
 }
 
+TEST_CASE("checkpoints written by earlier releases (versions 1 and 2) still load and resume",
+          "[ch12]") {
+  // tests/fixtures/copy_v2.ckpt: written by train_translator as of commit 6e0d66b (--task copy
+  // --task-pairs 200 --steps 30 --d-model 16 --heads 2 --d-ff 32 --layers 1 --dropout 0.1
+  // --warmup 5 --lr 1e-2); copy_v1.ckpt: the same file as version 1 wrote it (no "rng"). The
+  // translations below are what that release's translate printed for them.
+  for (const char* name : {"copy_v1.ckpt", "copy_v2.ckpt"}) {
+    INFO(name);
+    const std::string path = std::string("tests/fixtures/") + name;
+    Result r = run("translate --threads 1 --checkpoint " + path + " '1 2 3' '7 7 0 4'");
+    CHECK(r.status == 0);
+    CHECK(r.output == "7\n7 7 7 7 7 7\n");
+    r = run("translate --threads 1 --beam 3 --checkpoint " + path + " '1 2 3' '7 7 0 4'");
+    CHECK(r.output == "2 7\n7 7 7 7\n");
+    r = run("train_translator --resume " + path + " --steps 32 --progress lines --checkpoint " +
+            tmp(name));
+    INFO(r.output);
+    CHECK(r.status == 0);
+    CHECK(r.output.find("resuming from " + path + " at step 30") != std::string::npos);
+    std::remove(tmp(name).c_str());
+  }
+}
+
 TEST_CASE("the apps answer --help and reject unknown flags and malformed values", "[ch12]") {
   for (const char* app : {"train_translator", "translate"}) {
     INFO(app);
@@ -263,15 +263,7 @@ TEST_CASE("a diverging loss stops training with a clear error and keeps the last
 }
 
 TEST_CASE("beam search with one beam is greedy decoding", "[ch13]") {
-  nn::Seq2SeqConfig c;
-  c.src_vocab = 12;
-  c.tgt_vocab = 10;
-  c.d_model = 16;
-  c.heads = 2;
-  c.d_ff = 32;
-  c.encoder_layers = c.decoder_layers = 1;
-  c.max_len = 24;
-  c.dropout = 0.f;
+  const nn::Seq2SeqConfig c = test::tiny_config(12, 10);
   for (uint64_t seed : {1, 2, 3}) {
     Generator gen(seed);
     nn::Seq2SeqTransformer model(c, gen);

@@ -1,7 +1,7 @@
-#include <catch2/catch.hpp>
 #include <string>
 
 #include "data/utf8.h"
+#include "tests/catch.h"
 
 using namespace qkv::data;
 

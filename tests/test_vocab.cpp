@@ -1,9 +1,9 @@
-#include <catch2/catch.hpp>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "data/vocab.h"
+#include "tests/catch.h"
 
 using namespace qkv::data;
 using Tokens = std::vector<std::string>;

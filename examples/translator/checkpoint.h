@@ -1,12 +1,14 @@
 // The translator's checkpoint: one nn/serialize tensor file (magic "qkv-xlat", version 2)
-// holding everything needed to translate and to resume training exactly:
+// holding everything needed to translate and to resume training exactly, assembled from
+// nn/state.h's pieces (the config's text, put_module, put_optimizer, dropout_states):
 //
 //   text   "config"      the Seq2SeqConfig, one "key value" per line
 //   text   "train"       the training settings and position, one "key value" per line
 //   text   "src_vocab"   data::Vocab::serialize() of the source vocabulary
 //   text   "tgt_vocab"   the same for the target vocabulary
 //   text   "rng"         every Dropout generator's state, one "module s0 s1 s2 s3 spare" per line
-//   tensor "model.<name>"   every model.named_parameters() entry
+//   tensor "model.<name>"   every model.named_parameters() entry ("generator." before the
+//                           output layer was renamed "output.": such files still load)
 //   tensor "adam.m.<name>"  Adam's first moment for that parameter   (only when training
 //   tensor "adam.v.<name>"  Adam's second moment                      state was saved)
 //   tensor "train.losses"   [steps] the loss of every step so far (for the loss curve)
@@ -32,6 +34,7 @@
 #include "data/vocab.h"
 #include "nn/optim.h"
 #include "nn/serialize.h"
+#include "nn/state.h"
 #include "nn/transformer.h"
 
 namespace qkv::app {
@@ -54,12 +57,9 @@ struct Checkpoint {
   data::Vocab src_vocab, tgt_vocab;
   TrainState state;
   std::vector<float> losses;
-  std::map<std::string, Generator::State> rng;  // by Dropout module name; empty in a version 1 file
-  nn::TensorFile file;                          // the raw tensors, for load_model / load_optimizer
+  nn::GeneratorStates rng;  // by Dropout module name; empty in a version 1 file
+  nn::TensorFile file;      // the raw tensors, for load_model / load_optimizer
 };
-
-std::string config_to_text(const nn::Seq2SeqConfig& c);
-nn::Seq2SeqConfig config_from_text(const std::string& text, const std::string& source);
 
 // Writes atomically (a temporary file, then rename). `opt` may be null (no Adam state).
 void save_checkpoint(const std::string& path, const nn::Seq2SeqConfig& config,
@@ -77,9 +77,8 @@ std::unique_ptr<nn::Seq2SeqTransformer> load_model(const Checkpoint& ckpt, const
 // The checkpoint's weights copied into a model built from its config (what --resume does
 // to the model it trains); throws naming the file if a tensor is missing or misshapen.
 void load_weights(const Checkpoint& ckpt, nn::Seq2SeqTransformer& model, const std::string& path);
-// Adam's moments and step count, for a model whose parameters are in named order.
-void load_optimizer(const Checkpoint& ckpt, const nn::Seq2SeqTransformer& model, nn::Adam& opt,
-                    const std::string& path);
+// Adam's moments and step count; the optimizer must hold the model's named parameters.
+void load_optimizer(const Checkpoint& ckpt, nn::Adam& opt, const std::string& path);
 // Sets every Dropout generator of the model to its saved state; a Dropout the file does not
 // name, or a name that is no Dropout of the model, throws naming it. Returns false, changing
 // nothing, for a version 1 file, which has no generator states.

@@ -19,8 +19,8 @@
 
 #include "autograd/engine.h"
 #include "data/tokenizer.h"
+#include "examples/cli.h"
 #include "examples/translator/checkpoint.h"
-#include "examples/translator/cli.h"
 #include "examples/translator/pipeline.h"
 #include "examples/translator/svg.h"
 
@@ -39,8 +39,10 @@ Tensor cross_attention(nn::Seq2SeqTransformer& model, const std::vector<int64_t>
   std::vector<float> s(src.begin(), src.end()), t{static_cast<float>(data::Vocab::kBos)};
   for (int64_t id : out) t.push_back(static_cast<float>(id));
   Tensor src_ids = Tensor::from_vector(s, {1, S}), tgt_ids = Tensor::from_vector(t, {1, T});
-  model.forward(src_ids, Tensor::ones({1, S}), tgt_ids, Tensor::ones({1, T}));
-  return model.decoder->layers[static_cast<size_t>(layer)]->cross_attn->last_weights;
+  std::vector<Tensor> weights;  // one [1, H, T, S] per decoder layer, on request
+  model.decode(tgt_ids, model.encode(src_ids, Tensor::ones({1, S})), Tensor::ones({1, S}),
+               Tensor::ones({1, T}), &weights);
+  return weights[static_cast<size_t>(layer)];
 }
 
 void write_attention_svg(const std::string& path, const Tensor& w,
@@ -74,104 +76,133 @@ void write_attention_svg(const std::string& path, const Tensor& w,
   if (!f) throw std::runtime_error("cannot write " + path);
 }
 
-int run(int argc, char** argv) {
+struct Flags {
   std::string checkpoint, attention;
   int64_t beam = 1, max_len = 0, threads = 0, layer = -1;
   double length_penalty = 1.0;
   bool show_tokens = false;
-  app::ArgParser args(
-      "translate",
-      "Translates each TEXT argument (quote each sentence), or stdin line by line, with a\n"
-      "checkpoint written by train_translator. Prints one translation per input line;\n"
-      "the last line printed is the (last) translation.");
-  args.option("--checkpoint", "PATH", "the checkpoint to translate with (required)", checkpoint);
-  args.option("--beam", "N", "beam search with N hypotheses (default 1: greedy)", beam);
+};
+
+void declare_flags(app::ArgParser& args, Flags& f) {
+  args.option("--checkpoint", "PATH", "the checkpoint to translate with (required)", f.checkpoint);
+  args.option("--beam", "N", "beam search with N hypotheses (default 1: greedy)", f.beam);
   args.option("--length-penalty", "A", "beam scores are log p / length^A (default 1)",
-              length_penalty);
+              f.length_penalty);
   args.option("--max-len", "N", "longest translation in tokens (default: 2 × source + 10)",
-              max_len);
+              f.max_len);
   args.option("--attention", "OUT.svg", "draw the cross-attention heat map of the (last) sentence",
-              attention);
+              f.attention);
   args.option("--attention-layer", "L",
-              "which decoder layer's cross-attention to draw (default: the last)", layer);
-  args.flag("--show-tokens", "also print the source and output tokens with their ids", show_tokens);
-  args.option("--threads", "N", "OpenMP threads (default: OMP_NUM_THREADS or every core)", threads);
+              "which decoder layer's cross-attention to draw (default: the last)", f.layer);
+  args.flag("--show-tokens", "also print the source and output tokens with their ids",
+            f.show_tokens);
+  args.option("--threads", "N", "OpenMP threads (default: OMP_NUM_THREADS or every core)",
+              f.threads);
   args.positional("TEXT", "a sentence to translate; without any, stdin is read line by line");
-  if (!args.parse(argc, argv)) return 0;
-  if (checkpoint.empty()) throw UsageError("--checkpoint PATH is required");
-  if (beam < 1) throw UsageError("--beam must be at least 1");
-  if (max_len < 0 || threads < 0) throw UsageError("--max-len and --threads must not be negative");
-  if (length_penalty < 0) throw UsageError("--length-penalty must not be negative");
-  if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
+}
 
-  const app::Checkpoint ckpt = app::load_checkpoint(checkpoint);
-  std::unique_ptr<nn::Seq2SeqTransformer> model = app::load_model(ckpt, checkpoint);
-  const int64_t layers = model->config.decoder_layers;
-  if (layer < 0) layer = layers - 1;
-  if (layer >= layers)
-    throw UsageError("--attention-layer " + std::to_string(layer) + ": the model has " +
+void validate(const Flags& f) {
+  if (f.checkpoint.empty()) throw UsageError("--checkpoint PATH is required");
+  if (f.beam < 1) throw UsageError("--beam must be at least 1");
+  if (f.max_len < 0 || f.threads < 0)
+    throw UsageError("--max-len and --threads must not be negative");
+  if (f.length_penalty < 0) throw UsageError("--length-penalty must not be negative");
+}
+
+// The checkpoint's model and vocabularies, and how to decode with them.
+struct Translator {
+  app::Checkpoint ckpt;
+  std::unique_ptr<nn::Seq2SeqTransformer> model;
+  app::TranslateOptions options;
+  int64_t layer = 0;  // the decoder layer whose cross-attention --attention draws
+};
+
+Translator load_translator(Flags& f) {
+  Translator t{app::load_checkpoint(f.checkpoint), nullptr, {}, 0};
+  t.model = app::load_model(t.ckpt, f.checkpoint);
+  const int64_t layers = t.model->config.decoder_layers;
+  t.layer = f.layer < 0 ? layers - 1 : f.layer;
+  if (t.layer >= layers)
+    throw UsageError("--attention-layer " + std::to_string(t.layer) + ": the model has " +
                      std::to_string(layers) + " decoder layers");
-  app::TranslateOptions opts;
-  opts.beam = beam;
-  opts.length_penalty = static_cast<float>(length_penalty);
-  opts.max_len = max_len;
+  t.options.beam = f.beam;
+  t.options.length_penalty = static_cast<float>(f.length_penalty);
+  t.options.max_len = f.max_len;
+  return t;
+}
 
-  auto translate_one = [&](const std::string& text) {
-    const auto tokens = data::tokenize(text, data::TextSource{"input", 0});
-    if (tokens.empty()) {
-      std::printf("\n");
-      return;
-    }
-    const auto ids = app::to_ids(ckpt.src_vocab, tokens);
-    for (size_t i = 0; i < tokens.size(); ++i)
-      if (ids[i] == data::Vocab::kUnk)
-        std::fprintf(stderr, "translate: '%s' is not in the training vocabulary (read as <unk>)\n",
-                     tokens[i].c_str());
-    const auto out = app::translate_ids(*model, {ids}, opts)[0];
-    const auto out_tokens = app::to_tokens(ckpt.tgt_vocab, out);
-    const std::string translation = data::detokenize(out_tokens);
-    if (show_tokens) {
-      std::string line = "source tokens:";
-      for (size_t i = 0; i < tokens.size(); ++i)
-        line += " " + tokens[i] + "/" + std::to_string(ids[i]);
-      std::printf("%s\noutput tokens:", line.c_str());
-      for (size_t i = 0; i < out.size(); ++i)
-        std::printf(" %s/%lld", out_tokens[i].c_str(), static_cast<long long>(out[i]));
-      std::printf(" <eos>\n");
-    }
-    if (!attention.empty()) {
-      Tensor w = cross_attention(*model, ids, out, layer);
-      write_attention_svg(attention, w, tokens, out_tokens, layer, text, translation);
-      std::fprintf(stderr, "translate: cross-attention heat map written to %s\n",
-                   attention.c_str());
-    }
-    std::printf("%s\n", translation.c_str());
-    std::fflush(stdout);
-  };
+void print_tokens(const std::vector<std::string>& tokens, const std::vector<int64_t>& ids,
+                  const std::vector<std::string>& out_tokens, const std::vector<int64_t>& out) {
+  std::string line = "source tokens:";
+  for (size_t i = 0; i < tokens.size(); ++i) line += " " + tokens[i] + "/" + std::to_string(ids[i]);
+  std::printf("%s\noutput tokens:", line.c_str());
+  for (size_t i = 0; i < out.size(); ++i)
+    std::printf(" %s/%lld", out_tokens[i].c_str(), static_cast<long long>(out[i]));
+  std::printf(" <eos>\n");
+}
 
-  if (!args.positionals().empty()) {
-    for (const auto& text : args.positionals()) translate_one(text);
-    return 0;
+void translate_one(const Flags& f, Translator& tr, const std::string& text) {
+  const auto tokens = data::tokenize(text, data::TextSource{"input", 0});
+  if (tokens.empty()) {
+    std::printf("\n");
+    return;
   }
+  const auto ids = app::to_ids(tr.ckpt.src_vocab, tokens);
+  for (size_t i = 0; i < tokens.size(); ++i)
+    if (ids[i] == data::Vocab::kUnk)
+      std::fprintf(stderr, "translate: '%s' is not in the training vocabulary (read as <unk>)\n",
+                   tokens[i].c_str());
+  const auto out = app::translate_ids(*tr.model, {ids}, tr.options)[0];
+  const auto out_tokens = app::to_tokens(tr.ckpt.tgt_vocab, out);
+  const std::string translation = data::detokenize(out_tokens);
+  if (f.show_tokens) print_tokens(tokens, ids, out_tokens, out);
+  if (!f.attention.empty()) {
+    Tensor w = cross_attention(*tr.model, ids, out, tr.layer);
+    write_attention_svg(f.attention, w, tokens, out_tokens, tr.layer, text, translation);
+    std::fprintf(stderr, "translate: cross-attention heat map written to %s\n",
+                 f.attention.c_str());
+  }
+  std::printf("%s\n", translation.c_str());
+  std::fflush(stdout);
+}
+
+// stdin line by line; on a terminal with a prompt, and a bad line is reported, not fatal.
+void translate_stdin(const Flags& f, Translator& tr) {
   const bool interactive = isatty(STDIN_FILENO);
   if (interactive)
     std::fprintf(
         stderr,
         "Type an English sentence and press Enter (Ctrl-D to quit). Vocabulary: %d words.\n",
-        ckpt.src_vocab.size());
+        tr.ckpt.src_vocab.size());
   std::string line;
   while (true) {
     if (interactive) std::fprintf(stderr, "en> ");
     if (!std::getline(std::cin, line)) break;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     try {
-      translate_one(line);
+      translate_one(f, tr, line);
     } catch (const data::Utf8Error& e) {
       if (!interactive) throw;
       std::fprintf(stderr, "translate: %s\n", e.what());
     }
   }
   if (interactive) std::fprintf(stderr, "\n");
+}
+
+int run(int argc, char** argv) {
+  Flags f;
+  app::ArgParser args(
+      "translate",
+      "Translates each TEXT argument (quote each sentence), or stdin line by line, with a\n"
+      "checkpoint written by train_translator. Prints one translation per input line;\n"
+      "the last line printed is the (last) translation.");
+  declare_flags(args, f);
+  if (!args.parse(argc, argv)) return 0;
+  validate(f);
+  if (f.threads > 0) omp_set_num_threads(static_cast<int>(f.threads));
+  Translator tr = load_translator(f);
+  if (args.positionals().empty()) translate_stdin(f, tr);
+  for (const auto& text : args.positionals()) translate_one(f, tr, text);
   return 0;
 }
 

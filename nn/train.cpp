@@ -1,0 +1,33 @@
+#include "nn/train.h"
+
+#include <cmath>
+
+namespace qkv::nn {
+
+StepResult train_step(Optimizer& opt, const Tensor& loss, double clip) {
+  StepResult r;
+  r.loss = loss.item();
+  r.finite = std::isfinite(r.loss);
+  if (!r.finite) return r;  // no backward through a NaN: nothing to learn from it
+  opt.zero_grad();
+  loss.backward();
+  r.grad_norm = clip > 0 ? clip_grad_norm(opt.params(), clip) : grad_norm(opt.params());
+  r.finite = std::isfinite(r.grad_norm);
+  if (r.finite) opt.step();
+  return r;
+}
+
+StepResult fit(Optimizer& opt, int64_t last_step, const std::function<Tensor(int64_t)>& loss_at,
+               const LoopOptions& options) {
+  StepResult r;
+  for (int64_t step = options.first_step; step <= last_step; ++step) {
+    if (options.lr) opt.lr = options.lr(step);
+    r = train_step(opt, loss_at(step), options.clip);
+    r.step = step;
+    if (!r.finite) return r;
+    if (options.on_step) options.on_step(r);
+  }
+  return r;
+}
+
+}  // namespace qkv::nn

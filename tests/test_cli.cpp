@@ -1,0 +1,71 @@
+// examples/cli.h: the one command-line parser and app shell of every program.
+#include <string>
+#include <vector>
+
+#include "examples/cli.h"
+#include "tests/catch.h"
+#include "tests/programs.h"
+
+using namespace qkv;
+
+namespace {
+// argv from words (argv[0] is the program).
+struct Argv {
+  explicit Argv(std::vector<std::string> w) : words(std::move(w)) {
+    for (auto& s : words) ptrs.push_back(s.data());
+  }
+  int argc() const { return static_cast<int>(ptrs.size()); }
+  char** argv() { return ptrs.data(); }
+  std::vector<std::string> words;
+  std::vector<char*> ptrs;
+};
+}  // namespace
+
+TEST_CASE("ArgParser: values, switches, positionals, and strict numbers in one place", "[cli]") {
+  int64_t n = 1;
+  double x = 0;
+  std::string s;
+  bool on = false;
+  app::ArgParser p("prog", "test");
+  p.option("--n", "N", "", n);
+  p.option("--x", "X", "", x);
+  p.option("--s", "S", "", s);
+  p.flag("--on", "", on);
+  p.positional("TEXT", "");
+  Argv a({"prog", "--n", "42", "--x=2.5", "word", "--on", "--", "--s"});
+  REQUIRE(p.parse(a.argc(), a.argv()));
+  CHECK(n == 42);
+  CHECK(x == 2.5);
+  CHECK(on);
+  CHECK(p.given("--n"));
+  CHECK_FALSE(p.given("--s"));
+  CHECK(p.positionals() == std::vector<std::string>{"word", "--s"});
+  for (const char* bad : {"12x", "", "1.5", "99999999999999999999"})
+    CHECK_THROWS_AS(app::parse_int("--n", bad), app::UsageError);
+  for (const char* bad : {"1e999", "nan", "2,5", "inf"})
+    CHECK_THROWS_AS(app::parse_double("--x", bad), app::UsageError);
+  CHECK(app::parse_double("--x", "-1e-3") == -1e-3);
+  Argv unknown({"prog", "--m", "1"});
+  CHECK_THROWS_WITH(p.parse(unknown.argc(), unknown.argv()), "unknown flag '--m'");
+  Argv missing({"prog", "--n"});
+  CHECK_THROWS_WITH(p.parse(missing.argc(), missing.argv()), "--n needs a value (N)");
+}
+
+TEST_CASE("every program with flags: --help exits 0, a bad flag exits 2 with the usage line",
+          "[cli]") {
+  for (const char* program : {"train_translator", "translate", "bench_train", "bench_kernels",
+                              "make_toy_corpus", "ch06_rnn_vs_attention", "ch06_worked_example",
+                              "ch07_head_cost", "ch10_layer_norm", "ch11_transformer"}) {
+    INFO(program);
+    test::Result r = test::run(std::string(program) + " --help");
+    CHECK(r.status == 0);
+    CHECK(r.output.rfind(std::string("usage: ") + program + " [flags]", 0) == 0);
+    r = test::run(std::string(program) + " --no-such-flag");
+    CHECK(r.status == 2);
+    CHECK(r.output.find(std::string(program) + ": unknown flag '--no-such-flag' (try --help)\n" +
+                        "usage: " + program) != std::string::npos);
+  }
+  test::Result r = test::run("bench_train --steps 3x");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--steps: expected an integer, got '3x'") != std::string::npos);
+}
