@@ -306,6 +306,10 @@ void print_report(const Options& opt, int max_threads, const double* peak,
     std::printf(
         "\nnote: 2 threads did not reach twice the 1-thread peak: another program is"
         " using the cores, so the timings below are unreliable");
+  const qkv::kernels::GemmBlocks blocks = qkv::kernels::gemm_blocks();
+  std::printf("\ncache blocks from this machine's caches: MC %lld, KC %lld (fixed), NC %lld",
+              static_cast<long long>(blocks.MC), static_cast<long long>(blocks.KC),
+              static_cast<long long>(blocks.NC));
   std::printf("\n\n%-22s %-20s %7s %9s %9s %8s\n", "gemm", "M K N", "threads", "time ms", "GFLOP/s",
               "of peak");
   for (const Result& r : results)

@@ -1,6 +1,6 @@
 // bench_train: time one training step (forward, loss, backward, Adam, zero_grad) of a
 // random-token seq2seq batch, or greedy decoding (chapter 14). The recipe mirrors
-// ../shared/bench/torch_bench.py so the two can be compared side by side: embeddings·√d +
+// examples/bench/torch_bench.py so the two can be compared side by side: embeddings·√d +
 // sinusoidal positions, dropout 0.1, post-norm, ReLU, label smoothing 0.1 with the pad id
 // ignored, Adam(1e-3, 0.9, 0.98, 1e-9), every 4th row padded at its end.
 //
@@ -82,15 +82,15 @@ void print_count(int64_t steps) {
   });
   const double mflop = 2e-6 / static_cast<double>(steps);  // 2 FLOPs per multiply-add
   int64_t fwd_macs = 0, all_macs = 0;
-  std::printf("%-28s %8s %14s\n", "op", "calls", "GEMM MFLOP");
+  std::printf("%-32s %8s %14s\n", "op", "calls", "GEMM MFLOP");
   for (const auto& e : rows) {
-    std::printf("%-28s %8lld", e.name.c_str(), static_cast<long long>(e.calls / steps));
+    std::printf("%-32s %8lld", e.name.c_str(), static_cast<long long>(e.calls / steps));
     if (e.gemm_macs > 0) std::printf(" %14.2f", mflop * static_cast<double>(e.gemm_macs));
     std::printf("\n");
     all_macs += e.gemm_macs;
     if (e.name.find("(backward)") == std::string::npos) fwd_macs += e.gemm_macs;
   }
-  std::printf("%-28s %8s %14.2f (forward %.2f, backward %.2f)\n", "total", "",
+  std::printf("%-32s %8s %14.2f (forward %.2f, backward %.2f)\n", "total", "",
               mflop * static_cast<double>(all_macs), mflop * static_cast<double>(fwd_macs),
               mflop * static_cast<double>(all_macs - fwd_macs));
 }
@@ -107,16 +107,16 @@ void print_profile(int64_t steps) {
       gemm_macs += e.gemm_macs;
     }
   }
-  std::printf("%-28s %8s %10s %7s %10s\n", "op", "calls", "ms/step", "share", "GFLOP/s");
+  std::printf("%-32s %8s %10s %7s %10s\n", "op", "calls", "ms/step", "share", "GFLOP/s");
   for (const auto& e : profiler_report()) {
-    std::printf("%-28s %8lld %10.3f %6.1f%%", e.name.c_str(),
+    std::printf("%-32s %8lld %10.3f %6.1f%%", e.name.c_str(),
                 static_cast<long long>(e.calls / steps), 1000.0 * e.seconds / n,
                 100.0 * e.seconds / sum_s);
     if (e.gemm_macs > 0)
       std::printf(" %10.1f", 2e-9 * static_cast<double>(e.gemm_macs) / e.seconds);
     std::printf("\n");
   }
-  std::printf("%-28s %8s %10.3f (ops; the rest of the step is Adam, zero_grad and the engine)\n",
+  std::printf("%-32s %8s %10.3f (ops; the rest of the step is Adam, zero_grad and the engine)\n",
               "total", "", 1000.0 * sum_s / n);
   std::printf(
       "ops with GEMMs: %.3f ms/step (%.0f%% of the ops' time) for %.1f MFLOP: %.1f GFLOP/s\n",
