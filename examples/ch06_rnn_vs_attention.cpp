@@ -27,6 +27,7 @@
 #include "nn/decoding.h"
 #include "nn/gru_seq2seq.h"
 #include "nn/optim.h"
+#include "nn/state.h"
 #include "nn/train.h"
 #include "nn/transformer.h"
 
@@ -131,6 +132,92 @@ Score evaluate(Model& m, const std::vector<std::vector<int64_t>>& src) {
   return s;
 }
 
+// Trains one model, or loads it from load_dir; saves it to save_dir when given.
+void train_or_load(Model& m, const Options& o, bool timing, const std::string& save_dir,
+                   const std::string& load_dir) {
+  std::printf("  %-26s %8lld parameters\n", m.name.c_str(), (long long)m.module->num_parameters());
+  // Any Module saves and loads (nn/state.h); the file name is the model's, e.g. "gru.qkv".
+  const std::string file = m.name == "Transformer"                         ? "transformer.qkv"
+                           : m.name.find("attention") != std::string::npos ? "gru_attention.qkv"
+                                                                           : "gru.qkv";
+  if (!load_dir.empty()) {
+    nn::load_module(load_dir + "/" + file, *m.module);
+    std::printf("    loaded %s/%s\n", load_dir.c_str(), file.c_str());
+    return;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  train(m, o);
+  const auto t1 = std::chrono::steady_clock::now();
+  if (timing)
+    std::printf("    trained in %.1f s\n", std::chrono::duration<double>(t1 - t0).count());
+  if (!save_dir.empty()) {
+    nn::save_module(save_dir + "/" + file, *m.module);
+    std::printf("    saved %s/%s\n", save_dir.c_str(), file.c_str());
+  }
+}
+
+// Held-out sequences from a different seed: never seen in training (up to chance repeats).
+// With `svg`, also draws the token accuracy against length (chapter 06's figure).
+void print_accuracy_table(std::vector<Model>& models, const Options& o, const std::string& svg) {
+  Generator test_gen(o.seed + 1000003);
+  std::printf(
+      "\ngreedy decoding, %lld held-out sequences per length: token accuracy %% (exact match %%)\n",
+      (long long)o.test_per_len);
+  std::printf("length");
+  for (Model& m : models) std::printf("  %26s", m.name.c_str());
+  std::printf("\n");
+  std::vector<Score> total(models.size());
+  std::vector<plot::Series> curves(models.size());
+  for (int64_t len = o.min_len; len <= o.max_len; ++len) {
+    std::vector<std::vector<int64_t>> src(o.test_per_len);
+    for (auto& r : src) r = random_sequence(test_gen, len, o.symbols);
+    std::printf("%6lld", (long long)len);
+    for (size_t k = 0; k < models.size(); ++k) {
+      Score s = evaluate(models[k], src);
+      total[k].correct += s.correct, total[k].tokens += s.tokens, total[k].exact += s.exact,
+          total[k].rows += s.rows;
+      std::printf("  %18.1f (%5.1f)", s.token_acc(), s.exact_rate());
+      curves[k].x.push_back(static_cast<double>(len));
+      curves[k].y.push_back(s.token_acc());
+    }
+    std::printf("\n");
+  }
+  std::printf("   all");
+  for (const Score& s : total) std::printf("  %18.1f (%5.1f)", s.token_acc(), s.exact_rate());
+  std::printf("\n");
+  if (svg.empty()) return;
+  // The numbers depend on the CPU (the kernels' vector paths round differently), so the
+  // figure names the machine and the run.
+  const char* colours[] = {"#d62728", "#1f77b4", "#2ca02c"};
+  for (size_t k = 0; k < models.size(); ++k) {
+    curves[k].name = models[k].name;
+    curves[k].colour = colours[k % 3];
+    curves[k].dots = true;
+  }
+  plot::LineChartStyle st;
+  st.x_label = "sequence length (symbols to reverse)";
+  st.y_label = "token accuracy %, greedy decoding";
+  st.y_hi = 100;
+  st.y_lo = 0;
+  st.legend_low = true;
+  char note[2][240];
+  std::snprintf(note[0], sizeof note[0],
+                "one run of build/ch06_rnn_vs_attention (%lld steps, seed %llu, %lld held-out "
+                "sequences per length) on %s",
+                (long long)o.steps, (unsigned long long)o.seed, (long long)o.test_per_len,
+                plot::cpu_name().c_str());
+  std::snprintf(note[1], sizeof note[1],
+                "trained on lengths %lld-%lld; the numbers differ a little between CPUs and "
+                "compilers, the shape of the curves does not",
+                (long long)o.min_len, (long long)o.max_len);
+  st.notes = {note[0], note[1]};
+  const size_t slash = svg.find_last_of('/');
+  plot::write_figure(
+      slash == std::string::npos ? "." : svg.substr(0, slash),
+      svg.substr(slash == std::string::npos ? 0 : slash + 1),
+      plot::line_chart_svg(curves, st, "reversing sequences: accuracy against length"));
+}
+
 int run(int argc, char** argv) {
   Options o;
   bool quick = false, timing = false;
@@ -144,6 +231,10 @@ int run(int argc, char** argv) {
   args.option("--steps", "N", "training steps per model", steps);
   args.option("--seed", "N", "seed of the data and the weights", seed);
   args.flag("--time", "also print each model's training time (not deterministic)", timing);
+  std::string save_dir, load_dir;
+  args.option("--save", "DIR", "after training, save each model to DIR/<model>.qkv", save_dir);
+  args.option("--load", "DIR", "load each model from DIR/<model>.qkv instead of training it",
+              load_dir);
   std::string svg;
   args.option("--svg", "PATH", "draw token accuracy against length for the three models", svg);
   if (!args.parse(argc, argv)) return 0;
@@ -188,9 +279,10 @@ int run(int argc, char** argv) {
   dec.pad_id = kPad;
   dec.max_len = o.max_len + 4;
   auto gru_model = [&](const char* name, nn::GRUSeq2Seq& m) {
-    return Model{
-        name, &m, [&m](const Batch& b) { return m.forward(b.src, b.src_keep, b.tgt_in); },
-        [&m, dec](const std::vector<std::vector<int64_t>>& s) { return m.greedy_decode(s, dec); }};
+    return Model{name, &m, [&m](const Batch& b) { return m.forward(b.src, b.src_keep, b.tgt_in); },
+                 [&m, dec](const std::vector<std::vector<int64_t>>& s) {
+                   return nn::greedy_decode(m, s, dec);
+                 }};
   };
   std::vector<Model> models = {
       gru_model("GRU, fixed context C", plain), gru_model("GRU + additive attention", attentive),
@@ -207,75 +299,9 @@ int run(int argc, char** argv) {
   std::printf(
       "training: %lld steps of %lld sequences, Adam lr %g (100-step warm-up), clip 1, seed %llu\n",
       (long long)o.steps, (long long)o.batch, o.lr, (unsigned long long)o.seed);
-  for (Model& m : models) {
-    std::printf("  %-26s %8lld parameters\n", m.name.c_str(),
-                (long long)m.module->num_parameters());
-    const auto t0 = std::chrono::steady_clock::now();
-    train(m, o);
-    const auto t1 = std::chrono::steady_clock::now();
-    if (timing)
-      std::printf("    trained in %.1f s\n", std::chrono::duration<double>(t1 - t0).count());
-  }
+  for (Model& m : models) train_or_load(m, o, timing, save_dir, load_dir);
 
-  // Held-out sequences from a different seed: never seen in training (up to chance repeats).
-  Generator test_gen(o.seed + 1000003);
-  std::printf(
-      "\ngreedy decoding, %lld held-out sequences per length: token accuracy %% (exact match %%)\n",
-      (long long)o.test_per_len);
-  std::printf("length");
-  for (Model& m : models) std::printf("  %26s", m.name.c_str());
-  std::printf("\n");
-  std::vector<Score> total(models.size());
-  std::vector<plot::Series> curves(models.size());
-  for (int64_t len = o.min_len; len <= o.max_len; ++len) {
-    std::vector<std::vector<int64_t>> src(o.test_per_len);
-    for (auto& r : src) r = random_sequence(test_gen, len, o.symbols);
-    std::printf("%6lld", (long long)len);
-    for (size_t k = 0; k < models.size(); ++k) {
-      Score s = evaluate(models[k], src);
-      total[k].correct += s.correct, total[k].tokens += s.tokens, total[k].exact += s.exact,
-          total[k].rows += s.rows;
-      std::printf("  %18.1f (%5.1f)", s.token_acc(), s.exact_rate());
-      curves[k].x.push_back(static_cast<double>(len));
-      curves[k].y.push_back(s.token_acc());
-    }
-    std::printf("\n");
-  }
-  std::printf("   all");
-  for (const Score& s : total) std::printf("  %18.1f (%5.1f)", s.token_acc(), s.exact_rate());
-  std::printf("\n");
-  if (!svg.empty()) {
-    // The numbers depend on the CPU (the kernels' vector paths round differently), so the
-    // figure names the machine and the run.
-    const char* colours[] = {"#d62728", "#1f77b4", "#2ca02c"};
-    for (size_t k = 0; k < models.size(); ++k) {
-      curves[k].name = models[k].name;
-      curves[k].colour = colours[k % 3];
-      curves[k].dots = true;
-    }
-    plot::LineChartStyle st;
-    st.x_label = "sequence length (symbols to reverse)";
-    st.y_label = "token accuracy %, greedy decoding";
-    st.y_hi = 100;
-    char note[2][240];
-    std::snprintf(note[0], sizeof note[0],
-                  "one run of build/ch06_rnn_vs_attention (%lld steps, seed %llu, %lld held-out "
-                  "sequences per length) on %s",
-                  (long long)o.steps, (unsigned long long)o.seed, (long long)o.test_per_len,
-                  plot::cpu_name().c_str());
-    std::snprintf(note[1], sizeof note[1],
-                  "trained on lengths %lld-%lld; the numbers differ a little between CPUs and "
-                  "compilers, the shape of the curves does not",
-                  (long long)o.min_len, (long long)o.max_len);
-    st.notes = {note[0], note[1]};
-    st.y_lo = 0;
-    st.legend_low = true;
-    const std::string dir =
-        svg.substr(0, svg.find_last_of('/') == std::string::npos ? 0 : svg.find_last_of('/'));
-    plot::write_figure(
-        dir.empty() ? "." : dir, svg.substr(svg.find_last_of('/') + 1),
-        plot::line_chart_svg(curves, st, "reversing sequences: accuracy against length"));
-  }
+  print_accuracy_table(models, o, svg);
   return 0;
 }
 
