@@ -111,7 +111,6 @@ void write_figures(const char* dir) {
                      g.svg("the worked example: L = sum(softmax(Q·Kᵀ/√2)·V ⊙ R), after backward"));
 }
 
-
 int run(int argc, char** argv) {
   app::ArgParser cli("ch06_worked_example",
                      "Prints chapter 06's two-token attention example step by step.");
