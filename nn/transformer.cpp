@@ -103,6 +103,18 @@ Tensor Decoder::forward(const Tensor& y, const Tensor& memory, const Tensor& sel
   return final_norm ? final_norm->forward(h) : h;
 }
 
+TransformerOptions Seq2SeqConfig::layer_options() const {
+  TransformerOptions o;
+  o.d_model = d_model;
+  o.heads = heads;
+  o.d_ff = d_ff;
+  o.dropout = dropout;
+  o.norm_first = norm_first;
+  o.activation = activation;
+  o.init = Init::Xavier;
+  return o;
+}
+
 Seq2SeqTransformer::Seq2SeqTransformer(const Seq2SeqConfig& c, Generator& gen) : config(c) {
   if (c.src_vocab <= 0 || c.tgt_vocab <= 0)
     throw std::invalid_argument("Seq2SeqTransformer: vocabulary sizes must be positive");
@@ -110,14 +122,7 @@ Seq2SeqTransformer::Seq2SeqTransformer(const Seq2SeqConfig& c, Generator& gen) :
     throw std::invalid_argument("Seq2SeqTransformer: share_embeddings needs one vocabulary (src " +
                                 std::to_string(c.src_vocab) + " vs tgt " +
                                 std::to_string(c.tgt_vocab) + ")");
-  TransformerOptions o;
-  o.d_model = c.d_model;
-  o.heads = c.heads;
-  o.d_ff = c.d_ff;
-  o.dropout = c.dropout;
-  o.norm_first = c.norm_first;
-  o.activation = c.activation;
-  o.init = Init::Xavier;
+  const TransformerOptions o = c.layer_options();
   src_embed = register_module("src_embed",
                               std::make_shared<Embedding>(c.src_vocab, c.d_model, gen, c.pad_id));
   // Embeddings start Xavier-uniform as in the Annotated Transformer: with the √d_model

@@ -97,6 +97,9 @@ struct Seq2SeqConfig {
   bool share_embeddings = false;  // source and target use one table (needs one vocabulary)
   Activation activation = Activation::ReLU;
   int64_t pad_id = 0;
+  // What every encoder and decoder layer is built from: d_model, heads, d_ff, dropout,
+  // norm_first and activation are the TransformerOptions of the layers (Xavier init).
+  TransformerOptions layer_options() const;
 };
 
 // The config as "key value" lines (a checkpoint's "config" record, docs/12-training.md) and

@@ -1,5 +1,6 @@
 // Decoding in a padded batch (chapter 13): the padding and its masks must change nothing.
 #include "nn/decoding.h"
+#include "nn/gru_seq2seq.h"
 #include "nn/transformer.h"
 #include "tests/catch.h"
 #include "tests/fixtures.h"
@@ -83,4 +84,26 @@ TEST_CASE("beam search: length normalisation α = 0 keeps the short hypothesis, 
   h = nn::beam_search(model, {5}, o);
   CHECK(h.tokens == std::vector<int64_t>{3, 3});
   CHECK(h.log_prob == Approx(std::log(0.3)).epsilon(1e-4));
+}
+
+TEST_CASE("the GRU baseline decodes through the same interface: beam 1 is greedy, batched or not",
+          "[ch13][ch06]") {
+  nn::GRUSeq2SeqConfig c;
+  c.src_vocab = c.tgt_vocab = 12;
+  c.embed_dim = 8;
+  c.hidden = 10;
+  Generator gen(4);
+  nn::GRUSeq2Seq model(c, gen);
+  nn::DecodeOptions o;
+  o.max_len = 6;
+  o.eos_id = -1;  // untrained: every row runs to max_len
+  const std::vector<std::vector<int64_t>> sources = {{3, 4, 5}, {6}, {7, 8, 9, 10, 11}};
+  const auto batched = nn::greedy_decode(model, sources, o);
+  for (size_t i = 0; i < sources.size(); ++i) {
+    INFO("sentence " << i);
+    const nn::Hypothesis alone = nn::greedy_decode(model, {sources[i]}, o)[0];
+    CHECK(alone.tokens == batched[i].tokens);
+    CHECK(nn::beam_search(model, sources[i], o).tokens == alone.tokens);
+    CHECK(alone.tokens.size() == 6);
+  }
 }
