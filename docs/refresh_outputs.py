@@ -7,6 +7,10 @@ prints. When the change is intended (a kernel now rounds differently), run this 
 page, then READ THE DIFF: the prose around a block may quote the numbers that moved.
 
   python3 docs/refresh_outputs.py docs/06-from-rnn-to-attention.md
+
+It also re-runs each `<!-- figures: CMD -->` line of the page, which redraws that chapter's
+SVG figures under docs/img (tests/test_figures.cpp compares them byte for byte): look at the
+redrawn figures before committing them.
 """
 import re
 import subprocess
@@ -21,6 +25,8 @@ def refresh(path):
         return match.group(0)[: match.start(2) - match.start(0)] + out + ("" if out.endswith("\n") else "\n") + "```"
 
     new = re.sub(r"<!-- run: (.+?) -->\n```text\n(.*?)```", run, text, flags=re.S)
+    for command in re.findall(r"^<!-- figures: (.+?) -->$", text, flags=re.M):
+        subprocess.run(command, shell=True, check=True)
     if new != text:
         open(path, "w", encoding="utf-8").write(new)
         print(f"{path}: refreshed")

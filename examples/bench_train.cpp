@@ -14,11 +14,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <vector>
 
 #include "autograd/ops.h"
 #include "autograd/profiler.h"
 #include "examples/cli.h"
+#include "examples/plot/bar_chart.h"
+#include "examples/plot/figure_file.h"
 #include "nn/decoding.h"
 #include "nn/optim.h"
 #include "nn/transformer.h"
@@ -124,8 +127,52 @@ void print_profile(int64_t steps) {
       2e-9 * static_cast<double>(gemm_macs) / gemm_s);
 }
 
+// The profile as a bar chart (chapter 14's figure): a timing, so it names the CPU and the run.
+void write_profile_svg(const std::string& path, int64_t steps, const std::string& run) {
+  const double n = static_cast<double>(steps);
+  double sum_s = 0;
+  for (const auto& e : profiler_report()) sum_s += e.seconds;
+  std::vector<plot::Bar> bars;
+  double rest = 0;
+  int rest_ops = 0;
+  for (const auto& e : profiler_report()) {
+    if (bars.size() >= 16) {
+      rest += e.seconds;
+      ++rest_ops;
+      continue;
+    }
+    char text[96];
+    if (e.gemm_macs > 0)
+      std::snprintf(text, sizeof text, "%.2f ms, %.1f%%, %.0f GFLOP/s", 1000.0 * e.seconds / n,
+                    100.0 * e.seconds / sum_s, 2e-9 * static_cast<double>(e.gemm_macs) / e.seconds);
+    else
+      std::snprintf(text, sizeof text, "%.2f ms, %.1f%%", 1000.0 * e.seconds / n,
+                    100.0 * e.seconds / sum_s);
+    bars.push_back({e.name, 1000.0 * e.seconds / n, text, e.gemm_macs > 0 ? "#4292c6" : "#fd8d3c"});
+  }
+  if (rest_ops > 0) {
+    char label[48], text[48];
+    std::snprintf(label, sizeof label, "%d other ops", rest_ops);
+    std::snprintf(text, sizeof text, "%.2f ms, %.1f%%", 1000.0 * rest / n, 100.0 * rest / sum_s);
+    bars.push_back({label, 1000.0 * rest / n, text, "#bdbdbd"});
+  }
+  // On a shared machine other jobs stretch every op's time: the load average says how busy it was.
+  std::string load = "?";
+  std::ifstream("/proc/loadavg") >> load;
+  const std::string notes[] = {
+      "one machine's run: " + plot::cpu_name() + ", " + run + ", load average " + load,
+      "blue: ops whose work is GEMMs (with the GFLOP/s they reached); orange: memory-bound ops; "
+      "exclusive time per op"};
+  const size_t slash = path.find_last_of('/');
+  plot::write_figure(
+      slash == std::string::npos ? "." : path.substr(0, slash),
+      path.substr(slash == std::string::npos ? 0 : slash + 1),
+      plot::bar_chart_svg(bars, "milliseconds per training step",
+                          "where a training step's time goes, op by op", {notes[0], notes[1]}));
+}
+
 int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t steps,
-          int64_t warmup, bool profile, bool count) {
+          int64_t warmup, bool profile, bool count, const std::string& profile_svg = "") {
   nn::Adam opt(model.parameters(), 1e-3f, 0.9f, 0.98f, 1e-9f);
   std::vector<double> total, fwd, bwd, upd;
   float last_loss = 0.f;
@@ -155,6 +202,14 @@ int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t
     return 0;
   }
   if (profile) print_profile(steps);
+  if (profile && !profile_svg.empty()) {
+    char run[160];
+    std::snprintf(run, sizeof run,
+                  "%d OpenMP thread(s), %lld timed steps, batch %lld x (%lld + %lld) tokens",
+                  omp_get_max_threads(), static_cast<long long>(steps), static_cast<long long>(z.B),
+                  static_cast<long long>(z.S), static_cast<long long>(z.T));
+    write_profile_svg(profile_svg, steps, run);
+  }
   const double med = median(total);
   std::printf(
       "forward %.3f ms, backward %.3f ms, adam+zero_grad %.3f ms (medians of %lld steps); final "
@@ -216,6 +271,7 @@ struct Flags {
           sentences = 64, max_out = 12, repeats = 5;
   Sizes z{64, 10, 10, 100, 100};
   bool profile = false, count = false;
+  std::string profile_svg;
 };
 
 void declare_flags(app::ArgParser& args, Flags& f) {
@@ -242,6 +298,8 @@ void declare_flags(app::ArgParser& args, Flags& f) {
   args.flag("--count",
             "print the calls and GEMM work per op and step, no timing (the same on every run)",
             f.count);
+  args.option("--profile-svg", "PATH", "with --profile: draw the time per op as a bar chart",
+              f.profile_svg);
 }
 
 void validate(const Flags& f) {
@@ -310,7 +368,7 @@ int run(int argc, char** argv) {
   }
   std::printf("batch %lld × (%lld + %lld) tokens\n", static_cast<long long>(z.B),
               static_cast<long long>(z.S), static_cast<long long>(z.T));
-  return train(model, z, gen, steps, warmup, profile, count);
+  return train(model, z, gen, steps, warmup, profile, count, f.profile_svg);
 }
 }  // namespace
 

@@ -8,8 +8,10 @@
 
 #include "autograd/engine.h"
 #include "autograd/gradcheck.h"
+#include "autograd/graph_writer.h"
 #include "autograd/ops.h"
 #include "autograd/tensor.h"
+#include "examples/plot/figure_file.h"
 
 using namespace qkv;
 
@@ -28,7 +30,22 @@ static void backward_in_order(const Tensor& loss, const std::vector<Tensor>& ord
     if (t.grad_fn() && t.grad().defined()) t.grad_fn()->backward(t.grad());
 }
 
-int main() {
+// The chapter's first example drawn (docs/img/ch02_graph.svg): the graph, then the same
+// graph after backward, each arrow labelled with the norm of the gradient it carried.
+static int write_figures(const char* dir) {
+  Tensor x = Tensor::from_vector({1, 2, 3, 4}, {2, 2}, true);
+  Tensor w = Tensor::from_vector({0.5f, -1, 2, 0}, {2, 2}, true);
+  Tensor y = matmul(x, w);
+  Tensor loss = sum(y * y);
+  GraphWriter g(loss);
+  g.name(x, "x").name(w, "w").name(y, "y").name(loss, "loss");
+  loss.backward();
+  plot::write_figure(dir, "ch02_graph.svg", g.svg("loss = sum((x @ w) * (x @ w)), after backward"));
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  if (const char* dir = plot::figures_dir(argc, argv)) return write_figures(dir);
   heading("a graph, and the order backward walks it");
   Tensor x = Tensor::from_vector({1, 2, 3, 4}, {2, 2}, true);
   Tensor w = Tensor::from_vector({0.5f, -1, 2, 0}, {2, 2}, true);

@@ -13,10 +13,13 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "autograd/kernels/gemm.h"
 #include "examples/gemm_stages.h"
+#include "examples/plot/diagram.h"
+#include "examples/plot/figure_file.h"
 
 namespace {
 
@@ -57,9 +60,73 @@ Matrix fill(int64_t n, uint32_t seed, bool integers) {
   return v;
 }
 
+// docs/img/ch03_gemm_blocking.svg: which blocks of A, B and C the library's gemm works on at
+// one moment, and the loop nest that walks them. A schematic, not to scale; the block sizes
+// named in it are the constants of autograd/kernels/gemm.cpp that chapter 03 discusses.
+void write_figures(const char* dir) {
+  qkv::plot::Diagram d(1000, 470,
+                       "the library's GEMM, C += A·B: blocks for the caches, a tile for the "
+                       "registers");
+  const char* a_col = "#c6dbef";
+  const char* a_dark = "#4292c6";
+  const char* b_col = "#fdd0a2";
+  const char* b_dark = "#e6550d";
+  const char* c_col = "#c7e9c0";
+  const char* c_dark = "#31a354";
+  d.box(220, 40, 300, 150, "white", {}, "#444");   // B [K, N]
+  d.box(40, 210, 150, 220, "white", {}, "#444");   // A [M, K]
+  d.box(220, 210, 300, 220, "white", {}, "#444");  // C [M, N]
+  d.text(214, 56, "B  [K, N]", "end", 13);
+  d.text(115, 446, "A  [M, K]", "middle", 13);
+  d.text(370, 446, "C  [M, N]", "middle", 13);
+  // The KC-slice of the sum: columns of A, rows of B.
+  d.box(220, 90, 200, 50, b_col, {}, b_dark);    // B block KC × NC
+  d.box(260, 90, 40, 50, b_dark, {}, b_dark);    // one NR-wide panel
+  d.box(90, 270, 50, 110, a_col, {}, a_dark);    // A block MC × KC
+  d.box(90, 270, 50, 18, a_dark, {}, a_dark);    // one MR-tall panel
+  d.box(220, 270, 200, 110, c_col, {}, c_dark);  // C block MC × NC
+  d.box(260, 270, 40, 18, c_dark, {}, c_dark);   // the MR × NR tile
+  d.text(425, 118, "KC × NC block", "start", 11, b_dark);
+  d.text(280, 86, "NR", "middle", 10, b_dark);
+  d.text(86, 282, "MR", "end", 10, a_dark);
+  d.text(115, 394, "MC × KC", "middle", 11, a_dark);
+  d.text(425, 330, "MC × NC block of C", "start", 11, c_dark);
+  d.arrow(280, 140, 280, 266, "");
+  d.arrow(140, 279, 256, 279, "");
+  const char* lines[] = {"for jc in N, step NC                 (a block of columns of C)",
+                         "  for pc in K, step KC               (a slice of the sum over k)",
+                         "    pack B[pc:+KC, jc:+NC] into NR-wide panels      → L3",
+                         "    for ic in M, step MC",
+                         "      pack A[ic:+MC, pc:+KC] into MR-tall panels    → L2",
+                         "      for jr in NC, step NR",
+                         "        for ir in MC, step MR",
+                         "          micro-kernel: the MR × NR tile of C",
+                         "          += A panel (MR × KC) · B panel (KC × NR)",
+                         "          accumulated in vector registers"};
+  const char* colours[] = {"#222", "#222", "#e6550d", "#222",    "#4292c6",
+                           "#222", "#222", "#31a354", "#31a354", "#31a354"};
+  for (int i = 0; i < 10; ++i) {  // SVG collapses spaces: indent by position instead
+    const std::string line = lines[i];
+    const size_t indent = line.find_first_not_of(' ');
+    d.text(560 + 7.0 * static_cast<double>(indent), 70 + 20.0 * i, line.substr(indent), "start", 12,
+           colours[i]);
+  }
+  d.text(560, 300, "AVX-512 build: MR × NR = 6 × 64 (24 vector registers),", "start", 11, "#555");
+  d.text(560, 316, "KC = 256, MC = 384, NC = 2048 (autograd/kernels/gemm.cpp);", "start", 11,
+         "#555");
+  d.text(560, 332, "packing is the only step that knows whether A or B is", "start", 11, "#555");
+  d.text(560, 348, "transposed, so all four layouts share one micro-kernel.", "start", 11, "#555");
+  d.text(560, 380, "A schematic, not to scale.", "start", 11, "#555");
+  qkv::plot::write_figure(dir, "ch03_gemm_blocking.svg", d.str());
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (const char* dir = qkv::plot::figures_dir(argc, argv)) {
+    write_figures(dir);
+    return 0;
+  }
   const int saved_threads = omp_get_max_threads();
   std::printf("C = A·B, A [%lld x %lld], B [%lld x %lld]\n\n", static_cast<long long>(M),
               static_cast<long long>(K), static_cast<long long>(K), static_cast<long long>(N));

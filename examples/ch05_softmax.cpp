@@ -8,6 +8,8 @@
 
 #include "autograd/ops.h"
 #include "autograd/tensor.h"
+#include "examples/plot/bar_chart.h"
+#include "examples/plot/figure_file.h"
 
 using namespace qkv;
 
@@ -24,7 +26,46 @@ static void print_row(const char* label, const std::vector<float>& v) {
   std::printf("\n");
 }
 
-int main() {
+// docs/img/ch05_label_smoothing.svg: for 5 classes and target class 0, the one-hot target,
+// the smoothed target (eps = 0.1) and a model's softmax, class by class.
+static void write_figures(const char* dir) {
+  const float eps = 0.1f;
+  const int64_t C = 5;
+  Tensor logits = Tensor::from_vector({2.0f, 1.0f, 0.1f, -1.0f, 0.5f}, {1, C});
+  const std::vector<float> p = softmax(logits, -1).to_vector();
+  Tensor t0 = Tensor::from_vector({0}, {1});
+  std::vector<plot::Bar> bars;
+  for (int64_t c = 0; c < C; ++c) {
+    const float onehot = c == 0 ? 1.f : 0.f, smooth = (1 - eps) * onehot + eps / C;
+    const std::string cls = "class " + std::to_string(c) + (c == 0 ? " (target)" : "");
+    char buf[3][16];
+    std::snprintf(buf[0], 16, "%.2f", onehot);
+    std::snprintf(buf[1], 16, "%.2f", smooth);
+    std::snprintf(buf[2], 16, "%.3f", p[static_cast<size_t>(c)]);
+    bars.push_back({cls + ": one-hot", onehot, buf[0], "#bdbdbd"});
+    bars.push_back({cls + ": smoothed", smooth, buf[1], "#2ca02c"});
+    bars.push_back({cls + ": softmax(x)", p[static_cast<size_t>(c)], buf[2], "#4292c6"});
+  }
+  char note[2][200];
+  std::snprintf(note[0], 200,
+                "logits x = [2, 1, 0.1, -1, 0.5]; eps = 0.1 moves 0.1 of the target's mass onto "
+                "all 5 classes: 0.92 and 0.02 each");
+  std::snprintf(note[1], 200,
+                "cross-entropy of softmax(x) against the one-hot target %.3f, against the "
+                "smoothed target %.3f",
+                cross_entropy(logits, t0).item(), cross_entropy(logits, t0, -100, eps).item());
+  plot::write_figure(dir, "ch05_label_smoothing.svg",
+                     plot::bar_chart_svg(bars, "probability",
+                                         "the target with and without label smoothing, and a "
+                                         "model's softmax",
+                                         {note[0], note[1]}));
+}
+
+int main(int argc, char** argv) {
+  if (const char* dir = plot::figures_dir(argc, argv)) {
+    write_figures(dir);
+    return 0;
+  }
   heading("softmax");
   Tensor x = Tensor::from_vector({1, 2, 3}, {3}, true);
   Tensor y = softmax(x);

@@ -22,6 +22,8 @@
 
 #include "autograd/engine.h"
 #include "examples/cli.h"
+#include "examples/plot/figure_file.h"
+#include "examples/plot/line_chart.h"
 #include "nn/decoding.h"
 #include "nn/gru_seq2seq.h"
 #include "nn/optim.h"
@@ -155,7 +157,8 @@ void train_or_load(Model& m, const Options& o, bool timing, const std::string& s
 }
 
 // Held-out sequences from a different seed: never seen in training (up to chance repeats).
-void print_accuracy_table(std::vector<Model>& models, const Options& o) {
+// With `svg`, also draws the token accuracy against length (chapter 06's figure).
+void print_accuracy_table(std::vector<Model>& models, const Options& o, const std::string& svg) {
   Generator test_gen(o.seed + 1000003);
   std::printf(
       "\ngreedy decoding, %lld held-out sequences per length: token accuracy %% (exact match %%)\n",
@@ -164,6 +167,7 @@ void print_accuracy_table(std::vector<Model>& models, const Options& o) {
   for (Model& m : models) std::printf("  %26s", m.name.c_str());
   std::printf("\n");
   std::vector<Score> total(models.size());
+  std::vector<plot::Series> curves(models.size());
   for (int64_t len = o.min_len; len <= o.max_len; ++len) {
     std::vector<std::vector<int64_t>> src(o.test_per_len);
     for (auto& r : src) r = random_sequence(test_gen, len, o.symbols);
@@ -173,12 +177,45 @@ void print_accuracy_table(std::vector<Model>& models, const Options& o) {
       total[k].correct += s.correct, total[k].tokens += s.tokens, total[k].exact += s.exact,
           total[k].rows += s.rows;
       std::printf("  %18.1f (%5.1f)", s.token_acc(), s.exact_rate());
+      curves[k].x.push_back(static_cast<double>(len));
+      curves[k].y.push_back(s.token_acc());
     }
     std::printf("\n");
   }
   std::printf("   all");
   for (const Score& s : total) std::printf("  %18.1f (%5.1f)", s.token_acc(), s.exact_rate());
   std::printf("\n");
+  if (svg.empty()) return;
+  // The numbers depend on the CPU (the kernels' vector paths round differently), so the
+  // figure names the machine and the run.
+  const char* colours[] = {"#d62728", "#1f77b4", "#2ca02c"};
+  for (size_t k = 0; k < models.size(); ++k) {
+    curves[k].name = models[k].name;
+    curves[k].colour = colours[k % 3];
+    curves[k].dots = true;
+  }
+  plot::LineChartStyle st;
+  st.x_label = "sequence length (symbols to reverse)";
+  st.y_label = "token accuracy %, greedy decoding";
+  st.y_hi = 100;
+  st.y_lo = 0;
+  st.legend_low = true;
+  char note[2][240];
+  std::snprintf(note[0], sizeof note[0],
+                "one run of build/ch06_rnn_vs_attention (%lld steps, seed %llu, %lld held-out "
+                "sequences per length) on %s",
+                (long long)o.steps, (unsigned long long)o.seed, (long long)o.test_per_len,
+                plot::cpu_name().c_str());
+  std::snprintf(note[1], sizeof note[1],
+                "trained on lengths %lld-%lld; the numbers differ a little between CPUs and "
+                "compilers, the shape of the curves does not",
+                (long long)o.min_len, (long long)o.max_len);
+  st.notes = {note[0], note[1]};
+  const size_t slash = svg.find_last_of('/');
+  plot::write_figure(
+      slash == std::string::npos ? "." : svg.substr(0, slash),
+      svg.substr(slash == std::string::npos ? 0 : slash + 1),
+      plot::line_chart_svg(curves, st, "reversing sequences: accuracy against length"));
 }
 
 int run(int argc, char** argv) {
@@ -198,6 +235,8 @@ int run(int argc, char** argv) {
   args.option("--save", "DIR", "after training, save each model to DIR/<model>.qkv", save_dir);
   args.option("--load", "DIR", "load each model from DIR/<model>.qkv instead of training it",
               load_dir);
+  std::string svg;
+  args.option("--svg", "PATH", "draw token accuracy against length for the three models", svg);
   if (!args.parse(argc, argv)) return 0;
   if (quick) {
     o.steps = 150;
@@ -262,7 +301,7 @@ int run(int argc, char** argv) {
       (long long)o.steps, (long long)o.batch, o.lr, (unsigned long long)o.seed);
   for (Model& m : models) train_or_load(m, o, timing, save_dir, load_dir);
 
-  print_accuracy_table(models, o);
+  print_accuracy_table(models, o, svg);
   return 0;
 }
 

@@ -16,8 +16,10 @@
 #include <vector>
 
 #include "autograd/engine.h"
+#include "autograd/graph_writer.h"
 #include "autograd/ops.h"
 #include "examples/cli.h"
+#include "examples/plot/figure_file.h"
 #include "nn/attention_scores.h"
 
 using namespace qkv;
@@ -89,10 +91,38 @@ void print_grad_pair(const char* name, const Tensor& grad, const M2& fd, double&
   for (int i = 0; i < 4; ++i) worst = std::max(worst, std::fabs(grad.data()[i] - fd[i]));
 }
 
+// docs/img/ch06_worked_example_graph.svg: sections 1 and 2 as a graph, after backward.
+void write_figures(const char* dir) {
+  Tensor A = Tensor::from_vector({1, 1, 1, 0}, {2, 2}, true);
+  Tensor Wq = Tensor::from_vector({1, 1, 0, 1}, {2, 2}, true);
+  Tensor Wk = Tensor::from_vector({0, 1, 1, -1}, {2, 2}, true);
+  Tensor Wv = Tensor::from_vector({0, 1, 1, -1}, {2, 2}, true);
+  Tensor Q = matmul(A, Wq), K = matmul(A, Wk), V = matmul(A, Wv);
+  Tensor S = nn::attention_scores(Q, K, nn::Score::ScaledDot);
+  nn::AttentionResult r = nn::attend(S, V);
+  Tensor R = Tensor::from_vector({1, 2, 3, 4}, {2, 2});
+  Tensor L = sum(mul(r.output, R));
+  GraphWriter g(L);
+  g.name(A, "A").name(Wq, "W_q").name(Wk, "W_k").name(Wv, "W_v").name(Q, "Q").name(K, "K");
+  g.name(V, "V").name(S, "S").name(r.weights, "P").name(r.output, "B").name(R, "R");
+  g.name(L, "L");
+  L.backward();
+  plot::write_figure(dir, "ch06_worked_example_graph.svg",
+                     g.svg("the worked example: L = sum(softmax(Q·Kᵀ/√2)·V ⊙ R), after backward"));
+}
+
+
 int run(int argc, char** argv) {
   app::ArgParser cli("ch06_worked_example",
                      "Prints chapter 06's two-token attention example step by step.");
+  std::string figures;
+  cli.option("--figures", "DIR", "write the chapter's figure (the example's graph) into DIR",
+             figures);
   if (!cli.parse(argc, argv)) return 0;
+  if (!figures.empty()) {
+    write_figures(figures.c_str());
+    return 0;
+  }
   const std::vector<std::string> ab = {"a1", "a2"}, qs = {"q1", "q2"}, ks = {"k1", "k2"},
                                  vs = {"v1", "v2"}, bs = {"b1", "b2"}, rows = {"row 1", "row 2"};
 

@@ -9,14 +9,19 @@
 //   build/ch07_head_cost            the full-size run (about 69 G multiply-accumulates each)
 //   build/ch07_head_cost --small    the same study at x [2, 64, 512]: fast, for the docs test
 //   build/ch07_head_cost --time     also print how long each full-size forward took
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 
 #include "autograd/counters.h"
 #include "autograd/engine.h"
 #include "examples/cli.h"
+#include "examples/plot/diagram.h"
+#include "examples/plot/figure_file.h"
 #include "nn/attention.h"
 
 using namespace qkv;
@@ -77,13 +82,86 @@ int64_t core_macs(int64_t n, int64_t m, int64_t d) {
   return macs();
 }
 
+// docs/img/ch07_heads_shape_flow.svg: the shapes of one multi-head self-attention forward,
+// x [1, 4, 8] with 2 heads of width 4, each shape read off the tensors the ops return.
+void write_figures(const std::string& dir) {
+  const int64_t B = 1, T = 4, D = 8, H = 2, dh = D / H;
+  Generator gen(7);
+  nn::MultiHeadAttention mha(nn::MultiHeadAttentionOptions{D, D, H, dh}, gen);
+  Tensor x = Tensor::randn({B, T, D}, gen);
+  NoGradGuard no_grad;
+  Tensor q = mha.w_q->forward(x);         // [B, T, D]
+  Tensor q4 = reshape(q, {B, T, H, dh});  // [B, T, h, d_h]
+  Tensor qh = permute(q4, {0, 2, 1, 3});  // [B, h, T, d_h]
+  Tensor kh = permute(reshape(mha.w_k->forward(x), {B, T, H, dh}), {0, 2, 1, 3});
+  Tensor vh = permute(reshape(mha.w_v->forward(x), {B, T, H, dh}), {0, 2, 1, 3});
+  nn::AttentionResult a = nn::scaled_dot_product_attention(qh, kh, vh);  // [B, h, T, d_h]
+  Tensor back = permute(a.output, {0, 2, 1, 3});                         // [B, T, h, d_h]
+  Tensor cat = reshape(back, {B, T, D});                                 // [B, T, D]
+  Tensor out = mha.w_o->forward(cat);                                    // [B, T, D]
+  Tensor full = mha.forward(x, x, x);
+  float diff = 0;
+  for (int64_t i = 0; i < out.numel(); ++i)
+    diff = std::max(diff, std::fabs(out.data()[i] - full.data()[i]));
+  if (diff > 1e-5f) throw std::logic_error("the spelled-out forward differs from forward()");
+
+  auto sh = [](const Tensor& t) { return shape_str(t.shape()); };
+  plot::Diagram d(1010, 400,
+                  "multi-head self-attention, x [B, T, D] = [1, 4, 8], h = 2 heads of d_h = 4");
+  const char* blue = "#dbe8f6";
+  const char* yellow = "#ffe9a8";
+  const char* green = "#e5f5e0";
+  d.box(20, 170, 90, 50, yellow, {"x", sh(x)}, "#b8860b", true);
+  const char* names[3] = {"Q = x·W_Qᵀ", "K = x·W_Kᵀ", "V = x·W_Vᵀ"};
+  for (int i = 0; i < 3; ++i) {
+    const double y = 80 + 90.0 * i;
+    d.arrow(110, 195, 148, y + 25);
+    d.box(150, y, 120, 50, blue, {names[i], sh(q)}, "#444", true);
+    d.arrow(270, y + 25, 318, y + 25, "");
+    // The split: reshape [B, T, h, d_h], then permute the head axis forward.
+    d.box(320, y, 150, 50, "white", {"reshape " + sh(q4), "permute " + sh(qh)});
+    d.arrow(470, y + 25, 528, i == 0 ? 150 : i == 1 ? 175 : 200);
+  }
+  d.text(320, 70, "split into heads", "start", 11, "#555");
+  for (int h = 0; h < H; ++h) {
+    const double y = 90 + 130.0 * h;
+    d.box(530, y, 200, 70, green,
+          {"head " + std::to_string(h + 1) + " of " + std::to_string(H),
+           "softmax(Q_i·K_iᵀ/√d_h)·V_i", "weights [1, 4, 4], out [1, 4, 4]"},
+          "#444", true);
+  }
+  d.text(530, 75, "all heads at once: " + sh(a.output), "start", 11, "#555");
+  d.arrow(730, 125, 778, 185);
+  d.arrow(730, 255, 778, 205);
+  d.box(780, 170, 120, 50, "white", {"permute " + sh(back), "reshape " + sh(cat)});
+  d.text(780, 160, "concatenate", "start", 11, "#555");
+  d.arrow(840, 220, 840, 268);
+  d.box(780, 270, 120, 50, blue, {"out = concat·W_Oᵀ", sh(out)}, "#444", true);
+  d.text(20, 360,
+         "every shape above is read off the tensors the ops returned; the spelled-out forward "
+         "equals MultiHeadAttention::forward.",
+         "start", 11, "#555");
+  d.text(20, 378,
+         "the heads are one more batch axis of matmul: no loop over heads, and the split and "
+         "the concatenation are reshapes and permutes.",
+         "start", 11, "#555");
+  plot::write_figure(dir, "ch07_heads_shape_flow.svg", d.str());
+}
+
 int run(int argc, char** argv) {
   bool small = false, timing = false;
   app::ArgParser args("ch07_head_cost",
                       "Counts the multiply-accumulates of one attention head against eight.");
   args.flag("--small", "x [2, 64, 512] instead of the published x [32, 1024, 512]", small);
   args.flag("--time", "also print the wall-clock time of each forward (not deterministic)", timing);
+  std::string figures;
+  args.option("--figures", "DIR", "write the chapter's figure (the heads' shape flow) into DIR",
+              figures);
   if (!args.parse(argc, argv)) return 0;
+  if (!figures.empty()) {
+    write_figures(figures);
+    return 0;
+  }
   const int64_t B = small ? 2 : 32, T = small ? 64 : 1024, D = 512;
 
   std::printf(

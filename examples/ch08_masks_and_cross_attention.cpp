@@ -15,6 +15,8 @@
 
 #include "autograd/counters.h"
 #include "autograd/engine.h"
+#include "examples/plot/figure_file.h"
+#include "examples/plot/heatmap.h"
 #include "nn/attention.h"
 #include "nn/transformer.h"
 
@@ -234,7 +236,69 @@ void diffusers_defaults() {
 
 }  // namespace
 
-int main() {
+// docs/img/ch08_masks.svg: the masks of section 3 and the weights they give;
+// docs/img/ch08_cross_attention.svg: the 4 × 5 cross-attention weights of section 1.
+void write_figures(const std::string& dir) {
+  Tensor causal = causal_mask(4);
+  Tensor keep = Tensor::from_vector({1, 1, 1, 1,  //
+                                     1, 1, 0, 0},
+                                    {2, 4});
+  Tensor both = combine_masks(causal, key_padding_mask(keep));  // [2, 1, 4, 4]
+  Generator gen(10);  // as in masks(): the same weights as the printed ones
+  Tensor q = Tensor::randn({2, 1, 4, 8}, gen), k = Tensor::randn({2, 1, 4, 8}, gen),
+         v = Tensor::randn({2, 1, 4, 8}, gen);
+  AttentionResult r = scaled_dot_product_attention(q, k, v, both);
+  // The padding mask [1, 1, 1, 4] of the length-2 sequence, shown for every query row.
+  std::vector<std::vector<float>> pad(4, std::vector<float>{1, 1, 0, 0});
+  plot::HeatmapStyle st;
+  st.row_labels = {"query 0", "query 1", "query 2", "query 3"};
+  st.col_labels = {"key 0", "key 1", "key 2", "key 3"};
+  st.cell_w = 44;
+  st.per_row = 4;
+  st.show_values = true;
+  st.scale_label = "1 = may attend";
+  st.notes = {
+      "sequence 1 of the batch: 2 real tokens, then 2 pads. 1 = may attend, 0 = blocked "
+      "(its score is set to -inf before the softmax);",
+      "the last panel: softmax weights under the combined mask, each row sums to 1, "
+      "blocked keys get exactly 0"};
+  plot::write_figure(
+      dir, "ch08_masks.svg",
+      plot::heatmap_svg({{"causal_mask(4)", plot::matrix(causal)},
+                         {"key padding (length 2)", pad},
+                         {"causal AND padding", plot::matrix(both, 1)},
+                         {"weights under both", plot::matrix(r.weights, 1)}},
+                        st, "masks: causal, padding, both, and the weights they leave"));
+
+  Generator gen8(8);  // as in self_versus_cross()
+  Tensor text = Tensor::randn({1, 4, 8}, gen8);
+  Tensor patches = Tensor::randn({1, 5, 12}, gen8);
+  MultiHeadAttention self_attn(MultiHeadAttentionOptions{8, 8, 2, 4}, gen8);
+  MultiHeadAttention cross_attn(MultiHeadAttentionOptions{8, 12, 2, 4}, gen8);
+  const Tensor w = cross_attn.forward_with_weights(text, patches, patches).weights;
+  plot::HeatmapStyle cs;
+  cs.row_labels = {"token 0", "token 1", "token 2", "token 3"};
+  cs.col_labels = {"patch 0", "patch 1", "patch 2", "patch 3", "patch 4"};
+  cs.cell_w = 60;
+  cs.show_values = true;
+  cs.lo = 0;
+  cs.hi = 0.5f;
+  cs.notes = {
+      "4 text tokens (width 8) attend to 5 image patches (width 12): the weights are 4 × 5, "
+      "not square; each row sums to 1",
+      "an untrained layer (seed 8), so the weights are close to uniform (1/5 = 0.2)"};
+  plot::write_figure(
+      dir, "ch08_cross_attention.svg",
+      plot::heatmap_svg(
+          {{"head 1 of 2", plot::matrix(w, 0)}, {"head 2 of 2", plot::matrix(w, 1)}}, cs,
+          "cross-attention between sequences of different lengths (4 queries, 5 keys)"));
+}
+
+int main(int argc, char** argv) {
+  if (const char* dir = plot::figures_dir(argc, argv)) {
+    write_figures(dir);
+    return 0;
+  }
   self_versus_cross();
   cost();
   masks();

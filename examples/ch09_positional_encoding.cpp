@@ -12,6 +12,8 @@
 #include <string>
 
 #include "autograd/engine.h"
+#include "examples/plot/figure_file.h"
+#include "examples/plot/heatmap.h"
 #include "examples/report.h"
 #include "nn/attention.h"
 #include "nn/layers.h"
@@ -149,9 +151,35 @@ void learned_positions() {
       far.data()[4999 * 4 + 3]);
 }
 
+// docs/img/ch09_sinusoidal.svg: the encoding of 50 positions at d_model = 64 as a heat map.
+void write_figures(const std::string& dir) {
+  Tensor pe = sinusoidal_positions(50, 64);  // [50, 64]
+  plot::HeatmapStyle st;
+  st.cell_w = 8;
+  st.cell_h = 6;
+  st.label_every = 8;
+  st.lo = -1;
+  st.hi = 1;
+  st.diverging = true;
+  st.scale_label = "PE value";
+  st.notes = {
+      "rows: position 0 to 49 (every 8th numbered); columns: dimension 0 to 63, sin in "
+      "even, cos in odd columns",
+      "the left columns turn fastest (wavelength 2π), the right ones slowest (up to "
+      "2π·10000^(62/64)): each position gets its own pattern"};
+  plot::write_figure(dir, "ch09_sinusoidal.svg",
+                     plot::heatmap_svg({{"", plot::matrix(pe)}}, st,
+                                       "the sinusoidal positional encoding, 50 positions × 64 "
+                                       "dimensions"));
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (const char* dir = plot::figures_dir(argc, argv)) {
+    write_figures(dir);
+    return 0;
+  }
   permutation_experiment();
   pe_table();
   shift_is_linear();

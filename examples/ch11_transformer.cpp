@@ -16,7 +16,9 @@
 
 #include "autograd/counters.h"
 #include "autograd/engine.h"
+#include "autograd/graph_writer.h"
 #include "examples/cli.h"
+#include "examples/plot/figure_file.h"
 #include "examples/report.h"
 #include "nn/decoding.h"
 #include "nn/optim.h"
@@ -334,13 +336,53 @@ void copy_task() {
 
 // `ch11_transformer` prints sections 1-4; `ch11_transformer copy` runs section 5, whose
 // loss curve drifts in its last digits from compiler to compiler (see chapter 10).
+// docs/img/ch11_encoder_layer_graph.svg: one post-norm encoder layer (d_model 8, 2 heads,
+// d_ff 16, 3 tokens) after backward, its attention and feed-forward folded into one box each.
+void write_figures(const char* dir) {
+  TransformerOptions o;
+  o.d_model = 8;
+  o.heads = 2;
+  o.d_ff = 16;
+  o.dropout = 0.f;
+  Generator gen(11);
+  EncoderLayer layer(o, gen);
+  Tensor x = Tensor::randn({1, 3, 8}, gen, 0.f, 1.f, true);  // [B = 1, S = 3, D = 8]
+  // EncoderLayer::forward, spelled out so that each sub-layer's input and output are at hand.
+  Tensor a_in, a_out, f_in, f_out;
+  Tensor h = layer.add_norm1->forward(x, [&](const Tensor& t) {
+    a_in = t;
+    return a_out = layer.self_attn->forward(t, t, t);
+  });
+  Tensor y = layer.add_norm2->forward(h, [&](const Tensor& t) {
+    f_in = t;
+    return f_out = layer.ffn->forward(t);
+  });
+  Tensor r = Tensor::randn({1, 3, 8}, gen);
+  Tensor loss = sum(y * r);
+  GraphWriter g(loss);
+  g.fold(a_out, {a_in}, "self-attention").fold(f_out, {f_in}, "feed-forward");
+  g.name(x, "x").name(h, "h").name(y, "y").name(r, "R").name(loss, "loss");
+  for (auto& [name, p] : layer.named_parameters())
+    if (name.rfind("add_norm", 0) == 0) g.name(p, name);  // the others are inside the folds
+  loss.backward();
+  plot::write_figure(dir, "ch11_encoder_layer_graph.svg",
+                     g.svg("one encoder layer (post-norm), loss = sum(y ⊙ R), after backward"));
+}
+
 int run(int argc, char** argv) {
   app::ArgParser args("ch11_transformer",
                       "The whole Transformer: its parameters, one step of machine learning, the "
                       "FFN\nas a memory (sections 1-4), or a tiny model learning to copy "
                       "(section 5: `copy`).");
   args.positional("copy", "run section 5 instead");
+  std::string figures;
+  args.option("--figures", "DIR", "write the chapter's figure (an encoder layer's graph) into DIR",
+              figures);
   if (!args.parse(argc, argv)) return 0;
+  if (!figures.empty()) {
+    write_figures(figures.c_str());
+    return 0;
+  }
   const auto& pos = args.positionals();
   if (pos.size() > 1 || (pos.size() == 1 && pos[0] != "copy"))
     throw app::UsageError("the only argument is 'copy'");

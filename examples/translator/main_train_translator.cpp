@@ -28,9 +28,9 @@
 #include "data/synthetic.h"
 #include "data/tokenizer.h"
 #include "examples/cli.h"
+#include "examples/plot/line_chart.h"
 #include "examples/translator/checkpoint.h"
 #include "examples/translator/pipeline.h"
-#include "examples/translator/svg.h"
 #include "examples/translator/train_flags.h"
 #include "nn/optim.h"
 #include "nn/schedule.h"
@@ -400,7 +400,12 @@ void save_outputs(const Flags& f, const Corpus& c, const Run& run) {
                 f.s.label_smoothing, static_cast<long long>(run.config.d_model),
                 static_cast<long long>(f.s.steps));
   std::ofstream out(f.r.loss_svg);
-  out << app::loss_curve_svg(run.losses, run.lrs, title);
+  // The lowest loss label smoothing allows: the entropy of the smoothed target (chapter 12),
+  // 1 - eps + eps/V on the right token and eps/V on each of the V - 1 others.
+  const double V = static_cast<double>(run.config.tgt_vocab), eps = f.s.label_smoothing;
+  const double p = 1 - eps + eps / V, q = eps / V;
+  const double floor = eps > 0 ? -p * std::log(p) - (V - 1) * q * std::log(q) : NAN;
+  out << plot::loss_curve_svg(run.losses, run.lrs, title, floor);
   if (!out) throw std::runtime_error("cannot write " + f.r.loss_svg);
   std::printf("loss curve: %s\n", f.r.loss_svg.c_str());
 }

@@ -20,9 +20,9 @@
 #include "autograd/engine.h"
 #include "data/tokenizer.h"
 #include "examples/cli.h"
+#include "examples/plot/heatmap.h"
 #include "examples/translator/checkpoint.h"
 #include "examples/translator/pipeline.h"
-#include "examples/translator/svg.h"
 
 using namespace qkv;
 using app::UsageError;
@@ -47,7 +47,7 @@ Tensor cross_attention(nn::Seq2SeqTransformer& model, const std::vector<int64_t>
 
 void write_attention_svg(const std::string& path, const Tensor& w,
                          const std::vector<std::string>& src_tokens,
-                         const std::vector<std::string>& out_tokens, int64_t layer,
+                         const std::vector<std::string>& out_tokens, int64_t layer, int64_t layers,
                          const std::string& source, const std::string& translation) {
   const int64_t H = w.size(1), T = w.size(2), S = w.size(3);
   std::vector<std::vector<std::vector<float>>> panels;
@@ -63,16 +63,18 @@ void write_attention_svg(const std::string& path, const Tensor& w,
         mean[static_cast<size_t>(t)][static_cast<size_t>(s)] += v / static_cast<float>(H);
       }
     panels.push_back(std::move(panel));
-    titles.push_back("head " + std::to_string(h));
+    titles.push_back("head " + std::to_string(h + 1) + " of " + std::to_string(H));
   }
   panels.insert(panels.begin(), mean);
   titles.insert(titles.begin(), "mean of the " + std::to_string(H) + " heads");
   std::vector<std::string> rows = out_tokens;
   rows.push_back("<eos>");
-  const std::string title = "cross-attention, decoder layer " + std::to_string(layer) + ": " +
-                            source + " → " + translation;
+  // Layers and heads are counted from 1 here, as the text counts them ("layer 2 of 2");
+  // --attention-layer counts from 0.
+  const std::string title = "cross-attention, decoder layer " + std::to_string(layer + 1) + " of " +
+                            std::to_string(layers) + ": " + source + " → " + translation;
   std::ofstream f(path);
-  f << app::attention_svg(panels, src_tokens, rows, titles, title);
+  f << plot::attention_svg(panels, src_tokens, rows, titles, title);
   if (!f) throw std::runtime_error("cannot write " + path);
 }
 
@@ -158,7 +160,8 @@ void translate_one(const Flags& f, Translator& tr, const std::string& text) {
   if (f.show_tokens) print_tokens(tokens, ids, out_tokens, out);
   if (!f.attention.empty()) {
     Tensor w = cross_attention(*tr.model, ids, out, tr.layer);
-    write_attention_svg(f.attention, w, tokens, out_tokens, tr.layer, text, translation);
+    write_attention_svg(f.attention, w, tokens, out_tokens, tr.layer,
+                        tr.model->config.decoder_layers, text, translation);
     std::fprintf(stderr, "translate: cross-attention heat map written to %s\n",
                  f.attention.c_str());
   }
