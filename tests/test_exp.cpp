@@ -1,5 +1,4 @@
 // kernels::exp_fast against std::exp (chapter 14): the accuracy its header states.
-#include "tests/catch.h"
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -7,6 +6,7 @@
 #include <limits>
 
 #include "autograd/kernels/exp.h"
+#include "tests/catch.h"
 
 namespace {
 // Floats as integers in order, so the difference of two is their distance in ulps.

@@ -23,7 +23,7 @@ SIZES = {  # name: (bench flags, steps, warmup)
     "small": ("--d-model 128 --heads 8 --d-ff 512 --layers 3 --batch 32 --src-len 20 --tgt-len 20 "
               "--src-vocab 1000 --tgt-vocab 1000", 20, 3),
     "base": ("--d-model 512 --heads 8 --d-ff 2048 --layers 6 --batch 16 --src-len 32 --tgt-len 32 "
-             "--src-vocab 8000 --tgt-vocab 8000", 4, 1),
+             "--src-vocab 8000 --tgt-vocab 8000", 2, 1),
 }
 here = os.path.dirname(os.path.abspath(__file__))
 p = argparse.ArgumentParser()
@@ -65,6 +65,8 @@ for r in range(a.rounds):
             else:
                 j = run([exe] + common + extra, qenv)
             res[(s, label)].append(j["step_ms_median"])
+            print(f"round {r + 1} {s} {label}: {j['step_ms_median']} ms, {j['peak_rss_mb']} MB",
+                  file=sys.stderr, flush=True)
             rss[(s, label)] = max(rss.get((s, label), 0), j["peak_rss_mb"])
     print(f"round {r + 1}/{a.rounds} done", file=sys.stderr)
 

@@ -3,7 +3,6 @@
 // and the same bits on 1 and 2 threads.
 #include <omp.h>
 
-#include "tests/catch.h"
 #include <cmath>
 #include <limits>
 
@@ -11,6 +10,7 @@
 #include "autograd/kernels/attention.h"
 #include "autograd/kernels/dropout.h"
 #include "nn/attention.h"
+#include "tests/catch.h"
 #include "tests/helpers.h"
 
 using namespace qkv;
