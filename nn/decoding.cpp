@@ -32,6 +32,12 @@ std::vector<std::vector<float>> last_log_probs(const Tensor& logits) {
   for (int64_t b = 0; b < B; ++b) out[b].assign(last.data() + b * V, last.data() + (b + 1) * V);
   return out;
 }
+
+// How many tokens a sentence of src_len source tokens may get (see DecodeOptions::max_len).
+int64_t length_cap(const Seq2SeqTransformer& model, size_t src_len, const DecodeOptions& o) {
+  if (o.max_len > 0) return o.max_len;
+  return std::min(model.config.max_len - 1, static_cast<int64_t>(2 * src_len + 10));
+}
 }  // namespace
 
 std::vector<Hypothesis> greedy_decode(Seq2SeqTransformer& model,
@@ -46,12 +52,19 @@ std::vector<Hypothesis> greedy_decode(Seq2SeqTransformer& model,
   std::vector<Hypothesis> hyps(B);
   std::vector<std::vector<int64_t>> prefix(B, std::vector<int64_t>{o.bos_id});
   std::vector<bool> done(B, false);
-  for (int64_t step = 0; step < o.max_len; ++step) {
+  std::vector<int64_t> cap(B);
+  int64_t longest_cap = 0;
+  for (size_t b = 0; b < B; ++b) {
+    cap[b] = length_cap(model, src[b].size(), o);
+    longest_cap = std::max(longest_cap, cap[b]);
+  }
+  for (int64_t step = 0; step < longest_cap; ++step) {
     Tensor tgt, tgt_keep;
     pad_batch(prefix, o.pad_id, tgt, tgt_keep);
     auto lp = last_log_probs(model.decode(tgt, memory, src_keep, tgt_keep));
     bool all_done = true;
     for (size_t b = 0; b < B; ++b) {
+      if (step == cap[b]) done[b] = true;  // this sentence's own limit
       if (done[b]) {
         // A finished row keeps decoding harmlessly (rows never interact); its output is ignored.
         prefix[b].push_back(o.pad_id);
@@ -91,7 +104,7 @@ Hypothesis beam_search(Seq2SeqTransformer& model, const std::vector<int64_t>& sr
   };
   std::vector<Beam> beams{{{o.bos_id}, 0.f}};
   std::vector<Hypothesis> finished;
-  for (int64_t step = 0; step < o.max_len && !beams.empty(); ++step) {
+  for (int64_t step = 0; step < length_cap(model, src.size(), o) && !beams.empty(); ++step) {
     const int64_t K = static_cast<int64_t>(beams.size());
     std::vector<std::vector<int64_t>> seqs;
     for (auto& b : beams) seqs.push_back(b.seq);

@@ -94,6 +94,11 @@ struct Seq2SeqConfig {
   bool share_embeddings = false;  // source and target use one table (needs one vocabulary)
   Activation activation = Activation::ReLU;
   int64_t pad_id = 0;
+
+  // The number of parameters the model built from this config has, from the config alone
+  // (tests hold it equal to num_parameters() of the built model), so that a reader can check
+  // a file's tensors before it allocates a model; INT64_MAX if it is beyond 2^53.
+  int64_t parameter_count() const;
 };
 
 // The config as "key value" lines (a checkpoint's "config" record, docs/12-training.md) and

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -29,6 +30,7 @@
 #include "data/tokenizer.h"
 #include "examples/cli.h"
 #include "examples/translator/checkpoint.h"
+#include "examples/translator/interrupt.h"
 #include "examples/translator/pipeline.h"
 #include "examples/translator/svg.h"
 #include "nn/optim.h"
@@ -53,7 +55,16 @@ struct Settings {
   std::string schedule = "cosine";  // noam: then ∝ 1/√step; cosine: then down to 0 by the last step
   double label_smoothing = 0.1, clip = 1.0;
   int64_t seed = 1;
+  // Pairs the model must know by heart, each put into every epoch phrase_copies times, and
+  // scored after training (the hand-written share). "" with the default corpus: its
+  // hand-written phrases (docs/12-training.md, "The phrases users try first").
+  std::string phrases;
+  int64_t phrase_copies = 3;
+  bool skip_bad_lines = false;
 };
+
+const char kDefaultCorpus[] = "data/corpora/en_zh_train.tsv";
+const char kDefaultPhrases[] = "data/corpora/en_zh_phrases.tsv";
 
 std::map<std::string, std::string> to_map(const Settings& s) {
   auto f = [](double v) {
@@ -75,7 +86,9 @@ std::map<std::string, std::string> to_map(const Settings& s) {
           {"schedule", s.schedule},
           {"label_smoothing", f(s.label_smoothing)},
           {"clip", f(s.clip)},
-          {"seed", std::to_string(s.seed)}};
+          {"seed", std::to_string(s.seed)},
+          {"phrases", s.phrases.empty() ? "-" : s.phrases},
+          {"phrase_copies", std::to_string(s.phrase_copies)}};
 }
 
 // On --resume: every setting the user did not give on the command line comes from the
@@ -107,6 +120,9 @@ void from_map(const std::map<std::string, std::string>& m, const app::ArgParser&
   dbl("label_smoothing", "--label-smoothing", s.label_smoothing);
   dbl("clip", "--clip", s.clip);
   i64("seed", "--seed", s.seed);
+  str("phrases", "--phrases", s.phrases);
+  if (s.phrases == "-") s.phrases.clear();
+  i64("phrase_copies", "--phrase-copies", s.phrase_copies);
 }
 
 // The learning rate of step `step` (counting from 1) under the run's schedule.
@@ -116,7 +132,7 @@ float learning_rate(const Settings& s, int64_t step, int64_t d_model, int64_t to
 }
 
 struct Data {
-  std::vector<data::SentencePair> train, test;
+  std::vector<data::SentencePair> train, test, phrases;
   std::string description;
 };
 
@@ -136,11 +152,22 @@ Data load_data(const Settings& s, const app::ArgParser& args) {
                     " symbols, lengths 1–" + std::to_string(s.task_max_len) + ")";
     return d;
   }
-  d.train = data::load_tsv(s.corpus).pairs;
+  data::CorpusOptions copt;
+  copt.skip_bad_lines = s.skip_bad_lines;
+  auto load = [&](const std::string& path) {
+    data::Corpus c = data::load_tsv(path, copt);
+    if (c.stats.skipped_bad > 0) {
+      std::printf("%s: skipped %zu malformed lines (--skip-bad-lines), e.g.\n", path.c_str(),
+                  c.stats.skipped_bad);
+      for (const auto& m : c.stats.bad_examples) std::printf("  %s\n", m.c_str());
+    }
+    return std::move(c.pairs);
+  };
+  d.train = load(s.corpus);
   const bool test_given = args.given("--test") || s.test != "data/corpora/en_zh_test.tsv" ||
                           s.corpus == "data/corpora/en_zh_train.tsv";
   if (test_given && s.test != "-") {
-    d.test = data::load_tsv(s.test).pairs;
+    d.test = load(s.test);
     d.description = s.corpus + " (test: " + s.test + ")";
   } else {
     // A custom corpus without --test: hold out a tenth of it, by a hash of the source.
@@ -150,6 +177,15 @@ Data load_data(const Settings& s, const app::ArgParser& args) {
     d.description = s.corpus + " (a tenth held out for test)";
   }
   if (d.train.empty()) throw std::runtime_error(s.corpus + ": no sentence pairs to train on");
+  const std::string phrases = !s.phrases.empty()           ? s.phrases
+                              : s.corpus == kDefaultCorpus ? kDefaultPhrases
+                                                           : "";
+  if (!phrases.empty()) {
+    d.phrases = load(phrases);
+    d.train = data::oversample(std::move(d.train), d.phrases, static_cast<int>(s.phrase_copies));
+    d.description += ", " + std::to_string(d.phrases.size()) + " phrases from " + phrases + " × " +
+                     std::to_string(s.phrase_copies);
+  }
   return d;
 }
 
@@ -198,6 +234,15 @@ void declare_data_flags(app::ArgParser& args, Settings& s) {
               s.task_pairs);
   args.option("--task-vocab", "N", "synthetic symbols (default 10)", s.task_vocab);
   args.option("--task-max-len", "N", "longest synthetic sequence (default 8)", s.task_max_len);
+  args.option("--phrases", "FILE",
+              "pairs to know by heart: in every epoch --phrase-copies times, scored after "
+              "training (default with the default corpus: data/corpora/en_zh_phrases.tsv)",
+              s.phrases);
+  args.option("--phrase-copies", "K", "copies of each --phrases pair per epoch (default 3)",
+              s.phrase_copies);
+  args.flag("--skip-bad-lines",
+            "skip malformed corpus lines (and say how many) instead of stopping at the first",
+            s.skip_bad_lines);
 }
 
 void declare_model_flags(app::ArgParser& args, ModelFlags& m) {
@@ -317,6 +362,8 @@ void validate(Flags& f, const app::ArgParser& args) {
   if (s.batch_size <= 0 && s.max_tokens <= 0) throw UsageError("--batch-size must be positive");
   if (s.max_tokens < 0) throw UsageError("--max-tokens must not be negative");
   if (s.epochs < 0) throw UsageError("--epochs must not be negative");
+  if (s.phrase_copies < 0 || s.phrase_copies > 1000)
+    throw UsageError("--phrase-copies must be in 0..1000");
   const RunFlags& r = f.r;
   if (r.threads < 0 || r.checkpoint_every < 0 || r.log_every < 0 || r.show_worst < 0)
     throw UsageError(
@@ -405,6 +452,7 @@ struct Run {
   nn::Adam opt;
   app::TrainState state;
   std::vector<float> losses, lrs;
+  int interrupted = 0;  // the signal that stopped training (its checkpoint is written), or 0
 };
 
 std::unique_ptr<Run> build_run(const Flags& f, const Corpus& c, const app::Checkpoint* ckpt,
@@ -582,8 +630,15 @@ double train(const Flags& f, const Corpus& c, const Plan& plan, Run& run) {
                   static_cast<double>(st.epoch) +
                       static_cast<double>(st.batch_in_epoch) / static_cast<double>(batches.size()));
   };
+  loop.stop = [] { return app::interrupt_signal() != 0; };
+  app::catch_interrupts();
   run.model.train();
   const nn::StepResult last = nn::fit(run.opt, total, loss_at, loop);
+  if (app::interrupt_signal() != 0 && last.finite) {
+    if (live) std::printf("\n");
+    save();
+    run.interrupted = app::interrupt_signal();
+  }
   if (!last.finite) {
     if (live) std::printf("\n");
     std::fflush(stdout);
@@ -615,6 +670,14 @@ void save_outputs(const Flags& f, const Corpus& c, const Run& run) {
 
 // Greedy translations of the test split, the worst of them, and the last line, the JSON.
 void evaluate(const Flags& f, const Corpus& c, Run& run, double train_seconds) {
+  if (c.d.test.empty()) {
+    std::printf("test: the test split is empty (%s): nothing to score\n", c.d.description.c_str());
+    std::printf(
+        "{\"exact_match\": null, \"bleu\": null, \"train_seconds\": %.1f, \"checkpoint\": "
+        "\"%s\"}\n",
+        train_seconds, app::json_escape(f.r.checkpoint).c_str());
+    return;
+  }
   const auto t_eval = std::chrono::steady_clock::now();
   app::Evaluation e =
       app::evaluate(run.model, c.d.test, c.src_vocab, c.tgt_vocab, app::TranslateOptions{});
@@ -628,6 +691,17 @@ void evaluate(const Flags& f, const Corpus& c, Run& run, double train_seconds) {
       c.d.test.size(), e.exact_match, e.bleu.bleu, e.bleu.precisions[0], e.bleu.precisions[1],
       e.bleu.precisions[2], e.bleu.precisions[3], e.bleu.brevity_penalty,
       app::format_duration(eval_seconds).c_str());
+  if (!c.d.phrases.empty()) {  // the hand-written share
+    const app::Evaluation h =
+        app::evaluate(run.model, c.d.phrases, c.src_vocab, c.tgt_vocab, app::TranslateOptions{});
+    std::printf("hand-written phrases: %zu of %zu translated exactly (%.4f)\n",
+                c.d.phrases.size() - h.worst.size(), c.d.phrases.size(), h.exact_match);
+    const size_t show = std::min(h.worst.size(), static_cast<size_t>(f.r.show_worst));
+    for (size_t k = 0; k < show; ++k)
+      std::printf("  %s → %s (reference %s)\n", c.d.phrases[h.worst[k]].source.c_str(),
+                  data::detokenize(h.hypotheses[h.worst[k]]).c_str(),
+                  data::detokenize(c.d.phrases[h.worst[k]].tgt_tokens).c_str());
+  }
   std::printf(
       "{\"exact_match\": %.4f, \"bleu\": %.4f, \"train_seconds\": %.1f, \"checkpoint\": \"%s\"}\n",
       e.exact_match, e.bleu.bleu, train_seconds, app::json_escape(f.r.checkpoint).c_str());
@@ -649,6 +723,15 @@ int run(int argc, char** argv) {
   std::unique_ptr<Run> run = build_run(f, corpus, ckpt.get(), args);
   const Plan plan = plan_training(f.s, corpus, *run);
   const double train_seconds = train(f, corpus, plan, *run);
+  if (run->interrupted) {  // the checkpoint is written: say how to go on, exit 128 + signal
+    std::printf(
+        "interrupted by %s after step %lld of %lld: checkpoint written to %s\n"
+        "resume with: build/train_translator --resume %s\n",
+        run->interrupted == SIGINT ? "Ctrl-C (SIGINT)" : "SIGTERM",
+        static_cast<long long>(run->state.step), static_cast<long long>(f.s.steps),
+        f.r.checkpoint.c_str(), f.r.checkpoint.c_str());
+    return 128 + run->interrupted;
+  }
   save_outputs(f, corpus, *run);
   evaluate(f, corpus, *run, train_seconds);
   return 0;
