@@ -646,7 +646,7 @@ double train(const Flags& f, const Corpus& c, const Plan& plan, Run& run) {
   }
   const double seconds = progress.elapsed();
   std::printf("trained %lld steps in %s (%.1fk tokens/s)\n",
-              static_cast<long long>(total - loop.first_step + 1),
+              static_cast<long long>(st.step - loop.first_step + 1),
               app::format_duration(seconds).c_str(),
               static_cast<double>(progress.tokens()) / std::max(seconds, 1e-9) / 1000);
   return seconds;

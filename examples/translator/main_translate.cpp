@@ -158,7 +158,8 @@ std::vector<int64_t> translate_long(Translator& tr, const std::vector<int64_t>& 
                    piece.size(), limit, limit);
       piece.resize(limit);
     }
-    for (int64_t id : app::translate_ids(*tr.model, {piece}, tr.options)[0]) out.push_back(id);
+    const auto translated = app::translate_ids(*tr.model, {piece}, tr.options);
+    out.insert(out.end(), translated[0].begin(), translated[0].end());
   }
   return out;
 }
