@@ -36,7 +36,6 @@ LIB       := $(BUILD)/libqkv.a
 # One program per file in examples/, one per folder in examples/ (e.g. examples/translator/).
 EX_SRCS   := $(wildcard examples/*.cpp)
 EX_BINS   := $(EX_SRCS:examples/%.cpp=$(BUILD)/%)
-EX_DIRS   := $(patsubst %/,%,$(dir $(wildcard examples/*/main_*.cpp)))
 APP_SRCS  := $(wildcard examples/*/main_*.cpp)
 APP_BINS  := $(addprefix $(BUILD)/,$(patsubst main_%.cpp,%,$(notdir $(APP_SRCS))))
 APP_LIBSRCS := $(filter-out $(APP_SRCS),$(wildcard examples/*/*.cpp))

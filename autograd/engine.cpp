@@ -98,7 +98,7 @@ void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_gra
     throw std::logic_error(
         "backward: the graph of this tensor was already freed by an earlier backward(); "
         "pass retain_graph=true to the first call to run backward twice");
-  // `order` holds a handle to every tensor in the graph, so none dies while we walk it.
+  // `order` holds a handle to every tensor in the graph, so none dies before its turn.
   std::vector<Tensor> order = topological_order(root);
   // A tensor computed by an op whose node an earlier backward() freed cannot pass gradient
   // on: refuse before anything is accumulated, rather than silently treat it as a leaf.
@@ -140,6 +140,11 @@ void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_gra
     if (!retain_graph) {
       impl->grad_fn.reset();
       impl->graph_freed = true;
+      // Let go of the tensor too: its consumers ran before it, so once its own node is gone
+      // nothing here needs its values, and unless the caller holds it, it is freed now
+      // instead of at the end of backward. Activations are then released while parameter
+      // gradients are allocated (chapter 14: 140 MB less at the peak of the base model).
+      *it = Tensor();
     }
   }
 }

@@ -1,7 +1,11 @@
 // Bias + activation fused into one op (chapter 04): the feed-forward layer's
 // relu(x·W₁ᵀ + b₁) is linear without bias, then this.
+#include "autograd/counters.h"
 #include "autograd/engine.h"
 #include "autograd/kernels/bias_act.h"
+#include "autograd/kernels/dropout.h"
+#include "autograd/kernels/gemm.h"
+#include "autograd/kernels/reduce.h"
 #include "autograd/op_util.h"
 #include "autograd/ops.h"
 #include "autograd/profiler.h"
@@ -35,6 +39,59 @@ Tensor bias_relu(const Tensor& x, const Tensor& bias) {
 }
 Tensor bias_gelu(const Tensor& x, const Tensor& bias) {
   return bias_act(x, bias, kernels::Act::GELU, "bias_gelu");
+}
+
+Tensor linear_relu_dropout(const Tensor& x, const Tensor& weight, const Tensor& bias, float p,
+                           bool training, Generator& gen) {
+  ProfileScope prof("linear_relu_dropout");
+  require_defined(x, "linear_relu_dropout", "input");
+  require_defined(weight, "linear_relu_dropout", "weight");
+  require_defined(bias, "linear_relu_dropout", "bias");
+  if (weight.dim() != 2 || bias.shape() != Shape{weight.size(0)} || x.dim() < 1 ||
+      x.size(-1) != weight.size(1))
+    op_error("linear_relu_dropout",
+             "input " + shape_str(x.shape()) + ", weight " + shape_str(weight.shape()) + ", bias " +
+                 shape_str(bias.shape()) + ": need [..., in], [out, in] and [out]");
+  if (!(p >= 0.f && p < 1.f))
+    op_error("linear_relu_dropout", "p must be in [0, 1), got " + std::to_string(p));
+  const int64_t out_f = weight.size(0), in_f = weight.size(1), rows = x.numel() / in_f;
+  Shape out_shape = x.shape();
+  out_shape.back() = out_f;
+  Tensor out = Tensor::empty(out_shape);
+  float* y = out.data();
+  kernels::gemm(false, true, rows, out_f, in_f, 1.f, x.data(), in_f, weight.data(), in_f, 0.f, y,
+                out_f);
+  add_macs(rows * out_f * in_f);
+  kernels::bias_act_forward(y, y, bias.data(), rows, out_f, kernels::Act::ReLU);  // in place
+  const bool drop = training && p > 0.f;
+  if (drop)  // the same mask dropout() would draw from gen
+    kernels::dropout_mask<uint8_t>(nullptr, out.numel(), p, gen.next_u64(), y, y);
+  const float scale = drop ? 1.f / (1.f - p) : 1.f;
+  // y = D ⊙ relu(x·Wᵀ + b), D = 0 or 1/(1−p)  ⇒  dh = dy·scale where y > 0, else 0 (a kept,
+  // positive unit is exactly where y > 0); dx = dh·W, dW = dhᵀ·x, db = Σ_rows dh   (ch04)
+  Tensor saved = out.detach();
+  record(out, "linear_relu_dropout", {x, weight, bias},
+         [x, weight, bias, saved, rows, in_f, out_f, scale](const Tensor& g) {
+           Tensor dh = Tensor::empty({rows, out_f});
+           float* d = dh.data();
+           const float* yv = saved.data();
+           const float* gv = g.data();
+           const int64_t n = rows * out_f;
+#pragma omp parallel for schedule(static) if (n >= kernels::kParallelMin)
+           for (int64_t i = 0; i < n; ++i) d[i] = yv[i] > 0.f ? gv[i] * scale : 0.f;
+           if (needs_grad(x))
+             kernels::gemm(false, false, rows, in_f, out_f, 1.f, d, out_f, weight.data(), in_f, 1.f,
+                           x.grad_buffer().data(), in_f);
+           if (needs_grad(weight))
+             kernels::gemm(true, false, out_f, in_f, rows, 1.f, d, out_f, x.data(), in_f, 1.f,
+                           weight.grad_buffer().data(), in_f);
+           if (needs_grad(bias)) {
+             Tensor db = Tensor::empty({out_f});
+             kernels::sum_axis(db.data(), d, 1, rows, out_f);
+             accumulate_grad(bias, db);
+           }
+         });
+  return out;
 }
 
 }  // namespace qkv

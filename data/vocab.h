@@ -43,7 +43,6 @@ class Vocab {
   int32_t id(const std::string& token) const;  // kUnk if absent
   const std::string& token(int32_t id) const;  // throws std::out_of_range
   int64_t count(int32_t id) const;             // how often it was seen (0 for specials)
-  static bool is_special(int32_t id) { return id >= 0 && id < kNumSpecials; }
 
   std::vector<int32_t> encode(const std::vector<std::string>& tokens, bool add_bos = false,
                               bool add_eos = false) const;

@@ -38,7 +38,7 @@ for m in "${milestones[@]}"; do
   ${CXX:-g++} -std=c++17 -O3 -march=native -fopenmp -I"$d" "$d/bench_train_482c88d.cpp" "$d/build/libqkv.a" -o "$d/bench"
 done
 torch=""
-torch_bench=../shared/bench/torch_bench.py
+torch_bench=examples/bench/torch_bench.py
 if [ -f "$torch_bench" ] && /usr/bin/python3 -c "import torch" 2>/dev/null; then
   torch=yes
 else

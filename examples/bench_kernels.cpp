@@ -154,7 +154,8 @@ bool parse(int argc, char** argv, Options& o) {
   args.option("--reps", "N", "at least N timed runs per measurement, best kept (default 5)", reps);
   args.flag("--no-stages", "skip the chapter 03 steps (the naive loop takes a while)", no_stages);
   if (!args.parse(argc, argv)) return false;
-  if (reps < 1 || reps > 1000) throw qkv::app::UsageError("--reps needs a whole number from 1 to 1000");
+  if (reps < 1 || reps > 1000)
+    throw qkv::app::UsageError("--reps needs a whole number from 1 to 1000");
   o.reps = static_cast<int>(reps);
   o.stages = !no_stages;
   return true;
@@ -174,21 +175,9 @@ struct Result {
   double seconds, flops;
 };
 
-int run(int argc, char** argv) {
-  Options opt;
-  if (!parse(argc, argv, opt)) return 0;
-  const int max_threads = std::min(2, omp_get_num_procs());
-  const int saved_threads = omp_get_max_threads();
-
-  // The peak, measured before and again after the GEMMs; the best of the two is used, so a
-  // moment when another program held a core does not make the GEMM look better than it is.
-  double peak[3] = {0, 0, 0};
-  auto measure_peak = [&] {
-    for (int t = 1; t <= max_threads; ++t)
-      peak[t] = std::max(peak[t], fma_peak(t, std::max(3, opt.reps)));
-  };
-  measure_peak();
-
+// The GEMM at square sizes and at the Transformer's shapes, on 1 … max_threads threads;
+// gflops_512 gets 512³ on max_threads.
+std::vector<Result> time_shapes(const Options& opt, int max_threads, double& gflops_512) {
   // The Transformer's products (d_model 256, d_ff 2048 or 256, 640 or 512 tokens per batch,
   // heads of 64), each in the three layouts a Linear layer uses (W stored [out, in]):
   // A·B (dX = dY·W), A·Bᵀ (the forward, Y = X·Wᵀ) and Aᵀ·B (dW += dYᵀ·X).
@@ -212,7 +201,6 @@ int run(int argc, char** argv) {
       {"  A^T·B", true, false, 512, 512, 2048, 1.f},
   };
   std::vector<Result> results;
-  double gflops_512_top = 0;
   for (const Shape& s : shapes) {
     const Buffer A = random_buffer(s.M * s.K, 1), B = random_buffer(s.K * s.N, 2);
     Buffer C = random_buffer(s.M * s.N, 3);
@@ -232,10 +220,14 @@ int run(int argc, char** argv) {
       const double flops = 2.0 * s.M * s.N * s.K;
       results.push_back({s.what, dims, t, sec, flops});
       if (s.M == 512 && s.K == 512 && s.N == 512 && t == max_threads)
-        gflops_512_top = flops / sec / 1e9;
+        gflops_512 = flops / sec / 1e9;
     }
   }
 
+  return results;
+}
+
+std::vector<Result> time_batched(const Options& opt, int max_threads) {
   // Attention's batched products: 256 = batch × heads small matrices, split across the
   // batch: scores Q·Kᵀ [20, 16]·[16, 20] and context P·V [20, 20]·[20, 16].
   std::vector<Result> batched;
@@ -261,46 +253,50 @@ int run(int argc, char** argv) {
     }
   }
 
-  std::vector<Result> steps;
-  if (opt.stages) {
-    // The chapter's steps at 512³ on one thread, then the library on all threads; and step 4
-    // against the library at 1024³, where reading B unpacked (rows 4 KB apart) stops working.
-    using Fn = void (*)(int64_t, int64_t, int64_t, const float*, const float*, float*);
-    struct Stage {
-      const char* name;
-      Fn fn;
-      int64_t n;
-      int threads;
-      int reps;
-    };
-    auto library = [](int64_t M, int64_t N, int64_t K, const float* a, const float* b, float* c) {
-      qkv::kernels::gemm(false, false, M, N, K, 1.f, a, K, b, N, 0.f, c, N);
-    };
-    const Stage stages[] = {
-        {"1 naive triple loop (i, j, k)", qkv::gemm_stages::naive, 512, 1, 1},
-        {"2 loops reordered (i, k, j)", qkv::gemm_stages::reordered, 512, 1, opt.reps},
-        {"3 + cache blocking", qkv::gemm_stages::blocked, 512, 1, opt.reps},
-        {"4 + 8x32 register tile", qkv::gemm_stages::register_tiled, 512, 1, opt.reps},
-        {"5 + packing, 6x64 tile (library)", library, 512, 1, opt.reps},
-        {"6 + OpenMP (library)", library, 512, max_threads, opt.reps},
-        {"4 register tile, no packing", qkv::gemm_stages::register_tiled, 1024, 1, opt.reps},
-        {"5 packing (library)", library, 1024, 1, opt.reps},
-    };
-    for (const Stage& st : stages) {
-      const int64_t n = st.n;
-      const Buffer A = random_buffer(n * n, 1), B = random_buffer(n * n, 2);
-      Buffer C(static_cast<size_t>(n * n));
-      omp_set_num_threads(st.threads);
-      const double sec =
-          best_seconds([&] { st.fn(n, n, n, A.data(), B.data(), C.data()); }, st.reps);
-      char dims[32];
-      std::snprintf(dims, sizeof dims, "%lld^3", static_cast<long long>(n));
-      steps.push_back({st.name, dims, st.threads, sec, 2.0 * n * n * n});
-    }
-  }
-  omp_set_num_threads(saved_threads);
-  measure_peak();
+  return batched;
+}
 
+std::vector<Result> time_stages(const Options& opt, int max_threads) {
+  std::vector<Result> steps;
+  // The chapter's steps at 512³ on one thread, then the library on all threads; and step 4
+  // against the library at 1024³, where reading B unpacked (rows 4 KB apart) stops working.
+  using Fn = void (*)(int64_t, int64_t, int64_t, const float*, const float*, float*);
+  struct Stage {
+    const char* name;
+    Fn fn;
+    int64_t n;
+    int threads;
+    int reps;
+  };
+  auto library = [](int64_t M, int64_t N, int64_t K, const float* a, const float* b, float* c) {
+    qkv::kernels::gemm(false, false, M, N, K, 1.f, a, K, b, N, 0.f, c, N);
+  };
+  const Stage stages[] = {
+      {"1 naive triple loop (i, j, k)", qkv::gemm_stages::naive, 512, 1, 1},
+      {"2 loops reordered (i, k, j)", qkv::gemm_stages::reordered, 512, 1, opt.reps},
+      {"3 + cache blocking", qkv::gemm_stages::blocked, 512, 1, opt.reps},
+      {"4 + 8x32 register tile", qkv::gemm_stages::register_tiled, 512, 1, opt.reps},
+      {"5 + packing, 6x64 tile (library)", library, 512, 1, opt.reps},
+      {"6 + OpenMP (library)", library, 512, max_threads, opt.reps},
+      {"4 register tile, no packing", qkv::gemm_stages::register_tiled, 1024, 1, opt.reps},
+      {"5 packing (library)", library, 1024, 1, opt.reps},
+  };
+  for (const Stage& st : stages) {
+    const int64_t n = st.n;
+    const Buffer A = random_buffer(n * n, 1), B = random_buffer(n * n, 2);
+    Buffer C(static_cast<size_t>(n * n));
+    omp_set_num_threads(st.threads);
+    const double sec = best_seconds([&] { st.fn(n, n, n, A.data(), B.data(), C.data()); }, st.reps);
+    char dims[32];
+    std::snprintf(dims, sizeof dims, "%lld^3", static_cast<long long>(n));
+    steps.push_back({st.name, dims, st.threads, sec, 2.0 * n * n * n});
+  }
+  return steps;
+}
+
+void print_report(const Options& opt, int max_threads, const double* peak,
+                  const std::vector<Result>& results, const std::vector<Result>& batched,
+                  const std::vector<Result>& steps, double gflops_512_top) {
   std::printf("bench_kernels: FP32, %d cores, best of >= %d runs, GFLOP/s = 2·M·N·K / time\n",
               omp_get_num_procs(), opt.reps);
   std::printf("FMA peak (%d chains of %d-lane FMAs per thread): 1 thread %.1f GFLOP/s", kChains,
@@ -310,6 +306,10 @@ int run(int argc, char** argv) {
     std::printf(
         "\nnote: 2 threads did not reach twice the 1-thread peak: another program is"
         " using the cores, so the timings below are unreliable");
+  const qkv::kernels::GemmBlocks blocks = qkv::kernels::gemm_blocks();
+  std::printf("\ncache blocks from this machine's caches: MC %lld, KC %lld (fixed), NC %lld",
+              static_cast<long long>(blocks.MC), static_cast<long long>(blocks.KC),
+              static_cast<long long>(blocks.NC));
   std::printf("\n\n%-22s %-20s %7s %9s %9s %8s\n", "gemm", "M K N", "threads", "time ms", "GFLOP/s",
               "of peak");
   for (const Result& r : results)
@@ -328,6 +328,30 @@ int run(int argc, char** argv) {
   }
   std::printf("\n{\"gemm_512_gflops\": %.1f, \"peak_gflops\": %.1f, \"ratio\": %.3f}\n",
               gflops_512_top, peak[max_threads] / 1e9, gflops_512_top * 1e9 / peak[max_threads]);
+}
+
+int run(int argc, char** argv) {
+  Options opt;
+  if (!parse(argc, argv, opt)) return 0;
+  const int max_threads = std::min(2, omp_get_num_procs());
+  const int saved_threads = omp_get_max_threads();
+
+  // The peak, measured before and again after the GEMMs; the best of the two is used, so a
+  // moment when another program held a core does not make the GEMM look better than it is.
+  double peak[3] = {0, 0, 0};
+  auto measure_peak = [&] {
+    for (int t = 1; t <= max_threads; ++t)
+      peak[t] = std::max(peak[t], fma_peak(t, std::max(3, opt.reps)));
+  };
+  measure_peak();
+  double gflops_512_top = 0;
+  const std::vector<Result> results = time_shapes(opt, max_threads, gflops_512_top);
+  const std::vector<Result> batched = time_batched(opt, max_threads);
+  const std::vector<Result> steps =
+      opt.stages ? time_stages(opt, max_threads) : std::vector<Result>{};
+  omp_set_num_threads(saved_threads);
+  measure_peak();
+  print_report(opt, max_threads, peak, results, batched, steps, gflops_512_top);
   return 0;
 }
 

@@ -1,6 +1,6 @@
 // bench_train: time one training step (forward, loss, backward, Adam, zero_grad) of a
 // random-token seq2seq batch, or greedy decoding (chapter 14). The recipe mirrors
-// ../shared/bench/torch_bench.py so the two can be compared side by side: embeddings·√d +
+// examples/bench/torch_bench.py so the two can be compared side by side: embeddings·√d +
 // sinusoidal positions, dropout 0.1, post-norm, ReLU, label smoothing 0.1 with the pad id
 // ignored, Adam(1e-3, 0.9, 0.98, 1e-9), every 4th row padded at its end.
 //
@@ -82,15 +82,15 @@ void print_count(int64_t steps) {
   });
   const double mflop = 2e-6 / static_cast<double>(steps);  // 2 FLOPs per multiply-add
   int64_t fwd_macs = 0, all_macs = 0;
-  std::printf("%-28s %8s %14s\n", "op", "calls", "GEMM MFLOP");
+  std::printf("%-32s %8s %14s\n", "op", "calls", "GEMM MFLOP");
   for (const auto& e : rows) {
-    std::printf("%-28s %8lld", e.name.c_str(), static_cast<long long>(e.calls / steps));
+    std::printf("%-32s %8lld", e.name.c_str(), static_cast<long long>(e.calls / steps));
     if (e.gemm_macs > 0) std::printf(" %14.2f", mflop * static_cast<double>(e.gemm_macs));
     std::printf("\n");
     all_macs += e.gemm_macs;
     if (e.name.find("(backward)") == std::string::npos) fwd_macs += e.gemm_macs;
   }
-  std::printf("%-28s %8s %14.2f (forward %.2f, backward %.2f)\n", "total", "",
+  std::printf("%-32s %8s %14.2f (forward %.2f, backward %.2f)\n", "total", "",
               mflop * static_cast<double>(all_macs), mflop * static_cast<double>(fwd_macs),
               mflop * static_cast<double>(all_macs - fwd_macs));
 }
@@ -107,16 +107,16 @@ void print_profile(int64_t steps) {
       gemm_macs += e.gemm_macs;
     }
   }
-  std::printf("%-28s %8s %10s %7s %10s\n", "op", "calls", "ms/step", "share", "GFLOP/s");
+  std::printf("%-32s %8s %10s %7s %10s\n", "op", "calls", "ms/step", "share", "GFLOP/s");
   for (const auto& e : profiler_report()) {
-    std::printf("%-28s %8lld %10.3f %6.1f%%", e.name.c_str(),
+    std::printf("%-32s %8lld %10.3f %6.1f%%", e.name.c_str(),
                 static_cast<long long>(e.calls / steps), 1000.0 * e.seconds / n,
                 100.0 * e.seconds / sum_s);
     if (e.gemm_macs > 0)
       std::printf(" %10.1f", 2e-9 * static_cast<double>(e.gemm_macs) / e.seconds);
     std::printf("\n");
   }
-  std::printf("%-28s %8s %10.3f (ops; the rest of the step is Adam, zero_grad and the engine)\n",
+  std::printf("%-32s %8s %10.3f (ops; the rest of the step is Adam, zero_grad and the engine)\n",
               "total", "", 1000.0 * sum_s / n);
   std::printf(
       "ops with GEMMs: %.3f ms/step (%.0f%% of the ops' time) for %.1f MFLOP: %.1f GFLOP/s\n",
@@ -210,67 +210,84 @@ int greedy(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_
   return 0;
 }
 
-int run(int argc, char** argv) {
+struct Flags {
   std::string mode = "train";
   int64_t D = 64, H = 4, F = 256, N = 2, threads = 0, seed = 0, steps = 20, warmup = 3,
           sentences = 64, max_out = 12, repeats = 5;
   Sizes z{64, 10, 10, 100, 100};
   bool profile = false, count = false;
-  app::ArgParser args(
-      "bench_train",
-      "Times training steps (or greedy decoding) of a seq2seq Transformer on random tokens.");
-  args.option("--mode", "train|greedy", "what to time (default train)", mode);
-  args.option("--d-model", "N", "model width (default 64)", D);
-  args.option("--heads", "N", "attention heads (default 4)", H);
-  args.option("--d-ff", "N", "feed-forward width (default 256)", F);
-  args.option("--layers", "N", "encoder and decoder layers (default 2)", N);
-  args.option("--batch", "N", "sentences per batch (default 64)", z.B);
-  args.option("--src-len", "N", "source tokens per sentence (default 10)", z.S);
-  args.option("--tgt-len", "N", "target tokens per sentence (default 10)", z.T);
-  args.option("--src-vocab", "N", "source vocabulary (default 100)", z.SV);
-  args.option("--tgt-vocab", "N", "target vocabulary (default 100)", z.TV);
-  args.option("--steps", "N", "timed steps (default 20)", steps);
-  args.option("--warmup", "N", "untimed steps first (default 3)", warmup);
-  args.option("--threads", "N", "OpenMP threads (0: OMP_NUM_THREADS or all cores)", threads);
-  args.option("--seed", "N", "seed of the weights and tokens (default 0)", seed);
-  args.option("--sentences", "N", "greedy: sources decoded (default 64)", sentences);
-  args.option("--max-out", "N", "greedy: tokens decoded per source (default 12)", max_out);
-  args.option("--repeats", "N", "greedy: timed repeats (default 5)", repeats);
+};
+
+void declare_flags(app::ArgParser& args, Flags& f) {
+  args.option("--mode", "train|greedy", "what to time (default train)", f.mode);
+  args.option("--d-model", "N", "model width (default 64)", f.D);
+  args.option("--heads", "N", "attention heads (default 4)", f.H);
+  args.option("--d-ff", "N", "feed-forward width (default 256)", f.F);
+  args.option("--layers", "N", "encoder and decoder layers (default 2)", f.N);
+  args.option("--batch", "N", "sentences per batch (default 64)", f.z.B);
+  args.option("--src-len", "N", "source tokens per sentence (default 10)", f.z.S);
+  args.option("--tgt-len", "N", "target tokens per sentence (default 10)", f.z.T);
+  args.option("--src-vocab", "N", "source vocabulary (default 100)", f.z.SV);
+  args.option("--tgt-vocab", "N", "target vocabulary (default 100)", f.z.TV);
+  args.option("--steps", "N", "timed steps (default 20)", f.steps);
+  args.option("--warmup", "N", "untimed steps first (default 3)", f.warmup);
+  args.option("--threads", "N", "OpenMP threads (0: OMP_NUM_THREADS or all cores)", f.threads);
+  args.option("--seed", "N", "seed of the weights and tokens (default 0)", f.seed);
+  args.option("--sentences", "N", "greedy: sources decoded (default 64)", f.sentences);
+  args.option("--max-out", "N", "greedy: tokens decoded per source (default 12)", f.max_out);
+  args.option("--repeats", "N", "greedy: timed repeats (default 5)", f.repeats);
   args.flag("--profile",
             "print the time per op (forward and backward), exclusive, over the timed steps",
-            profile);
+            f.profile);
   args.flag("--count",
             "print the calls and GEMM work per op and step, no timing (the same on every run)",
-            count);
-  if (!args.parse(argc, argv)) return 0;
-  if (mode != "train" && mode != "greedy")
-    throw app::UsageError("--mode must be train or greedy, got '" + mode + "'");
+            f.count);
+}
+
+void validate(const Flags& f) {
+  if (f.mode != "train" && f.mode != "greedy")
+    throw app::UsageError("--mode must be train or greedy, got '" + f.mode + "'");
   auto at_least = [](const char* flag, int64_t v, int64_t min) {
     if (v < min)
       throw app::UsageError(std::string(flag) + " must be at least " + std::to_string(min) +
                             ", got " + std::to_string(v));
   };
-  for (auto [flag, v] : {std::pair<const char*, int64_t>{"--d-model", D},
-                         {"--heads", H},
-                         {"--d-ff", F},
-                         {"--layers", N},
-                         {"--batch", z.B},
-                         {"--steps", steps},
-                         {"--sentences", sentences},
-                         {"--max-out", max_out},
-                         {"--repeats", repeats}})
+  for (auto [flag, v] : {std::pair<const char*, int64_t>{"--d-model", f.D},
+                         {"--heads", f.H},
+                         {"--d-ff", f.F},
+                         {"--layers", f.N},
+                         {"--batch", f.z.B},
+                         {"--steps", f.steps},
+                         {"--sentences", f.sentences},
+                         {"--max-out", f.max_out},
+                         {"--repeats", f.repeats}})
     at_least(flag, v, 1);
-  at_least("--src-len", z.S, 2);
-  at_least("--tgt-len", z.T, 2);
-  at_least("--src-vocab", z.SV, 4);
-  at_least("--tgt-vocab", z.TV, 4);
-  at_least("--warmup", warmup, 0);
-  at_least("--threads", threads, 0);
-  if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
-  if (D % H != 0)
-    throw app::UsageError("--d-model " + std::to_string(D) + " is not divisible by --heads " +
-                          std::to_string(H));
+  at_least("--src-len", f.z.S, 2);
+  at_least("--tgt-len", f.z.T, 2);
+  at_least("--src-vocab", f.z.SV, 4);
+  at_least("--tgt-vocab", f.z.TV, 4);
+  at_least("--warmup", f.warmup, 0);
+  at_least("--threads", f.threads, 0);
+  if (f.D % f.H != 0)
+    throw app::UsageError("--d-model " + std::to_string(f.D) + " is not divisible by --heads " +
+                          std::to_string(f.H));
+}
 
+int run(int argc, char** argv) {
+  Flags f;
+  app::ArgParser args(
+      "bench_train",
+      "Times training steps (or greedy decoding) of a seq2seq Transformer on random tokens.");
+  declare_flags(args, f);
+  if (!args.parse(argc, argv)) return 0;
+  validate(f);
+  if (f.threads > 0) omp_set_num_threads(static_cast<int>(f.threads));
+  const std::string& mode = f.mode;
+  const int64_t D = f.D, H = f.H, F = f.F, N = f.N, seed = f.seed, steps = f.steps,
+                warmup = f.warmup, sentences = f.sentences, max_out = f.max_out,
+                repeats = f.repeats;
+  const Sizes& z = f.z;
+  const bool profile = f.profile, count = f.count;
   Generator gen(static_cast<uint64_t>(seed));
   nn::Seq2SeqConfig c;
   c.src_vocab = z.SV;

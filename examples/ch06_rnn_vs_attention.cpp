@@ -25,6 +25,7 @@
 #include "nn/decoding.h"
 #include "nn/gru_seq2seq.h"
 #include "nn/optim.h"
+#include "nn/state.h"
 #include "nn/train.h"
 #include "nn/transformer.h"
 
@@ -129,6 +130,57 @@ Score evaluate(Model& m, const std::vector<std::vector<int64_t>>& src) {
   return s;
 }
 
+// Trains one model, or loads it from load_dir; saves it to save_dir when given.
+void train_or_load(Model& m, const Options& o, bool timing, const std::string& save_dir,
+                   const std::string& load_dir) {
+  std::printf("  %-26s %8lld parameters\n", m.name.c_str(), (long long)m.module->num_parameters());
+  // Any Module saves and loads (nn/state.h); the file name is the model's, e.g. "gru.qkv".
+  const std::string file = m.name == "Transformer"                         ? "transformer.qkv"
+                           : m.name.find("attention") != std::string::npos ? "gru_attention.qkv"
+                                                                           : "gru.qkv";
+  if (!load_dir.empty()) {
+    nn::load_module(load_dir + "/" + file, *m.module);
+    std::printf("    loaded %s/%s\n", load_dir.c_str(), file.c_str());
+    return;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  train(m, o);
+  const auto t1 = std::chrono::steady_clock::now();
+  if (timing)
+    std::printf("    trained in %.1f s\n", std::chrono::duration<double>(t1 - t0).count());
+  if (!save_dir.empty()) {
+    nn::save_module(save_dir + "/" + file, *m.module);
+    std::printf("    saved %s/%s\n", save_dir.c_str(), file.c_str());
+  }
+}
+
+// Held-out sequences from a different seed: never seen in training (up to chance repeats).
+void print_accuracy_table(std::vector<Model>& models, const Options& o) {
+  Generator test_gen(o.seed + 1000003);
+  std::printf(
+      "\ngreedy decoding, %lld held-out sequences per length: token accuracy %% (exact match %%)\n",
+      (long long)o.test_per_len);
+  std::printf("length");
+  for (Model& m : models) std::printf("  %26s", m.name.c_str());
+  std::printf("\n");
+  std::vector<Score> total(models.size());
+  for (int64_t len = o.min_len; len <= o.max_len; ++len) {
+    std::vector<std::vector<int64_t>> src(o.test_per_len);
+    for (auto& r : src) r = random_sequence(test_gen, len, o.symbols);
+    std::printf("%6lld", (long long)len);
+    for (size_t k = 0; k < models.size(); ++k) {
+      Score s = evaluate(models[k], src);
+      total[k].correct += s.correct, total[k].tokens += s.tokens, total[k].exact += s.exact,
+          total[k].rows += s.rows;
+      std::printf("  %18.1f (%5.1f)", s.token_acc(), s.exact_rate());
+    }
+    std::printf("\n");
+  }
+  std::printf("   all");
+  for (const Score& s : total) std::printf("  %18.1f (%5.1f)", s.token_acc(), s.exact_rate());
+  std::printf("\n");
+}
+
 int run(int argc, char** argv) {
   Options o;
   bool quick = false, timing = false;
@@ -142,6 +194,10 @@ int run(int argc, char** argv) {
   args.option("--steps", "N", "training steps per model", steps);
   args.option("--seed", "N", "seed of the data and the weights", seed);
   args.flag("--time", "also print each model's training time (not deterministic)", timing);
+  std::string save_dir, load_dir;
+  args.option("--save", "DIR", "after training, save each model to DIR/<model>.qkv", save_dir);
+  args.option("--load", "DIR", "load each model from DIR/<model>.qkv instead of training it",
+              load_dir);
   if (!args.parse(argc, argv)) return 0;
   if (quick) {
     o.steps = 150;
@@ -184,9 +240,10 @@ int run(int argc, char** argv) {
   dec.pad_id = kPad;
   dec.max_len = o.max_len + 4;
   auto gru_model = [&](const char* name, nn::GRUSeq2Seq& m) {
-    return Model{
-        name, &m, [&m](const Batch& b) { return m.forward(b.src, b.src_keep, b.tgt_in); },
-        [&m, dec](const std::vector<std::vector<int64_t>>& s) { return m.greedy_decode(s, dec); }};
+    return Model{name, &m, [&m](const Batch& b) { return m.forward(b.src, b.src_keep, b.tgt_in); },
+                 [&m, dec](const std::vector<std::vector<int64_t>>& s) {
+                   return nn::greedy_decode(m, s, dec);
+                 }};
   };
   std::vector<Model> models = {
       gru_model("GRU, fixed context C", plain), gru_model("GRU + additive attention", attentive),
@@ -203,40 +260,9 @@ int run(int argc, char** argv) {
   std::printf(
       "training: %lld steps of %lld sequences, Adam lr %g (100-step warm-up), clip 1, seed %llu\n",
       (long long)o.steps, (long long)o.batch, o.lr, (unsigned long long)o.seed);
-  for (Model& m : models) {
-    std::printf("  %-26s %8lld parameters\n", m.name.c_str(),
-                (long long)m.module->num_parameters());
-    const auto t0 = std::chrono::steady_clock::now();
-    train(m, o);
-    const auto t1 = std::chrono::steady_clock::now();
-    if (timing)
-      std::printf("    trained in %.1f s\n", std::chrono::duration<double>(t1 - t0).count());
-  }
+  for (Model& m : models) train_or_load(m, o, timing, save_dir, load_dir);
 
-  // Held-out sequences from a different seed: never seen in training (up to chance repeats).
-  Generator test_gen(o.seed + 1000003);
-  std::printf(
-      "\ngreedy decoding, %lld held-out sequences per length: token accuracy %% (exact match %%)\n",
-      (long long)o.test_per_len);
-  std::printf("length");
-  for (Model& m : models) std::printf("  %26s", m.name.c_str());
-  std::printf("\n");
-  std::vector<Score> total(models.size());
-  for (int64_t len = o.min_len; len <= o.max_len; ++len) {
-    std::vector<std::vector<int64_t>> src(o.test_per_len);
-    for (auto& r : src) r = random_sequence(test_gen, len, o.symbols);
-    std::printf("%6lld", (long long)len);
-    for (size_t k = 0; k < models.size(); ++k) {
-      Score s = evaluate(models[k], src);
-      total[k].correct += s.correct, total[k].tokens += s.tokens, total[k].exact += s.exact,
-          total[k].rows += s.rows;
-      std::printf("  %18.1f (%5.1f)", s.token_acc(), s.exact_rate());
-    }
-    std::printf("\n");
-  }
-  std::printf("   all");
-  for (const Score& s : total) std::printf("  %18.1f (%5.1f)", s.token_acc(), s.exact_rate());
-  std::printf("\n");
+  print_accuracy_table(models, o);
   return 0;
 }
 

@@ -53,20 +53,20 @@ void self_versus_cross() {
   Tensor patches = Tensor::randn({1, 5, 12}, gen);  // 5 image patches, width 12
   MultiHeadAttention self_attn(MultiHeadAttentionOptions{8, 8, 2, 4}, gen);
   MultiHeadAttention cross_attn(MultiHeadAttentionOptions{8, 12, 2, 4}, gen);
-  Tensor s = self_attn.forward(text, text, text);
-  Tensor c = cross_attn.forward(text, patches, patches);
+  AttentionResult sr = self_attn.forward_with_weights(text, text, text);
+  AttentionResult cr = cross_attn.forward_with_weights(text, patches, patches);
+  const Tensor &s = sr.output, &c = cr.output;
   std::printf("self : query %s, key/value %s -> weights %s, output %s\n",
               shape_str(text.shape()).c_str(), shape_str(text.shape()).c_str(),
-              shape_str(self_attn.last_weights.shape()).c_str(), shape_str(s.shape()).c_str());
+              shape_str(sr.weights.shape()).c_str(), shape_str(s.shape()).c_str());
   std::printf("cross: query %s, key/value %s -> weights %s, output %s\n",
               shape_str(text.shape()).c_str(), shape_str(patches.shape()).c_str(),
-              shape_str(cross_attn.last_weights.shape()).c_str(), shape_str(c.shape()).c_str());
+              shape_str(cr.weights.shape()).c_str(), shape_str(c.shape()).c_str());
   for (auto& [name, p] : cross_attn.named_parameters())
     std::printf("  cross_attn.%-9s %s\n", name.c_str(), shape_str(p.shape()).c_str());
-  print_block("self-attention weights, head 0 (4 queries × 4 keys):", self_attn.last_weights, 0, 4,
-              4);
-  print_block("cross-attention weights, head 0 (4 text queries × 5 patch keys):",
-              cross_attn.last_weights, 0, 4, 5);
+  print_block("self-attention weights, head 0 (4 queries × 4 keys):", sr.weights, 0, 4, 4);
+  print_block("cross-attention weights, head 0 (4 text queries × 5 patch keys):", cr.weights, 0, 4,
+              5);
   std::printf("\n");
 }
 
@@ -217,12 +217,13 @@ void diffusers_defaults() {
   Tensor image = Tensor::randn({1, 64, query_dim}, gen);           // an 8×8 latent, 64 positions
   Tensor text = Tensor::randn({1, 77, cross_attention_dim}, gen);  // 77 text tokens
   NoGradGuard no_grad;
-  Tensor out = attn.forward(image, text, text);
+  AttentionResult r = attn.forward_with_weights(image, text, text);
+  const Tensor& out = r.output;
   std::printf("query_dim %lld, cross_attention_dim %lld, inner width heads·dim_head = %lld\n",
               static_cast<long long>(query_dim), static_cast<long long>(cross_attention_dim),
               static_cast<long long>(heads * dim_head));
   std::printf("query %s, key/value %s -> weights %s, output %s\n", shape_str(image.shape()).c_str(),
-              shape_str(text.shape()).c_str(), shape_str(attn.last_weights.shape()).c_str(),
+              shape_str(text.shape()).c_str(), shape_str(r.weights.shape()).c_str(),
               shape_str(out.shape()).c_str());
   for (auto& [name, p] : attn.named_parameters())
     std::printf("  %-9s %s\n", name.c_str(), shape_str(p.shape()).c_str());

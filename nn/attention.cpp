@@ -73,8 +73,8 @@ MultiHeadAttention::MultiHeadAttention(int64_t dim, int64_t heads, Generator& ge
     : MultiHeadAttention(MultiHeadAttentionOptions{dim, dim, heads, 0, true, true, dropout, init},
                          gen) {}
 
-Tensor MultiHeadAttention::forward(const Tensor& query, const Tensor& key, const Tensor& value,
-                                   const Tensor& mask) {
+AttentionResult MultiHeadAttention::forward_with_weights(const Tensor& query, const Tensor& key,
+                                                         const Tensor& value, const Tensor& mask) {
   if (query.dim() != 3 || key.dim() != 3 || value.dim() != 3 ||
       query.size(2) != options.query_dim || key.size(2) != options.kv_dim ||
       value.size(2) != options.kv_dim || key.size(1) != value.size(1) ||
@@ -84,21 +84,15 @@ Tensor MultiHeadAttention::forward(const Tensor& query, const Tensor& key, const
                                 " do not fit query_dim " + std::to_string(options.query_dim) +
                                 ", kv_dim " + std::to_string(options.kv_dim) +
                                 " (expected [B, n, query_dim], [B, m, kv_dim], [B, m, kv_dim])");
-  const int64_t B = query.size(0), n = query.size(1), m = key.size(1);
-  const int64_t H = options.heads, hd = options.head_dim;
-  // Project, then split the last dimension into heads: [B, T, H·hd] → [B, H, T, hd].
-  auto split_heads = [&](const Tensor& t, int64_t len) {
-    return permute(reshape(t, {B, len, H, hd}), {0, 2, 1, 3});
-  };
-  Tensor q = split_heads(w_q->forward(query), n);  // [B, H, n, hd]
-  Tensor k = split_heads(w_k->forward(key), m);    // [B, H, m, hd]
-  Tensor v = split_heads(w_v->forward(value), m);  // [B, H, m, hd]
-  AttentionResult r = scaled_dot_product_attention(q, k, v, mask, attn_drop.get());
-  last_weights = r.weights.detach();
-  Tensor out = r.output;
-  // Concatenate the heads back: [B, H, n, hd] → [B, n, H·hd], then mix them with W_O.
-  out = reshape(permute(out, {0, 2, 1, 3}), {B, n, H * hd});
-  return w_o ? w_o->forward(out) : out;
+  // Project, then attend with every head at once: the fused op reads head h as the columns
+  // [h·hd, (h+1)·hd) of each projection, so no [B, T, H, hd] → [B, H, T, hd] copies are made,
+  // and writes the heads side by side, [B, n, H·hd], ready for W_O (chapter 14). It computes
+  // what split heads + scaled_dot_product_attention + merge heads would (a test holds them
+  // equal); the weights come out [B, H, n, m], detached.
+  AttentionOutput r =
+      fused_attention(w_q->forward(query), w_k->forward(key), w_v->forward(value), options.heads,
+                      mask, attn_drop->p, attn_drop->is_training(), attn_drop->generator());
+  return {w_o ? w_o->forward(r.output) : r.output, r.weights};
 }
 
 }  // namespace qkv::nn

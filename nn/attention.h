@@ -53,9 +53,13 @@ class MultiHeadAttention : public Module {
   // query [B, n, query_dim], key [B, m, kv_dim], value [B, m, kv_dim],
   // mask broadcastable to [B, heads, n, m]  →  [B, n, query_dim] (or heads·head_dim).
   Tensor forward(const Tensor& query, const Tensor& key, const Tensor& value,
-                 const Tensor& mask = Tensor());
-  // The attention weights of the last forward, [B, heads, n, m], detached: for inspection.
-  Tensor last_weights;
+                 const Tensor& mask = Tensor()) {
+    return forward_with_weights(query, key, value, mask).output;
+  }
+  // The same, with the attention weights [B, heads, n, m] returned too (for inspection and
+  // heat maps: nothing is kept in the module between calls).
+  AttentionResult forward_with_weights(const Tensor& query, const Tensor& key, const Tensor& value,
+                                       const Tensor& mask = Tensor());
   MultiHeadAttentionOptions options;
   std::shared_ptr<Linear> w_q, w_k, w_v, w_o;
   std::shared_ptr<Dropout> attn_drop;

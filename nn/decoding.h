@@ -1,21 +1,55 @@
-// Decoding a trained Seq2SeqTransformer (chapter 13): greedy and beam search.
+// Decoding (chapter 13): greedy and beam search, written once for every seq2seq model
+// through one interface, encode once / then one decoder step at a time.
+//
+//   DecodeState st = model.start_decoding(src, src_keep);   // the encoder runs once
+//   Tensor logits = model.decode_step(st, {bos, …});         // [B, V] for the next token
+//   st = st.select(rows);                                     // beam search: keep, repeat rows
+//
+// The Transformer (nn/transformer.h) and the GRU baseline (nn/gru_seq2seq.h) implement it.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
-#include "nn/transformer.h"
+#include "nn/module.h"
 
 namespace qkv::nn {
 
 struct DecodeOptions {
   int64_t bos_id = 1, eos_id = 2, pad_id = 0;
   // Tokens generated at most, not counting <bos>. 0: each sentence its own limit,
-  // 2 × its source length + 10, at most the model's max_len − 1 (chapter 13): a sentence's
-  // translation then never depends on which sentences are decoded in the same batch.
+  // 2 × its source length + 10, at most max_len_cap if that is set (chapter 13): a
+  // sentence's translation then never depends on which sentences are decoded with it.
   int64_t max_len = 64;
+  int64_t max_len_cap = 0;     // with max_len 0: the longest any sentence may get (0: no cap)
   int64_t beam = 1;            // 1: greedy
   float length_penalty = 1.f;  // beam scores are log p / length^α (α = length_penalty)
+};
+
+// A batch of B sequences being decoded: what the encoder produced and what each row has
+// been fed so far. Everything per row is indexed by row, so that select() can reorder it:
+// a key/value cache belongs here too (per layer, [B, heads, t, d]), reordered the same way.
+struct DecodeState {
+  Tensor memory;       // [B, S, D] the encoder's output
+  Tensor memory_keep;  // [B, S] 1 = real source token
+  Tensor hidden;       // [B, H] a recurrent decoder's state (GRU); undefined for the Transformer
+  Tensor context;      // [B, H] a recurrent encoder's final state, the GRU's fixed context
+  std::vector<std::vector<int64_t>> fed;  // each row's tokens fed so far, from <bos>
+  int64_t batch() const { return static_cast<int64_t>(fed.size()); }
+  // Rows `rows` of this state, in that order (a row may repeat or be dropped).
+  DecodeState select(const std::vector<int64_t>& rows) const;
+};
+
+// The interface both seq2seq models offer their decoders.
+class Seq2SeqModel : public Module {
+ public:
+  // src [B, S] ids, src_keep [B, S]: runs the encoder, nothing fed yet.
+  virtual DecodeState start_decoding(const Tensor& src, const Tensor& src_keep) = 0;
+  // Feeds one token per row (next [B]: <bos> first) and returns the logits [B, V] of the
+  // token after it. With cross_attention, the step's attention over the source, [B, S] per
+  // head or averaged as the model has it, is stored there (on request, not kept).
+  virtual Tensor decode_step(DecodeState& state, const std::vector<int64_t>& next,
+                             Tensor* cross_attention = nullptr) = 0;
 };
 
 // Puts a module in eval mode for a scope and restores its train/eval mode when the scope
@@ -41,11 +75,13 @@ struct Hypothesis {
 };
 
 // src: each row a list of source ids (unpadded). Runs in eval mode under NoGradGuard and
-// restores the model's mode afterwards.
-std::vector<Hypothesis> greedy_decode(Seq2SeqTransformer& model,
+// restores the model's mode afterwards. Greedy decodes the rows together.
+std::vector<Hypothesis> greedy_decode(Seq2SeqModel& model,
                                       const std::vector<std::vector<int64_t>>& src,
                                       const DecodeOptions& options);
-Hypothesis beam_search(Seq2SeqTransformer& model, const std::vector<int64_t>& src,
+// Keeps the `beam` best prefixes by log-probability; the finished hypothesis with the best
+// log p / length^α wins (α = 0: the raw log-probability, which favours short outputs).
+Hypothesis beam_search(Seq2SeqModel& model, const std::vector<int64_t>& src,
                        const DecodeOptions& options);
 
 }  // namespace qkv::nn

@@ -29,8 +29,8 @@ GRUSeq2Seq::Encoded GRUSeq2Seq::encode(const Tensor& src, const Tensor& src_keep
   return {r.outputs, r.last, src_keep};
 }
 
-GRUSeq2Seq::Step GRUSeq2Seq::decode_step(const Tensor& prev, const Tensor& state,
-                                         const Encoded& enc) const {
+GRUSeq2Seq::Step GRUSeq2Seq::step(const Tensor& prev, const Tensor& state,
+                                  const Encoded& enc) const {
   const int64_t B = state.size(0), H = config.hidden, S = enc.outputs.size(1);
   Tensor context, weights;
   if (attention) {
@@ -49,7 +49,8 @@ GRUSeq2Seq::Step GRUSeq2Seq::decode_step(const Tensor& prev, const Tensor& state
   return {logits, s, weights};
 }
 
-Tensor GRUSeq2Seq::forward(const Tensor& src, const Tensor& src_keep, const Tensor& tgt_in) {
+Tensor GRUSeq2Seq::forward(const Tensor& src, const Tensor& src_keep, const Tensor& tgt_in,
+                           Tensor* attention_weights) {
   if (src.dim() != 2 || tgt_in.dim() != 2 || src_keep.shape() != src.shape() ||
       src.size(0) != tgt_in.size(0))
     throw std::invalid_argument("GRUSeq2Seq: src " + shape_str(src.shape()) + ", src_keep " +
@@ -62,49 +63,38 @@ Tensor GRUSeq2Seq::forward(const Tensor& src, const Tensor& src_keep, const Tens
   for (int64_t t = 0; t < T; ++t) {
     Tensor prev =
         reshape(slice(tgt_in, 1, t, t + 1), {B});  // the true previous token (teacher forcing)
-    Step st = decode_step(prev, state, enc);
+    Step st = step(prev, state, enc);
     state = st.state;
     logits.push_back(reshape(st.logits, {B, 1, V}));
     if (st.weights.defined()) weights.push_back(reshape(st.weights.detach(), {B, 1, src.size(1)}));
   }
-  last_attention = weights.empty() ? Tensor() : concat(weights, 1).detach();
+  if (attention_weights) *attention_weights = weights.empty() ? Tensor() : concat(weights, 1);
   return concat(logits, 1);  // [B, T, V]
 }
 
-std::vector<Hypothesis> GRUSeq2Seq::greedy_decode(const std::vector<std::vector<int64_t>>& src,
-                                                  const DecodeOptions& o) {
-  NoGradGuard no_grad;
-  EvalScope eval_mode(*this);
-  const int64_t B = static_cast<int64_t>(src.size());
-  Tensor ids, keep;
-  pad_batch(src, o.pad_id, ids, keep);
-  Encoded enc = encode(ids, keep);
-  Tensor state = enc.final;
-  std::vector<Hypothesis> hyps(B);
-  std::vector<bool> done(B, false);
-  Tensor prev = Tensor::full({B}, static_cast<float>(o.bos_id));
-  for (int64_t step = 0; step < o.max_len; ++step) {
-    Step st = decode_step(prev, state, enc);
-    state = st.state;
-    Tensor lp = log_softmax(st.logits, -1);  // [B, V]
-    const int64_t V = lp.size(1);
-    bool all_done = true;
-    for (int64_t b = 0; b < B; ++b) {
-      const float* row = lp.data() + b * V;
-      const int64_t best = std::max_element(row, row + V) - row;
-      prev.data()[b] = static_cast<float>(best);
-      if (done[b]) continue;  // a finished row keeps stepping harmlessly; rows never interact
-      hyps[b].log_prob += row[best];
-      if (best == o.eos_id) {
-        done[b] = true;
-      } else {
-        hyps[b].tokens.push_back(best);
-        all_done = false;
-      }
-    }
-    if (all_done) break;
+DecodeState GRUSeq2Seq::start_decoding(const Tensor& src, const Tensor& src_keep) {
+  Encoded enc = encode(src, src_keep);
+  DecodeState st;
+  st.memory = enc.outputs;
+  st.memory_keep = enc.keep;
+  st.context = enc.final;
+  st.hidden = enc.final;  // s_0 = C
+  st.fed.assign(static_cast<size_t>(src.size(0)), {});
+  return st;
+}
+
+Tensor GRUSeq2Seq::decode_step(DecodeState& state, const std::vector<int64_t>& next,
+                               Tensor* cross_attention) {
+  const int64_t B = state.batch();
+  Tensor prev = Tensor::empty({B});
+  for (int64_t b = 0; b < B; ++b) {
+    prev.data()[b] = static_cast<float>(next[static_cast<size_t>(b)]);
+    state.fed[static_cast<size_t>(b)].push_back(next[static_cast<size_t>(b)]);
   }
-  return hyps;
+  Step st = step(prev, state.hidden, Encoded{state.memory, state.context, state.memory_keep});
+  state.hidden = st.state;
+  if (cross_attention) *cross_attention = st.weights;  // [B, S]
+  return st.logits;                                    // [B, V]
 }
 
 }  // namespace qkv::nn

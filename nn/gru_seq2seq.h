@@ -32,7 +32,7 @@ struct GRUSeq2SeqConfig {
   int64_t pad_id = 0;
 };
 
-class GRUSeq2Seq : public Module {
+class GRUSeq2Seq : public Seq2SeqModel {
  public:
   GRUSeq2Seq(const GRUSeq2SeqConfig& config, Generator& gen);
 
@@ -50,16 +50,17 @@ class GRUSeq2Seq : public Module {
     Tensor weights;  // [B, S]: α_t (undefined without attention)
   };
   // One decoder step: prev [B] ids (y_{t−1}), state s_{t−1} [B, H].
-  Step decode_step(const Tensor& prev, const Tensor& state, const Encoded& enc) const;
+  Step step(const Tensor& prev, const Tensor& state, const Encoded& enc) const;
 
-  // Teacher forcing: tgt_in [B, T] (starting with <bos>)  →  logits [B, T, V]. The attention
-  // weights of every step are kept in last_attention [B, T, S] (detached; attention only).
-  Tensor forward(const Tensor& src, const Tensor& src_keep, const Tensor& tgt_in);
-  Tensor last_attention;
+  // Teacher forcing: tgt_in [B, T] (starting with <bos>)  →  logits [B, T, V]. With
+  // attention (and the model has it), the weights of every step [B, T, S] are stored there.
+  Tensor forward(const Tensor& src, const Tensor& src_keep, const Tensor& tgt_in,
+                 Tensor* attention_weights = nullptr);
 
-  // Greedy decoding, in eval mode under NoGradGuard. Each row of src is unpadded ids.
-  std::vector<Hypothesis> greedy_decode(const std::vector<std::vector<int64_t>>& src,
-                                        const DecodeOptions& options);
+  // The decoding interface (nn/decoding.h): greedy_decode and beam_search work on it.
+  DecodeState start_decoding(const Tensor& src, const Tensor& src_keep) override;
+  Tensor decode_step(DecodeState& state, const std::vector<int64_t>& next,
+                     Tensor* cross_attention = nullptr) override;
 
   GRUSeq2SeqConfig config;
   std::shared_ptr<Embedding> src_embed, tgt_embed;

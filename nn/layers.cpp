@@ -67,8 +67,6 @@ LayerNorm::LayerNorm(int64_t dim, float eps_) : eps(eps_) {
   bias = register_parameter("bias", Tensor::zeros({dim}));
 }
 
-Tensor activate(const Tensor& x, Activation a) { return a == Activation::GELU ? gelu(x) : relu(x); }
-
 FeedForward::FeedForward(int64_t dim, int64_t hidden, Generator& gen, Activation a, float p,
                          Init init)
     : act(a) {
@@ -78,6 +76,11 @@ FeedForward::FeedForward(int64_t dim, int64_t hidden, Generator& gen, Activation
 }
 
 Tensor FeedForward::forward(const Tensor& x) {
+  // ReLU: the product, bias, activation and dropout as one op that keeps only its output
+  // for backward (ops_bias_act.cpp, chapter 14's memory budget).
+  if (act == Activation::ReLU)
+    return linear2->forward(linear_relu_dropout(x, linear1->weight, linear1->bias, drop->p,
+                                                drop->is_training(), drop->generator()));
   // act(x·W₁ᵀ + b₁) with the bias and activation fused into one pass (ops_bias_act.cpp).
   Tensor pre = linear(x, linear1->weight);  // [..., hidden]
   Tensor h =

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "autograd/kernels/bias_act.h"
 #include "autograd/ops.h"
 #include "nn/init.h"
 #include "nn/module.h"
@@ -71,8 +72,8 @@ class Dropout : public Module {
   Generator gen_;
 };
 
-enum class Activation { ReLU, GELU };
-Tensor activate(const Tensor& x, Activation a);
+// The activations, one enum from the kernels up (the fused bias+activation kernel's).
+using Activation = kernels::Act;
 
 // Linear → ReLU/GELU → Dropout → Linear, applied to each position independently (ch11).
 class FeedForward : public Module {

@@ -60,13 +60,16 @@ DecoderLayer::DecoderLayer(const TransformerOptions& o, Generator& gen) {
 }
 
 Tensor DecoderLayer::forward(const Tensor& y, const Tensor& memory, const Tensor& self_mask,
-                             const Tensor& memory_mask) {
+                             const Tensor& memory_mask, Tensor* cross_weights) {
   // Masked self-attention: each target position sees itself and the positions before it.
   Tensor h = add_norm1->forward(
       y, [&](const Tensor& t) { return self_attn->forward(t, t, t, self_mask); });
   // Cross-attention: queries from the target, keys and values from the encoder output.
-  h = add_norm2->forward(
-      h, [&](const Tensor& t) { return cross_attn->forward(t, memory, memory, memory_mask); });
+  h = add_norm2->forward(h, [&](const Tensor& t) {
+    AttentionResult r = cross_attn->forward_with_weights(t, memory, memory, memory_mask);
+    if (cross_weights) *cross_weights = r.weights;
+    return r.output;
+  });
   return add_norm3->forward(h, [&](const Tensor& t) { return ffn->forward(t); });
 }
 
@@ -93,9 +96,12 @@ Decoder::Decoder(const TransformerOptions& o, int64_t n, Generator& gen) {
 }
 
 Tensor Decoder::forward(const Tensor& y, const Tensor& memory, const Tensor& self_mask,
-                        const Tensor& memory_mask) {
+                        const Tensor& memory_mask, std::vector<Tensor>* cross_weights) {
   Tensor h = y;
-  for (auto& layer : layers) h = layer->forward(h, memory, self_mask, memory_mask);
+  if (cross_weights) cross_weights->assign(layers.size(), Tensor());
+  for (size_t i = 0; i < layers.size(); ++i)
+    h = layers[i]->forward(h, memory, self_mask, memory_mask,
+                           cross_weights ? &(*cross_weights)[i] : nullptr);
   return final_norm ? final_norm->forward(h) : h;
 }
 
@@ -114,6 +120,18 @@ int64_t Seq2SeqConfig::parameter_count() const {
   return n > 0x1p53 ? INT64_MAX : static_cast<int64_t>(n);
 }
 
+TransformerOptions Seq2SeqConfig::layer_options() const {
+  TransformerOptions o;
+  o.d_model = d_model;
+  o.heads = heads;
+  o.d_ff = d_ff;
+  o.dropout = dropout;
+  o.norm_first = norm_first;
+  o.activation = activation;
+  o.init = Init::Xavier;
+  return o;
+}
+
 Seq2SeqTransformer::Seq2SeqTransformer(const Seq2SeqConfig& c, Generator& gen) : config(c) {
   if (c.src_vocab <= 0 || c.tgt_vocab <= 0)
     throw std::invalid_argument("Seq2SeqTransformer: vocabulary sizes must be positive");
@@ -121,14 +139,7 @@ Seq2SeqTransformer::Seq2SeqTransformer(const Seq2SeqConfig& c, Generator& gen) :
     throw std::invalid_argument("Seq2SeqTransformer: share_embeddings needs one vocabulary (src " +
                                 std::to_string(c.src_vocab) + " vs tgt " +
                                 std::to_string(c.tgt_vocab) + ")");
-  TransformerOptions o;
-  o.d_model = c.d_model;
-  o.heads = c.heads;
-  o.d_ff = c.d_ff;
-  o.dropout = c.dropout;
-  o.norm_first = c.norm_first;
-  o.activation = c.activation;
-  o.init = Init::Xavier;
+  const TransformerOptions o = c.layer_options();
   src_embed = register_module("src_embed",
                               std::make_shared<Embedding>(c.src_vocab, c.d_model, gen, c.pad_id));
   // Embeddings start Xavier-uniform as in the Annotated Transformer: with the √d_model
@@ -167,14 +178,39 @@ Tensor Seq2SeqTransformer::encode(const Tensor& src, const Tensor& src_keep) {
 }
 
 Tensor Seq2SeqTransformer::decode(const Tensor& tgt_in, const Tensor& memory,
-                                  const Tensor& src_keep, const Tensor& tgt_keep) {
+                                  const Tensor& src_keep, const Tensor& tgt_keep,
+                                  std::vector<Tensor>* cross_weights) {
   const float scale = std::sqrt(static_cast<float>(config.d_model));
   const int64_t T = tgt_in.size(1);
   Tensor y = embed_drop->forward(positions->forward(mul(tgt_embed->forward(tgt_in), scale)));
   // Target self-attention: causal AND not a padded key. [B, 1, T, T]
   Tensor self_mask = combine_masks(causal_mask(T), key_padding_mask(tgt_keep));
-  Tensor h = decoder->forward(y, memory, self_mask, key_padding_mask(src_keep));
+  Tensor h = decoder->forward(y, memory, self_mask, key_padding_mask(src_keep), cross_weights);
   return output ? output->forward(h) : linear(h, tgt_embed->weight, output_bias);
+}
+
+DecodeState Seq2SeqTransformer::start_decoding(const Tensor& src, const Tensor& src_keep) {
+  DecodeState st;
+  st.memory = encode(src, src_keep);
+  st.memory_keep = src_keep;
+  st.fed.assign(static_cast<size_t>(src.size(0)), {});
+  return st;
+}
+
+Tensor Seq2SeqTransformer::decode_step(DecodeState& state, const std::vector<int64_t>& next,
+                                       Tensor* cross_attention) {
+  for (size_t b = 0; b < state.fed.size(); ++b) state.fed[b].push_back(next[b]);
+  Tensor tgt, tgt_keep;
+  pad_batch(state.fed, config.pad_id, tgt, tgt_keep);  // every row has the same length
+  std::vector<Tensor> weights;
+  Tensor logits = decode(tgt, state.memory, state.memory_keep, tgt_keep,
+                         cross_attention ? &weights : nullptr);  // [B, T, V]
+  const int64_t B = logits.size(0), T = logits.size(1), V = logits.size(2);
+  if (cross_attention) {
+    const Tensor& w = weights.back();  // [B, heads, T, S]
+    *cross_attention = reshape(slice(w, 2, T - 1, T), {B, w.size(1), w.size(3)});
+  }
+  return reshape(slice(logits, 1, T - 1, T), {B, V});
 }
 
 namespace {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "nn/attention.h"
+#include "nn/decoding.h"
 #include "nn/layers.h"
 
 namespace qkv::nn {
@@ -57,9 +58,10 @@ class DecoderLayer : public Module {
  public:
   DecoderLayer(const TransformerOptions& o, Generator& gen);
   // y [B, T, D], memory [B, S, D]; self_mask [.., T, T] (causal and target padding),
-  // memory_mask [.., T, S] (source padding)
+  // memory_mask [.., T, S] (source padding). With cross_weights, the cross-attention weights
+  // [B, heads, T, S] are stored there.
   Tensor forward(const Tensor& y, const Tensor& memory, const Tensor& self_mask,
-                 const Tensor& memory_mask);
+                 const Tensor& memory_mask, Tensor* cross_weights = nullptr);
   std::shared_ptr<MultiHeadAttention> self_attn, cross_attn;
   std::shared_ptr<FeedForward> ffn;
   std::shared_ptr<AddNorm> add_norm1, add_norm2, add_norm3;
@@ -76,8 +78,9 @@ class Encoder : public Module {
 class Decoder : public Module {
  public:
   Decoder(const TransformerOptions& o, int64_t num_layers, Generator& gen);
+  // With cross_weights: one [B, heads, T, S] tensor per layer, on request.
   Tensor forward(const Tensor& y, const Tensor& memory, const Tensor& self_mask,
-                 const Tensor& memory_mask);
+                 const Tensor& memory_mask, std::vector<Tensor>* cross_weights = nullptr);
   std::vector<std::shared_ptr<DecoderLayer>> layers;
   std::shared_ptr<LayerNorm> final_norm;
 };
@@ -94,6 +97,9 @@ struct Seq2SeqConfig {
   bool share_embeddings = false;  // source and target use one table (needs one vocabulary)
   Activation activation = Activation::ReLU;
   int64_t pad_id = 0;
+  // What every encoder and decoder layer is built from: d_model, heads, d_ff, dropout,
+  // norm_first and activation are the TransformerOptions of the layers (Xavier init).
+  TransformerOptions layer_options() const;
 
   // The number of parameters the model built from this config has, from the config alone
   // (tests hold it equal to num_parameters() of the built model), so that a reader can check
@@ -109,18 +115,25 @@ Seq2SeqConfig config_from_text(const std::string& text);
 
 // Embeddings (scaled by √d_model) + positions → encoder; target embeddings + positions →
 // decoder over the encoder output → Linear to target-vocabulary logits.
-class Seq2SeqTransformer : public Module {
+class Seq2SeqTransformer : public Seq2SeqModel {
  public:
   Seq2SeqTransformer(const Seq2SeqConfig& config, Generator& gen);
   // src [B, S] ids, src_keep [B, S] (1 = real token)  →  memory [B, S, D]
   Tensor encode(const Tensor& src, const Tensor& src_keep);
-  // tgt_in [B, T] ids (starting with <bos>), tgt_keep [B, T]  →  logits [B, T, tgt_vocab]
+  // tgt_in [B, T] ids (starting with <bos>), tgt_keep [B, T]  →  logits [B, T, tgt_vocab].
+  // With cross_weights: every decoder layer's cross-attention [B, heads, T, S], on request.
   Tensor decode(const Tensor& tgt_in, const Tensor& memory, const Tensor& src_keep,
-                const Tensor& tgt_keep);
+                const Tensor& tgt_keep, std::vector<Tensor>* cross_weights = nullptr);
   Tensor forward(const Tensor& src, const Tensor& src_keep, const Tensor& tgt_in,
                  const Tensor& tgt_keep) {
     return decode(tgt_in, encode(src, src_keep), src_keep, tgt_keep);
   }
+  // The decoding interface (nn/decoding.h). Without a cache, each step runs the decoder
+  // over the whole prefix fed so far; the step's cross-attention, on request, is the last
+  // decoder layer's for the newest position, [B, heads, S].
+  DecodeState start_decoding(const Tensor& src, const Tensor& src_keep) override;
+  Tensor decode_step(DecodeState& state, const std::vector<int64_t>& next,
+                     Tensor* cross_attention = nullptr) override;
   Seq2SeqConfig config;
   std::shared_ptr<Embedding> src_embed, tgt_embed;
   std::shared_ptr<PositionalEncoding> positions;

@@ -12,9 +12,10 @@ namespace {
 Catch::Totals g_totals;
 
 struct SummaryListener : Catch::TestEventListenerBase {
+  using Base = Catch::TestEventListenerBase;  // v3: Catch::EventListenerBase (tests/catch.h)
   // v2 constructs a listener from a ReporterConfig, v3 from an IConfig*: take either.
   template <class Config>
-  explicit SummaryListener(Config&& config) : TestEventListenerBase(std::forward<Config>(config)) {}
+  explicit SummaryListener(Config&& config) : Base(std::forward<Config>(config)) {}
   void testRunEnded(Catch::TestRunStats const& stats) override { g_totals = stats.totals; }
 };
 }  // namespace

@@ -23,13 +23,14 @@ TEST_CASE("cross-attention: n queries of width 8 over m keys of width 12", "[ch0
   MultiHeadAttention attn(MultiHeadAttentionOptions{8, 12, 2, 4}, gen);
   Tensor x = Tensor::randn({3, 4, 8}, gen, 0, 1, true),
          y = Tensor::randn({3, 5, 12}, gen, 0, 1, true);
-  Tensor out = attn.forward(x, y, y);
+  AttentionResult r = attn.forward_with_weights(x, y, y);
+  const Tensor& out = r.output;
   CHECK(out.shape() == Shape{3, 4, 8});
-  CHECK(attn.last_weights.shape() == Shape{3, 2, 4, 5});
+  CHECK(r.weights.shape() == Shape{3, 2, 4, 5});
   CHECK(attn.w_k->weight.shape() == Shape{8, 12});
-  for (int64_t r = 0; r < 3 * 2 * 4; ++r) {
+  for (int64_t i = 0; i < 3 * 2 * 4; ++i) {
     double s = 0;
-    for (int64_t j = 0; j < 5; ++j) s += attn.last_weights.data()[r * 5 + j];
+    for (int64_t j = 0; j < 5; ++j) s += r.weights.data()[i * 5 + j];
     CHECK(s == Approx(1.0).margin(1e-6));
   }
   sum(out).backward();
@@ -37,8 +38,7 @@ TEST_CASE("cross-attention: n queries of width 8 over m keys of width 12", "[ch0
   CHECK(y.grad().defined());
   // Self-attention is the special case y = x: same module type, kv_dim = query_dim.
   MultiHeadAttention self_attn(8, 2, gen);
-  self_attn.forward(x, x, x);
-  CHECK(self_attn.last_weights.shape() == Shape{3, 2, 4, 4});
+  CHECK(self_attn.forward_with_weights(x, x, x).weights.shape() == Shape{3, 2, 4, 4});
 }
 
 // Seed 003: Diffusers' CrossAttention defaults, heads 8 and dim_head 64, no q/k/v bias; the
@@ -55,9 +55,9 @@ TEST_CASE("cross-attention with Diffusers' defaults: inner width 8·64, output a
   MultiHeadAttention attn(o, gen);
   Tensor image = Tensor::randn({2, 64, 320}, gen), text = Tensor::randn({2, 77, 768}, gen);
   NoGradGuard no_grad;
-  Tensor out = attn.forward(image, text, text);
-  CHECK(out.shape() == Shape{2, 64, 320});
-  CHECK(attn.last_weights.shape() == Shape{2, 8, 64, 77});
+  AttentionResult r = attn.forward_with_weights(image, text, text);
+  CHECK(r.output.shape() == Shape{2, 64, 320});
+  CHECK(r.weights.shape() == Shape{2, 8, 64, 77});
   CHECK(attn.w_q->weight.shape() == Shape{512, 320});
   CHECK(attn.w_k->weight.shape() == Shape{512, 768});
   CHECK(attn.w_v->weight.shape() == Shape{512, 768});

@@ -1,5 +1,6 @@
 // Decoding in a padded batch (chapter 13): the padding and its masks must change nothing.
 #include "nn/decoding.h"
+#include "nn/gru_seq2seq.h"
 #include "nn/transformer.h"
 #include "tests/catch.h"
 #include "tests/fixtures.h"
@@ -46,6 +47,7 @@ TEST_CASE("greedy decoding: each sentence's length limit is its own, not its bat
   nn::Seq2SeqTransformer model(c, gen);
   nn::DecodeOptions o;
   o.max_len = 0;
+  o.max_len_cap = c.max_len - 1;
   o.eos_id = -1;  // never chosen: every row runs to its limit
   const std::vector<int64_t> short_src{4, 5}, long_src(20, 6), longer_src(40, 7);
   const auto alone = nn::greedy_decode(model, {short_src}, o);
@@ -56,4 +58,75 @@ TEST_CASE("greedy decoding: each sentence's length limit is its own, not its bat
   CHECK(together[1].tokens.size() == 2 * 20 + 10);
   CHECK(together[2].tokens.size() == 63);  // 2 · 40 + 10 = 90, capped by max_len − 1
   CHECK(nn::beam_search(model, short_src, o).tokens.size() <= 2 * 2 + 10);
+}
+
+namespace {
+// A model whose next-token probabilities are scripted by the prefix fed so far (ids: 0 <pad>,
+// 1 <bos>, 2 <eos>, 3 "a"): <eos> at once has p = 0.4; "a a" then <eos> has p = 0.6·1·0.5 =
+// 0.3, less in all, more per token. Any other prefix continues with <pad> and never ends.
+class ScriptedModel : public nn::Seq2SeqModel {
+ public:
+  nn::DecodeState start_decoding(const Tensor& src, const Tensor&) override {
+    nn::DecodeState st;
+    st.fed.assign(static_cast<size_t>(src.size(0)), {});
+    return st;
+  }
+  Tensor decode_step(nn::DecodeState& st, const std::vector<int64_t>& next, Tensor*) override {
+    const int64_t B = st.batch();
+    Tensor logits = Tensor::full({B, 4}, std::log(1e-9f));
+    for (int64_t b = 0; b < B; ++b) {
+      auto& fed = st.fed[static_cast<size_t>(b)];
+      fed.push_back(next[static_cast<size_t>(b)]);
+      float* row = logits.data() + b * 4;
+      const std::vector<int64_t> a1 = {1}, a2 = {1, 3}, a3 = {1, 3, 3};
+      if (fed == a1)
+        row[2] = std::log(0.4f), row[3] = std::log(0.6f);
+      else if (fed == a2)
+        row[3] = 0.f;
+      else if (fed == a3)
+        row[2] = row[3] = std::log(0.5f);
+      else
+        row[0] = 0.f;
+    }
+    return logits;
+  }
+};
+}  // namespace
+
+TEST_CASE("beam search: length normalisation α = 0 keeps the short hypothesis, α = 1 the long",
+          "[ch13][beam]") {
+  ScriptedModel model;
+  nn::DecodeOptions o;
+  o.beam = 2;
+  o.max_len = 10;
+  o.length_penalty = 0.f;  // raw log p: log 0.4 > log 0.3
+  nn::Hypothesis h = nn::beam_search(model, {5}, o);
+  CHECK(h.tokens.empty());
+  CHECK(h.log_prob == Approx(std::log(0.4)).epsilon(1e-4));
+  o.length_penalty = 1.f;  // per token: log(0.3) / 2 > log 0.4
+  h = nn::beam_search(model, {5}, o);
+  CHECK(h.tokens == std::vector<int64_t>{3, 3});
+  CHECK(h.log_prob == Approx(std::log(0.3)).epsilon(1e-4));
+}
+
+TEST_CASE("the GRU baseline decodes through the same interface: beam 1 is greedy, batched or not",
+          "[ch13][ch06]") {
+  nn::GRUSeq2SeqConfig c;
+  c.src_vocab = c.tgt_vocab = 12;
+  c.embed_dim = 8;
+  c.hidden = 10;
+  Generator gen(4);
+  nn::GRUSeq2Seq model(c, gen);
+  nn::DecodeOptions o;
+  o.max_len = 6;
+  o.eos_id = -1;  // untrained: every row runs to max_len
+  const std::vector<std::vector<int64_t>> sources = {{3, 4, 5}, {6}, {7, 8, 9, 10, 11}};
+  const auto batched = nn::greedy_decode(model, sources, o);
+  for (size_t i = 0; i < sources.size(); ++i) {
+    INFO("sentence " << i);
+    const nn::Hypothesis alone = nn::greedy_decode(model, {sources[i]}, o)[0];
+    CHECK(alone.tokens == batched[i].tokens);
+    CHECK(nn::beam_search(model, sources[i], o).tokens == alone.tokens);
+    CHECK(alone.tokens.size() == 6);
+  }
 }

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <functional>
 
+#include "autograd/gradcheck.h"
 #include "autograd/ops.h"
 #include "tests/catch.h"
 
@@ -90,4 +91,32 @@ TEST_CASE("bias_relu / bias_gelu and linear equal their unfused compositions", "
       run([](auto& v) { return linear(v[0], v[1], v[2]); }, {x, w, bias}),
       run([](auto& v) { return add(matmul(v[0], transpose(v[1], 0, 1)), v[2]); }, {x, w, bias}),
       1e-5f);
+}
+
+TEST_CASE("linear_relu_dropout equals linear, bias_relu and dropout, mask included",
+          "[ch14][fused]") {
+  Tensor x = rnd({3, 4, 6}, 10), w = rnd({40, 6}, 11), b = rnd({40}, 12);
+  for (float p : {0.f, 0.3f})
+    for (bool training : {true, false}) {
+      INFO("p " << p << " training " << training);
+      auto fused = [&](auto& v) {
+        Generator gen(5);
+        return linear_relu_dropout(v[0], v[1], v[2], p, training, gen);
+      };
+      auto composed = [&](auto& v) {
+        Generator gen(5);
+        return dropout(bias_relu(linear(v[0], v[1]), v[2]), p, training, gen);
+      };
+      require_close(run(fused, {x, w, b}), run(composed, {x, w, b}), 1e-5f);
+    }
+}
+
+TEST_CASE("linear_relu_dropout passes gradcheck with dropout", "[ch14][fused][gradcheck]") {
+  auto f = [](const std::vector<Tensor>& v) {
+    Generator gen(3);  // the same mask on every evaluation
+    return linear_relu_dropout(v[0], v[1], v[2], 0.25f, true, gen);
+  };
+  GradcheckResult r = gradcheck(f, {rnd({2, 3, 4}, 13), rnd({5, 4}, 14), rnd({5}, 15)});
+  INFO(r.message);
+  REQUIRE(r.ok);
 }

@@ -6,8 +6,8 @@
 #include "autograd/gradcheck.h"
 #include "nn/attention.h"
 #include "nn/transformer.h"
-#include "tests/fixtures.h"
 #include "tests/catch.h"
+#include "tests/fixtures.h"
 #include "tests/helpers.h"
 
 using namespace qkv;
@@ -38,7 +38,7 @@ TEST_CASE("MultiHeadAttention passes gradcheck: self, masked, n != m, query_dim 
     Tensor mask = key_padding_mask(keep);
     Tensor out = cross.forward(q, kv, kv, mask);
     REQUIRE(out.shape() == Shape{2, 3, out_proj ? 4 : 6});
-    REQUIRE(cross.last_weights.shape() == Shape{2, 3, 3, 5});
+    REQUIRE(cross.forward_with_weights(q, kv, kv, mask).weights.shape() == Shape{2, 3, 3, 5});
     check_module(cross, [&](auto& v) { return cross.forward(v[0], v[1], v[1], mask); }, {q, kv});
   }
 }
@@ -139,4 +139,73 @@ TEST_CASE("garbage in padded source and target positions changes nothing at real
   Tensor b = model.forward(Tensor::from_vector({3, 4, 5, 8, 2}, {1, 5}), src_keep,
                            Tensor::from_vector({1, 6, 7, 9}, {1, 4}), tgt_keep);
   for (int64_t i = 0; i < 3 * 10; ++i) REQUIRE(a.data()[i] == b.data()[i]);
+}
+
+namespace {
+// x [B, n, in] · Wᵀ + b, in double: a Linear computed without the library.
+std::vector<double> project(const Tensor& x, const Linear& l) {
+  const int64_t rows = x.numel() / l.in_features, in = l.in_features, out = l.out_features;
+  std::vector<double> y(static_cast<size_t>(rows * out));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t o = 0; o < out; ++o) {
+      double s = l.bias.defined() ? l.bias.data()[o] : 0.0;
+      for (int64_t i = 0; i < in; ++i)
+        s += static_cast<double>(x.data()[r * in + i]) * l.weight.data()[o * in + i];
+      y[static_cast<size_t>(r * out + o)] = s;
+    }
+  return y;
+}
+}  // namespace
+
+TEST_CASE("MultiHeadAttention equals its per-head composition computed independently",
+          "[ch07][attention]") {
+  // Per head h: softmax(Q_h K_hᵀ / √d_h) V_h over the unmasked keys, heads concatenated, W_O.
+  const int64_t B = 2, n = 4, m = 3, H = 3, hd = 2, qd = 6, kd = 5;
+  Generator gen(21);
+  MultiHeadAttentionOptions o;
+  o.query_dim = qd;
+  o.kv_dim = kd;
+  o.heads = H;
+  o.head_dim = hd;
+  MultiHeadAttention mha(o, gen);
+  Tensor x = Tensor::randn({B, n, qd}, gen), y = Tensor::randn({B, m, kd}, gen);
+  Tensor keep = Tensor::from_vector({1, 1, 1, 1, 0, 1}, {B, m});  // row 1 masks key 1
+  Tensor out = mha.forward(x, y, y, key_padding_mask(keep));
+  const auto Q = project(x, *mha.w_q), K = project(y, *mha.w_k), V = project(y, *mha.w_v);
+  std::vector<double> concat(static_cast<size_t>(B * n * H * hd));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t i = 0; i < n; ++i) {
+        std::vector<double> w(static_cast<size_t>(m), 0.0);
+        double mx = -1e300, z = 0;
+        for (int64_t j = 0; j < m; ++j) {
+          if (keep.data()[b * m + j] == 0) continue;
+          double s = 0;
+          for (int64_t d = 0; d < hd; ++d)
+            s += Q[static_cast<size_t>((b * n + i) * H * hd + h * hd + d)] *
+                 K[static_cast<size_t>((b * m + j) * H * hd + h * hd + d)];
+          w[static_cast<size_t>(j)] = s / std::sqrt(static_cast<double>(hd));
+          mx = std::max(mx, w[static_cast<size_t>(j)]);
+        }
+        for (int64_t j = 0; j < m; ++j) {
+          double& e = w[static_cast<size_t>(j)];
+          e = keep.data()[b * m + j] == 0 ? 0.0 : std::exp(e - mx);
+          z += e;
+        }
+        for (int64_t d = 0; d < hd; ++d) {
+          double s = 0;
+          for (int64_t j = 0; j < m; ++j)
+            s += w[static_cast<size_t>(j)] / z *
+                 V[static_cast<size_t>((b * m + j) * H * hd + h * hd + d)];
+          concat[static_cast<size_t>((b * n + i) * H * hd + h * hd + d)] = s;
+        }
+      }
+  Tensor c = Tensor::empty({B, n, H * hd});
+  for (size_t i = 0; i < concat.size(); ++i) c.data()[i] = static_cast<float>(concat[i]);
+  const auto want = project(c, *mha.w_o);
+  REQUIRE(out.numel() == static_cast<int64_t>(want.size()));
+  double worst = 0;
+  for (size_t i = 0; i < want.size(); ++i)
+    worst = std::max(worst, std::fabs(out.data()[i] - want[i]));
+  CHECK(worst < 1e-5);
 }

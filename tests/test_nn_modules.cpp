@@ -5,8 +5,8 @@
 #include "autograd/gradcheck.h"
 #include "nn/attention.h"
 #include "nn/transformer.h"
-#include "tests/fixtures.h"
 #include "tests/catch.h"
+#include "tests/fixtures.h"
 #include "tests/helpers.h"
 
 using namespace qkv;

@@ -9,8 +9,8 @@
 #include "autograd/engine.h"
 #include "nn/serialize.h"
 #include "nn/transformer.h"
-#include "tests/fixtures.h"
 #include "tests/catch.h"
+#include "tests/fixtures.h"
 
 using namespace qkv;
 using namespace qkv::nn;

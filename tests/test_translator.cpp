@@ -12,9 +12,9 @@
 #include "nn/decoding.h"
 #include "nn/serialize.h"
 #include "nn/transformer.h"
+#include "tests/catch.h"
 #include "tests/fixtures.h"
 #include "tests/programs.h"
-#include "tests/catch.h"
 
 using namespace qkv;
 

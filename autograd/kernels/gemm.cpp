@@ -20,9 +20,13 @@
 #include "autograd/kernels/gemm.h"
 
 #include <omp.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <string>
 #if defined(__AVX512F__)
 // g++ 12 warns about its own header (_mm512_undefined_ps, GCC bug 105593) in some shuffles.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -72,13 +76,63 @@ namespace {
 #endif
 
 // Cache blocks (for the 6×64 tile). The micro-kernel walks down the MC rows of the packed A
-// block (MC×KC·4 = 384 KB, in the 1 MB L2) with one KC×NR panel of B (64 KB, L2, its
-// current lines in L1); NC columns of packed B (KC×NC·4 = 2 MB) sit in L3. KC = 128 would
-// keep the B panel in the 48 KB L1 as the textbook rule says, but 256 halves the passes
-// over C when K is long and measured a few per cent faster (chapter 03).
+// block (MC×KC floats, meant to stay in L2) with one KC×NR panel of B (64 KB, L2, its current
+// lines in L1); NC columns of packed B (KC×NC floats) sit in L3.
+//
+// KC is fixed, not derived from the machine: it sets where the sum over k is cut into slices,
+// so it decides the rounding of every product with K > KC, and the same program must print
+// the same numbers on every machine the project runs on. KC = 128 would keep the B panel in
+// a 48 KB L1 as the textbook rule says, but 256 halves the passes over C when K is long and
+// measured a few per cent faster (chapter 03).
+//
+// MC and NC only decide how M and N are cut into blocks, which changes no sum, so they come
+// from the cache sizes the machine reports (cache_blocks below): the packed A block fills 3/8
+// of L2 (384 rows with the 1 MB L2 of the AMD EPYC Zen 5, 768 with the 2 MB of the Intel Xeon
+// of chapter 14), and the packed B block a quarter of L3, capped at 4096 columns (8 MB; an L3
+// shared by many cores is not ours alone).
 constexpr int64_t KC = 256;
-constexpr int64_t MC = 384;   // a multiple of every MR below
-constexpr int64_t NC = 2048;  // a multiple of every NR below
+constexpr int64_t kRowMultiple = 24;  // a multiple of every MR below
+constexpr int64_t kColMultiple = 64;  // a multiple of every NR below
+
+// A cache's size in bytes as the C library reports it, else as Linux's sysfs does, else
+// `fallback`. level 1 means the data cache.
+int64_t cache_bytes(int level, int64_t fallback) {
+  long v = -1;
+#if defined(_SC_LEVEL1_DCACHE_SIZE)
+  v = sysconf(level == 1   ? _SC_LEVEL1_DCACHE_SIZE
+              : level == 2 ? _SC_LEVEL2_CACHE_SIZE
+                           : _SC_LEVEL3_CACHE_SIZE);
+#endif
+  if (v > 0) return v;
+  for (int index = 0; index < 8; ++index) {  // /sys/devices/system/cpu/cpu0/cache/indexN/
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index);
+    std::ifstream lf(dir + "/level"), tf(dir + "/type"), sf(dir + "/size");
+    int l = 0;
+    std::string type, size;
+    if (!(lf >> l) || !(tf >> type) || !(sf >> size)) continue;
+    if (l != level || type == "Instruction") continue;
+    const int64_t kb = std::atoll(size.c_str());  // "2048K"
+    if (kb > 0) return kb * (size.back() == 'M' ? 1024 * 1024 : 1024);
+  }
+  return fallback;
+}
+
+int64_t round_down(int64_t x, int64_t multiple, int64_t lo, int64_t hi) {
+  return std::min(hi, std::max(lo, x / multiple * multiple));
+}
+
+struct CacheBlocks {
+  int64_t MC, NC;
+};
+const CacheBlocks& cache_blocks() {
+  static const CacheBlocks blocks = [] {
+    const int64_t l2 = cache_bytes(2, 1 << 20), l3 = cache_bytes(3, 8 << 20);
+    const int64_t floats = static_cast<int64_t>(sizeof(float));
+    return CacheBlocks{round_down(l2 * 3 / 8 / (KC * floats), kRowMultiple, 96, 1536),
+                       round_down(l3 / 4 / (KC * floats), kColMultiple, 512, 4096)};
+  }();
+  return blocks;
+}
 
 using Buffer = std::vector<float, AlignedAllocator<float>>;
 
@@ -161,7 +215,7 @@ constexpr int64_t kParallelMacs = 1 << 20;
 // Everything that depends on the tile shape.
 template <int64_t MR, int64_t NR>
 struct Tiled {
-  static_assert(MC % MR == 0 && NC % NR == 0, "blocks hold whole tiles");
+  static_assert(kRowMultiple % MR == 0 && kColMultiple % NR == 0, "blocks hold whole tiles");
 
   // Where the micro-kernel reads its MR values of op(A) at each k. Normally from a packed
   // panel (op(A)[ir+i, k] at p[k·MR + i]); for skinny products straight from A itself, at
@@ -298,6 +352,7 @@ struct Tiled {
     // which only pays when there is a single panel to sweep.
     const bool direct_a = n1 - n0 <= (p.trans_a ? 1 : 2) * NR;
     const int64_t a_rs = p.trans_a ? 1 : p.lda, a_cs = p.trans_a ? p.lda : 1;
+    const int64_t MC = cache_blocks().MC, NC = cache_blocks().NC;
     float* pa = grow(t_pack_a, MC * KC);
     float* pb = grow(t_pack_b, KC * std::min(NC, (n1 - n0 + NR - 1) / NR * NR));
     for (int64_t jc = n0; jc < n1; jc += NC) {
@@ -384,6 +439,10 @@ void gemm_on(const Problem& p, int max_threads) {
 }
 
 }  // namespace
+
+void count_macs(int64_t macs) { g_macs_done.fetch_add(macs, std::memory_order_relaxed); }
+
+GemmBlocks gemm_blocks() { return {cache_blocks().MC, KC, cache_blocks().NC}; }
 
 int64_t gemm_macs_done() { return g_macs_done.load(std::memory_order_relaxed); }
 

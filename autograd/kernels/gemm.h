@@ -24,10 +24,20 @@ void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t 
                   int64_t ldb, int64_t stride_b, float beta, float* C, int64_t ldc,
                   int64_t stride_c);
 
+// The cache blocks gemm uses on this machine: KC fixed (it sets the order of the sums), MC and
+// NC derived from the L2 and L3 sizes the machine reports (gemm.cpp explains the rule).
+struct GemmBlocks {
+  int64_t MC, KC, NC;
+};
+GemmBlocks gemm_blocks();
+
 // Multiply-adds done by gemm and gemm_batched since the program started (M·N·K per product),
 // counted once per call by the calling thread. Chapter 14's profiler divides them by time to
 // see how close each op's products come to the machine's peak.
 int64_t gemm_macs_done();
+// Adds to that count the multiply-adds of products done outside gemm: the fused attention
+// kernel's Q·Kᵀ and P·V (attention.cpp), so the profiler sees all the matrix work.
+void count_macs(int64_t macs);
 
 // The textbook triple loop, in double-precision accumulation: the slow, obviously correct
 // reference that the tests hold the fast GEMM against. Same contract as gemm().

@@ -33,97 +33,18 @@
 #include "examples/translator/interrupt.h"
 #include "examples/translator/pipeline.h"
 #include "examples/translator/svg.h"
+#include "examples/translator/train_flags.h"
 #include "nn/optim.h"
 #include "nn/schedule.h"
 #include "nn/train.h"
 
 using namespace qkv;
+using app::Flags;
+using app::ModelFlags;
+using app::Settings;
 using app::UsageError;
 
 namespace {
-
-// Every training setting, with the defaults `make train` uses.
-struct Settings {
-  std::string corpus = "data/corpora/en_zh_train.tsv";
-  std::string test = "data/corpora/en_zh_test.tsv";
-  std::string task;  // "", "copy" or "reverse"
-  int64_t task_pairs = 4000, task_vocab = 10, task_max_len = 8;
-  int64_t steps = 1200, epochs = 0;
-  int64_t batch_size = 64, max_tokens = 0;
-  double lr = 3e-3;  // the peak learning rate, reached at the end of the warm-up
-  int64_t warmup = 250;
-  std::string schedule = "cosine";  // noam: then ∝ 1/√step; cosine: then down to 0 by the last step
-  double label_smoothing = 0.1, clip = 1.0;
-  int64_t seed = 1;
-  // Pairs the model must know by heart, each put into every epoch phrase_copies times, and
-  // scored after training (the hand-written share). "" with the default corpus: its
-  // hand-written phrases (docs/12-training.md, "The phrases users try first").
-  std::string phrases;
-  int64_t phrase_copies = 3;
-  bool skip_bad_lines = false;
-};
-
-const char kDefaultCorpus[] = "data/corpora/en_zh_train.tsv";
-const char kDefaultPhrases[] = "data/corpora/en_zh_phrases.tsv";
-
-std::map<std::string, std::string> to_map(const Settings& s) {
-  auto f = [](double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.9g", v);
-    return std::string(buf);
-  };
-  return {{"corpus", s.corpus},
-          {"test", s.test},
-          {"task", s.task.empty() ? "-" : s.task},
-          {"task_pairs", std::to_string(s.task_pairs)},
-          {"task_vocab", std::to_string(s.task_vocab)},
-          {"task_max_len", std::to_string(s.task_max_len)},
-          {"steps", std::to_string(s.steps)},
-          {"batch_size", std::to_string(s.batch_size)},
-          {"max_tokens", std::to_string(s.max_tokens)},
-          {"lr", f(s.lr)},
-          {"warmup", std::to_string(s.warmup)},
-          {"schedule", s.schedule},
-          {"label_smoothing", f(s.label_smoothing)},
-          {"clip", f(s.clip)},
-          {"seed", std::to_string(s.seed)},
-          {"phrases", s.phrases.empty() ? "-" : s.phrases},
-          {"phrase_copies", std::to_string(s.phrase_copies)}};
-}
-
-// On --resume: every setting the user did not give on the command line comes from the
-// checkpoint, so that the continued run is the same run.
-void from_map(const std::map<std::string, std::string>& m, const app::ArgParser& args,
-              Settings& s) {
-  auto str = [&](const char* key, const char* flag, std::string& v) {
-    if (!args.given(flag) && m.count(key)) v = m.at(key);
-  };
-  auto i64 = [&](const char* key, const char* flag, int64_t& v) {
-    if (!args.given(flag) && m.count(key)) v = app::parse_int(key, m.at(key));
-  };
-  auto dbl = [&](const char* key, const char* flag, double& v) {
-    if (!args.given(flag) && m.count(key)) v = app::parse_double(key, m.at(key));
-  };
-  str("corpus", "--corpus", s.corpus);
-  str("test", "--test", s.test);
-  str("task", "--task", s.task);
-  if (s.task == "-") s.task.clear();
-  i64("task_pairs", "--task-pairs", s.task_pairs);
-  i64("task_vocab", "--task-vocab", s.task_vocab);
-  i64("task_max_len", "--task-max-len", s.task_max_len);
-  if (!args.given("--epochs")) i64("steps", "--steps", s.steps);
-  i64("batch_size", "--batch-size", s.batch_size);
-  i64("max_tokens", "--max-tokens", s.max_tokens);
-  dbl("lr", "--lr", s.lr);
-  i64("warmup", "--warmup", s.warmup);
-  str("schedule", "--schedule", s.schedule);
-  dbl("label_smoothing", "--label-smoothing", s.label_smoothing);
-  dbl("clip", "--clip", s.clip);
-  i64("seed", "--seed", s.seed);
-  str("phrases", "--phrases", s.phrases);
-  if (s.phrases == "-") s.phrases.clear();
-  i64("phrase_copies", "--phrase-copies", s.phrase_copies);
-}
 
 // The learning rate of step `step` (counting from 1) under the run's schedule.
 float learning_rate(const Settings& s, int64_t step, int64_t d_model, int64_t total) {
@@ -177,9 +98,9 @@ Data load_data(const Settings& s, const app::ArgParser& args) {
     d.description = s.corpus + " (a tenth held out for test)";
   }
   if (d.train.empty()) throw std::runtime_error(s.corpus + ": no sentence pairs to train on");
-  const std::string phrases = !s.phrases.empty()           ? s.phrases
-                              : s.corpus == kDefaultCorpus ? kDefaultPhrases
-                                                           : "";
+  const std::string phrases = !s.phrases.empty()                ? s.phrases
+                              : s.corpus == app::kDefaultCorpus ? app::kDefaultPhrases
+                                                                : "";
   if (!phrases.empty()) {
     d.phrases = load(phrases);
     d.train = data::oversample(std::move(d.train), d.phrases, static_cast<int>(s.phrase_copies));
@@ -205,110 +126,6 @@ void print_worst(const app::Evaluation& e, const std::vector<data::SentencePair>
   }
 }
 
-// The flags that are not training settings (those are in Settings, saved in checkpoints).
-struct ModelFlags {
-  int64_t d_model = 64, heads = 4, d_ff = 256, layers = 2, enc_layers = -1, dec_layers = -1,
-          max_len = 64;
-  // No dropout by default: the toy corpus comes from a grammar and does not overfit in
-  // 1200 steps (docs/12-training.md), and without it training is a quarter faster.
-  double dropout = 0.0;
-  bool pre_norm = false, gelu = false, untied = false;
-};
-struct RunFlags {
-  std::string checkpoint = "translator.ckpt", resume, loss_svg, progress = "auto";
-  int64_t threads = 0, checkpoint_every = 0, log_every = 0, show_worst = 5;
-};
-struct Flags {
-  Settings s;
-  ModelFlags m;
-  RunFlags r;
-};
-
-void declare_data_flags(app::ArgParser& args, Settings& s) {
-  args.option("--corpus", "TRAIN.tsv", "training pairs (default data/corpora/en_zh_train.tsv)",
-              s.corpus);
-  args.option("--test", "TEST.tsv",
-              "test pairs (default data/corpora/en_zh_test.tsv; '-' = hold out 10%)", s.test);
-  args.option("--task", "copy|reverse", "train on a synthetic task instead of a corpus", s.task);
-  args.option("--task-pairs", "N", "synthetic training pairs (default 4000; test: a tenth)",
-              s.task_pairs);
-  args.option("--task-vocab", "N", "synthetic symbols (default 10)", s.task_vocab);
-  args.option("--task-max-len", "N", "longest synthetic sequence (default 8)", s.task_max_len);
-  args.option("--phrases", "FILE",
-              "pairs to know by heart: in every epoch --phrase-copies times, scored after "
-              "training (default with the default corpus: data/corpora/en_zh_phrases.tsv)",
-              s.phrases);
-  args.option("--phrase-copies", "K", "copies of each --phrases pair per epoch (default 3)",
-              s.phrase_copies);
-  args.flag("--skip-bad-lines",
-            "skip malformed corpus lines (and say how many) instead of stopping at the first",
-            s.skip_bad_lines);
-}
-
-void declare_model_flags(app::ArgParser& args, ModelFlags& m) {
-  args.option("--d-model", "N", "model width (default 64)", m.d_model);
-  args.option("--heads", "N", "attention heads (default 4)", m.heads);
-  args.option("--d-ff", "N", "feed-forward hidden width (default 256)", m.d_ff);
-  args.option("--layers", "N", "encoder and decoder layers (default 2)", m.layers);
-  args.option("--enc-layers", "N", "encoder layers (default: --layers)", m.enc_layers);
-  args.option("--dec-layers", "N", "decoder layers (default: --layers)", m.dec_layers);
-  args.option("--dropout", "P", "dropout probability (default 0; 0.1 for real data)", m.dropout);
-  args.option("--max-len", "N", "longest sequence the model handles (default 64)", m.max_len);
-  args.flag("--pre-norm", "pre-norm Add&Norm instead of the paper's post-norm", m.pre_norm);
-  args.flag("--gelu", "GELU in the feed-forward layers instead of ReLU", m.gelu);
-  args.flag("--untied", "a separate output projection (default: tied to the target embedding)",
-            m.untied);
-}
-
-void declare_training_flags(app::ArgParser& args, Settings& s) {
-  args.option("--batch-size", "N", "sentence pairs per batch (default 64)", s.batch_size);
-  args.option("--max-tokens", "N",
-              "token budget per batch instead of --batch-size (padding included)", s.max_tokens);
-  args.option("--lr", "LR", "peak learning rate, reached after the warm-up (default 3e-3)", s.lr);
-  args.option("--warmup", "N", "warm-up steps (default 250)", s.warmup);
-  args.option("--schedule", "noam|cosine",
-              "decay after the warm-up: 1/sqrt(step) or cosine to 0 (default cosine)", s.schedule);
-  args.option("--label-smoothing", "EPS", "label smoothing (default 0.1)", s.label_smoothing);
-  args.option("--clip", "NORM",
-              "gradient clipping: the largest global gradient norm (default 1; 0 = off)", s.clip);
-  args.option("--seed", "N", "seed for initialisation, shuffling and dropout (default 1)", s.seed);
-}
-
-void declare_run_flags(app::ArgParser& args, RunFlags& r) {
-  args.option("--threads", "N", "OpenMP threads (default: OMP_NUM_THREADS or every core)",
-              r.threads);
-  args.option("--checkpoint-every", "N",
-              "also write the checkpoint every N steps (default: only at the end)",
-              r.checkpoint_every);
-  args.option(
-      "--resume", "PATH",
-      "continue training from a checkpoint (model, Adam state, data position, dropout generators)",
-      r.resume);
-  args.option("--loss-svg", "PATH", "draw the loss curve (and the learning rate) into an SVG file",
-              r.loss_svg);
-  args.option("--progress", "auto|live|lines",
-              "live: one line redrawn with \\r; lines: a line every --log-every steps; auto: live "
-              "on a terminal",
-              r.progress);
-  args.option("--log-every", "N",
-              "progress every N steps (default: ~40 lines, or live on a terminal)", r.log_every);
-  args.option("--show-worst", "N", "print the N worst test translations (default 5)", r.show_worst);
-}
-
-// Every flag, in the order --help lists them.
-void declare_flags(app::ArgParser& args, Flags& f) {
-  declare_data_flags(args, f.s);
-  args.option("--checkpoint", "OUT", "where to write the checkpoint (default translator.ckpt)",
-              f.r.checkpoint);
-  args.option("--steps", "N",
-              "optimizer steps in all (default 1200; with --resume: the total to reach)",
-              f.s.steps);
-  args.option("--epochs", "N", "train for N passes over the corpus instead of --steps", f.s.epochs);
-  declare_model_flags(args, f.m);
-  declare_training_flags(args, f.s);
-  declare_run_flags(args, f.r);
-}
-
 // On --resume: the checkpoint, and every setting the command line did not give from it.
 std::unique_ptr<app::Checkpoint> load_resume(Flags& f, const app::ArgParser& args) {
   if (f.r.resume.empty()) return nullptr;
@@ -322,56 +139,6 @@ std::unique_ptr<app::Checkpoint> load_resume(Flags& f, const app::ArgParser& arg
   // Resuming without --checkpoint continues in the same file.
   if (!args.given("--checkpoint")) f.r.checkpoint = f.r.resume;
   return ckpt;
-}
-
-void validate_model(ModelFlags& m) {
-  for (auto [flag, v] : {std::pair<const char*, int64_t>{"--d-model", m.d_model},
-                         {"--heads", m.heads},
-                         {"--d-ff", m.d_ff},
-                         {"--max-len", m.max_len}})
-    if (v <= 0) throw UsageError(std::string(flag) + " must be positive, got " + std::to_string(v));
-  if (m.layers < 1) throw UsageError("--layers must be at least 1");
-  if (m.enc_layers < 0) m.enc_layers = m.layers;
-  if (m.dec_layers < 0) m.dec_layers = m.layers;
-  if (m.enc_layers < 1 || m.dec_layers < 1)
-    throw UsageError("--enc-layers and --dec-layers must be at least 1");
-  if (m.d_model % m.heads != 0)
-    throw UsageError("--d-model (" + std::to_string(m.d_model) +
-                     ") must be a multiple of --heads (" + std::to_string(m.heads) + ")");
-  if (m.dropout < 0 || m.dropout >= 1) throw UsageError("--dropout must be in [0, 1)");
-}
-
-// Every number checked before any work is done.
-void validate(Flags& f, const app::ArgParser& args) {
-  const Settings& s = f.s;
-  if (!s.task.empty() && s.task != "copy" && s.task != "reverse")
-    throw UsageError("--task must be copy or reverse, got '" + s.task + "'");
-  if (s.schedule != "noam" && s.schedule != "cosine")
-    throw UsageError("--schedule must be noam or cosine, got '" + s.schedule + "'");
-  for (auto [flag, v] : {std::pair<const char*, int64_t>{"--steps", s.steps},
-                         {"--task-pairs", s.task_pairs},
-                         {"--task-vocab", s.task_vocab},
-                         {"--task-max-len", s.task_max_len}})
-    if (v <= 0) throw UsageError(std::string(flag) + " must be positive, got " + std::to_string(v));
-  validate_model(f.m);
-  if (s.label_smoothing < 0 || s.label_smoothing >= 1)
-    throw UsageError("--label-smoothing must be in [0, 1)");
-  if (s.lr <= 0) throw UsageError("--lr must be positive");
-  if (s.warmup < 0) throw UsageError("--warmup must not be negative");
-  if (s.clip < 0) throw UsageError("--clip must not be negative");
-  if (s.batch_size <= 0 && s.max_tokens <= 0) throw UsageError("--batch-size must be positive");
-  if (s.max_tokens < 0) throw UsageError("--max-tokens must not be negative");
-  if (s.epochs < 0) throw UsageError("--epochs must not be negative");
-  if (s.phrase_copies < 0 || s.phrase_copies > 1000)
-    throw UsageError("--phrase-copies must be in 0..1000");
-  const RunFlags& r = f.r;
-  if (r.threads < 0 || r.checkpoint_every < 0 || r.log_every < 0 || r.show_worst < 0)
-    throw UsageError(
-        "--threads, --checkpoint-every, --log-every and --show-worst must not be negative");
-  if (args.given("--steps") && args.given("--epochs"))
-    throw UsageError("give --steps or --epochs, not both");
-  if (r.progress != "auto" && r.progress != "live" && r.progress != "lines")
-    throw UsageError("--progress must be auto, live or lines, got '" + r.progress + "'");
 }
 
 void set_threads(int64_t threads) {

@@ -39,8 +39,10 @@ Tensor cross_attention(nn::Seq2SeqTransformer& model, const std::vector<int64_t>
   std::vector<float> s(src.begin(), src.end()), t{static_cast<float>(data::Vocab::kBos)};
   for (int64_t id : out) t.push_back(static_cast<float>(id));
   Tensor src_ids = Tensor::from_vector(s, {1, S}), tgt_ids = Tensor::from_vector(t, {1, T});
-  model.forward(src_ids, Tensor::ones({1, S}), tgt_ids, Tensor::ones({1, T}));
-  return model.decoder->layers[static_cast<size_t>(layer)]->cross_attn->last_weights;
+  std::vector<Tensor> weights;  // one [1, H, T, S] per decoder layer, on request
+  model.decode(tgt_ids, model.encode(src_ids, Tensor::ones({1, S})), Tensor::ones({1, S}),
+               Tensor::ones({1, T}), &weights);
+  return weights[static_cast<size_t>(layer)];
 }
 
 void write_attention_svg(const std::string& path, const Tensor& w,

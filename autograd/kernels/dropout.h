@@ -1,0 +1,78 @@
+// Dropout's mask (chapter 04, chapter 14 for the 16 lanes).
+//
+// The mask is random but must not depend on the thread count. The caller draws one number,
+// `base`, from its Generator; block b of the mask (4,096 elements) is then filled from
+// generators seeded by (base, b). Blocks can be filled by any thread in any order and the
+// mask is the same.
+//
+// Inside a block, 16 xoshiro256** generators run side by side, element i taking lane i % 16:
+// one generator is a serial chain of dependent operations, 16 independent ones are a loop
+// the compiler turns into vector instructions.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <type_traits>
+
+#include "autograd/kernels/parallel.h"
+#include "autograd/random.h"
+
+namespace qkv::kernels {
+
+// Each element is dropped with probability p. Mask = float: m[i] = 0 if dropped, else
+// 1/(1−p) (inverted dropout: eval needs no rescaling). Mask = uint8_t: m[i] = 0 or 1, a
+// quarter of the memory for a mask kept until backward. With x and y given, also
+// y[i] = x[i]·(0 or 1/(1−p)) in the same pass (y may be x); m may then be nullptr.
+template <class Mask>
+void dropout_mask(Mask* m, int64_t n, float p, uint64_t base, const float* x = nullptr,
+                  float* y = nullptr) {
+  const float keep_scale = 1.f / (1.f - p);
+  // Compare 24 random bits against p·2²⁴: the same test as uniform() < p, without floats.
+  const uint64_t threshold = static_cast<uint64_t>(static_cast<double>(p) * 16777216.0);
+  constexpr int64_t kBlock = 4096;
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+  for (int64_t b = 0; b < blocks; ++b) {
+    constexpr int kLanes = 16;
+    uint64_t s0[kLanes], s1[kLanes], s2[kLanes], s3[kLanes];
+    for (int l = 0; l < kLanes; ++l) {
+      Generator seeder(base ^ (0x9E3779B97F4A7C15ull * static_cast<uint64_t>(b * kLanes + l + 1)));
+      s0[l] = seeder.next_u64();
+      s1[l] = seeder.next_u64();
+      s2[l] = seeder.next_u64();
+      s3[l] = seeder.next_u64();
+    }
+    const int64_t begin = b * kBlock, end = std::min(n, begin + kBlock);
+    for (int64_t i0 = begin; i0 < end; i0 += kLanes) {
+      uint64_t bits[kLanes];
+      for (int l = 0; l < kLanes; ++l) {  // one xoshiro256** step in every lane
+        const uint64_t r = s1[l] * 5;
+        bits[l] = ((r << 7) | (r >> 57)) * 9;
+        const uint64_t t = s1[l] << 17;
+        s2[l] ^= s0[l];
+        s3[l] ^= s1[l];
+        s1[l] ^= s2[l];
+        s0[l] ^= s3[l];
+        s2[l] ^= t;
+        s3[l] = (s3[l] << 45) | (s3[l] >> 19);
+      }
+      const int64_t count = std::min<int64_t>(kLanes, end - i0);
+      const Mask kept = std::is_same<Mask, float>::value ? Mask(keep_scale) : Mask(1);
+      if (m)
+        for (int64_t l = 0; l < count; ++l)
+          m[i0 + l] = (bits[l] >> 40) < threshold ? Mask(0) : kept;
+      if (y)
+        for (int64_t l = 0; l < count; ++l)
+          y[i0 + l] = x[i0 + l] * ((bits[l] >> 40) < threshold ? 0.f : keep_scale);
+    }
+  }
+}
+
+// dx += dy·(0 or scale) for the byte mask above.
+inline void dropout_backward(float* dx, const float* dy, const uint8_t* keep, int64_t n,
+                             float scale) {
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) dx[i] += dy[i] * (keep[i] ? scale : 0.f);
+}
+
+}  // namespace qkv::kernels
