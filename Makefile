@@ -4,6 +4,7 @@
 #   make bench      kernel and training-step benchmarks
 #   make train      train the toy translator with defaults
 #   make sanitize   the suite under ASan + UBSan
+#   make fuzz       libFuzzer on the loaders, FUZZ_SECONDS each (clang; tests/fuzz/README.md)
 # CXX, CXXFLAGS and OMP_NUM_THREADS are honoured. The flags in QKV_FLAGS are not optional:
 # warnings are errors, and OpenMP is how the kernels use both cores.
 
@@ -62,7 +63,7 @@ CATCH2_LIBS = $(if $(filter 3,$(CATCH2)),-lCatch2)
 # rules, and rebuild them all after any change).
 .SECONDARY:
 
-.PHONY: all lib examples test bench train sanitize clean format install-catch2 tests-skipped
+.PHONY: all lib examples test bench train sanitize fuzz fuzz-targets clean format install-catch2 tests-skipped
 all: lib examples $(if $(filter none,$(CATCH2)),tests-skipped,$(TEST_BIN))
 lib: $(LIB)
 examples: $(EX_BINS) $(APP_BINS)
@@ -83,9 +84,12 @@ $(BUILD)/%: $(BUILD)/obj/examples/%.o $(LIB)
 # linked with the folder's other .cpp files.
 define APP_RULE
 $(BUILD)/$(patsubst main_%.cpp,%,$(notdir $(1))): $(BUILD)/obj/$(1:.cpp=.o) $(filter $(BUILD)/obj/$(dir $(1))%,$(APP_LIBOBJS)) $(LIB)
-	$(CXX) $(QKV_FLAGS) $(CXXFLAGS) $$^ -o $$@ $(LDLIBS)
+	$(CXX) $(QKV_FLAGS) $(CXXFLAGS) $$(filter-out $(LIB),$$^) $(LIB) -o $$@ $(LDLIBS)
 endef
 $(foreach s,$(APP_SRCS),$(eval $(call APP_RULE,$(s))))
+# The exporter reads the translator's checkpoints and runs its model for --logits-out.
+$(BUILD)/export_checkpoint: $(BUILD)/obj/examples/translator/checkpoint.o \
+  $(BUILD)/obj/examples/translator/pipeline.o
 
 tests-skipped: lib examples
 	@echo "make: built the library and the examples; Catch2 not found, so not the tests (make test installs it)"
@@ -155,6 +159,37 @@ examples: $(BUILD)/exercise_solutions
 
 sanitize:
 	$(MAKE) BUILD=build/sanitize CXXFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -Wno-error=maybe-uninitialized" test
+
+# Fuzzing: every tests/fuzz/fuzz_*.cpp is a libFuzzer target, built with clang under ASan and
+# UBSan in build/fuzz and run for FUZZ_SECONDS from its committed seeds (tests/fuzz/seeds/NAME;
+# what it finds new goes to build/fuzz/corpus/NAME, a crash to build/fuzz/crash-*).
+# Not part of `make test`: it needs clang's libFuzzer runtime (Debian: libclang-rt-14-dev).
+FUZZ_SECONDS ?= 60
+FUZZ_CXX     ?= clang++
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.cpp)
+FUZZ_NAMES   := $(FUZZ_SRCS:tests/fuzz/%.cpp=%)
+FUZZ_FLAGS    = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+                -Wno-pass-failed \
+                -fno-omit-frame-pointer
+
+fuzz:
+	$(MAKE) BUILD=build/fuzz CXX=$(FUZZ_CXX) CXXFLAGS="$(FUZZ_FLAGS)" fuzz-targets
+	@for t in $(FUZZ_NAMES); do \
+	  mkdir -p build/fuzz/corpus/$$t; \
+	  echo "== $$t: $(FUZZ_SECONDS) s"; \
+	  OMP_NUM_THREADS=1 build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -artifact_prefix=build/fuzz/crash-$$t- -print_final_stats=1 \
+	    $$(test -f tests/fuzz/$$t.dict && echo -dict=tests/fuzz/$$t.dict) \
+	    build/fuzz/corpus/$$t tests/fuzz/seeds/$$t > build/fuzz/$$t.log 2>&1 \
+	    || { tail -n 40 build/fuzz/$$t.log; echo "make fuzz: $$t failed (log: build/fuzz/$$t.log)"; exit 1; }; \
+	  grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)' build/fuzz/$$t.log; \
+	done
+
+fuzz-targets: $(FUZZ_NAMES:%=$(BUILD)/%)
+
+# The checkpoint target reads the translator's checkpoint, so it links the app folder's code.
+$(BUILD)/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(filter $(BUILD)/obj/examples/translator/%,$(APP_LIBOBJS)) $(LIB)
+	$(CXX) $(QKV_FLAGS) $(CXXFLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

@@ -1,6 +1,7 @@
 #include "data/corpus.h"
 
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -117,6 +118,18 @@ std::vector<std::vector<std::string>> source_tokens(const std::vector<SentencePa
 std::vector<std::vector<std::string>> target_tokens(const std::vector<SentencePair>& pairs) {
   std::vector<std::vector<std::string>> out;
   for (const auto& p : pairs) out.push_back(p.tgt_tokens);
+  return out;
+}
+
+std::vector<SentencePair> oversample(std::vector<SentencePair> train,
+                                     const std::vector<SentencePair>& extra, int copies) {
+  if (copies < 0) throw std::invalid_argument("oversample: copies must not be negative");
+  std::set<std::pair<std::string, std::string>> in_extra;
+  for (const auto& p : extra) in_extra.emplace(p.source, p.target);
+  std::vector<SentencePair> out;
+  for (auto& p : train)
+    if (!in_extra.count({p.source, p.target})) out.push_back(std::move(p));
+  for (int k = 0; k < copies; ++k) out.insert(out.end(), extra.begin(), extra.end());
   return out;
 }
 

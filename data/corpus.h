@@ -67,6 +67,14 @@ SentencePair tokenize_pair(const std::string& source, const std::string& target,
 std::vector<std::vector<std::string>> source_tokens(const std::vector<SentencePair>& pairs);
 std::vector<std::vector<std::string>> target_tokens(const std::vector<SentencePair>& pairs);
 
+// Oversampling: `train` with every pair of `extra` in it exactly `copies` times (pairs of
+// `train` with the same source and target as one of `extra` are dropped first). The usual
+// cure when a small set the model must know by heart (the toy corpus's hand-written
+// phrases, a glossary, an in-domain set) drowns in a large one: seen `copies` times an
+// epoch, it gets `copies` times the gradient steps (chapter 12, "The phrases users try").
+std::vector<SentencePair> oversample(std::vector<SentencePair> train,
+                                     const std::vector<SentencePair>& extra, int copies);
+
 // A seeded shuffle of the pairs, the same on every platform.
 void shuffle_pairs(std::vector<SentencePair>& pairs, uint64_t seed);
 

@@ -53,6 +53,11 @@ struct ToyCorpus {
 
 ToyCorpus generate_toy_corpus(const ToyCorpusOptions& options = {});
 
+// The title of data/corpora/en_zh_phrases.tsv: the hand-written pairs, written apart so that
+// training can oversample them and report how many it translates exactly.
+inline constexpr char kPhrasesTitle[] =
+    "qkv toy English-Chinese corpus, the hand-written phrases (all also in the train split)";
+
 // The TSV text of a split: a few '#' comment lines, then en<TAB>zh per line.
 std::string to_tsv(const std::vector<TextPair>& pairs, const std::string& title);
 

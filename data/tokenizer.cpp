@@ -113,4 +113,14 @@ std::string detokenize(const std::vector<std::string>& tokens) {
   return out;
 }
 
+std::vector<std::vector<std::string>> split_sentences(const std::vector<std::string>& tokens) {
+  std::vector<std::vector<std::string>> out(1);
+  for (const std::string& t : tokens) {
+    out.back().push_back(t);
+    if (t == "." || t == "!" || t == "?" || t == "。" || t == "！" || t == "？") out.emplace_back();
+  }
+  if (out.back().empty()) out.pop_back();
+  return out;
+}
+
 }  // namespace qkv::data

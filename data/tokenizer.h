@@ -34,6 +34,11 @@ std::vector<std::string> tokenize(std::string_view text, const TextSource& where
 // Case is not restored: detokenize(tokenize("Hi, Tom!")) == "hi, tom!".
 std::string detokenize(const std::vector<std::string>& tokens);
 
+// Splits tokens after each sentence-final punctuation token (. ! ? and 。！？), so that
+// an input longer than a model takes can be translated sentence by sentence:
+// "hi . how are you ?" → [hi .] [how are you ?]. Tokens after the last one form a piece too.
+std::vector<std::vector<std::string>> split_sentences(const std::vector<std::string>& tokens);
+
 // The character classes the rules above use, exposed for tests and the docs.
 bool is_cjk(char32_t c);
 bool is_word_char(char32_t c);  // a letter or digit of a space-separated script

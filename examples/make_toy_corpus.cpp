@@ -1,6 +1,7 @@
 // make_toy_corpus: writes the toy English→Chinese corpus (docs/corpus.md).
 //
-//   build/make_toy_corpus                 → data/corpora/en_zh_train.tsv, en_zh_test.tsv
+//   build/make_toy_corpus                 → data/corpora/en_zh_train.tsv, en_zh_test.tsv,
+//                                           en_zh_phrases.tsv
 //   build/make_toy_corpus --out-dir /tmp  (same files elsewhere)
 //
 // With the default options the output is byte for byte the shipped files (a test checks
@@ -25,9 +26,11 @@ int run(int argc, char** argv) {
   int64_t seed = static_cast<int64_t>(options.seed),
           generated = static_cast<int64_t>(options.num_generated);
   double test_fraction = options.test_fraction;
-  qkv::app::ArgParser args("make_toy_corpus",
-                           "Writes DIR/en_zh_train.tsv and DIR/en_zh_test.tsv (the shipped corpus "
-                           "with the defaults).");
+  qkv::app::ArgParser args(
+      "make_toy_corpus",
+      "Writes DIR/en_zh_train.tsv, DIR/en_zh_test.tsv and DIR/en_zh_phrases.tsv "
+      "(the hand-written pairs, also in the train split): the shipped corpus "
+      "with the defaults.");
   args.option("--out-dir", "DIR", "where to write (default data/corpora)", out_dir);
   args.option("--seed", "N", "generator seed (default 2017)", seed);
   args.option("--generated", "N", "distinct grammar sentences before the split (default 6400)",
@@ -48,8 +51,11 @@ int run(int argc, char** argv) {
       train, qkv::data::to_tsv(corpus.train, "qkv toy English-Chinese corpus, train split"));
   qkv::nn::write_file_atomic(
       test, qkv::data::to_tsv(corpus.test, "qkv toy English-Chinese corpus, test split"));
+  const std::string phrases = out_dir + "/en_zh_phrases.tsv";
+  qkv::nn::write_file_atomic(
+      phrases, qkv::data::to_tsv(qkv::data::handwritten_pairs(), qkv::data::kPhrasesTitle));
   const auto& s = corpus.stats;
-  std::cout << "hand-written pairs:  " << s.handwritten << "\n"
+  std::cout << "hand-written pairs:  " << s.handwritten << "  → " << phrases << " (and train)\n"
             << "grammar pairs:       " << s.generated << "\n"
             << "train pairs:         " << s.train << "  → " << train << "\n"
             << "test pairs:          " << s.test << "  → " << test << "\n"

@@ -44,6 +44,13 @@ std::vector<std::vector<float>> log_probs(const Tensor& logits) {
   return out;
 }
 
+// How many tokens a sentence of src_len source tokens may get (DecodeOptions::max_len).
+int64_t length_cap(size_t src_len, const DecodeOptions& o) {
+  if (o.max_len > 0) return o.max_len;
+  const int64_t own = static_cast<int64_t>(2 * src_len + 10);
+  return o.max_len_cap > 0 ? std::min(o.max_len_cap, own) : own;
+}
+
 DecodeState start(Seq2SeqModel& model, const std::vector<std::vector<int64_t>>& src,
                   const DecodeOptions& o) {
   Tensor src_ids, src_keep;
@@ -62,10 +69,17 @@ std::vector<Hypothesis> greedy_decode(Seq2SeqModel& model,
   std::vector<Hypothesis> hyps(B);
   std::vector<int64_t> next(B, o.bos_id);
   std::vector<bool> done(B, false);
-  for (int64_t step = 0; step < o.max_len; ++step) {
+  std::vector<int64_t> cap(B);
+  int64_t longest_cap = 0;
+  for (size_t b = 0; b < B; ++b) {
+    cap[b] = length_cap(src[b].size(), o);
+    longest_cap = std::max(longest_cap, cap[b]);
+  }
+  for (int64_t step = 0; step < longest_cap; ++step) {
     auto lp = log_probs(model.decode_step(st, next));
     bool all_done = true;
     for (size_t b = 0; b < B; ++b) {
+      if (step == cap[b]) done[b] = true;  // this sentence's own limit
       if (done[b]) {
         // A finished row keeps decoding harmlessly (rows never interact); its output is ignored.
         next[b] = o.pad_id;
@@ -105,7 +119,8 @@ Hypothesis beam_search(Seq2SeqModel& model, const std::vector<int64_t>& src,
   std::vector<Beam> beams{{{}, 0.f}};
   std::vector<int64_t> next{o.bos_id};
   std::vector<Hypothesis> finished;
-  for (int64_t step = 0; step < o.max_len && !beams.empty(); ++step) {
+  const int64_t steps = length_cap(src.size(), o);
+  for (int64_t step = 0; step < steps && !beams.empty(); ++step) {
     auto lp = log_probs(model.decode_step(st, next));
     struct Cand {
       float lp;

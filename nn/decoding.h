@@ -17,7 +17,11 @@ namespace qkv::nn {
 
 struct DecodeOptions {
   int64_t bos_id = 1, eos_id = 2, pad_id = 0;
-  int64_t max_len = 64;        // tokens generated at most, not counting <bos>
+  // Tokens generated at most, not counting <bos>. 0: each sentence its own limit,
+  // 2 × its source length + 10, at most max_len_cap if that is set (chapter 13): a
+  // sentence's translation then never depends on which sentences are decoded with it.
+  int64_t max_len = 64;
+  int64_t max_len_cap = 0;     // with max_len 0: the longest any sentence may get (0: no cap)
   int64_t beam = 1;            // 1: greedy
   float length_penalty = 1.f;  // beam scores are log p / length^α (α = length_penalty)
 };

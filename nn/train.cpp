@@ -26,6 +26,7 @@ StepResult fit(Optimizer& opt, int64_t last_step, const std::function<Tensor(int
     r.step = step;
     if (!r.finite) return r;
     if (options.on_step) options.on_step(r);
+    if (options.stop && options.stop()) return r;
   }
   return r;
 }

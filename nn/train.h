@@ -32,10 +32,12 @@ struct LoopOptions {
   double clip = 0;                                 // see train_step
   std::function<float(int64_t step)> lr;           // empty: opt.lr is left as it is
   std::function<void(const StepResult&)> on_step;  // after every finite step
+  std::function<bool()> stop;  // asked after on_step; true ends the loop there (a Ctrl-C)
 };
 
 // Steps first_step … last_step: for each, opt.lr = lr(step), loss = loss_at(step), then
-// train_step. Returns the last step's result; stops early at, and returns, a non-finite one.
+// train_step. Returns the last step's result; stops early at, and returns, a non-finite one,
+// or the step after which stop() said true.
 StepResult fit(Optimizer& opt, int64_t last_step, const std::function<Tensor(int64_t)>& loss_at,
                const LoopOptions& options = {});
 

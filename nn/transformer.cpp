@@ -1,6 +1,8 @@
 #include "nn/transformer.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <sstream>
 #include <stdexcept>
@@ -103,6 +105,21 @@ Tensor Decoder::forward(const Tensor& y, const Tensor& memory, const Tensor& sel
   return final_norm ? final_norm->forward(h) : h;
 }
 
+int64_t Seq2SeqConfig::parameter_count() const {
+  // In double: a corrupt config may hold sizes whose product overflows int64.
+  const double D = static_cast<double>(d_model), F = static_cast<double>(d_ff);
+  const double attention = 4 * (D * D + D), ffn = D * F + F + F * D + D, norm = 2 * D;
+  double n = static_cast<double>(src_vocab) * D;
+  if (!share_embeddings) n += static_cast<double>(tgt_vocab) * D;
+  if (learned_positions) n += static_cast<double>(max_len) * D;
+  n += static_cast<double>(encoder_layers) * (attention + ffn + 2 * norm);
+  n += static_cast<double>(decoder_layers) * (2 * attention + ffn + 3 * norm);
+  if (norm_first) n += 2 * norm;  // each stack's final LayerNorm
+  n += tie_output ? static_cast<double>(tgt_vocab)
+                  : D * static_cast<double>(tgt_vocab) + static_cast<double>(tgt_vocab);
+  return n > 0x1p53 ? INT64_MAX : static_cast<int64_t>(n);
+}
+
 TransformerOptions Seq2SeqConfig::layer_options() const {
   TransformerOptions o;
   o.d_model = d_model;
@@ -129,6 +146,7 @@ Seq2SeqTransformer::Seq2SeqTransformer(const Seq2SeqConfig& c, Generator& gen) :
   // scale they then have roughly the same size as the positional encoding.
   auto xavier_embedding = [&](Embedding& e) {
     xavier_uniform_(e.weight, gen);
+    if (c.pad_id < 0) return;  // no padding row (Embedding checked pad_id < its size)
     for (int64_t j = 0; j < c.d_model; ++j) e.weight.data()[c.pad_id * c.d_model + j] = 0.f;
   };
   xavier_embedding(*src_embed);
@@ -241,9 +259,18 @@ Seq2SeqConfig config_from_text(const std::string& text) {
   } catch (const std::exception&) {
     throw std::runtime_error("config 'dropout' is missing or not a number");
   }
+  // Every check the model's constructor needs, so that a damaged file gets an error, not a
+  // crash (these came from fuzzing the checkpoint reader: tests/fuzz/fuzz_checkpoint.cpp).
   if (c.src_vocab <= 0 || c.tgt_vocab <= 0 || c.d_model <= 0 || c.heads <= 0 || c.d_ff <= 0 ||
-      c.encoder_layers < 0 || c.decoder_layers < 0 || c.max_len <= 0 || c.d_model % c.heads != 0)
+      c.encoder_layers < 0 || c.decoder_layers < 0 || c.max_len <= 0 || c.d_model % c.heads != 0 ||
+      !(c.dropout >= 0 && c.dropout < 1) || c.pad_id < 0 ||
+      c.pad_id >= std::min(c.src_vocab, c.tgt_vocab) ||
+      (c.share_embeddings && c.src_vocab != c.tgt_vocab))
     throw std::runtime_error("the config describes an impossible model:\n" + text);
+  // The position table is max_len × d_model floats even when it is not stored.
+  if (c.max_len > (int64_t{1} << 26) / c.d_model)
+    throw std::runtime_error("the config's max_len " + std::to_string(c.max_len) + " × d_model " +
+                             std::to_string(c.d_model) + " is more than 2^26 position values");
   return c;
 }
 

@@ -100,6 +100,11 @@ struct Seq2SeqConfig {
   // What every encoder and decoder layer is built from: d_model, heads, d_ff, dropout,
   // norm_first and activation are the TransformerOptions of the layers (Xavier init).
   TransformerOptions layer_options() const;
+
+  // The number of parameters the model built from this config has, from the config alone
+  // (tests hold it equal to num_parameters() of the built model), so that a reader can check
+  // a file's tensors before it allocates a model; INT64_MAX if it is beyond 2^53.
+  int64_t parameter_count() const;
 };
 
 // The config as "key value" lines (a checkpoint's "config" record, docs/12-training.md) and

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <set>
@@ -166,4 +167,24 @@ TEST_CASE("the split is by source: stable, disjoint, near the fraction", "[ch12]
   size_t same = 0;
   for (auto& p : s.test) same += goes_to_test(p.source, 0.1, 43);
   REQUIRE(same < s.test.size() / 2);
+}
+
+TEST_CASE("oversample puts each extra pair in exactly `copies` times", "[ch12][corpus]") {
+  const std::vector<SentencePair> train = {tokenize_pair("Hello!", "你好！"),
+                                           tokenize_pair("Sorry!", "对不起！"),
+                                           tokenize_pair("Sorry!", "抱歉！")};
+  const std::vector<SentencePair> extra = {tokenize_pair("Sorry!", "对不起！"),
+                                           tokenize_pair("Thanks!", "谢谢！")};
+  const auto out = oversample(train, extra, 3);
+  auto count = [&](const std::string& s, const std::string& t) {
+    return std::count_if(out.begin(), out.end(),
+                         [&](const SentencePair& p) { return p.source == s && p.target == t; });
+  };
+  REQUIRE(out.size() == 2 + 2 * 3);
+  REQUIRE(count("Sorry!", "对不起！") == 3);  // the copy already in train counts as one of the 3
+  REQUIRE(count("Thanks!", "谢谢！") == 3);
+  REQUIRE(count("Sorry!", "抱歉！") == 1);  // another target: a different pair, kept
+  REQUIRE(count("Hello!", "你好！") == 1);
+  REQUIRE(oversample(train, extra, 0).size() == 2);
+  REQUIRE_THROWS_AS(oversample(train, extra, -1), std::invalid_argument);
 }

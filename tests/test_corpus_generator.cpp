@@ -63,6 +63,7 @@ TEST_CASE("the shipped corpus files are exactly the generator's output",
           to_tsv(toy().train, "qkv toy English-Chinese corpus, train split"));
   REQUIRE(read_file(dir + "en_zh_test.tsv") ==
           to_tsv(toy().test, "qkv toy English-Chinese corpus, test split"));
+  REQUIRE(read_file(dir + "en_zh_phrases.tsv") == to_tsv(handwritten_pairs(), kPhrasesTitle));
 }
 
 TEST_CASE("the toy corpus meets its size floors", "[ch12][corpus_generator]") {

@@ -37,6 +37,29 @@ TEST_CASE("greedy decoding of a padded batch equals decoding each sentence alone
   }
 }
 
+TEST_CASE("greedy decoding: each sentence's length limit is its own, not its batch's", "[ch13]") {
+  // Decoded alone or beside a long sentence, a short sentence must get the same translation:
+  // its limit is 2 × its own length + 10 (max_len 0), at most the model's max_len − 1. Before
+  // this, the app decoded a batch up to the limit of its longest sentence.
+  nn::Seq2SeqConfig c = test::tiny_config(20, 15);
+  c.max_len = 64;
+  Generator gen(3);
+  nn::Seq2SeqTransformer model(c, gen);
+  nn::DecodeOptions o;
+  o.max_len = 0;
+  o.max_len_cap = c.max_len - 1;
+  o.eos_id = -1;  // never chosen: every row runs to its limit
+  const std::vector<int64_t> short_src{4, 5}, long_src(20, 6), longer_src(40, 7);
+  const auto alone = nn::greedy_decode(model, {short_src}, o);
+  const auto together = nn::greedy_decode(model, {short_src, long_src, longer_src}, o);
+  REQUIRE(alone[0].tokens.size() == 2 * 2 + 10);
+  CHECK(together[0].tokens == alone[0].tokens);
+  CHECK(together[0].log_prob == alone[0].log_prob);
+  CHECK(together[1].tokens.size() == 2 * 20 + 10);
+  CHECK(together[2].tokens.size() == 63);  // 2 · 40 + 10 = 90, capped by max_len − 1
+  CHECK(nn::beam_search(model, short_src, o).tokens.size() <= 2 * 2 + 10);
+}
+
 namespace {
 // A model whose next-token probabilities are scripted by the prefix fed so far (ids: 0 <pad>,
 // 1 <bos>, 2 <eos>, 3 "a"): <eos> at once has p = 0.4; "a a" then <eos> has p = 0.6·1·0.5 =

@@ -64,3 +64,14 @@ TEST_CASE("detokenize joins CJK without spaces and English with them", "[ch12][t
   for (const char* s : {"汤姆追杰瑞。", "i don't know.", "他昨天吃了两个苹果。", "it's 3.14, ok?"})
     REQUIRE(detokenize(tokenize(s)) == s);
 }
+
+TEST_CASE("split_sentences cuts after sentence-final punctuation", "[ch12][tokenizer]") {
+  using Pieces = std::vector<std::vector<std::string>>;
+  CHECK(split_sentences(tokenize("Hi. How are you? Fine!")) ==
+        Pieces{{"hi", "."}, {"how", "are", "you", "?"}, {"fine", "!"}});
+  CHECK(split_sentences(tokenize("no end here")) == Pieces{{"no", "end", "here"}});
+  CHECK(split_sentences(tokenize("我爱你。你呢？")) ==
+        Pieces{{"我", "爱", "你", "。"}, {"你", "呢", "？"}});
+  CHECK(split_sentences(tokenize("3.14 is pi. ok")) == Pieces{{"3.14", "is", "pi", "."}, {"ok"}});
+  CHECK(split_sentences({}).empty());
+}

@@ -65,6 +65,19 @@ Checkpoint load_checkpoint(const std::string& path) {
     if (c.file.has_tensor("train.losses")) c.losses = c.file.tensor("train.losses").to_vector();
     if (c.file.version >= 2) c.rng = nn::dropout_states_from_text(c.file.text("rng"));
   });
+  // The model the config describes must be the one whose tensors the file holds, checked
+  // before anything is allocated for it: a damaged "d_model 64" → "d_model 64000" would ask
+  // for gigabytes, "encoder_layers 100000000" for an hour of construction.
+  int64_t in_file = 0;
+  for (const auto& [name, t] : c.file.tensors)
+    if (name.rfind("model.", 0) == 0) in_file += t.numel();
+  // (A model smaller than the file is cheap to build, and loading it names the tensor that
+  // does not fit, a more useful message.)
+  if (c.config.parameter_count() > in_file)
+    throw std::runtime_error(path + ": the config describes a model of " +
+                             std::to_string(c.config.parameter_count()) +
+                             " parameters, the file holds only " + std::to_string(in_file) +
+                             " model values (a corrupt checkpoint?)");
   if (c.src_vocab.size() != c.config.src_vocab || c.tgt_vocab.size() != c.config.tgt_vocab)
     throw std::runtime_error(
         path + ": the vocabularies (" + std::to_string(c.src_vocab.size()) + ", " +

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -30,6 +31,7 @@
 #include "examples/cli.h"
 #include "examples/plot/line_chart.h"
 #include "examples/translator/checkpoint.h"
+#include "examples/translator/interrupt.h"
 #include "examples/translator/pipeline.h"
 #include "examples/translator/train_flags.h"
 #include "nn/optim.h"
@@ -51,7 +53,7 @@ float learning_rate(const Settings& s, int64_t step, int64_t d_model, int64_t to
 }
 
 struct Data {
-  std::vector<data::SentencePair> train, test;
+  std::vector<data::SentencePair> train, test, phrases;
   std::string description;
 };
 
@@ -71,11 +73,22 @@ Data load_data(const Settings& s, const app::ArgParser& args) {
                     " symbols, lengths 1–" + std::to_string(s.task_max_len) + ")";
     return d;
   }
-  d.train = data::load_tsv(s.corpus).pairs;
+  data::CorpusOptions copt;
+  copt.skip_bad_lines = s.skip_bad_lines;
+  auto load = [&](const std::string& path) {
+    data::Corpus c = data::load_tsv(path, copt);
+    if (c.stats.skipped_bad > 0) {
+      std::printf("%s: skipped %zu malformed lines (--skip-bad-lines), e.g.\n", path.c_str(),
+                  c.stats.skipped_bad);
+      for (const auto& m : c.stats.bad_examples) std::printf("  %s\n", m.c_str());
+    }
+    return std::move(c.pairs);
+  };
+  d.train = load(s.corpus);
   const bool test_given = args.given("--test") || s.test != "data/corpora/en_zh_test.tsv" ||
                           s.corpus == "data/corpora/en_zh_train.tsv";
   if (test_given && s.test != "-") {
-    d.test = data::load_tsv(s.test).pairs;
+    d.test = load(s.test);
     d.description = s.corpus + " (test: " + s.test + ")";
   } else {
     // A custom corpus without --test: hold out a tenth of it, by a hash of the source.
@@ -85,6 +98,15 @@ Data load_data(const Settings& s, const app::ArgParser& args) {
     d.description = s.corpus + " (a tenth held out for test)";
   }
   if (d.train.empty()) throw std::runtime_error(s.corpus + ": no sentence pairs to train on");
+  const std::string phrases = !s.phrases.empty()                ? s.phrases
+                              : s.corpus == app::kDefaultCorpus ? app::kDefaultPhrases
+                                                                : "";
+  if (!phrases.empty()) {
+    d.phrases = load(phrases);
+    d.train = data::oversample(std::move(d.train), d.phrases, static_cast<int>(s.phrase_copies));
+    d.description += ", " + std::to_string(d.phrases.size()) + " phrases from " + phrases + " × " +
+                     std::to_string(s.phrase_copies);
+  }
   return d;
 }
 
@@ -197,6 +219,7 @@ struct Run {
   nn::Adam opt;
   app::TrainState state;
   std::vector<float> losses, lrs;
+  int interrupted = 0;  // the signal that stopped training (its checkpoint is written), or 0
 };
 
 std::unique_ptr<Run> build_run(const Flags& f, const Corpus& c, const app::Checkpoint* ckpt,
@@ -374,8 +397,15 @@ double train(const Flags& f, const Corpus& c, const Plan& plan, Run& run) {
                   static_cast<double>(st.epoch) +
                       static_cast<double>(st.batch_in_epoch) / static_cast<double>(batches.size()));
   };
+  loop.stop = [] { return app::interrupt_signal() != 0; };
+  app::catch_interrupts();
   run.model.train();
   const nn::StepResult last = nn::fit(run.opt, total, loss_at, loop);
+  if (app::interrupt_signal() != 0 && last.finite) {
+    if (live) std::printf("\n");
+    save();
+    run.interrupted = app::interrupt_signal();
+  }
   if (!last.finite) {
     if (live) std::printf("\n");
     std::fflush(stdout);
@@ -383,7 +413,7 @@ double train(const Flags& f, const Corpus& c, const Plan& plan, Run& run) {
   }
   const double seconds = progress.elapsed();
   std::printf("trained %lld steps in %s (%.1fk tokens/s)\n",
-              static_cast<long long>(total - loop.first_step + 1),
+              static_cast<long long>(st.step - loop.first_step + 1),
               app::format_duration(seconds).c_str(),
               static_cast<double>(progress.tokens()) / std::max(seconds, 1e-9) / 1000);
   return seconds;
@@ -412,6 +442,14 @@ void save_outputs(const Flags& f, const Corpus& c, const Run& run) {
 
 // Greedy translations of the test split, the worst of them, and the last line, the JSON.
 void evaluate(const Flags& f, const Corpus& c, Run& run, double train_seconds) {
+  if (c.d.test.empty()) {
+    std::printf("test: the test split is empty (%s): nothing to score\n", c.d.description.c_str());
+    std::printf(
+        "{\"exact_match\": null, \"bleu\": null, \"train_seconds\": %.1f, \"checkpoint\": "
+        "\"%s\"}\n",
+        train_seconds, app::json_escape(f.r.checkpoint).c_str());
+    return;
+  }
   const auto t_eval = std::chrono::steady_clock::now();
   app::Evaluation e =
       app::evaluate(run.model, c.d.test, c.src_vocab, c.tgt_vocab, app::TranslateOptions{});
@@ -425,6 +463,17 @@ void evaluate(const Flags& f, const Corpus& c, Run& run, double train_seconds) {
       c.d.test.size(), e.exact_match, e.bleu.bleu, e.bleu.precisions[0], e.bleu.precisions[1],
       e.bleu.precisions[2], e.bleu.precisions[3], e.bleu.brevity_penalty,
       app::format_duration(eval_seconds).c_str());
+  if (!c.d.phrases.empty()) {  // the hand-written share
+    const app::Evaluation h =
+        app::evaluate(run.model, c.d.phrases, c.src_vocab, c.tgt_vocab, app::TranslateOptions{});
+    std::printf("hand-written phrases: %zu of %zu translated exactly (%.4f)\n",
+                c.d.phrases.size() - h.worst.size(), c.d.phrases.size(), h.exact_match);
+    const size_t show = std::min(h.worst.size(), static_cast<size_t>(f.r.show_worst));
+    for (size_t k = 0; k < show; ++k)
+      std::printf("  %s → %s (reference %s)\n", c.d.phrases[h.worst[k]].source.c_str(),
+                  data::detokenize(h.hypotheses[h.worst[k]]).c_str(),
+                  data::detokenize(c.d.phrases[h.worst[k]].tgt_tokens).c_str());
+  }
   std::printf(
       "{\"exact_match\": %.4f, \"bleu\": %.4f, \"train_seconds\": %.1f, \"checkpoint\": \"%s\"}\n",
       e.exact_match, e.bleu.bleu, train_seconds, app::json_escape(f.r.checkpoint).c_str());
@@ -446,6 +495,15 @@ int run(int argc, char** argv) {
   std::unique_ptr<Run> run = build_run(f, corpus, ckpt.get(), args);
   const Plan plan = plan_training(f.s, corpus, *run);
   const double train_seconds = train(f, corpus, plan, *run);
+  if (run->interrupted) {  // the checkpoint is written: say how to go on, exit 128 + signal
+    std::printf(
+        "interrupted by %s after step %lld of %lld: checkpoint written to %s\n"
+        "resume with: build/train_translator --resume %s\n",
+        run->interrupted == SIGINT ? "Ctrl-C (SIGINT)" : "SIGTERM",
+        static_cast<long long>(run->state.step), static_cast<long long>(f.s.steps),
+        f.r.checkpoint.c_str(), f.r.checkpoint.c_str());
+    return 128 + run->interrupted;
+  }
   save_outputs(f, corpus, *run);
   evaluate(f, corpus, *run, train_seconds);
   return 0;

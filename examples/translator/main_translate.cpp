@@ -143,6 +143,31 @@ void print_tokens(const std::vector<std::string>& tokens, const std::vector<int6
   std::printf(" <eos>\n");
 }
 
+// An input longer than the model's max_len goes sentence by sentence (split after . ! ?),
+// and a single sentence still too long is cut to max_len tokens, with a warning.
+std::vector<int64_t> translate_long(Translator& tr, const std::vector<int64_t>& ids,
+                                    const std::vector<std::string>& tokens) {
+  const size_t limit = static_cast<size_t>(tr.model->config.max_len);
+  if (ids.size() <= limit) return app::translate_ids(*tr.model, {ids}, tr.options)[0];
+  std::vector<int64_t> out;
+  size_t at = 0;
+  for (const auto& sentence : data::split_sentences(tokens)) {
+    std::vector<int64_t> piece(ids.begin() + static_cast<std::ptrdiff_t>(at),
+                               ids.begin() + static_cast<std::ptrdiff_t>(at + sentence.size()));
+    at += sentence.size();
+    if (piece.size() > limit) {
+      std::fprintf(stderr,
+                   "translate: a sentence of %zu tokens is longer than the model's max_len %zu: "
+                   "only its first %zu tokens are translated\n",
+                   piece.size(), limit, limit);
+      piece.resize(limit);
+    }
+    const auto translated = app::translate_ids(*tr.model, {piece}, tr.options);
+    out.insert(out.end(), translated[0].begin(), translated[0].end());
+  }
+  return out;
+}
+
 void translate_one(const Flags& f, Translator& tr, const std::string& text) {
   const auto tokens = data::tokenize(text, data::TextSource{"input", 0});
   if (tokens.empty()) {
@@ -154,7 +179,7 @@ void translate_one(const Flags& f, Translator& tr, const std::string& text) {
     if (ids[i] == data::Vocab::kUnk)
       std::fprintf(stderr, "translate: '%s' is not in the training vocabulary (read as <unk>)\n",
                    tokens[i].c_str());
-  const auto out = app::translate_ids(*tr.model, {ids}, tr.options)[0];
+  const auto out = translate_long(tr, ids, tokens);
   const auto out_tokens = app::to_tokens(tr.ckpt.tgt_vocab, out);
   const std::string translation = data::detokenize(out_tokens);
   if (f.show_tokens) print_tokens(tokens, ids, out_tokens, out);

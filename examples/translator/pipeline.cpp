@@ -51,12 +51,10 @@ std::vector<std::vector<int64_t>> translate_ids(nn::Seq2SeqTransformer& model,
   for (size_t start = 0; start < order.size(); start += static_cast<size_t>(o.batch)) {
     const size_t end = std::min(order.size(), start + static_cast<size_t>(o.batch));
     std::vector<std::vector<int64_t>> batch;
-    size_t longest = 0;
-    for (size_t k = start; k < end; ++k) {
-      batch.push_back(sources[order[k]]);
-      longest = std::max(longest, sources[order[k]].size());
-    }
-    d.max_len = max_len_for(longest);
+    for (size_t k = start; k < end; ++k) batch.push_back(sources[order[k]]);
+    // 0: each sentence gets its own limit (2 × its length + 10), not its batch's longest.
+    d.max_len = o.max_len > 0 ? std::min(model.config.max_len - 1, o.max_len) : 0;
+    d.max_len_cap = model.config.max_len - 1;
     auto hyps = nn::greedy_decode(model, batch, d);
     for (size_t k = start; k < end; ++k) out[order[k]] = std::move(hyps[k - start].tokens);
   }

@@ -25,7 +25,9 @@ std::map<std::string, std::string> to_map(const Settings& s) {
           {"schedule", s.schedule},
           {"label_smoothing", f(s.label_smoothing)},
           {"clip", f(s.clip)},
-          {"seed", std::to_string(s.seed)}};
+          {"seed", std::to_string(s.seed)},
+          {"phrases", s.phrases.empty() ? "-" : s.phrases},
+          {"phrase_copies", std::to_string(s.phrase_copies)}};
 }
 
 void from_map(const std::map<std::string, std::string>& m, const ArgParser& args, Settings& s) {
@@ -54,6 +56,9 @@ void from_map(const std::map<std::string, std::string>& m, const ArgParser& args
   dbl("label_smoothing", "--label-smoothing", s.label_smoothing);
   dbl("clip", "--clip", s.clip);
   i64("seed", "--seed", s.seed);
+  str("phrases", "--phrases", s.phrases);
+  if (s.phrases == "-") s.phrases.clear();
+  i64("phrase_copies", "--phrase-copies", s.phrase_copies);
 }
 
 namespace {
@@ -68,6 +73,15 @@ void declare_data_flags(ArgParser& args, Settings& s) {
               s.task_pairs);
   args.option("--task-vocab", "N", "synthetic symbols (default 10)", s.task_vocab);
   args.option("--task-max-len", "N", "longest synthetic sequence (default 8)", s.task_max_len);
+  args.option("--phrases", "FILE",
+              "pairs to know by heart: in every epoch --phrase-copies times, scored after "
+              "training (default with the default corpus: data/corpora/en_zh_phrases.tsv)",
+              s.phrases);
+  args.option("--phrase-copies", "K", "copies of each --phrases pair per epoch (default 3)",
+              s.phrase_copies);
+  args.flag("--skip-bad-lines",
+            "skip malformed corpus lines (and say how many) instead of stopping at the first",
+            s.skip_bad_lines);
 }
 
 void declare_model_flags(ArgParser& args, ModelFlags& m) {
@@ -172,6 +186,8 @@ void validate(Flags& f, const ArgParser& args) {
   if (s.batch_size <= 0 && s.max_tokens <= 0) throw UsageError("--batch-size must be positive");
   if (s.max_tokens < 0) throw UsageError("--max-tokens must not be negative");
   if (s.epochs < 0) throw UsageError("--epochs must not be negative");
+  if (s.phrase_copies < 0 || s.phrase_copies > 1000)
+    throw UsageError("--phrase-copies must be in 0..1000");
   const RunFlags& r = f.r;
   if (r.threads < 0 || r.checkpoint_every < 0 || r.log_every < 0 || r.show_worst < 0)
     throw UsageError(

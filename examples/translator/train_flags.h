@@ -23,7 +23,16 @@ struct Settings {
   std::string schedule = "cosine";  // noam: then ∝ 1/√step; cosine: then down to 0 by the last step
   double label_smoothing = 0.1, clip = 1.0;
   int64_t seed = 1;
+  // Pairs the model must know by heart, each put into every epoch phrase_copies times, and
+  // scored after training (the hand-written share). "" with the default corpus: its
+  // hand-written phrases (docs/12-training.md, "The phrases users try first").
+  std::string phrases;
+  int64_t phrase_copies = 3;
+  bool skip_bad_lines = false;
 };
+
+inline const char kDefaultCorpus[] = "data/corpora/en_zh_train.tsv";
+inline const char kDefaultPhrases[] = "data/corpora/en_zh_phrases.tsv";
 
 // The settings as "key value" text and back. from_map takes from the checkpoint only the
 // settings the command line did not give (with --resume), so that the continued run is the

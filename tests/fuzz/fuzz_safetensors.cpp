@@ -1,0 +1,32 @@
+// libFuzzer target: bytes → nn::decode_safetensors (what --import and the exporter's tests
+// read). Bad input must end in std::runtime_error naming the source; what loads must
+// encode and decode again to the same tensors and metadata.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "nn/safetensors.h"
+
+using namespace qkv;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string bytes(reinterpret_cast<const char*>(data), size);
+  nn::SafeTensors f;
+  try {
+    f = nn::decode_safetensors(bytes, "fuzz.safetensors");
+  } catch (const std::runtime_error& e) {
+    if (std::string(e.what()).rfind("fuzz.safetensors: ", 0) != 0) __builtin_trap();
+    return 0;
+  }
+  const nn::SafeTensors g = nn::decode_safetensors(nn::encode_safetensors(f), "again");
+  if (g.metadata != f.metadata || g.tensors.size() != f.tensors.size()) __builtin_trap();
+  for (size_t i = 0; i < f.tensors.size(); ++i) {
+    const Tensor &a = f.tensors[i].second, &b = g.tensors[i].second;
+    if (f.tensors[i].first != g.tensors[i].first || a.shape() != b.shape() ||
+        std::memcmp(a.data(), b.data(), static_cast<size_t>(a.numel()) * 4) != 0)
+      __builtin_trap();
+  }
+  return 0;
+}
