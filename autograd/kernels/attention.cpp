@@ -22,6 +22,22 @@ float* scratch(int64_t n) {
   return t_scratch.data();
 }
 
+// out[0..w) += Σₜ coef[t·cs]·rows[t·ld + 0..w), summed in acc first (t in order, so the result
+// does not depend on the thread count). The three backward products dV, dQ and dK are all this.
+void add_weighted_rows(float* out, const float* coef, int64_t cs, const float* rows, int64_t ld,
+                       int64_t count, int64_t w, float* acc) {
+#pragma omp simd
+  for (int64_t c = 0; c < w; ++c) acc[c] = 0.f;
+  for (int64_t t = 0; t < count; ++t) {
+    const float a = coef[t * cs];
+    const float* r = rows + t * ld;
+#pragma omp simd
+    for (int64_t c = 0; c < w; ++c) acc[c] = std::fma(a, r[c], acc[c]);
+  }
+#pragma omp simd
+  for (int64_t c = 0; c < w; ++c) out[c] += acc[c];
+}
+
 // Rows of the local transposed copies are padded to whole vectors, so the loops along them
 // have no remainder.
 constexpr int64_t kLanes = 16;
@@ -163,47 +179,14 @@ void backward_pairs(const AttentionDims& d, const float* q, const float* k, cons
       for (int64_t j = 0; j < m; ++j) dsi[j] = pi[j] * (g[j] - dot) * d.scale;
     }
     if (dv)  // dVⱼ += Σᵢ uᵢⱼ·dOᵢ
-      for (int64_t j = 0; j < m; ++j) {
-#pragma omp simd
-        for (int64_t c = 0; c < hv; ++c) acc[c] = 0.f;
-        for (int64_t i = 0; i < n; ++i) {
-          const float u = U[i * m + j];
-          const float* doi = dob + i * d.ldo;
-#pragma omp simd
-          for (int64_t c = 0; c < hv; ++c) acc[c] = std::fma(u, doi[c], acc[c]);
-        }
-        float* r = dv + (b * m + j) * d.ldv + h * hv;
-#pragma omp simd
-        for (int64_t c = 0; c < hv; ++c) r[c] += acc[c];
-      }
+      for (int64_t j = 0; j < m; ++j)
+        add_weighted_rows(dv + (b * m + j) * d.ldv + h * hv, U + j, m, dob, d.ldo, n, hv, acc);
     if (dq)  // dQᵢ += Σⱼ dSᵢⱼ·Kⱼ
-      for (int64_t i = 0; i < n; ++i) {
-#pragma omp simd
-        for (int64_t c = 0; c < hk; ++c) acc[c] = 0.f;
-        for (int64_t j = 0; j < m; ++j) {
-          const float a = ds[i * mp + j];
-          const float* kr = kb + j * d.ldk;
-#pragma omp simd
-          for (int64_t c = 0; c < hk; ++c) acc[c] = std::fma(a, kr[c], acc[c]);
-        }
-        float* r = dq + (b * n + i) * d.ldq + h * hk;
-#pragma omp simd
-        for (int64_t c = 0; c < hk; ++c) r[c] += acc[c];
-      }
+      for (int64_t i = 0; i < n; ++i)
+        add_weighted_rows(dq + (b * n + i) * d.ldq + h * hk, ds + i * mp, 1, kb, d.ldk, m, hk, acc);
     if (dk)  // dKⱼ += Σᵢ dSᵢⱼ·Qᵢ
-      for (int64_t j = 0; j < m; ++j) {
-#pragma omp simd
-        for (int64_t c = 0; c < hk; ++c) acc[c] = 0.f;
-        for (int64_t i = 0; i < n; ++i) {
-          const float a = ds[i * mp + j];
-          const float* qr = qb + i * d.ldq;
-#pragma omp simd
-          for (int64_t c = 0; c < hk; ++c) acc[c] = std::fma(a, qr[c], acc[c]);
-        }
-        float* r = dk + (b * m + j) * d.ldk + h * hk;
-#pragma omp simd
-        for (int64_t c = 0; c < hk; ++c) r[c] += acc[c];
-      }
+      for (int64_t j = 0; j < m; ++j)
+        add_weighted_rows(dk + (b * m + j) * d.ldk + h * hk, ds + j, mp, qb, d.ldq, n, hk, acc);
   }
 }
 
