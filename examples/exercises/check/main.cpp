@@ -52,8 +52,8 @@ Status check_in_child(const std::string& self, const Exercise& ex, bool wrong, d
                       std::string& out) {
   char limit[32];
   std::snprintf(limit, sizeof limit, "%.17g", time_limit);
-  const std::string command = "exec '" + self + "' --time-limit " + limit +
-                              " --one " + (wrong ? "--wrong " : "") + ex.name + " 2>&1";
+  const std::string command = "exec '" + self + "' --time-limit " + limit + " --one " +
+                              (wrong ? "--wrong " : "") + ex.name + " 2>&1";
   FILE* child = popen(command.c_str(), "r");
   if (!child) {
     out = "    could not run " + self + ": " + std::strerror(errno) + "\n";
