@@ -166,18 +166,6 @@ int64_t Seq2SeqConfig::parameter_count() const {
   return n > 0x1p53 ? INT64_MAX : static_cast<int64_t>(n);
 }
 
-TransformerOptions Seq2SeqConfig::layer_options() const {
-  TransformerOptions o;
-  o.d_model = d_model;
-  o.heads = heads;
-  o.d_ff = d_ff;
-  o.dropout = dropout;
-  o.norm_first = norm_first;
-  o.activation = activation;
-  o.init = Init::Xavier;
-  return o;
-}
-
 Seq2SeqTransformer::Seq2SeqTransformer(const Seq2SeqConfig& c, Generator& gen) : config(c) {
   if (c.src_vocab <= 0 || c.tgt_vocab <= 0)
     throw std::invalid_argument("Seq2SeqTransformer: vocabulary sizes must be positive");
@@ -185,7 +173,6 @@ Seq2SeqTransformer::Seq2SeqTransformer(const Seq2SeqConfig& c, Generator& gen) :
     throw std::invalid_argument("Seq2SeqTransformer: share_embeddings needs one vocabulary (src " +
                                 std::to_string(c.src_vocab) + " vs tgt " +
                                 std::to_string(c.tgt_vocab) + ")");
-  const TransformerOptions o = c.layer_options();
   src_embed = register_module("src_embed",
                               std::make_shared<Embedding>(c.src_vocab, c.d_model, gen, c.pad_id));
   // Embeddings start Xavier-uniform as in the Annotated Transformer: with the √d_model
@@ -207,8 +194,8 @@ Seq2SeqTransformer::Seq2SeqTransformer(const Seq2SeqConfig& c, Generator& gen) :
                                                c.max_len, c.d_model, c.learned_positions, gen));
   embed_drop =
       register_module("embed_dropout", std::make_shared<Dropout>(c.dropout, gen.next_u64()));
-  encoder = register_module("encoder", std::make_shared<Encoder>(o, c.encoder_layers, gen));
-  decoder = register_module("decoder", std::make_shared<Decoder>(o, c.decoder_layers, gen));
+  encoder = register_module("encoder", std::make_shared<Encoder>(c, c.encoder_layers, gen));
+  decoder = register_module("decoder", std::make_shared<Decoder>(c, c.decoder_layers, gen));
   if (c.tie_output) {
     output_bias = register_parameter("output_bias", Tensor::zeros({c.tgt_vocab}));
   } else {

@@ -19,6 +19,8 @@
 
 namespace qkv::nn {
 
+// What every encoder and decoder layer is built from. Seq2SeqConfig below is these options plus
+// what only the whole model has, so the layer fields are written once, here.
 struct TransformerOptions {
   int64_t d_model = 64;
   int64_t heads = 4;
@@ -97,21 +99,17 @@ class Decoder : public Module {
   std::shared_ptr<LayerNorm> final_norm;
 };
 
-struct Seq2SeqConfig {
+// The whole model: the layers' options (d_model, heads, d_ff, dropout, norm_first, activation,
+// init: inherited from TransformerOptions, one source for both) plus vocabularies, depth,
+// positions and embedding sharing. Encoder and Decoder are built from the config itself.
+struct Seq2SeqConfig : TransformerOptions {
   int64_t src_vocab = 0, tgt_vocab = 0;
-  int64_t d_model = 64, heads = 4, d_ff = 256;
   int64_t encoder_layers = 2, decoder_layers = 2;
   int64_t max_len = 128;
-  float dropout = 0.1f;
-  bool norm_first = false;
   bool learned_positions = false;
   bool tie_output = true;         // output projection shares the target embedding matrix
   bool share_embeddings = false;  // source and target use one table (needs one vocabulary)
-  Activation activation = Activation::ReLU;
   int64_t pad_id = 0;
-  // What every encoder and decoder layer is built from: d_model, heads, d_ff, dropout,
-  // norm_first and activation are the TransformerOptions of the layers (Xavier init).
-  TransformerOptions layer_options() const;
 
   // The number of parameters the model built from this config has, from the config alone
   // (tests hold it equal to num_parameters() of the built model), so that a reader can check
@@ -120,8 +118,9 @@ struct Seq2SeqConfig {
 };
 
 // The config as "key value" lines (a checkpoint's "config" record, docs/12-training.md) and
-// back; reading throws std::runtime_error naming a missing or malformed field, or a config
-// that describes an impossible model.
+// back (init is left out: it only says how weights start, and a checkpoint holds the weights);
+// reading throws std::runtime_error naming a missing or malformed field, or a config that describes
+// an impossible model.
 std::string config_to_text(const Seq2SeqConfig& c);
 Seq2SeqConfig config_from_text(const std::string& text);
 
