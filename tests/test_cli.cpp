@@ -60,7 +60,7 @@ TEST_CASE("every program: --help exits 0, a bad flag exits 2 with the usage line
         "ch01_tensors", "ch02_autograd", "ch03_gemm_steps", "ch04_layers", "ch05_softmax",
         "ch06_rnn_limits", "ch08_masks_and_cross_attention", "ch09_positional_encoding",
         "ch11_context_and_memory", "ch12_data_pipeline", "ch12_lr_schedule", "ch13_bleu",
-        "ch15_encoder_decoder_only"}) {
+        "ch13_kv_cache", "ch15_encoder_decoder_only"}) {
     INFO(program);
     test::Result r = test::run(std::string(program) + " --help");
     CHECK(r.status == 0);
