@@ -27,7 +27,7 @@ using namespace qkv;
 
 namespace {
 
-Tensor ids_tensor(const std::vector<int32_t>& ids) {
+Tensor ids_tensor(const std::vector<TokenId>& ids) {
   return Tensor::from_vector(std::vector<float>(ids.begin(), ids.end()),
                              {1, static_cast<int64_t>(ids.size())});
 }
