@@ -18,12 +18,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "autograd/aligned.h"
 #include "autograd/kernels/gemm.h"
+#include "autograd/random.h"
 #include "examples/cli.h"
 #include "examples/gemm_stages.h"
 
@@ -127,10 +127,9 @@ double best_seconds(const std::function<void()>& run, int min_reps) {
 }
 
 Buffer random_buffer(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.f, 1.f);
+  qkv::Generator rng(seed);
   Buffer v(static_cast<size_t>(n));
-  for (float& x : v) x = dist(rng);
+  for (float& x : v) x = rng.uniform(-1.f, 1.f);
   return v;
 }
 

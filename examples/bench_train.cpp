@@ -7,7 +7,9 @@
 // --mode train (default), last line {"step_ms_median": …, "tokens_per_s": …, "peak_rss_mb": …};
 // --profile adds the time per op; --count the calls and GEMM work per op, which, unlike time,
 // are the same on every run. --mode greedy decodes --sentences sources to --max-out tokens
-// each, all in one batch and then one by one, like the reference (no KV cache, no early stop).
+// each, all in one batch and then one by one, like the reference (no early stop), with the
+// key/value cache (--no-kv-cache: recomputing the prefix at every step, as the reference does);
+// last line {"batched_ms_per_sentence": …, "one_by_one_ms_per_sentence": …, …}.
 #include <omp.h>
 #include <sys/resource.h>
 
@@ -220,11 +222,13 @@ int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t
   return 0;
 }
 
-// Greedy decoding of `sentences` random sources, batched and one by one; each token re-runs
-// the decoder over the whole prefix and every row runs to max_out (the model is untrained,
-// so no <eos> is waited for), exactly the reference's work.
+// Greedy decoding of `sentences` random sources, batched and one by one; every row runs to
+// max_out (the model is untrained, so no <eos> is waited for), the reference's work. With
+// kv_cache each token runs the decoder on the newest position only; without, over the whole
+// prefix, as the reference does. Untimed, the other way decodes the batch once more, and the
+// last line says whether both gave the same tokens.
 int greedy(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t sentences,
-           int64_t max_out, int64_t repeats) {
+           int64_t max_out, int64_t repeats, bool kv_cache) {
   const Batch b = make_batch({sentences, z.S, z.T, z.SV, z.TV}, gen);
   std::vector<std::vector<int64_t>> src(static_cast<size_t>(sentences));
   for (int64_t r = 0; r < sentences; ++r)
@@ -233,6 +237,7 @@ int greedy(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_
   nn::DecodeOptions opt;
   opt.max_len = max_out;
   opt.eos_id = -1;  // never stop early
+  opt.kv_cache = kv_cache;
   std::printf("%-12s %14s %16s\n", "greedy", "total ms", "ms per sentence");
   std::vector<std::vector<int64_t>> outs[2];
   double per_sentence[2] = {0, 0};
@@ -258,10 +263,16 @@ int greedy(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_
     per_sentence[way] = median(ts) / static_cast<double>(sentences);
     std::printf("%-12s %14.3f %16.4f\n", labels[way], median(ts), per_sentence[way]);
   }
+  nn::DecodeOptions other = opt;
+  other.kv_cache = !kv_cache;
+  std::vector<std::vector<int64_t>> other_out;
+  for (auto& h : nn::greedy_decode(model, src, other)) other_out.push_back(h.tokens);
   std::printf(
       "{\"batched_ms_per_sentence\": %.4f, \"one_by_one_ms_per_sentence\": %.4f, "
-      "\"batched_equals_one_by_one\": %s, \"peak_rss_mb\": %.1f}\n",
-      per_sentence[0], per_sentence[1], outs[0] == outs[1] ? "true" : "false", peak_rss_mb());
+      "\"batched_equals_one_by_one\": %s, \"kv_cache\": %s, \"cache_equals_recompute\": %s, "
+      "\"peak_rss_mb\": %.1f}\n",
+      per_sentence[0], per_sentence[1], outs[0] == outs[1] ? "true" : "false",
+      kv_cache ? "true" : "false", other_out == outs[0] ? "true" : "false", peak_rss_mb());
   return 0;
 }
 
@@ -270,7 +281,7 @@ struct Flags {
   int64_t D = 64, H = 4, F = 256, N = 2, threads = 0, seed = 0, steps = 20, warmup = 3,
           sentences = 64, max_out = 12, repeats = 5;
   Sizes z{64, 10, 10, 100, 100};
-  bool profile = false, count = false;
+  bool profile = false, count = false, no_kv_cache = false;
   std::string profile_svg;
 };
 
@@ -292,6 +303,9 @@ void declare_flags(app::ArgParser& args, Flags& f) {
   args.option("--sentences", "N", "greedy: sources decoded (default 64)", f.sentences);
   args.option("--max-out", "N", "greedy: tokens decoded per source (default 12)", f.max_out);
   args.option("--repeats", "N", "greedy: timed repeats (default 5)", f.repeats);
+  args.flag("--no-kv-cache",
+            "greedy: recompute the whole prefix at every step instead of using the key/value cache",
+            f.no_kv_cache);
   args.flag("--profile",
             "print the time per op (forward and backward), exclusive, over the timed steps",
             f.profile);
@@ -361,10 +375,11 @@ int run(int argc, char** argv) {
   std::printf("bench_train: %d OpenMP threads, %lld parameters, ", omp_get_max_threads(),
               static_cast<long long>(model.num_parameters()));
   if (mode == "greedy") {
-    std::printf("greedy decoding of %lld sources of %lld tokens to %lld tokens\n",
+    std::printf("greedy decoding of %lld sources of %lld tokens to %lld tokens, %s\n",
                 static_cast<long long>(sentences), static_cast<long long>(z.S),
-                static_cast<long long>(max_out));
-    return greedy(model, z, gen, sentences, max_out, repeats);
+                static_cast<long long>(max_out),
+                f.no_kv_cache ? "no key/value cache" : "key/value cache");
+    return greedy(model, z, gen, sentences, max_out, repeats, !f.no_kv_cache);
   }
   std::printf("batch %lld × (%lld + %lld) tokens\n", static_cast<long long>(z.B),
               static_cast<long long>(z.S), static_cast<long long>(z.T));

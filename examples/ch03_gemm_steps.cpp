@@ -12,11 +12,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "autograd/kernels/gemm.h"
+#include "autograd/random.h"
 #include "examples/gemm_stages.h"
 #include "examples/plot/diagram.h"
 #include "examples/plot/figure_file.h"
@@ -52,11 +52,11 @@ const Step kSteps[] = {
 };
 
 Matrix fill(int64_t n, uint32_t seed, bool integers) {
-  std::mt19937 rng(seed);
+  qkv::Generator rng(seed);
   Matrix v(static_cast<size_t>(n));
   for (float& x : v)
-    x = integers ? static_cast<float>(static_cast<int>(rng() % 7) - 3)    // -3 .. 3
-                 : static_cast<float>(rng()) / 4294967296.f * 2.f - 1.f;  // [-1, 1)
+    x = integers ? static_cast<float>(static_cast<int>(rng.randint(7)) - 3)  // -3 .. 3
+                 : rng.uniform(-1.f, 1.f);                                   // [-1, 1)
   return v;
 }
 

@@ -84,14 +84,27 @@ AttentionResult MultiHeadAttention::forward_with_weights(const Tensor& query, co
                                 " do not fit query_dim " + std::to_string(options.query_dim) +
                                 ", kv_dim " + std::to_string(options.kv_dim) +
                                 " (expected [B, n, query_dim], [B, m, kv_dim], [B, m, kv_dim])");
-  // Project, then attend with every head at once: the fused op reads head h as the columns
-  // [h·hd, (h+1)·hd) of each projection, so no [B, T, H, hd] → [B, H, T, hd] copies are made,
-  // and writes the heads side by side, [B, n, H·hd], ready for W_O (chapter 14). It computes
-  // what split heads + scaled_dot_product_attention + merge heads would (a test holds them
-  // equal); the weights come out [B, H, n, m], detached.
-  AttentionOutput r =
-      fused_attention(w_q->forward(query), w_k->forward(key), w_v->forward(value), options.heads,
-                      mask, attn_drop->p, attn_drop->is_training(), attn_drop->generator());
+  return forward_projected(query, w_k->forward(key), w_v->forward(value), mask);
+}
+
+AttentionResult MultiHeadAttention::forward_projected(const Tensor& query, const Tensor& k,
+                                                      const Tensor& v, const Tensor& mask) {
+  const int64_t inner = options.heads * options.head_dim;
+  if (query.dim() != 3 || query.size(2) != options.query_dim || k.dim() != 3 || v.dim() != 3 ||
+      k.size(2) != inner || v.size(2) != inner || k.size(1) != v.size(1) ||
+      k.size(0) != query.size(0) || v.size(0) != query.size(0))
+    throw std::invalid_argument(
+        "MultiHeadAttention: query " + shape_str(query.shape()) + ", projected k " +
+        shape_str(k.shape()) + ", v " + shape_str(v.shape()) + " do not fit query_dim " +
+        std::to_string(options.query_dim) + ", heads·head_dim " + std::to_string(inner) +
+        " (expected [B, n, query_dim], [B, m, inner], [B, m, inner])");
+  // Project the queries, then attend with every head at once: the fused op reads head h as the
+  // columns [h·hd, (h+1)·hd) of each projection, so no [B, T, H, hd] → [B, H, T, hd] copies are
+  // made, and writes the heads side by side, [B, n, H·hd], ready for W_O (chapter 14). It
+  // computes what split heads + scaled_dot_product_attention + merge heads would (a test holds
+  // them equal); the weights come out [B, H, n, m], detached.
+  AttentionOutput r = fused_attention(w_q->forward(query), k, v, options.heads, mask, attn_drop->p,
+                                      attn_drop->is_training(), attn_drop->generator());
   return {w_o ? w_o->forward(r.output) : r.output, r.weights};
 }
 

@@ -60,6 +60,11 @@ class MultiHeadAttention : public Module {
   // heat maps: nothing is kept in the module between calls).
   AttentionResult forward_with_weights(const Tensor& query, const Tensor& key, const Tensor& value,
                                        const Tensor& mask = Tensor());
+  // The same with keys and values already projected, k = w_k(key), v = w_v(value), each
+  // [B, m, heads·head_dim]: a decoder's key/value cache keeps them between steps (chapter 13),
+  // so that only the new query row is projected and attended with.
+  AttentionResult forward_projected(const Tensor& query, const Tensor& k, const Tensor& v,
+                                    const Tensor& mask = Tensor());
   MultiHeadAttentionOptions options;
   std::shared_ptr<Linear> w_q, w_k, w_v, w_o;
   std::shared_ptr<Dropout> attn_drop;

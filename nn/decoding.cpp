@@ -31,6 +31,9 @@ DecodeState DecodeState::select(const std::vector<int64_t>& rows) const {
   out.hidden = pick(hidden);
   out.context = pick(context);
   for (int64_t r : rows) out.fed.push_back(fed[static_cast<size_t>(r)]);
+  out.use_cache = use_cache;
+  for (const KeyValues& kv : self_kv) out.self_kv.push_back({pick(kv.k), pick(kv.v)});
+  for (const KeyValues& kv : cross_kv) out.cross_kv.push_back({pick(kv.k), pick(kv.v)});
   return out;
 }
 
@@ -55,7 +58,9 @@ DecodeState start(Seq2SeqModel& model, const std::vector<std::vector<int64_t>>& 
                   const DecodeOptions& o) {
   Tensor src_ids, src_keep;
   pad_batch(src, o.pad_id, src_ids, src_keep);
-  return model.start_decoding(src_ids, src_keep);
+  DecodeState st = model.start_decoding(src_ids, src_keep);
+  st.use_cache = o.kv_cache;
+  return st;
 }
 }  // namespace
 

@@ -24,17 +24,33 @@ struct DecodeOptions {
   int64_t max_len_cap = 0;     // with max_len 0: the longest any sentence may get (0: no cap)
   int64_t beam = 1;            // 1: greedy
   float length_penalty = 1.f;  // beam scores are log p / length^α (α = length_penalty)
+  // Keep each decoder layer's keys and values between steps (a model that has such a cache:
+  // the Transformer). false: every step recomputes the whole prefix, the slow, obvious way
+  // the tests hold the cache equal to (chapter 13).
+  bool kv_cache = true;
+};
+
+// One attention's keys and values for every row, heads side by side as the projections
+// produce them: k, v [B, m, heads·head_dim] (m keys so far; undefined before the first).
+struct KeyValues {
+  Tensor k, v;
 };
 
 // A batch of B sequences being decoded: what the encoder produced and what each row has
-// been fed so far. Everything per row is indexed by row, so that select() can reorder it:
-// a key/value cache belongs here too (per layer, [B, heads, t, d]), reordered the same way.
+// been fed so far. Everything per row is indexed by row, so that select() can reorder it,
+// the key/value cache included.
 struct DecodeState {
   Tensor memory;       // [B, S, D] the encoder's output
   Tensor memory_keep;  // [B, S] 1 = real source token
   Tensor hidden;       // [B, H] a recurrent decoder's state (GRU); undefined for the Transformer
   Tensor context;      // [B, H] a recurrent encoder's final state, the GRU's fixed context
   std::vector<std::vector<int64_t>> fed;  // each row's tokens fed so far, from <bos>
+  // The key/value cache (chapter 13), one entry per decoder layer: self-attention's keys and
+  // values of the t tokens fed so far, [B, t, ·], one row appended per step; cross-attention's
+  // of the source, [B, S, ·], projected from `memory` once, at the first step. Empty until
+  // then, and always when use_cache is false (DecodeOptions::kv_cache).
+  bool use_cache = true;
+  std::vector<KeyValues> self_kv, cross_kv;
   int64_t batch() const { return static_cast<int64_t>(fed.size()); }
   // Rows `rows` of this state, in that order (a row may repeat or be dropped).
   DecodeState select(const std::vector<int64_t>& rows) const;

@@ -53,13 +53,14 @@ PositionalEncoding::PositionalEncoding(int64_t max_len, int64_t dim, bool learne
     table = sinusoidal_positions(max_len, dim);
 }
 
-Tensor PositionalEncoding::forward(const Tensor& x) const {
+Tensor PositionalEncoding::forward(const Tensor& x, int64_t start) const {
   const int64_t T = x.size(-2);
-  if (T > table.size(0))
-    throw std::invalid_argument("PositionalEncoding: sequence length " + std::to_string(T) +
+  if (start < 0 || start + T > table.size(0))
+    throw std::invalid_argument("PositionalEncoding: sequence length " + std::to_string(start + T) +
                                 " exceeds max_len " + std::to_string(table.size(0)) + " (input " +
-                                shape_str(x.shape()) + ")");
-  return add(x, T == table.size(0) ? table : slice(table, 0, 0, T));
+                                shape_str(x.shape()) +
+                                (start ? ", from position " + std::to_string(start) : "") + ")");
+  return add(x, start == 0 && T == table.size(0) ? table : slice(table, 0, start, start + T));
 }
 
 LayerNorm::LayerNorm(int64_t dim, float eps_) : eps(eps_) {

@@ -44,7 +44,9 @@ Tensor sinusoidal_positions(int64_t max_len, int64_t dim);  // [max_len, dim]
 class PositionalEncoding : public Module {
  public:
   PositionalEncoding(int64_t max_len, int64_t dim, bool learned, Generator& gen);
-  Tensor forward(const Tensor& x) const;
+  // x [..., T, dim] + the positions [start, start + T) (start > 0: a decoder fed one
+  // position at a time, chapter 13's key/value cache).
+  Tensor forward(const Tensor& x, int64_t start = 0) const;
   Tensor table;  // [max_len, dim]
   bool learned;
 };

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "autograd/engine.h"
 #include "nn/state.h"
 
 namespace qkv::nn {
@@ -73,6 +74,38 @@ Tensor DecoderLayer::forward(const Tensor& y, const Tensor& memory, const Tensor
   return add_norm3->forward(h, [&](const Tensor& t) { return ffn->forward(t); });
 }
 
+namespace {
+// The cache's rows so far, then the new ones: [B, t, ·] and [B, 1, ·] → [B, t + 1, ·]. The copy
+// of the t rows already there costs what the attention that reads them does, O(t) per step;
+// the fused attention reads each row's keys as one contiguous [m, ·] block, which a buffer
+// with room for max_len rows would not be.
+Tensor append_rows(const Tensor& cache, const Tensor& rows) {
+  return cache.defined() ? concat({cache, rows}, 1) : rows;
+}
+}  // namespace
+
+Tensor DecoderLayer::forward_step(const Tensor& y, const Tensor& memory, const Tensor& memory_mask,
+                                  KeyValues& self_kv, KeyValues& cross_kv, Tensor* cross_weights) {
+  // Masked self-attention, cached: the new position's key and value join those of the earlier
+  // positions, and its query attends over all of them (the causal mask's last row is all 1).
+  Tensor h = add_norm1->forward(y, [&](const Tensor& t) {
+    self_kv.k = append_rows(self_kv.k, self_attn->w_k->forward(t));
+    self_kv.v = append_rows(self_kv.v, self_attn->w_v->forward(t));
+    return self_attn->forward_projected(t, self_kv.k, self_kv.v).output;
+  });
+  // Cross-attention: the source's keys and values are the same at every step, projected once.
+  h = add_norm2->forward(h, [&](const Tensor& t) {
+    if (!cross_kv.k.defined()) {
+      cross_kv.k = cross_attn->w_k->forward(memory);
+      cross_kv.v = cross_attn->w_v->forward(memory);
+    }
+    AttentionResult r = cross_attn->forward_projected(t, cross_kv.k, cross_kv.v, memory_mask);
+    if (cross_weights) *cross_weights = r.weights;
+    return r.output;
+  });
+  return add_norm3->forward(h, [&](const Tensor& t) { return ffn->forward(t); });
+}
+
 Encoder::Encoder(const TransformerOptions& o, int64_t n, Generator& gen) {
   for (int64_t i = 0; i < n; ++i)
     layers.push_back(
@@ -105,6 +138,19 @@ Tensor Decoder::forward(const Tensor& y, const Tensor& memory, const Tensor& sel
   return final_norm ? final_norm->forward(h) : h;
 }
 
+Tensor Decoder::forward_step(const Tensor& y, const Tensor& memory, const Tensor& memory_mask,
+                             std::vector<KeyValues>& self_kv, std::vector<KeyValues>& cross_kv,
+                             std::vector<Tensor>* cross_weights) {
+  self_kv.resize(layers.size());
+  cross_kv.resize(layers.size());
+  Tensor h = y;
+  if (cross_weights) cross_weights->assign(layers.size(), Tensor());
+  for (size_t i = 0; i < layers.size(); ++i)
+    h = layers[i]->forward_step(h, memory, memory_mask, self_kv[i], cross_kv[i],
+                                cross_weights ? &(*cross_weights)[i] : nullptr);
+  return final_norm ? final_norm->forward(h) : h;
+}
+
 int64_t Seq2SeqConfig::parameter_count() const {
   // In double: a corrupt config may hold sizes whose product overflows int64.
   const double D = static_cast<double>(d_model), F = static_cast<double>(d_ff);
@@ -120,18 +166,6 @@ int64_t Seq2SeqConfig::parameter_count() const {
   return n > 0x1p53 ? INT64_MAX : static_cast<int64_t>(n);
 }
 
-TransformerOptions Seq2SeqConfig::layer_options() const {
-  TransformerOptions o;
-  o.d_model = d_model;
-  o.heads = heads;
-  o.d_ff = d_ff;
-  o.dropout = dropout;
-  o.norm_first = norm_first;
-  o.activation = activation;
-  o.init = Init::Xavier;
-  return o;
-}
-
 Seq2SeqTransformer::Seq2SeqTransformer(const Seq2SeqConfig& c, Generator& gen) : config(c) {
   if (c.src_vocab <= 0 || c.tgt_vocab <= 0)
     throw std::invalid_argument("Seq2SeqTransformer: vocabulary sizes must be positive");
@@ -139,7 +173,6 @@ Seq2SeqTransformer::Seq2SeqTransformer(const Seq2SeqConfig& c, Generator& gen) :
     throw std::invalid_argument("Seq2SeqTransformer: share_embeddings needs one vocabulary (src " +
                                 std::to_string(c.src_vocab) + " vs tgt " +
                                 std::to_string(c.tgt_vocab) + ")");
-  const TransformerOptions o = c.layer_options();
   src_embed = register_module("src_embed",
                               std::make_shared<Embedding>(c.src_vocab, c.d_model, gen, c.pad_id));
   // Embeddings start Xavier-uniform as in the Annotated Transformer: with the √d_model
@@ -161,8 +194,8 @@ Seq2SeqTransformer::Seq2SeqTransformer(const Seq2SeqConfig& c, Generator& gen) :
                                                c.max_len, c.d_model, c.learned_positions, gen));
   embed_drop =
       register_module("embed_dropout", std::make_shared<Dropout>(c.dropout, gen.next_u64()));
-  encoder = register_module("encoder", std::make_shared<Encoder>(o, c.encoder_layers, gen));
-  decoder = register_module("decoder", std::make_shared<Decoder>(o, c.decoder_layers, gen));
+  encoder = register_module("encoder", std::make_shared<Encoder>(c, c.encoder_layers, gen));
+  decoder = register_module("decoder", std::make_shared<Decoder>(c, c.decoder_layers, gen));
   if (c.tie_output) {
     output_bias = register_parameter("output_bias", Tensor::zeros({c.tgt_vocab}));
   } else {
@@ -177,12 +210,16 @@ Tensor Seq2SeqTransformer::encode(const Tensor& src, const Tensor& src_keep) {
   return encoder->forward(x, key_padding_mask(src_keep));
 }
 
+Tensor Seq2SeqTransformer::embed_target(const Tensor& ids, int64_t start) {
+  const float scale = std::sqrt(static_cast<float>(config.d_model));
+  return embed_drop->forward(positions->forward(mul(tgt_embed->forward(ids), scale), start));
+}
+
 Tensor Seq2SeqTransformer::decode(const Tensor& tgt_in, const Tensor& memory,
                                   const Tensor& src_keep, const Tensor& tgt_keep,
                                   std::vector<Tensor>* cross_weights) {
-  const float scale = std::sqrt(static_cast<float>(config.d_model));
   const int64_t T = tgt_in.size(1);
-  Tensor y = embed_drop->forward(positions->forward(mul(tgt_embed->forward(tgt_in), scale)));
+  Tensor y = embed_target(tgt_in);
   // Target self-attention: causal AND not a padded key. [B, 1, T, T]
   Tensor self_mask = combine_masks(causal_mask(T), key_padding_mask(tgt_keep));
   Tensor h = decoder->forward(y, memory, self_mask, key_padding_mask(src_keep), cross_weights);
@@ -199,13 +236,38 @@ DecodeState Seq2SeqTransformer::start_decoding(const Tensor& src, const Tensor& 
 
 Tensor Seq2SeqTransformer::decode_step(DecodeState& state, const std::vector<int64_t>& next,
                                        Tensor* cross_attention) {
+  // Inference: no graph (with one, every cached key would keep all the steps before it alive).
+  NoGradGuard no_grad;
+  const int64_t B = state.batch();
+  if (static_cast<int64_t>(next.size()) != B)
+    throw std::invalid_argument("decode_step: " + std::to_string(next.size()) +
+                                " next tokens for a batch of " + std::to_string(B));
+  if (state.use_cache) {
+    // Only the newest position: its id [B, 1] at position t, through each layer's cache.
+    const int64_t t = static_cast<int64_t>(state.fed.empty() ? 0 : state.fed[0].size());
+    Tensor ids = Tensor::empty({B, 1});
+    for (int64_t b = 0; b < B; ++b) {
+      ids.data()[b] = static_cast<float>(next[static_cast<size_t>(b)]);
+      state.fed[static_cast<size_t>(b)].push_back(next[static_cast<size_t>(b)]);
+    }
+    std::vector<Tensor> weights;
+    Tensor h = decoder->forward_step(embed_target(ids, t), state.memory,
+                                     key_padding_mask(state.memory_keep), state.self_kv,
+                                     state.cross_kv, cross_attention ? &weights : nullptr);
+    h = reshape(h, {B, config.d_model});  // [B, D]
+    if (cross_attention) {
+      const Tensor& w = weights.back();  // [B, heads, 1, S]
+      *cross_attention = reshape(w, {B, w.size(1), w.size(3)});
+    }
+    return output ? output->forward(h) : linear(h, tgt_embed->weight, output_bias);  // [B, V]
+  }
   for (size_t b = 0; b < state.fed.size(); ++b) state.fed[b].push_back(next[b]);
   Tensor tgt, tgt_keep;
   pad_batch(state.fed, config.pad_id, tgt, tgt_keep);  // every row has the same length
   std::vector<Tensor> weights;
   Tensor logits = decode(tgt, state.memory, state.memory_keep, tgt_keep,
                          cross_attention ? &weights : nullptr);  // [B, T, V]
-  const int64_t B = logits.size(0), T = logits.size(1), V = logits.size(2);
+  const int64_t T = logits.size(1), V = logits.size(2);
   if (cross_attention) {
     const Tensor& w = weights.back();  // [B, heads, T, S]
     *cross_attention = reshape(slice(w, 2, T - 1, T), {B, w.size(1), w.size(3)});

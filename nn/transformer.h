@@ -19,6 +19,8 @@
 
 namespace qkv::nn {
 
+// What every encoder and decoder layer is built from. Seq2SeqConfig below is these options plus
+// what only the whole model has, so the layer fields are written once, here.
 struct TransformerOptions {
   int64_t d_model = 64;
   int64_t heads = 4;
@@ -62,6 +64,13 @@ class DecoderLayer : public Module {
   // [B, heads, T, S] are stored there.
   Tensor forward(const Tensor& y, const Tensor& memory, const Tensor& self_mask,
                  const Tensor& memory_mask, Tensor* cross_weights = nullptr);
+  // One decoding step with the key/value cache (chapter 13): y [B, 1, D] is the newest
+  // position only. Its self-attention key and value are appended to self_kv, and it attends
+  // over all t rows there (no mask: the earlier positions are all it may see); memory is
+  // projected into cross_kv at the first step, and only read after. Returns [B, 1, D], what
+  // forward() gives for the last position. With cross_weights: [B, heads, 1, S].
+  Tensor forward_step(const Tensor& y, const Tensor& memory, const Tensor& memory_mask,
+                      KeyValues& self_kv, KeyValues& cross_kv, Tensor* cross_weights = nullptr);
   std::shared_ptr<MultiHeadAttention> self_attn, cross_attn;
   std::shared_ptr<FeedForward> ffn;
   std::shared_ptr<AddNorm> add_norm1, add_norm2, add_norm3;
@@ -81,25 +90,26 @@ class Decoder : public Module {
   // With cross_weights: one [B, heads, T, S] tensor per layer, on request.
   Tensor forward(const Tensor& y, const Tensor& memory, const Tensor& self_mask,
                  const Tensor& memory_mask, std::vector<Tensor>* cross_weights = nullptr);
+  // One cached decoding step through every layer (DecoderLayer::forward_step); self_kv and
+  // cross_kv hold one entry per layer (created on the first step).
+  Tensor forward_step(const Tensor& y, const Tensor& memory, const Tensor& memory_mask,
+                      std::vector<KeyValues>& self_kv, std::vector<KeyValues>& cross_kv,
+                      std::vector<Tensor>* cross_weights = nullptr);
   std::vector<std::shared_ptr<DecoderLayer>> layers;
   std::shared_ptr<LayerNorm> final_norm;
 };
 
-struct Seq2SeqConfig {
+// The whole model: the layers' options (d_model, heads, d_ff, dropout, norm_first, activation,
+// init: inherited from TransformerOptions, one source for both) plus vocabularies, depth,
+// positions and embedding sharing. Encoder and Decoder are built from the config itself.
+struct Seq2SeqConfig : TransformerOptions {
   int64_t src_vocab = 0, tgt_vocab = 0;
-  int64_t d_model = 64, heads = 4, d_ff = 256;
   int64_t encoder_layers = 2, decoder_layers = 2;
   int64_t max_len = 128;
-  float dropout = 0.1f;
-  bool norm_first = false;
   bool learned_positions = false;
   bool tie_output = true;         // output projection shares the target embedding matrix
   bool share_embeddings = false;  // source and target use one table (needs one vocabulary)
-  Activation activation = Activation::ReLU;
   int64_t pad_id = 0;
-  // What every encoder and decoder layer is built from: d_model, heads, d_ff, dropout,
-  // norm_first and activation are the TransformerOptions of the layers (Xavier init).
-  TransformerOptions layer_options() const;
 
   // The number of parameters the model built from this config has, from the config alone
   // (tests hold it equal to num_parameters() of the built model), so that a reader can check
@@ -108,8 +118,9 @@ struct Seq2SeqConfig {
 };
 
 // The config as "key value" lines (a checkpoint's "config" record, docs/12-training.md) and
-// back; reading throws std::runtime_error naming a missing or malformed field, or a config
-// that describes an impossible model.
+// back (init is left out: it only says how weights start, and a checkpoint holds the weights);
+// reading throws std::runtime_error naming a missing or malformed field, or a config that describes
+// an impossible model.
 std::string config_to_text(const Seq2SeqConfig& c);
 Seq2SeqConfig config_from_text(const std::string& text);
 
@@ -128,12 +139,16 @@ class Seq2SeqTransformer : public Seq2SeqModel {
                  const Tensor& tgt_keep) {
     return decode(tgt_in, encode(src, src_keep), src_keep, tgt_keep);
   }
-  // The decoding interface (nn/decoding.h). Without a cache, each step runs the decoder
-  // over the whole prefix fed so far; the step's cross-attention, on request, is the last
-  // decoder layer's for the newest position, [B, heads, S].
+  // The decoding interface (nn/decoding.h). With the state's key/value cache (use_cache, the
+  // default) a step runs the decoder on the newest position only; without it, over the whole
+  // prefix fed so far, and keeps the last position's logits. Both give the same numbers
+  // (tests/test_kv_cache.cpp). The step's cross-attention, on request, is the last decoder
+  // layer's for the newest position, [B, heads, S]. Steps run without recording a graph.
   DecodeState start_decoding(const Tensor& src, const Tensor& src_keep) override;
   Tensor decode_step(DecodeState& state, const std::vector<int64_t>& next,
                      Tensor* cross_attention = nullptr) override;
+  // Embeddings (scaled by √d_model) + positions [start, start + T) of ids [B, T] → [B, T, D].
+  Tensor embed_target(const Tensor& ids, int64_t start = 0);
   Seq2SeqConfig config;
   std::shared_ptr<Embedding> src_embed, tgt_embed;
   std::shared_ptr<PositionalEncoding> positions;

@@ -159,6 +159,15 @@ TEST_CASE("exercises: the program behind `make exercises SOLUTIONS=1`", "[exerci
                            0) == 0);
   CHECK(wrong.last_line() == "exercises: 0 of 1 solved");
 
+  // An answer that never returns is stopped by the time limit and reported, not waited for:
+  // a microsecond is far less than any check takes, so the correct solution is stopped too.
+  const test::Result slow = test::run("exercise_solutions --time-limit 0.000001 gru_cell");
+  CHECK(slow.status == 0);
+  CHECK(slow.output.find("gru_cell                 ch06  wrong\n    it ran longer than 1e-06 s "
+                         "and was stopped") == 0);
+  CHECK(slow.last_line() == "exercises: 0 of 1 solved");
+  CHECK(test::run("exercise_solutions --time-limit 0 gru_cell").status == 2);
+
   const test::Result unknown = test::run("exercise_solutions no_such_exercise");
   CHECK(unknown.status == 2);
   CHECK(unknown.output.find("no exercise named 'no_such_exercise'") != std::string::npos);

@@ -13,10 +13,10 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
-#include <random>
 #include <vector>
 
 #include "autograd/kernels/gemm.h"
+#include "autograd/random.h"
 #include "tests/catch.h"
 
 using qkv::kernels::gemm;
@@ -28,10 +28,9 @@ namespace {
 constexpr double kUnit = 1.0 / (1 << 24);  // float unit roundoff
 
 std::vector<float> random_matrix(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.f, 1.f);
+  qkv::Generator rng(seed);
   std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = dist(rng);
+  for (float& x : v) x = rng.uniform(-1.f, 1.f);
   return v;
 }
 

@@ -12,7 +12,10 @@ the medians over the rounds, PyTorch's best setting, the ratio PyTorch best / qk
   /usr/bin/python3 examples/bench/compare.py --qkv build/bench_train --qkv-b other/bench_train  # A/B
 
 PyTorch runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment (some
-machines force AVX2 kernels with them) and OMP_WAIT_POLICY left as it is; qkv runs with
+machines force AVX2 kernels with them) and OMP_WAIT_POLICY left as it is; and, since OpenBLAS's
+own CPU detection can fail inside a virtual machine (on the Intel Xeon VM of chapter 14 it picks
+"Prescott", SSE3 kernels, 1.6× slower than its AVX-512 ones), once more for each core type in
+--torch-cores (default SkylakeX, OpenBLAS's AVX-512 kernels): its best setting is the one compared; qkv runs with
 OMP_WAIT_POLICY=passive, as its apps do. Nothing in qkv imports this or torch_bench.py.
 """
 import argparse, json, os, statistics, subprocess, sys
@@ -33,6 +36,8 @@ p.add_argument("--qkv", default="build/bench_train")
 p.add_argument("--qkv-b", default="", help="a second qkv build to compare (A/B), no PyTorch")
 p.add_argument("--no-torch", action="store_true")
 p.add_argument("--torch-2t", action="store_true", help="also PyTorch with 2 intra-op threads")
+p.add_argument("--torch-cores", default="SkylakeX",
+               help="OPENBLAS_CORETYPE values to try besides OpenBLAS's own choice ('' for none)")
 a = p.parse_args()
 
 
@@ -48,10 +53,13 @@ variants = [("qkv 1T", a.qkv, ["--threads", "1"]), ("qkv 2T", a.qkv, ["--threads
 if a.qkv_b:
     variants += [("B 1T", a.qkv_b, ["--threads", "1"]), ("B 2T", a.qkv_b, ["--threads", "2"])]
 elif not a.no_torch:
-    variants += [("torch 1/1", None, ["--threads", "1", "--blas-threads", "1"]),
-                 ("torch 1/2", None, ["--threads", "1", "--blas-threads", "2"])]
+    settings = [("1/1", ["--threads", "1", "--blas-threads", "1"]),
+                ("1/2", ["--threads", "1", "--blas-threads", "2"])]
     if a.torch_2t:
-        variants += [("torch 2/2", None, ["--threads", "2", "--blas-threads", "2"])]
+        settings += [("2/2", ["--threads", "2", "--blas-threads", "2"])]
+    for core in [""] + [c for c in a.torch_cores.split(",") if c]:
+        variants += [("torch " + t + (" " + core if core else ""), core or None, f)
+                     for t, f in settings]
 sizes = a.sizes.split(",")
 res = {(s, v[0]): [] for s in sizes for v in variants}
 rss = {}
@@ -60,12 +68,14 @@ for r in range(a.rounds):
         flags, steps, warmup = SIZES[s]
         common = flags.split() + ["--steps", str(steps), "--warmup", str(warmup)]
         for label, exe, extra in variants:
-            if exe is None:
-                j = run(["/usr/bin/python3", torch_py] + common + extra, tenv)
+            if label.startswith("torch"):
+                env = dict(tenv, OPENBLAS_CORETYPE=exe) if exe else tenv
+                j = run(["/usr/bin/python3", torch_py] + common + extra, env)
             else:
                 j = run([exe] + common + extra, qenv)
             res[(s, label)].append(j["step_ms_median"])
-            print(f"round {r + 1} {s} {label}: {j['step_ms_median']} ms, {j['peak_rss_mb']} MB",
+            core = f" [{j['openblas_core']}]" if "openblas_core" in j else ""
+            print(f"round {r + 1} {s} {label}{core}: {j['step_ms_median']} ms, {j['peak_rss_mb']} MB",
                   file=sys.stderr, flush=True)
             rss[(s, label)] = max(rss.get((s, label), 0), j["peak_rss_mb"])
     print(f"round {r + 1}/{a.rounds} done", file=sys.stderr)
@@ -73,9 +83,9 @@ for r in range(a.rounds):
 med = {k: statistics.median(v) for k, v in res.items()}
 labels = [v[0] for v in variants]
 print("step ms, median of %d interleaved rounds" % a.rounds)
-print("%-6s " % "size" + " ".join("%10s" % l for l in labels))
+print("%-6s " % "size" + " ".join("%15s" % l for l in labels))
 for s in sizes:
-    print("%-6s " % s + " ".join("%10.1f" % med[(s, l)] for l in labels))
+    print("%-6s " % s + " ".join("%15.1f" % med[(s, l)] for l in labels))
 print()
 if a.qkv_b:
     for s in sizes:

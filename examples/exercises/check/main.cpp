@@ -3,17 +3,22 @@
 //   build/exercise_solutions [NAME]   the reference solutions (examples/exercises/solutions/)
 //   build/exercise_solutions --wrong NAME   the solutions, with NAME's deliberately wrong
 //                                           answer in its place: what a wrong answer prints
+//   --time-limit SECONDS (first)      how long one exercise may run (default 60)
 // One line per exercise, then exactly `exercises: S of N solved`. Exit 0 whatever the
 // count (an unsolved exercise is work to do, not an error); 2 for an unknown name.
 //
 // Each exercise is checked in a process of its own (this program, run again with --one), so
 // a half-written answer that reads outside a tensor and crashes is reported as wrong, and
-// the exercises after it are still checked.
+// the exercises after it are still checked; and one that loops forever is stopped by a
+// timer (SIGALRM) and reported as too slow.
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -27,17 +32,28 @@ namespace {
 // The child's exit codes: one per status.
 int exit_code(Status s) { return s == Status::Passed ? 0 : s == Status::NotWritten ? 10 : 11; }
 
-// --one [--wrong] NAME: check one exercise here and now; print only the detail.
-int check_one(const Exercise& ex, bool wrong) {
+// Every check takes well under a second; a minute is for a slow machine or a sanitizer build.
+constexpr double kDefaultTimeLimit = 60;
+
+// --one [--wrong] NAME: check one exercise here and now; print only the detail. The timer's
+// default action ends the process with SIGALRM, which the parent reads as "too slow".
+int check_one(const Exercise& ex, bool wrong, double time_limit) {
+  itimerval t{};
+  t.it_value.tv_sec = static_cast<time_t>(time_limit);
+  t.it_value.tv_usec = static_cast<suseconds_t>((time_limit - double(t.it_value.tv_sec)) * 1e6);
+  setitimer(ITIMER_REAL, &t, nullptr);
   const Outcome o = check_exercise(ex, wrong ? wrong_variant(ex.name) : linked_answers());
   if (!o.detail.empty()) std::printf("    %s\n", o.detail.c_str());
   return exit_code(o.status);
 }
 
 // Run `self --one [--wrong] NAME`, pass its output on, and read its verdict from its exit.
-Status check_in_child(const std::string& self, const Exercise& ex, bool wrong, std::string& out) {
-  const std::string command =
-      "exec '" + self + "' --one " + (wrong ? "--wrong " : "") + ex.name + " 2>&1";
+Status check_in_child(const std::string& self, const Exercise& ex, bool wrong, double time_limit,
+                      std::string& out) {
+  char limit[32];
+  std::snprintf(limit, sizeof limit, "%.17g", time_limit);
+  const std::string command = "exec '" + self + "' --time-limit " + limit + " --one " +
+                              (wrong ? "--wrong " : "") + ex.name + " 2>&1";
   FILE* child = popen(command.c_str(), "r");
   if (!child) {
     out = "    could not run " + self + ": " + std::strerror(errno) + "\n";
@@ -52,6 +68,13 @@ Status check_in_child(const std::string& self, const Exercise& ex, bool wrong, s
   if (WIFEXITED(status) && WEXITSTATUS(status) == exit_code(Status::Wrong)) return Status::Wrong;
   const int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;  // exec: no shell in between
   const std::string rerun = self + " --one " + ex.name;
+  if (sig == SIGALRM) {
+    char limit[32];
+    std::snprintf(limit, sizeof limit, "%g", time_limit);
+    out += "    it ran longer than " + std::string(limit) +
+           " s and was stopped (a loop that never ends? gdb -ex run --args " + rerun + ")\n";
+    return Status::Wrong;
+  }
   out += sig ? "    it crashed: " + std::string(strsignal(sig)) +
                    " (an index outside a tensor's data()? gdb -ex run --args " + rerun + ")\n"
              : "    it stopped with exit status " + std::to_string(WEXITSTATUS(status)) + "\n";
@@ -62,13 +85,24 @@ Status check_in_child(const std::string& self, const Exercise& ex, bool wrong, s
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  double time_limit = kDefaultTimeLimit;
+  if (args.size() >= 2 && args[0] == "--time-limit") {
+    char* end = nullptr;
+    time_limit = std::strtod(args[1].c_str(), &end);
+    if (end == args[1].c_str() || *end != '\0' || !(time_limit > 0) || time_limit > 1e6) {
+      std::fprintf(stderr, "exercises: --time-limit wants seconds > 0, got '%s'\n",
+                   args[1].c_str());
+      return 2;
+    }
+    args.erase(args.begin(), args.begin() + 2);
+  }
   const bool one = !args.empty() && args[0] == "--one";
   if (one) args.erase(args.begin());
   const bool wrong = !args.empty() && args[0] == "--wrong";
   if (wrong) args.erase(args.begin());
   if (args.size() > 1 || ((wrong || one) && args.empty()) ||
       (!args.empty() && args[0].rfind("-", 0) == 0)) {
-    std::fprintf(stderr, "usage: %s [--wrong] [EXERCISE]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s [--time-limit SECONDS] [--wrong] [EXERCISE]\n", argv[0]);
     return 2;
   }
   std::vector<const Exercise*> chosen;
@@ -80,7 +114,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "\n");
     return 2;
   }
-  if (one) return check_one(*chosen[0], wrong);
+  if (one) return check_one(*chosen[0], wrong, time_limit);
 
   char self[4096];
   const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -88,7 +122,7 @@ int main(int argc, char** argv) {
   int solved = 0;
   for (const Exercise* ex : chosen) {
     std::string detail;
-    const Status s = check_in_child(exe, *ex, wrong, detail);
+    const Status s = check_in_child(exe, *ex, wrong, time_limit, detail);
     solved += s == Status::Passed;
     std::printf("%-24s %s  %s\n%s", ex->name.c_str(), ex->chapter.c_str(), status_name(s),
                 detail.c_str());
