@@ -38,10 +38,7 @@ void print_matrix(const char* name, const std::vector<T>& m, int rows, int cols)
 }
 }  // namespace
 
-int run_chapter(int argc, char** argv) {
-  if (!qkv::app::parse_chapter_args(argc, argv, "ch12_data_pipeline",
-                                    "Chapter 12: from bytes to batches."))
-    return 0;
+int run_chapter() {
   std::printf("== tokens ==\n");
   print_tokens("I love you.");
   print_tokens("我爱你。");
@@ -85,5 +82,6 @@ int run_chapter(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  return qkv::app::run_app("ch12_data_pipeline", run_chapter, argc, argv, /*passive_wait=*/false);
+  return qkv::app::chapter_main(argc, argv, "ch12_data_pipeline",
+                                "Chapter 12: from bytes to batches.", run_chapter);
 }
