@@ -1,6 +1,7 @@
 // Small helpers shared by the op files (not part of the public API).
 #pragma once
 
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -20,6 +21,14 @@ inline void accumulate_grad(const Tensor& input, const Tensor& g, float scale = 
   else
     kernels::axpy(buf.data(), scale, g.data(), buf.numel());
 }
+
+// The backward of y = x·Wᵀ + b from dy [rows, out]: dx += dy·W, dW += dyᵀ·x, db += Σ_rows dy
+// (ch04), the three in one parallel region, each thread on its share of each (chapter 14: a
+// region per product woke the other thread three times). Inputs that need no gradient are
+// skipped; bias may be undefined. `before(t, threads)`, if given, runs first in the region,
+// each thread on its share, followed by a barrier: linear_relu_dropout computes dy there.
+void linear_backward(const float* dy, const Tensor& x, const Tensor& weight, const Tensor& bias,
+                     int64_t rows, const std::function<void(int t, int threads)>& before = {});
 
 // Row-major strides of a contiguous tensor of shape s.
 std::vector<int64_t> contiguous_strides(const Shape& s);

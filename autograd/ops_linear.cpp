@@ -1,9 +1,10 @@
 // y = x·Wᵀ + b, the affine map of every Linear layer (chapter 04), as one op so that the
 // GEMM reads W through its transpose flag instead of materialising Wᵀ.
+#include <omp.h>
+
 #include "autograd/counters.h"
 #include "autograd/engine.h"
 #include "autograd/kernels/gemm.h"
-#include "autograd/kernels/parallel.h"
 #include "autograd/kernels/reduce.h"
 #include "autograd/op_util.h"
 #include "autograd/ops.h"
@@ -29,32 +30,40 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   Shape out_shape = x.shape();
   out_shape.back() = out_f;
   Tensor out = Tensor::empty(out_shape);
-  // x: [rows, in], W: [out, in]  →  y: [rows, out] = x·Wᵀ
-  kernels::gemm(false, true, rows, out_f, in_f, 1.f, x.data(), in_f, weight.data(), in_f, 0.f,
-                out.data(), out_f);
+  // x: [rows, in], W: [out, in]  →  y: [rows, out] = x·Wᵀ, + b in the GEMM's epilogue
+  kernels::gemm({false, true, rows, out_f, in_f, 1.f, x.data(), in_f, weight.data(), in_f, 0.f,
+                 out.data(), out_f, bias.defined() ? bias.data() : nullptr});
   add_macs(rows * out_f * in_f);
-  if (bias.defined()) {
-    float* y = out.data();
-    const float* b = bias.data();
-#pragma omp parallel for schedule(static) if (rows * out_f >= kernels::kParallelMin)
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t j = 0; j < out_f; ++j) y[r * out_f + j] += b[j];
-  }
   // y = x·Wᵀ + b  ⇒  dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy   (ch04)
-  record(out, "linear", {x, weight, bias}, [x, weight, bias, rows, in_f, out_f](const Tensor& g) {
-    if (needs_grad(x))
-      kernels::gemm(false, false, rows, in_f, out_f, 1.f, g.data(), out_f, weight.data(), in_f, 1.f,
-                    x.grad_buffer().data(), in_f);
-    if (needs_grad(weight))
-      kernels::gemm(true, false, out_f, in_f, rows, 1.f, g.data(), out_f, x.data(), in_f, 1.f,
-                    weight.grad_buffer().data(), in_f);
-    if (needs_grad(bias)) {
-      Tensor db = Tensor::empty({out_f});
-      kernels::sum_axis(db.data(), g.data(), 1, rows, out_f);
-      accumulate_grad(bias, db);
-    }
+  record(out, "linear", {x, weight, bias}, [x, weight, bias, rows](const Tensor& g) {
+    linear_backward(g.data(), x, weight, bias, rows);
   });
   return out;
+}
+
+void linear_backward(const float* dy, const Tensor& x, const Tensor& weight, const Tensor& bias,
+                     int64_t rows, const std::function<void(int t, int threads)>& before) {
+  const int64_t out_f = weight.size(0), in_f = weight.size(1);
+  // The gradient buffers are allocated here, before the region: never inside it.
+  float* dx = needs_grad(x) ? x.grad_buffer().data() : nullptr;
+  float* dw = needs_grad(weight) ? weight.grad_buffer().data() : nullptr;
+  float* db = bias.defined() && needs_grad(bias) ? bias.grad_buffer().data() : nullptr;
+  const kernels::Gemm dx_gemm(false, false, rows, in_f, out_f, 1.f, dy, out_f, weight.data(), in_f,
+                              1.f, dx, in_f);
+  const kernels::Gemm dw_gemm(true, false, out_f, in_f, rows, 1.f, dy, out_f, x.data(), in_f, 1.f,
+                              dw, in_f);
+  const int64_t macs = rows * in_f * out_f * ((dx ? 1 : 0) + (dw ? 1 : 0));
+#pragma omp parallel if (kernels::gemm_worth_threads(macs))
+  {
+    const int t = omp_get_thread_num(), threads = omp_get_num_threads();
+    if (before) {
+      before(t, threads);
+#pragma omp barrier
+    }
+    if (dx) kernels::gemm_part(dx_gemm, t, threads);
+    if (dw) kernels::gemm_part(dw_gemm, t, threads);
+    if (db) kernels::sum_rows_into_part(db, dy, rows, out_f, t, threads);
+  }
 }
 
 }  // namespace qkv

@@ -26,14 +26,11 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
   record(out, "layer_norm", {x, weight, bias},
          [x, weight, bias, mean, rstd, rows, D](const Tensor& g) {
            const float* w = weight.defined() ? weight.data() : nullptr;
-           if (needs_grad(x))
-             kernels::layer_norm_backward_input(x.grad_buffer().data(), g.data(), x.data(),
-                                                mean.data(), rstd.data(), w, rows, D);
+           float* dx = needs_grad(x) ? x.grad_buffer().data() : nullptr;
            float* dw = needs_grad(weight) ? weight.grad_buffer().data() : nullptr;
            float* db = needs_grad(bias) ? bias.grad_buffer().data() : nullptr;
-           if (dw || db)
-             kernels::layer_norm_backward_params(dw, db, g.data(), x.data(), mean.data(),
-                                                 rstd.data(), rows, D);
+           kernels::layer_norm_backward(dx, nullptr, dw, db, g.data(), x.data(), mean.data(),
+                                        rstd.data(), w, rows, D);
          });
   return out;
 }

@@ -1,6 +1,9 @@
-// Generator: a seeded random source whose numbers are the same on every compiler and
-// standard library (std::normal_distribution is not: its algorithm is unspecified).
-// xoshiro256** for bits, splitmix64 to spread the seed, Box-Muller for normals.
+// qkv's one random source, the same numbers on every compiler and standard library
+// (std::normal_distribution and std::shuffle are not: their algorithms are unspecified).
+// One algorithm is under every random number: splitmix64. Generator (tensors, dropout) draws
+// from xoshiro256** and seeds its state with splitmix64; the data layer (data/rng.h: corpus
+// split, shuffles, batch order, the toy corpus) draws from splitmix64 directly, because the
+// committed corpora and every number trained on them were drawn that way (chapter 12).
 #pragma once
 
 #include <cmath>
@@ -13,13 +16,31 @@
 
 namespace qkv {
 
+// splitmix64 (Steele, Lea, Flood 2014): a counter through a strong 64-bit mixer.
+class SplitMix64 {
+ public:
+  explicit SplitMix64(uint64_t seed) : state_(seed) {}
+  uint64_t next() {
+    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, n). The modulo bias is below 2^-40 for the n a corpus needs.
+  uint64_t below(uint64_t n) { return n == 0 ? 0 : next() % n; }
+
+ private:
+  uint64_t state_;
+};
+
+// xoshiro256** for bits, its state spread from the seed by splitmix64, Box-Muller for normals.
 class Generator {
  public:
   explicit Generator(uint64_t seed = 0) { manual_seed(seed); }
 
   void manual_seed(uint64_t seed) {
-    uint64_t x = seed;
-    for (auto& s : s_) s = splitmix64(x);
+    SplitMix64 spread(seed);
+    for (auto& s : s_) s = spread.next();
     has_spare_ = false;
   }
 
@@ -114,12 +135,6 @@ class Generator {
 
  private:
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  static uint64_t splitmix64(uint64_t& x) {
-    uint64_t z = (x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
   uint64_t s_[4];
   bool has_spare_ = false;
   float spare_ = 0.f;

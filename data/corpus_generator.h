@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-namespace qkv::data {
+#include "data/rng.h"
 
-class Rng;
+namespace qkv::data {
 
 struct TextPair {
   std::string en, zh;

@@ -1,8 +1,12 @@
-// A tiny seeded random generator for the data layer (chapter 12).
+// The data layer's random numbers (chapter 12): splitmix64, the algorithm under every random
+// number in qkv (autograd/random.h), drawn from directly.
 //
 // std::shuffle and std::uniform_int_distribution are free to use different algorithms in
 // libstdc++ and libc++, so the same seed could give a different corpus split or batch
-// order on another machine. splitmix64 is ten lines and gives the same numbers everywhere.
+// order on another machine. splitmix64 gives the same numbers everywhere. The data layer does
+// not use Generator's xoshiro256** stream on top of it: the committed corpora
+// (data/corpora/*.tsv), the shuffles and the batch orders every quoted run trained on were
+// drawn from splitmix64 itself, and would all change.
 #pragma once
 
 #include <cstdint>
@@ -10,25 +14,11 @@
 #include <utility>
 #include <vector>
 
+#include "autograd/random.h"
+
 namespace qkv::data {
 
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-
-  // splitmix64 (Steele, Lea, Flood 2014): a counter through a strong 64-bit mixer.
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, n). The modulo bias is below 2^-40 for the n a corpus needs.
-  uint64_t below(uint64_t n) { return n == 0 ? 0 : next() % n; }
-
- private:
-  uint64_t state_;
-};
+using Rng = SplitMix64;
 
 // Fisher–Yates: walk down from the end, swap each slot with a random earlier-or-same one.
 template <typename T>

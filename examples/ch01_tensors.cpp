@@ -8,6 +8,7 @@
 
 #include "autograd/ops.h"
 #include "autograd/tensor.h"
+#include "examples/cli.h"
 #include "examples/plot/diagram.h"
 #include "examples/plot/figure_file.h"
 
@@ -115,11 +116,7 @@ static void write_figures(const char* dir) {
   }
 }
 
-int main(int argc, char** argv) {
-  if (const char* dir = plot::figures_dir(argc, argv)) {
-    write_figures(dir);
-    return 0;
-  }
+int run_chapter() {
   heading("storage and shape");
   Tensor a = Tensor::from_vector({0, 1, 2, 3, 4, 5}, {2, 3});
   std::cout << "a =\n" << a << "\n";
@@ -170,4 +167,11 @@ int main(int argc, char** argv) {
   std::cout << to_string(Tensor::scalar(3.14159f), 2) << "\n";
   std::cout << x * 2.f << "\n";
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::chapter_main(
+      argc, argv, "ch01_tensors",
+      "Chapter 01: what a tensor is: storage, shape, row-major strides, views, broadcasting.",
+      run_chapter, write_figures);
 }

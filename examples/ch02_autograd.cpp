@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "autograd/engine.h"
@@ -11,6 +12,7 @@
 #include "autograd/graph_writer.h"
 #include "autograd/ops.h"
 #include "autograd/tensor.h"
+#include "examples/cli.h"
 #include "examples/plot/figure_file.h"
 
 using namespace qkv;
@@ -44,8 +46,7 @@ static int write_figures(const char* dir) {
   return 0;
 }
 
-int main(int argc, char** argv) {
-  if (const char* dir = plot::figures_dir(argc, argv)) return write_figures(dir);
+int run_chapter() {
   heading("a graph, and the order backward walks it");
   Tensor x = Tensor::from_vector({1, 2, 3, 4}, {2, 2}, true);
   Tensor w = Tensor::from_vector({0.5f, -1, 2, 0}, {2, 2}, true);
@@ -154,4 +155,11 @@ int main(int argc, char** argv) {
   std::printf("a chain dropped without backward: %lld more than before\n",
               static_cast<long long>(TensorImpl::live_count() - before));
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::chapter_main(argc, argv, "ch02_autograd",
+                                "Chapter 02: reverse-mode autograd: the graph, the order it is "
+                                "walked in, the chain rule, gradcheck.",
+                                run_chapter, write_figures);
 }

@@ -12,11 +12,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "autograd/kernels/gemm.h"
+#include "autograd/random.h"
+#include "examples/cli.h"
 #include "examples/gemm_stages.h"
 #include "examples/plot/diagram.h"
 #include "examples/plot/figure_file.h"
@@ -52,11 +53,11 @@ const Step kSteps[] = {
 };
 
 Matrix fill(int64_t n, uint32_t seed, bool integers) {
-  std::mt19937 rng(seed);
+  qkv::Generator rng(seed);
   Matrix v(static_cast<size_t>(n));
   for (float& x : v)
-    x = integers ? static_cast<float>(static_cast<int>(rng() % 7) - 3)    // -3 .. 3
-                 : static_cast<float>(rng()) / 4294967296.f * 2.f - 1.f;  // [-1, 1)
+    x = integers ? static_cast<float>(static_cast<int>(rng.randint(7)) - 3)  // -3 .. 3
+                 : rng.uniform(-1.f, 1.f);                                   // [-1, 1)
   return v;
 }
 
@@ -122,11 +123,7 @@ void write_figures(const char* dir) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  if (const char* dir = qkv::plot::figures_dir(argc, argv)) {
-    write_figures(dir);
-    return 0;
-  }
+int run_chapter() {
   const int saved_threads = omp_get_max_threads();
   std::printf("C = A·B, A [%lld x %lld], B [%lld x %lld]\n\n", static_cast<long long>(M),
               static_cast<long long>(K), static_cast<long long>(K), static_cast<long long>(N));
@@ -175,4 +172,11 @@ int main(int argc, char** argv) {
   std::printf("\nlibrary gemm on 1 and 2 threads bit-identical: %s\n", same ? "yes" : "NO");
   omp_set_num_threads(saved_threads);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::chapter_main(
+      argc, argv, "ch03_gemm_steps",
+      "Chapter 03: the steps from the triple loop to the library's GEMM compute the same thing.",
+      run_chapter, write_figures);
 }

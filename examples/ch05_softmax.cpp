@@ -4,10 +4,12 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <string>
 #include <vector>
 
 #include "autograd/ops.h"
 #include "autograd/tensor.h"
+#include "examples/cli.h"
 #include "examples/plot/bar_chart.h"
 #include "examples/plot/figure_file.h"
 
@@ -61,11 +63,7 @@ static void write_figures(const char* dir) {
                                          {note[0], note[1]}));
 }
 
-int main(int argc, char** argv) {
-  if (const char* dir = plot::figures_dir(argc, argv)) {
-    write_figures(dir);
-    return 0;
-  }
+int run_chapter() {
   heading("softmax");
   Tensor x = Tensor::from_vector({1, 2, 3}, {3}, true);
   Tensor y = softmax(x);
@@ -157,4 +155,11 @@ int main(int argc, char** argv) {
                 static_cast<long long>(V), floor);
   }
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::chapter_main(
+      argc, argv, "ch05_softmax",
+      "Chapter 05: softmax, log-softmax and cross-entropy, with label smoothing.", run_chapter,
+      write_figures);
 }

@@ -12,9 +12,11 @@
 //      image features of width 320 attending to a text encoding of width 768
 #include <cmath>
 #include <cstdio>
+#include <string>
 
 #include "autograd/counters.h"
 #include "autograd/engine.h"
+#include "examples/cli.h"
 #include "examples/plot/figure_file.h"
 #include "examples/plot/heatmap.h"
 #include "nn/attention.h"
@@ -294,11 +296,7 @@ void write_figures(const std::string& dir) {
           "cross-attention between sequences of different lengths (4 queries, 5 keys)"));
 }
 
-int main(int argc, char** argv) {
-  if (const char* dir = plot::figures_dir(argc, argv)) {
-    write_figures(dir);
-    return 0;
-  }
+int run_chapter() {
   self_versus_cross();
   cost();
   masks();
@@ -307,4 +305,10 @@ int main(int argc, char** argv) {
   selfdoc_variant();
   diffusers_defaults();
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::chapter_main(argc, argv, "ch08_masks_and_cross_attention",
+                                "Chapter 08: self- versus cross-attention, and masks.", run_chapter,
+                                write_figures);
 }

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "autograd/engine.h"
+#include "examples/cli.h"
 #include "examples/plot/figure_file.h"
 #include "examples/plot/heatmap.h"
 #include "examples/report.h"
@@ -175,15 +176,16 @@ void write_figures(const std::string& dir) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  if (const char* dir = plot::figures_dir(argc, argv)) {
-    write_figures(dir);
-    return 0;
-  }
+int run_chapter() {
   permutation_experiment();
   pe_table();
   shift_is_linear();
   dot_products();
   learned_positions();
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::chapter_main(argc, argv, "ch09_positional_encoding",
+                                "Chapter 09: positional encoding.", run_chapter, write_figures);
 }

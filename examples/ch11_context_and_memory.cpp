@@ -20,13 +20,14 @@
 #include "autograd/engine.h"
 #include "data/tokenizer.h"
 #include "data/vocab.h"
+#include "examples/cli.h"
 #include "nn/transformer.h"
 
 using namespace qkv;
 
 namespace {
 
-Tensor ids_tensor(const std::vector<int32_t>& ids) {
+Tensor ids_tensor(const std::vector<TokenId>& ids) {
   return Tensor::from_vector(std::vector<float>(ids.begin(), ids.end()),
                              {1, static_cast<int64_t>(ids.size())});
 }
@@ -63,7 +64,7 @@ std::vector<Tensor> encoder_states(nn::Seq2SeqTransformer& model, const Tensor& 
 
 }  // namespace
 
-int main() {
+int run_chapter() {
   const std::string a = "The animal didn't cross the street because it was too tired.";
   const std::string b = "The animal didn't cross the street because it was too narrow.";
   const auto ta = data::tokenize(a), tb = data::tokenize(b);
@@ -146,4 +147,11 @@ int main() {
       "tensor for every layer (the search compared storage, not values)\n",
       reads, in_cross_attention);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::chapter_main(
+      argc, argv, "ch11_context_and_memory",
+      "Chapter 11: two things the encoder-decoder does that the diagrams only assert.",
+      run_chapter);
 }

@@ -9,6 +9,7 @@
 #include "data/corpus.h"
 #include "data/tokenizer.h"
 #include "data/vocab.h"
+#include "examples/cli.h"
 
 using namespace qkv::data;
 
@@ -20,9 +21,9 @@ void print_tokens(const std::string& text) {
   std::printf("  (%zu tokens)\n", tokens.size());
 }
 
-void print_ids(const char* label, const std::vector<int32_t>& ids) {
+void print_ids(const char* label, const std::vector<qkv::TokenId>& ids) {
   std::printf("%s", label);
-  for (int32_t id : ids) std::printf(" %d", id);
+  for (qkv::TokenId id : ids) std::printf(" %lld", static_cast<long long>(id));
   std::printf("\n");
 }
 
@@ -37,7 +38,7 @@ void print_matrix(const char* name, const std::vector<T>& m, int rows, int cols)
 }
 }  // namespace
 
-int main() {
+int run_chapter() {
   std::printf("== tokens ==\n");
   print_tokens("I love you.");
   print_tokens("我爱你。");
@@ -57,11 +58,11 @@ int main() {
 
   std::printf("\n== vocabularies (%zu pairs) ==\n", corpus.pairs.size());
   std::printf("source:");
-  for (int32_t i = 0; i < src_vocab.size(); ++i)
-    std::printf(" %d=%s", i, src_vocab.token(i).c_str());
+  for (qkv::TokenId i = 0; i < src_vocab.size(); ++i)
+    std::printf(" %lld=%s", static_cast<long long>(i), src_vocab.token(i).c_str());
   std::printf("\ntarget:");
-  for (int32_t i = 0; i < tgt_vocab.size(); ++i)
-    std::printf(" %d=%s", i, tgt_vocab.token(i).c_str());
+  for (qkv::TokenId i = 0; i < tgt_vocab.size(); ++i)
+    std::printf(" %lld=%s", static_cast<long long>(i), tgt_vocab.token(i).c_str());
   std::printf("\n\n== ids ==\n");
   print_ids("\"I love you.\" ->", src_vocab.encode(tokenize("I love you.")));
   print_ids("\"我爱你。\" ->", tgt_vocab.encode(tokenize("我爱你。")));
@@ -73,9 +74,14 @@ int main() {
   std::printf("\n== one batch: pairs 0, 1, 3 (B=%d, S=%d, T=%d) ==\n", b.batch_size, b.src_len,
               b.tgt_len);
   print_matrix("src", b.src, b.batch_size, b.src_len);
-  print_matrix("src_mask", b.src_mask, b.batch_size, b.src_len);
+  print_matrix("src_keep", b.src_keep, b.batch_size, b.src_len);
   print_matrix("tgt_in  (<bos>=1 first)", b.tgt_in, b.batch_size, b.tgt_len);
   print_matrix("tgt_out (<eos>=2 last)", b.tgt_out, b.batch_size, b.tgt_len);
-  print_matrix("tgt_mask", b.tgt_mask, b.batch_size, b.tgt_len);
+  print_matrix("tgt_keep", b.tgt_keep, b.batch_size, b.tgt_len);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::chapter_main(argc, argv, "ch12_data_pipeline",
+                                "Chapter 12: from bytes to batches.", run_chapter);
 }

@@ -6,9 +6,10 @@
 #include <vector>
 
 #include "data/tokenizer.h"
+#include "examples/cli.h"
 #include "nn/metrics.h"
 
-int main() {
+int run_chapter() {
   const std::vector<std::string> references{"我爱你。", "他明天会去上海。"};
   const std::vector<std::string> hypotheses{"我爱你。", "他明天去上海。"};
   std::vector<std::vector<std::string>> ref, hyp;
@@ -35,4 +36,11 @@ int main() {
   std::printf("BLEU             = %.4f x %.4f = %.4f\n", b.brevity_penalty, geo, b.bleu);
   std::printf("exact match      = %.4f (1 of 2 sentences)\n", qkv::nn::exact_match(hyp, ref));
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::chapter_main(
+      argc, argv, "ch13_bleu",
+      "Chapter 13: corpus BLEU and exact match, step by step on a two-sentence corpus.",
+      run_chapter);
 }

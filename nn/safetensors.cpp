@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -15,24 +16,16 @@ namespace qkv::nn {
 namespace {
 constexpr uint64_t kMaxHeader = 100'000'000;  // the reference reader's limit too
 
-// --- a JSON reader for what a safetensors header holds: objects, arrays, strings and
-// whole numbers. Enough for this format, and strict about everything else.
-struct Json {
-  enum Kind { Object, Array, String, Number } kind = String;
-  std::vector<std::pair<std::string, Json>> members;  // Object, in file order
-  std::vector<Json> items;                            // Array
-  std::string text;                                   // String
-  uint64_t number = 0;                                // Number
-};
-
+// A JSON reader for what a safetensors header and its metadata hold. Strict: what JSON does
+// not allow is an error naming the byte.
 struct JsonReader {
   const std::string& s;
-  const std::string& source;
+  const std::string& what;  // "source: bad safetensors header", for the messages
+  size_t offset = 0;        // where s starts in the file, for the messages
   size_t pos = 0;
 
   [[noreturn]] void fail(const std::string& why) const {
-    throw std::runtime_error(source + ": bad safetensors header at byte " +
-                             std::to_string(pos + 8) + ": " + why);
+    throw std::runtime_error(what + " at byte " + std::to_string(pos + offset) + ": " + why);
   }
   void skip_space() {
     while (pos < s.size() && (s[pos] == ' ' || s[pos] == '\n' || s[pos] == '\r' || s[pos] == '\t'))
@@ -170,17 +163,46 @@ struct JsonReader {
       v.text = string();
       return v;
     }
-    if (c >= '0' && c <= '9') {
-      v.kind = Json::Number;
-      if (c == '0' && pos + 1 < s.size() && s[pos + 1] >= '0' && s[pos + 1] <= '9')
-        fail("leading zero in a number");
-      while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-        if (v.number > (UINT64_MAX - 9) / 10) fail("number too large");
-        v.number = v.number * 10 + static_cast<uint64_t>(s[pos++] - '0');
+    if (c == '-' || (c >= '0' && c <= '9')) return number();
+    for (const char* word : {"true", "false", "null"})
+      if (s.compare(pos, std::strlen(word), word) == 0) {
+        pos += std::strlen(word);
+        v.kind = word[0] == 'n' ? Json::Null : Json::Bool;
+        v.boolean = word[0] == 't';
+        return v;
       }
-      return v;
+    fail("expected an object, array, string, number, true, false or null");
+  }
+  // -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?  A whole number (no sign, fraction or
+  // exponent) is also kept exactly in `number`, for sizes and offsets.
+  Json number() {
+    Json v;
+    v.kind = Json::Number;
+    v.whole = true;
+    const size_t start = pos;
+    auto digits = [&] {
+      const size_t from = pos;
+      while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+      if (pos == from) fail("expected a digit");
+    };
+    if (s[pos] == '-') ++pos, v.whole = false;
+    if (pos < s.size() && s[pos] == '0' && pos + 1 < s.size() && s[pos + 1] >= '0' &&
+        s[pos + 1] <= '9')
+      fail("leading zero in a number");
+    digits();
+    if (pos < s.size() && s[pos] == '.') ++pos, digits(), v.whole = false;
+    if (pos < s.size() && (s[pos] == 'e' || s[pos] == 'E')) {
+      ++pos, v.whole = false;
+      if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) ++pos;
+      digits();
     }
-    fail("expected an object, array, string or whole number");
+    const std::string text = s.substr(start, pos - start);
+    v.real = std::strtod(text.c_str(), nullptr);
+    if (v.whole) {
+      if (text.size() > 19) fail("number too large");
+      for (char d : text) v.number = v.number * 10 + static_cast<uint64_t>(d - '0');
+    }
+    return v;
   }
 };
 
@@ -188,6 +210,20 @@ void put_u64(std::string& out, uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 }  // namespace
+
+Json parse_json(const std::string& text, const std::string& what) {
+  JsonReader r{text, what};
+  Json v = r.value(0);
+  r.skip_space();
+  if (r.pos != text.size()) r.fail("trailing characters after the JSON");
+  return v;
+}
+
+const Json* Json::member(const std::string& key) const {
+  for (const auto& [k, v] : members)
+    if (k == key) return &v;
+  return nullptr;
+}
 
 const Tensor& SafeTensors::tensor(const std::string& name) const {
   for (const auto& [n, t] : tensors)
@@ -268,7 +304,8 @@ SafeTensors decode_safetensors(const std::string& bytes, const std::string& sour
     fail("not a safetensors file: header size " + std::to_string(n) + " but the file has " +
          std::to_string(bytes.size()) + " bytes");
   const std::string header = bytes.substr(8, n);
-  JsonReader r{header, source};
+  const std::string what = source + ": bad safetensors header";
+  JsonReader r{header, what, 8};
   const Json root = r.value(0);
   r.skip_space();
   if (r.pos != header.size()) r.fail("trailing characters after the JSON");
@@ -306,16 +343,19 @@ SafeTensors decode_safetensors(const std::string& bytes, const std::string& sour
     Shape dims;
     uint64_t numel = 1;
     for (const Json& d : shape.items) {
-      if (d.kind != Json::Number || d.number > (uint64_t{1} << 40) ||
+      if (d.kind != Json::Number || !d.whole || d.number > (uint64_t{1} << 40) ||
           (d.number > 0 && numel > (uint64_t{1} << 40) / d.number))
         fail("tensor '" + name + "' has a bad shape");
       numel *= d.number;
       dims.push_back(static_cast<int64_t>(d.number));
     }
-    if (offsets.kind != Json::Array || offsets.items.size() != 2 ||
-        offsets.items[0].kind != Json::Number || offsets.items[1].kind != Json::Number)
+    if (offsets.kind != Json::Array || offsets.items.size() != 2 || !offsets.items[0].whole ||
+        !offsets.items[1].whole)
       fail("tensor '" + name + "' has bad data_offsets");
     const uint64_t begin = offsets.items[0].number, end = offsets.items[1].number;
+    if (begin <= end && end > data_size && end - begin == numel * 4)
+      fail("truncated: tensor '" + name + "' needs data bytes [" + std::to_string(begin) + ", " +
+           std::to_string(end) + ") but the file holds " + std::to_string(data_size));
     if (begin > end || end > data_size || end - begin != numel * 4)
       fail("tensor '" + name + "': data_offsets [" + std::to_string(begin) + ", " +
            std::to_string(end) + ") do not hold shape " + shape_str(dims) + " in " +

@@ -13,6 +13,7 @@
 // byte range, and that the ranges tile the data exactly; every error names the file.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <utility>
@@ -21,6 +22,22 @@
 #include "autograd/tensor.h"
 
 namespace qkv::nn {
+
+// A JSON value, as a safetensors header or a metadata string holds it (the exporter's
+// metadata "config" is a JSON object). Numbers keep their double value; a whole number
+// (no sign, fraction or exponent) also its exact value, for sizes and offsets.
+struct Json {
+  enum Kind { Object, Array, String, Number, Bool, Null } kind = String;
+  std::vector<std::pair<std::string, Json>> members;  // Object, in file order
+  std::vector<Json> items;                            // Array
+  std::string text;                                   // String
+  double real = 0;                                    // Number
+  uint64_t number = 0;                                // Number, when whole
+  bool whole = false, boolean = false;
+  const Json* member(const std::string& key) const;  // Object: null if absent
+};
+// Throws std::runtime_error "<what> at byte N: why" for anything that is not one JSON value.
+Json parse_json(const std::string& text, const std::string& what);
 
 struct SafeTensors {
   std::map<std::string, std::string> metadata;

@@ -69,15 +69,19 @@ TEST_CASE("cross_entropy equals −Σ q·log_softmax with a smoothed target", "[
 }
 
 TEST_CASE("layer_norm equals its composition from mean, sub, mul and sqrt", "[ch10][fused]") {
-  Tensor x = rnd({3, 8}, 3), w = rnd({8}, 4, 0.5f, 1.5f), b = rnd({8}, 5);
   auto composed = [](auto& v) {
     Tensor mu = mean(v[0], -1, true);
     Tensor c = sub(v[0], mu);
     Tensor var = mean(mul(c, c), -1, true);  // biased, as torch.nn.LayerNorm
     return add(mul(div(c, sqrt(add(var, 1e-5f))), v[1]), v[2]);
   };
-  require_close(run([](auto& v) { return layer_norm(v[0], v[1], v[2]); }, {x, w, b}),
-                run(composed, {x, w, b}), 1e-5f);
+  for (auto shape : std::vector<Shape>{{3, 8}, {2, 5, 16}, {1, 64}}) {
+    const int64_t D = shape.back();
+    Tensor x = rnd(shape, 3), w = rnd({D}, 4, 0.5f, 1.5f), b = rnd({D}, 5);
+    INFO("shape " << shape.size() << "-D, last " << D);
+    require_close(run([](auto& v) { return layer_norm(v[0], v[1], v[2]); }, {x, w, b}),
+                  run(composed, {x, w, b}), 1e-5f);
+  }
 }
 
 TEST_CASE("bias_relu / bias_gelu and linear equal their unfused compositions", "[ch04][fused]") {

@@ -13,10 +13,10 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
-#include <random>
 #include <vector>
 
 #include "autograd/kernels/gemm.h"
+#include "autograd/random.h"
 #include "tests/catch.h"
 
 using qkv::kernels::gemm;
@@ -28,10 +28,9 @@ namespace {
 constexpr double kUnit = 1.0 / (1 << 24);  // float unit roundoff
 
 std::vector<float> random_matrix(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.f, 1.f);
+  qkv::Generator rng(seed);
   std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = dist(rng);
+  for (float& x : v) x = rng.uniform(-1.f, 1.f);
   return v;
 }
 
@@ -257,5 +256,51 @@ TEST_CASE("gemm results are bit-identical on 1 and 2 threads", "[ch03][gemm]") {
     const auto one = run(1), two = run(2);
     INFO("gemm_batched, n=" << n);
     REQUIRE(bit_identical(one, two));
+  }
+}
+
+TEST_CASE("gemm's bias and ReLU epilogue equals a separate pass after the product",
+          "[ch03][gemm]") {
+  // K = 600 crosses two k slices: the bias must go on once, after the whole sum.
+  for (int64_t K : {0, 37, 600})
+    for (bool relu : {false, true}) {
+      const int64_t M = 50, N = 70;
+      const auto A = random_matrix(M * K, 41), B = random_matrix(N * K, 42);
+      const auto bias = random_matrix(N, 43);
+      std::vector<float> fused(M * N, std::numeric_limits<float>::quiet_NaN()), apart(M * N);
+      qkv::kernels::gemm({false, true, M, N, K, 1.f, A.data(), K, B.data(), K, 0.f, fused.data(), N,
+                          bias.data(), relu});
+      gemm(false, true, M, N, K, 1.f, A.data(), K, B.data(), K, 0.f, apart.data(), N);
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) {
+          const float v = apart[i * N + j] + bias[j];
+          apart[i * N + j] = relu ? (v > 0.f ? v : 0.f) : v;
+        }
+      INFO("K=" << K << " relu=" << relu);
+      REQUIRE(bit_identical(fused, apart));
+    }
+}
+
+TEST_CASE("gemm_part on 1, 2 and 3 threads of one region equals gemm bit for bit", "[ch03][gemm]") {
+  struct Shape {
+    bool ta, tb;
+    int64_t M, N, K;
+  };
+  for (Shape s : {Shape{false, false, 640, 64, 256}, Shape{true, false, 256, 64, 640},
+                  Shape{false, true, 97, 2100, 129}, Shape{false, false, 5, 3, 2}}) {
+    const int64_t lda = s.ta ? s.M : s.K, ldb = s.tb ? s.K : s.N;
+    const auto A = random_matrix(s.M * s.K, 51), B = random_matrix(s.K * s.N, 52);
+    const auto C0 = random_matrix(s.M * s.N, 53);
+    auto whole = C0;
+    gemm(s.ta, s.tb, s.M, s.N, s.K, 1.f, A.data(), lda, B.data(), ldb, 1.f, whole.data(), s.N);
+    for (int threads : {1, 2, 3}) {
+      auto parts = C0;
+      const qkv::kernels::Gemm g(s.ta, s.tb, s.M, s.N, s.K, 1.f, A.data(), lda, B.data(), ldb, 1.f,
+                                 parts.data(), s.N);
+      // The threads of a region, one after another: each writes only its own rectangle.
+      for (int t = 0; t < threads; ++t) qkv::kernels::gemm_part(g, t, threads);
+      INFO("M=" << s.M << " N=" << s.N << " K=" << s.K << " threads=" << threads);
+      REQUIRE(bit_identical(whole, parts));
+    }
   }
 }

@@ -1,7 +1,9 @@
-// Attention: gradients with masks and mismatched lengths and widths, exact zeros for
-// masked keys, decoder causality, padding that changes nothing (chapters 06–08, 11).
+// nn/attention: scaled dot-product and multi-head attention: gradients with masks and
+// mismatched lengths and widths, exact zeros for masked keys, the cost counted, blindness to
+// order without positions, and the module against its per-head composition (chapters 07–09).
 #include <cmath>
 
+#include "autograd/counters.h"
 #include "autograd/engine.h"
 #include "autograd/gradcheck.h"
 #include "nn/attention.h"
@@ -60,85 +62,6 @@ TEST_CASE("masked keys get exactly zero weight; an all-masked row gives zeros, n
   sum(r.output).backward();
   for (const Tensor& t : {q, k, v})
     for (float g : t.grad().to_vector()) REQUIRE(std::isfinite(g));
-}
-
-namespace {
-Seq2SeqConfig small_config(bool norm_first) {
-  Seq2SeqConfig c = test::tiny_config(9, 10);
-  c.d_model = 8;
-  c.d_ff = 16;
-  c.encoder_layers = c.decoder_layers = 2;
-  c.norm_first = norm_first;
-  return c;
-}
-}  // namespace
-
-TEST_CASE("encoder and decoder layers pass gradcheck, post-norm and pre-norm",
-          "[ch10][ch11][gradcheck]") {
-  for (bool nf : {false, true}) {
-    TransformerOptions o;
-    o.d_model = 6;
-    o.heads = 2;
-    o.d_ff = 8;
-    o.dropout = 0.f;
-    o.norm_first = nf;
-    // GELU: smooth, so finite differences are valid everywhere (ReLU's kink is covered,
-    // with inputs kept away from it, in the FeedForward test).
-    o.activation = Activation::GELU;
-    Generator gen(8);
-    EncoderLayer enc(o, gen);
-    Tensor x = rnd({2, 3, 6}, 9);
-    Tensor keep = Tensor::from_vector({1, 1, 0, 1, 1, 1}, {2, 3});
-    check_module(enc, [&](auto& v) { return enc.forward(v[0], key_padding_mask(keep)); }, {x});
-    DecoderLayer dec(o, gen);
-    Tensor y = rnd({2, 4, 6}, 10);
-    check_module(
-        dec,
-        [&](auto& v) { return dec.forward(v[0], v[1], causal_mask(4), key_padding_mask(keep)); },
-        {y, x});
-  }
-}
-
-TEST_CASE("decoder causality: changing target token t+1 leaves outputs at positions <= t unchanged",
-          "[ch08][ch11]") {
-  for (bool nf : {false, true}) {
-    Generator gen(11);
-    Seq2SeqTransformer model(small_config(nf), gen);
-    model.eval();
-    NoGradGuard no_grad;
-    Tensor src = Tensor::from_vector({3, 4, 5, 6}, {1, 4}), src_keep = Tensor::ones({1, 4});
-    Tensor tgt = Tensor::from_vector({1, 4, 7, 8, 9}, {1, 5}), tgt_keep = Tensor::ones({1, 5});
-    Tensor before = model.forward(src, src_keep, tgt, tgt_keep);
-    for (int64_t t = 0; t + 1 < 5; ++t) {
-      Tensor changed = tgt.clone();
-      changed.data()[t + 1] = changed.data()[t + 1] == 3.f ? 5.f : 3.f;
-      Tensor after = model.forward(src, src_keep, changed, tgt_keep);
-      const int64_t V = 10;
-      for (int64_t i = 0; i <= t; ++i)
-        for (int64_t j = 0; j < V; ++j)
-          REQUIRE(after.data()[i * V + j] == before.data()[i * V + j]);
-      // …while the position that now sees the change does change.
-      bool differs = false;
-      for (int64_t j = 0; j < V; ++j)
-        differs = differs || after.data()[(t + 1) * V + j] != before.data()[(t + 1) * V + j];
-      REQUIRE(differs);
-    }
-  }
-}
-
-TEST_CASE("garbage in padded source and target positions changes nothing at real positions",
-          "[ch08][ch11]") {
-  Generator gen(12);
-  Seq2SeqTransformer model(small_config(false), gen);
-  model.eval();
-  NoGradGuard no_grad;
-  Tensor src_keep = Tensor::from_vector({1, 1, 1, 0, 0}, {1, 5});
-  Tensor tgt_keep = Tensor::from_vector({1, 1, 1, 0}, {1, 4});
-  Tensor a = model.forward(Tensor::from_vector({3, 4, 5, 0, 0}, {1, 5}), src_keep,
-                           Tensor::from_vector({1, 6, 7, 0}, {1, 4}), tgt_keep);
-  Tensor b = model.forward(Tensor::from_vector({3, 4, 5, 8, 2}, {1, 5}), src_keep,
-                           Tensor::from_vector({1, 6, 7, 9}, {1, 4}), tgt_keep);
-  for (int64_t i = 0; i < 3 * 10; ++i) REQUIRE(a.data()[i] == b.data()[i]);
 }
 
 namespace {
@@ -208,4 +131,109 @@ TEST_CASE("MultiHeadAttention equals its per-head composition computed independe
   for (size_t i = 0; i < want.size(); ++i)
     worst = std::max(worst, std::fabs(out.data()[i] - want[i]));
   CHECK(worst < 1e-5);
+}
+
+TEST_CASE("cross-attention: n queries of width 8 over m keys of width 12", "[ch08][cross]") {
+  Generator gen(1);
+  MultiHeadAttention attn(MultiHeadAttentionOptions{8, 12, 2, 4}, gen);
+  Tensor x = Tensor::randn({3, 4, 8}, gen, 0, 1, true),
+         y = Tensor::randn({3, 5, 12}, gen, 0, 1, true);
+  AttentionResult r = attn.forward_with_weights(x, y, y);
+  const Tensor& out = r.output;
+  CHECK(out.shape() == Shape{3, 4, 8});
+  CHECK(r.weights.shape() == Shape{3, 2, 4, 5});
+  CHECK(attn.w_k->weight.shape() == Shape{8, 12});
+  for (int64_t i = 0; i < 3 * 2 * 4; ++i) {
+    double s = 0;
+    for (int64_t j = 0; j < 5; ++j) s += r.weights.data()[i * 5 + j];
+    CHECK(s == Approx(1.0).margin(1e-6));
+  }
+  sum(out).backward();
+  CHECK(x.grad().defined());
+  CHECK(y.grad().defined());
+  // Self-attention is the special case y = x: same module type, kv_dim = query_dim.
+  MultiHeadAttention self_attn(8, 2, gen);
+  CHECK(self_attn.forward_with_weights(x, x, x).weights.shape() == Shape{3, 2, 4, 4});
+}
+
+TEST_CASE(
+    "masks: causal and key-padding combine (1 = may attend); masked keys get exactly zero "
+    "weight; rows still sum to one",
+    "[ch08][mask]") {
+  Tensor keep = Tensor::from_vector({1, 1, 1, 1, 1, 1, 1, 0, 0, 0}, {2, 5});
+  Tensor mask = combine_masks(causal_mask(5), key_padding_mask(keep));  // [2, 1, 5, 5]
+  REQUIRE(mask.shape() == Shape{2, 1, 5, 5});
+  Generator gen(2);
+  Tensor q = Tensor::randn({2, 1, 5, 4}, gen), k = Tensor::randn({2, 1, 5, 4}, gen, 0, 10),
+         v = Tensor::randn({2, 1, 5, 4}, gen);
+  AttentionResult r = scaled_dot_product_attention(q, k, v, mask);
+  for (int64_t i = 0; i < mask.numel(); ++i)
+    if (mask.data()[i] == 0.f) CHECK(r.weights.data()[i] == 0.f);
+  for (int64_t row = 0; row < 10; ++row) {
+    double s = 0;
+    for (int64_t j = 0; j < 5; ++j) s += r.weights.data()[row * 5 + j];
+    CHECK(s == Approx(1.0).margin(1e-6));
+  }
+  // The causal mask's polarity: 1 on and below the diagonal.
+  Tensor c = causal_mask(3);
+  CHECK(c.to_vector() == std::vector<float>{1, 0, 0, 1, 1, 0, 1, 1, 1});
+}
+
+TEST_CASE(
+    "cost: the attention core is 2·n·m·d multiply-accumulates (n² for self-attention), the "
+    "module adds its four projections",
+    "[ch07][ch08][mac]") {
+  Generator gen(5);
+  auto core = [&](int64_t n, int64_t m, int64_t d) {
+    Tensor q = Tensor::randn({1, n, d}, gen), k = Tensor::randn({1, m, d}, gen),
+           v = Tensor::randn({1, m, d}, gen);
+    NoGradGuard no_grad;
+    reset_macs();
+    scaled_dot_product_attention(q, k, v);
+    return macs();
+  };
+  for (auto [n, m] : std::vector<std::pair<int64_t, int64_t>>{{8, 8}, {8, 32}, {32, 8}, {5, 7}})
+    CHECK(core(n, m, 16) == 2 * n * m * 16);
+  CHECK(core(64, 64, 16) == 2 * 64 * 64 * 16);
+  CHECK(core(128, 128, 16) == 4 * core(64, 64, 16));  // self-attention: n doubles, ×4
+  CHECK(core(64, 128, 16) == 2 * core(64, 64, 16));   // cross-attention: only m doubles, ×2
+  CHECK(core(64, 200, 16) == 2 * 64 * 200 * 16);
+  // The whole module: four projections plus the two products.
+  MultiHeadAttention attn(MultiHeadAttentionOptions{8, 12, 2, 4}, gen);
+  Tensor x = Tensor::randn({1, 4, 8}, gen), y = Tensor::randn({1, 5, 12}, gen);
+  NoGradGuard no_grad;
+  reset_macs();
+  attn.forward(x, y, y);
+  CHECK(macs() == 4 * 8 * 8 + 2 * 5 * 12 * 8 + 2 * 4 * 5 * 8 + 4 * 8 * 8);
+}
+
+namespace {
+float row_delta(const Tensor& a, int64_t i, const Tensor& b, int64_t j, int64_t d) {
+  float m = 0.f;
+  for (int64_t c = 0; c < d; ++c)
+    m = std::fmax(m, std::fabs(a.data()[i * d + c] - b.data()[j * d + c]));
+  return m;
+}
+}  // namespace
+
+TEST_CASE("permutation: attention alone is blind to order; with positions it is not",
+          "[ch09][permutation]") {
+  for (uint64_t seed : {1, 2, 3}) {
+    Generator gen(seed);
+    const int64_t d = 6;
+    MultiHeadAttention attn(d, 2, gen);
+    Tensor a = Tensor::randn({1, 3, d}, gen);
+    Tensor swapped = index_select(a, 1, {0, 2, 1});
+    Tensor pe = sinusoidal_positions(3, d);
+    NoGradGuard no_grad;
+    Tensor b1 = attn.forward(a, a, a), b2 = attn.forward(swapped, swapped, swapped);
+    CHECK(row_delta(b1, 0, b2, 0, d) < 1e-6f);  // output 1 unchanged
+    CHECK(row_delta(b1, 1, b2, 2, d) < 1e-6f);  // outputs 2 and 3 swap
+    CHECK(row_delta(b1, 2, b2, 1, d) < 1e-6f);
+    Tensor p1 = add(a, pe), p2 = add(swapped, pe);
+    Tensor c1 = attn.forward(p1, p1, p1), c2 = attn.forward(p2, p2, p2);
+    CHECK(row_delta(c1, 0, c2, 0, d) > 1e-3f);
+    CHECK(row_delta(c1, 1, c2, 2, d) > 1e-3f);
+    CHECK(row_delta(c1, 2, c2, 1, d) > 1e-3f);
+  }
 }

@@ -317,18 +317,55 @@ TEST_CASE("ops: label smoothing never produces inf or NaN, even with extreme log
   REQUIRE(l0.item() == 0.f);
 }
 
-TEST_CASE("ops: layer_norm forward values", "[ch02][ops]") {
-  // x = [1, 2, 3, 4]: mean 2.5, biased variance 1.25.
+TEST_CASE("ops: layer_norm forward values, as torch.nn.LayerNorm", "[ch10][ops]") {
+  // x = [1, 2, 3, 4]: mean 2.5, biased variance 1.25; torch.nn.functional.layer_norm gives
+  // [-1.3416, -0.4472, 0.4472, 1.3416].
   Tensor x = T({1, 2, 3, 4}, {1, 4});
   const double r = 1 / std::sqrt(1.25 + 1e-5);
   require_close(layer_norm(x, Tensor(), Tensor()),
                 {float(-1.5 * r), float(-0.5 * r), float(0.5 * r), float(1.5 * r)}, 1e-5);
+  CHECK(layer_norm(x, Tensor(), Tensor()).data()[0] == Approx(-1.3416355).margin(1e-5));
   Tensor w = T({1, 2, 1, 1}, {4}), b = T({0, 0, 0, 10}, {4});
   require_close(layer_norm(x, w, b),
                 {float(-1.5 * r), float(-1.0 * r), float(0.5 * r), float(1.5 * r + 10)}, 1e-5);
+  // A row of tiny variance shows where eps sits: x̂ = (x − μ)/√(σ² + eps), σ² = 2e-6.
+  Tensor t = layer_norm(T({1, 1.002f, 0.998f, 1}, {1, 4}), Tensor(), Tensor(), 1e-5f);
+  CHECK(t.data()[1] == Approx(0.002 / std::sqrt(2e-6 + 1e-5)).epsilon(1e-3));
 }
 
-TEST_CASE("ops: dropout is the identity in eval mode or with p = 0", "[ch02][ops]") {
+TEST_CASE("ops: layer_norm backward, each row of dx sums to zero", "[ch10][ops]") {
+  Generator gen(4);
+  Tensor x = Tensor::randn({4, 8}, gen, 0, 1, true);
+  sum(mul(layer_norm(x, Tensor(), Tensor(), 1e-5f), Tensor::randn({4, 8}, gen))).backward();
+  for (int r = 0; r < 4; ++r) {
+    double s = 0;
+    for (int j = 0; j < 8; ++j) s += x.grad().data()[r * 8 + j];
+    CHECK(std::fabs(s) < 1e-5);
+  }
+}
+
+TEST_CASE("ops: ReLU and exact GELU, values and derivatives", "[ch04][ops]") {
+  Tensor x = Tensor::from_vector({-2.f, -0.5f, 0.5f, 1.f, 2.f}, {5}, true);
+  Tensor g = gelu(x);
+  // torch.nn.GELU() (exact): gelu(1) = 0.8413447, gelu(-0.5) = -0.1542687, gelu(2) = 1.9544997
+  CHECK(g.data()[3] == Approx(0.8413447).margin(1e-6));
+  CHECK(g.data()[1] == Approx(-0.1542687).margin(1e-6));
+  CHECK(g.data()[4] == Approx(1.9544997).margin(1e-6));
+  sum(g).backward();
+  for (int i = 0; i < 5; ++i) {
+    const double v = x.data()[i];
+    const double d = 0.5 * (1 + std::erf(v / std::sqrt(2.0))) +
+                     v * std::exp(-0.5 * v * v) / std::sqrt(2 * 3.14159265358979);
+    CHECK(x.grad().data()[i] == Approx(d).margin(1e-6));
+  }
+  Tensor z = Tensor::from_vector({-1.f, 0.f, 2.f}, {3}, true);
+  Tensor r = relu(z);
+  sum(r).backward();
+  CHECK(r.to_vector() == std::vector<float>{0.f, 0.f, 2.f});
+  CHECK(z.grad().to_vector() == std::vector<float>{0.f, 0.f, 1.f});  // the kink at 0 is taken as 0
+}
+
+TEST_CASE("ops: dropout is the identity in eval mode or with p = 0", "[ch04][ops]") {
   Generator gen(1);
   Tensor x = T({1, 2, 3, 4}, {4});
   require_close(dropout(x, 0.5f, false, gen), {1, 2, 3, 4});

@@ -64,7 +64,7 @@ TEST_CASE("safetensors: a malformed file is refused naming it and the fault", "[
   refused("1234", "shorter than its 8-byte header size");
   refused(u64(1000) + "{}", "header size 1000 but the file has 10 bytes");
   refused(file(ok, four + "xx"), "2 data bytes after the last tensor");
-  refused(file(ok, ""), "do not hold shape [1] in 0 data bytes");
+  refused(file(ok, ""), "truncated: tensor 'a' needs data bytes [0, 4) but the file holds 0");
   refused(file(R"({"a":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}})", "xx"),
           "dtype F16; this reader reads F32 only");
   refused(file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}})", four),
@@ -77,7 +77,11 @@ TEST_CASE("safetensors: a malformed file is refused naming it and the fault", "[
   refused(file(R"({"__metadata__":{},"__metadata__":{}})", ""), "'__metadata__' appears twice");
   refused(file(R"({"__metadata__":{"k":1}})", ""), "metadata 'k' is not a string");
   refused(file(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", four),
-          "bad safetensors header at byte 37");
+          "tensor 'a' has a bad shape");
+  refused(file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4.0]}})", four),
+          "tensor 'a' has bad data_offsets");
+  refused(file(R"({"a":{"dtype":"F32","shape":[01],"data_offsets":[0,4]}})", four),
+          "bad safetensors header at byte 37: leading zero");
   refused(file(R"({"a" 1})", ""), "expected ':'");
   refused(file("{\"\\ud800\":1}", ""), "lone surrogate");
   refused(file(std::string(40, '[') + std::string(40, ']'), ""), "nested too deeply");
@@ -88,4 +92,24 @@ TEST_CASE("json_quote escapes what JSON needs and keeps UTF-8 as it is", "[expor
   // A \u escape with a surrogate pair reads back as the one 4-byte character.
   const std::string h = "{\"__metadata__\":{\"k\":\"\\ud83d\\ude00\"}}";
   REQUIRE(nn::decode_safetensors(file(h, ""), "m").metadata.at("k") == "\xF0\x9F\x98\x80");
+}
+
+TEST_CASE("parse_json reads the exporter's config: numbers, true, false, null", "[export]") {
+  const nn::Json j = nn::parse_json(
+      R"({"d": 64, "eps": 1e-05, "x": -2.5, "pre": false, "tie": true, "n": null})", "cfg");
+  REQUIRE(j.kind == nn::Json::Object);
+  CHECK(j.member("d")->whole);
+  CHECK(j.member("d")->number == 64);
+  CHECK(j.member("eps")->real == 1e-05);
+  CHECK_FALSE(j.member("eps")->whole);
+  CHECK(j.member("x")->real == -2.5);
+  CHECK(j.member("pre")->kind == nn::Json::Bool);
+  CHECK_FALSE(j.member("pre")->boolean);
+  CHECK(j.member("tie")->boolean);
+  CHECK(j.member("n")->kind == nn::Json::Null);
+  CHECK(j.member("missing") == nullptr);
+  for (const char* bad : {"1.", "-", "01", ".5", "1e", "tru", "{\"a\": 1} x"}) {
+    INFO(bad);
+    REQUIRE_THROWS_WITH(nn::parse_json(bad, "cfg"), Catch::Contains("cfg at byte"));
+  }
 }

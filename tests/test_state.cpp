@@ -58,11 +58,7 @@ TEST_CASE("the GRU baseline saves and loads: the loaded model decodes bit for bi
 }
 
 TEST_CASE("an encoder-only stack (chapter 15) saves and loads under a prefix", "[ch15][state]") {
-  TransformerOptions o;
-  o.d_model = 8;
-  o.heads = 2;
-  o.d_ff = 16;
-  o.dropout = 0.f;
+  const TransformerOptions o = test::tiny_config(1, 1);
   Generator g1(1), g2(2);
   Encoder a(o, 2, g1), b(o, 2, g2);
   TensorFile f;
@@ -70,7 +66,7 @@ TEST_CASE("an encoder-only stack (chapter 15) saves and loads under a prefix", "
   put_module(f, a, "stack.");
   f.tensors.emplace_back("other.x", Tensor::zeros({1}));  // records of other prefixes: ignored
   load_module(f, b, "stack.");
-  Tensor x = Tensor::randn({2, 3, 8}, g1), keep = Tensor::ones({2, 1, 1, 3});
+  Tensor x = Tensor::randn({2, 3, o.d_model}, g1), keep = Tensor::ones({2, 1, 1, 3});
   CHECK(same_bits(a.forward(x, keep), b.forward(x, keep)));
   f.tensors.emplace_back("stack.extra.weight", Tensor::zeros({1}));
   CHECK_THROWS_WITH(load_module(f, b, "stack."), Catch::Contains("extra.weight"));

@@ -147,6 +147,21 @@ inline float combine(float alpha, float acc, float beta, float c) {
   return beta == 0.f ? alpha * acc : alpha * acc + beta * c;
 }
 
+// The epilogue of the last k slice: c[j] += bias[j], then ReLU. Two roundings, the same as
+// adding the bias in a pass of its own after the product (ops_linear.cpp did that before).
+inline void epilogue(float* c, const float* bias, int64_t n, bool relu) {
+  if (relu) {
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) {
+      const float v = c[j] + bias[j];
+      c[j] = v > 0.f ? v : 0.f;
+    }
+  } else {
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) c[j] += bias[j];
+  }
+}
+
 // dst[k·ldd + j] = src[j·lds + k] for a 16×16 block. Measured on this machine (Zen 5) while
 // packing a 128×64 panel: the plain column-by-column copy costs about 1 cycle a float, the
 // portable tile below about 0.6, and with AVX-512 — the block transposed in 16 registers by
@@ -189,18 +204,7 @@ inline void transpose16(const float* src, int64_t lds, float* dst, int64_t ldd) 
 thread_local Buffer t_pack_a;
 thread_local Buffer t_pack_b;
 
-struct Problem {
-  bool trans_a, trans_b;
-  int64_t M, N, K;
-  float alpha;
-  const float* A;
-  int64_t lda;
-  const float* B;
-  int64_t ldb;
-  float beta;
-  float* C;
-  int64_t ldc;
-};
+using Problem = Gemm;
 
 // C = beta·C, for K == 0 (no products to add).
 void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
@@ -241,7 +245,8 @@ struct Tiled {
   template <class APanel>
   QKV_WIDE_VECTORS static void micro_kernel(int64_t kc, APanel a, const float* __restrict b,
                                             float* __restrict c, int64_t ldc, int64_t mr,
-                                            int64_t nr, float alpha, float beta) {
+                                            int64_t nr, float alpha, float beta,
+                                            const float* __restrict bias, bool relu) {
     float acc[MR][NR] = {};
 #if defined(__clang__)
     // clang (14) vectorises the loop below but keeps acc in memory: a load and a store around
@@ -285,6 +290,7 @@ struct Tiled {
 #pragma omp simd
         for (int64_t j = 0; j < nr; ++j) ci[j] = combine(alpha, acc[i][j], beta, ci[j]);
       }
+      if (bias) epilogue(ci, bias, nr, relu);
     }
   }
 
@@ -361,6 +367,7 @@ struct Tiled {
       for (int64_t pc = 0; pc < p.K; pc += KC) {
         const int64_t kc = std::min(KC, p.K - pc);
         const float beta = pc == 0 ? p.beta : 1.f;  // later k slices add onto C
+        const bool last = pc + kc >= p.K;           // the bias goes on after the whole sum
         pack_b(p.trans_b, p.B, p.ldb, pc, kc, jc, nc, pb);
         for (int64_t ic = m0; ic < m1; ic += MC) {
           const int64_t mc = std::min(MC, m1 - ic);
@@ -378,11 +385,13 @@ struct Tiled {
             for (int64_t ir = 0; ir < mc; ir += MR) {
               const int64_t mr = std::min(MR, mc - ir);
               float* c = p.C + (ic + ir) * p.ldc + jc + jr;
+              const float* bias = last && p.bias ? p.bias + jc + jr : nullptr;
               if (direct_a && mr == MR)
                 micro_kernel(kc, StridedA{p.A + (ic + ir) * a_rs + pc * a_cs, a_rs, a_cs}, b, c,
-                             p.ldc, mr, nr, p.alpha, beta);
+                             p.ldc, mr, nr, p.alpha, beta, bias, p.relu);
               else
-                micro_kernel(kc, PackedA{pa + ir * kc}, b, c, p.ldc, mr, nr, p.alpha, beta);
+                micro_kernel(kc, PackedA{pa + ir * kc}, b, c, p.ldc, mr, nr, p.alpha, beta, bias,
+                             p.relu);
             }
           }
         }
@@ -395,46 +404,77 @@ struct Tiled {
   // never split. Splitting the rows means every thread packs all of op(B); splitting the
   // columns, all of op(A) (unless it reads A in place). The estimate below, in multiply-adds
   // (packing a float costs about as much as 16 of them), picks the cheaper split for the
-  // busiest thread.
-  static void split(const Problem& p, int max_threads) {
+  // busiest thread. part() is thread t's share of `threads`: the same rectangles whether
+  // gemm() opened the region or an op did, to run several products in one (gemm_part).
+  static void part(const Problem& p, int t, int threads) {
     const int64_t row_tiles = (p.M + MR - 1) / MR, col_tiles = (p.N + NR - 1) / NR;
-    int n = 1;
-    if (max_threads > 1 && !omp_in_parallel() && p.M * p.N * p.K >= kParallelMacs)
-      n = static_cast<int>(std::min<int64_t>(max_threads, std::max(row_tiles, col_tiles)));
-    if (n == 1) return run(p, 0, p.M, 0, p.N);
+    const int64_t n = std::min<int64_t>(threads, std::max(row_tiles, col_tiles));
+    if (n <= 1) {
+      if (t == 0) run(p, 0, p.M, 0, p.N);
+      return;
+    }
+    if (t >= n) return;
     constexpr int64_t kPackCost = 16;
     const int64_t rows_each = (row_tiles + n - 1) / n * MR,
                   cols_each = (col_tiles + n - 1) / n * NR;
     const int64_t by_rows = rows_each * p.N * p.K + kPackCost * p.K * p.N;
     const int64_t by_cols =
         cols_each * p.M * p.K + (cols_each <= (p.trans_a ? 1 : 2) * NR ? 0 : kPackCost * p.M * p.K);
-    const bool split_rows = by_rows <= by_cols;
+    if (by_rows <= by_cols)
+      run(p, std::min(p.M, row_tiles * t / n * MR), std::min(p.M, row_tiles * (t + 1) / n * MR), 0,
+          p.N);
+    else
+      run(p, 0, p.M, std::min(p.N, col_tiles * t / n * NR),
+          std::min(p.N, col_tiles * (t + 1) / n * NR));
+  }
+
+  static void split(const Problem& p, int max_threads) {
+    const int64_t tiles = std::max((p.M + MR - 1) / MR, (p.N + NR - 1) / NR);
+    int n = 1;
+    if (max_threads > 1 && !omp_in_parallel() && p.M * p.N * p.K >= kParallelMacs)
+      n = static_cast<int>(std::min<int64_t>(max_threads, tiles));
+    if (n == 1) return run(p, 0, p.M, 0, p.N);
 #pragma omp parallel num_threads(n)
-    {
-      const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
-      if (split_rows)
-        run(p, std::min(p.M, row_tiles * t / nt * MR), std::min(p.M, row_tiles * (t + 1) / nt * MR),
-            0, p.N);
-      else
-        run(p, 0, p.M, std::min(p.N, col_tiles * t / nt * NR),
-            std::min(p.N, col_tiles * (t + 1) / nt * NR));
-    }
+    part(p, omp_get_thread_num(), omp_get_num_threads());
   }
 };
 
 // Relaxed: a tally for the profiler, read between ops, never used to order memory.
 std::atomic<int64_t> g_macs_done{0};
 
+// C = beta·C for K == 0 (no products to add), then the epilogue; on the calling thread.
+void no_products(const Problem& p) {
+  scale_c(p.M, p.N, p.beta, p.C, p.ldc);
+  if (p.bias)
+    for (int64_t i = 0; i < p.M; ++i) epilogue(p.C + i * p.ldc, p.bias, p.N, p.relu);
+}
+
 // Picks the tile for the shape (never for the thread count), then splits the work.
 void gemm_on(const Problem& p, int max_threads) {
   if (p.M <= 0 || p.N <= 0) return;
-  if (p.K <= 0) return scale_c(p.M, p.N, p.beta, p.C, p.ldc);
+  if (p.K <= 0) return no_products(p);
 #if defined(__AVX512F__)
   if (p.N <= 16) return Tiled<12, 16>::split(p, max_threads);
   if (p.N <= 32) return Tiled<8, 32>::split(p, max_threads);
   return Tiled<6, 64>::split(p, max_threads);
 #else
   return Tiled<6, 16>::split(p, max_threads);
+#endif
+}
+
+// The same tile as gemm_on, thread t's share of `threads`.
+void part_on(const Problem& p, int t, int threads) {
+  if (p.M <= 0 || p.N <= 0) return;
+  if (p.K <= 0) {
+    if (t == 0) no_products(p);
+    return;
+  }
+#if defined(__AVX512F__)
+  if (p.N <= 16) return Tiled<12, 16>::part(p, t, threads);
+  if (p.N <= 32) return Tiled<8, 32>::part(p, t, threads);
+  return Tiled<6, 64>::part(p, t, threads);
+#else
+  return Tiled<6, 16>::part(p, t, threads);
 #endif
 }
 
@@ -448,8 +488,21 @@ int64_t gemm_macs_done() { return g_macs_done.load(std::memory_order_relaxed); }
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  if (M > 0 && N > 0 && K > 0) g_macs_done.fetch_add(M * N * K, std::memory_order_relaxed);
-  gemm_on({trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc}, omp_get_max_threads());
+  gemm(Gemm{trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc});
+}
+
+void gemm(const Gemm& g) {
+  if (g.M > 0 && g.N > 0 && g.K > 0)
+    g_macs_done.fetch_add(g.M * g.N * g.K, std::memory_order_relaxed);
+  gemm_on(g, omp_get_max_threads());
+}
+
+bool gemm_worth_threads(int64_t macs) { return macs >= kParallelMacs; }
+
+void gemm_part(const Gemm& g, int thread, int threads) {
+  if (thread == 0 && g.M > 0 && g.N > 0 && g.K > 0)
+    g_macs_done.fetch_add(g.M * g.N * g.K, std::memory_order_relaxed);
+  part_on(g, thread, threads);
 }
 
 void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,

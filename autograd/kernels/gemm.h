@@ -17,6 +17,52 @@ namespace qkv::kernels {
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
+// The same product as a struct, with an optional epilogue for a Linear layer's forward pass:
+// after the sum, C[i, j] += bias[j], then C[i, j] = max(C[i, j], 0) if relu (NaN becomes 0).
+// Rounded exactly as a separate pass over C would round it.
+struct Gemm {
+  bool trans_a, trans_b;
+  int64_t M, N, K;
+  float alpha;
+  const float* A;
+  int64_t lda;
+  const float* B;
+  int64_t ldb;
+  float beta;
+  float* C;
+  int64_t ldc;
+  const float* bias;  // [N] or nullptr
+  bool relu;
+  Gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+       int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+       const float* bias = nullptr, bool relu = false)
+      : trans_a(trans_a),
+        trans_b(trans_b),
+        M(M),
+        N(N),
+        K(K),
+        alpha(alpha),
+        A(A),
+        lda(lda),
+        B(B),
+        ldb(ldb),
+        beta(beta),
+        C(C),
+        ldc(ldc),
+        bias(bias),
+        relu(relu) {}
+};
+void gemm(const Gemm& g);
+
+// Several products in one parallel region (chapter 14: each region wakes the other threads).
+// Inside a region of `threads` threads that the caller opened, thread `thread` computes its
+// own rectangle of C; together they compute gemm(g), bit for bit, whatever `threads` is.
+// No barrier inside: a thread may go on to its share of the next product at once, as long as
+// that product does not read this one's C. gemm_worth_threads says whether `macs`
+// multiply-adds pay for waking the threads (gemm() uses the same rule).
+void gemm_part(const Gemm& g, int thread, int threads);
+bool gemm_worth_threads(int64_t macs);
+
 // `batch` independent GEMMs; matrix i starts at A + i·stride_a (likewise B, C). A stride of
 // 0 repeats one matrix across the batch (broadcasting), allowed for A and B, not for C.
 void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,

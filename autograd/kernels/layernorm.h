@@ -8,6 +8,8 @@
 // rows in order, so nothing depends on the thread count.
 #pragma once
 
+#include <omp.h>
+
 #include <cmath>
 #include <cstdint>
 
@@ -37,10 +39,12 @@ inline void layer_norm_forward(float* y, float* mean, float* rstd, const float* 
   }
 }
 
-inline void layer_norm_backward_input(float* dx, const float* dy, const float* x, const float* mean,
-                                      const float* rstd, const float* w, int64_t rows, int64_t D) {
-#pragma omp parallel for schedule(static) if (rows * D >= kParallelMin)
-  for (int64_t r = 0; r < rows; ++r) {
+// dx += the input gradient above, thread t's share of the rows when `threads` threads run it
+// inside one region; dx2, if given, receives the same (an add before the norm: both inputs).
+inline void layer_norm_backward_input_part(float* dx, float* dx2, const float* dy, const float* x,
+                                           const float* mean, const float* rstd, const float* w,
+                                           int64_t rows, int64_t D, int t, int threads) {
+  for (int64_t r = rows * t / threads; r < rows * (t + 1) / threads; ++r) {
     const float* xr = x + r * D;
     const float* gr = dy + r * D;
     const float m = mean[r], s = rstd[r];
@@ -53,21 +57,25 @@ inline void layer_norm_backward_input(float* dx, const float* dy, const float* x
     g_mean /= static_cast<float>(D);
     gx_mean /= static_cast<float>(D);
     float* dr = dx + r * D;
+    float* dr2 = dx2 ? dx2 + r * D : nullptr;
     for (int64_t j = 0; j < D; ++j) {
       const float g = gr[j] * (w ? w[j] : 1.f);
       const float xhat = (xr[j] - m) * s;
-      dr[j] += s * (g - g_mean - xhat * gx_mean);
+      const float d = s * (g - g_mean - xhat * gx_mean);
+      dr[j] += d;
+      if (dr2) dr2[j] += d;
     }
   }
 }
 
-inline void layer_norm_backward_params(float* dw, float* db, const float* dy, const float* x,
-                                       const float* mean, const float* rstd, int64_t rows,
-                                       int64_t D) {
-  constexpr int64_t kChunk = 64;
+// dw += Σ_rows dy·x̂, db += Σ_rows dy for thread t's share of the columns, in chunks of 16 (a
+// cache line: no two threads write one), each column summed over the rows in order.
+inline void layer_norm_backward_params_part(float* dw, float* db, const float* dy, const float* x,
+                                            const float* mean, const float* rstd, int64_t rows,
+                                            int64_t D, int t, int threads) {
+  constexpr int64_t kChunk = 16;
   const int64_t chunks = (D + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static) if (rows * D >= kParallelMin)
-  for (int64_t c = 0; c < chunks; ++c) {
+  for (int64_t c = chunks * t / threads; c < chunks * (t + 1) / threads; ++c) {
     const int64_t j0 = c * kChunk, j1 = j0 + kChunk < D ? j0 + kChunk : D;
     for (int64_t r = 0; r < rows; ++r) {
       const float* xr = x + r * D;
@@ -77,6 +85,20 @@ inline void layer_norm_backward_params(float* dw, float* db, const float* dy, co
         if (db) db[j] += gr[j];
       }
     }
+  }
+}
+
+// The whole backward in one parallel region: the rows for dx (and dx2), the columns for dw
+// and db; they read the same inputs and write different outputs, so no barrier between.
+// Nullptr outputs are skipped.
+inline void layer_norm_backward(float* dx, float* dx2, float* dw, float* db, const float* dy,
+                                const float* x, const float* mean, const float* rstd,
+                                const float* w, int64_t rows, int64_t D) {
+#pragma omp parallel if (rows * D >= kParallelMin)
+  {
+    const int t = omp_get_thread_num(), threads = omp_get_num_threads();
+    if (dx) layer_norm_backward_input_part(dx, dx2, dy, x, mean, rstd, w, rows, D, t, threads);
+    if (dw || db) layer_norm_backward_params_part(dw, db, dy, x, mean, rstd, rows, D, t, threads);
   }
 }
 

@@ -42,6 +42,27 @@ inline void sum_axis(float* out, const float* a, int64_t outer, int64_t n, int64
   }
 }
 
+// out[j] += Σ_r a[r, j] over a [rows, n] array, for thread t's share of the columns when
+// `threads` threads share the work inside a region the caller opened (a Linear layer's bias
+// gradient beside its two products, ops_linear.cpp). Each column is summed from 0 over r in
+// order, then added to out: the bits of sum_axis followed by add_into, whatever `threads` is.
+// Columns go in chunks of 16 floats, one cache line, so no two threads write the same line.
+inline void sum_rows_into_part(float* out, const float* a, int64_t rows, int64_t n, int t,
+                               int threads) {
+  constexpr int64_t kChunk = 16;
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  for (int64_t c = chunks * t / threads; c < chunks * (t + 1) / threads; ++c) {
+    const int64_t j0 = c * kChunk, w = j0 + kChunk < n ? kChunk : n - j0;
+    float acc[kChunk] = {};
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* src = a + r * n + j0;
+#pragma omp simd
+      for (int64_t l = 0; l < w; ++l) acc[l] += src[l];
+    }
+    for (int64_t l = 0; l < w; ++l) out[j0 + l] += acc[l];
+  }
+}
+
 // out[o, i] = max_k a[o, k, i]; arg[o, i] = the first k reaching it.
 inline void max_axis(float* out, int64_t* arg, const float* a, int64_t outer, int64_t n,
                      int64_t inner) {

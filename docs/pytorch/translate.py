@@ -1,5 +1,6 @@
 """Translate with a qkv model in PyTorch (docs/export-to-pytorch.md).
-usage: python3 translate.py MODEL.safetensors [--compare QKV_LOGITS.safetensors] [SENTENCE ...]"""
+usage: python3 translate.py MODEL.safetensors [--compare QKV_LOGITS.safetensors] [--save OUT.safetensors]
+                            [SENTENCE ...]"""
 import json, math, re, sys
 import torch
 from torch import nn
@@ -14,6 +15,16 @@ def load(path):  # safetensors by hand: 8-byte length, JSON header, raw little-e
                                    count=math.prod(v["shape"])).reshape(v["shape"]).clone()
                for k, v in header.items()}
     return tensors, meta
+
+def save(path, tensors, meta):  # the way back (export_checkpoint --import reads it)
+    header, data = {"__metadata__": meta}, b""
+    for k, t in tensors.items():
+        b = t.detach().contiguous().float().numpy().tobytes()
+        header[k] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [len(data), len(data) + len(b)]}
+        data += b
+    h = json.dumps(header).encode()
+    h += b" " * (-len(h) % 8)
+    open(path, "wb").write(len(h).to_bytes(8, "little") + h + data)
 
 class Translator(nn.Module):
     def __init__(self, c):
@@ -50,7 +61,8 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     weights, meta = load(args.pop(0))
     compare = load(args.pop(args.index("--compare") + 1)) if "--compare" in args else None
-    args = [a for a in args if a != "--compare"]
+    out = args.pop(args.index("--save") + 1) if "--save" in args else None
+    args = [a for a in args if a not in ("--compare", "--save")]
     model = Translator(json.loads(meta["config"])).eval()
     model.load_state_dict(weights, strict=True)
     src_words, tgt_words = json.loads(meta["src_vocab"]), json.loads(meta["tgt_vocab"])
@@ -65,3 +77,6 @@ if __name__ == "__main__":
                 logits = model(src, torch.tensor([[1] + qkv_ids]))[0]
                 diff = (logits - compare[0][f"logits.{i}"]).abs().max().item()
                 print(f"         same tokens as qkv: {ids == qkv_ids}; largest logit difference {diff:.2e}")
+    if out:  # e.g. after training further in PyTorch; untied output? set "tie_output": false
+        save(out, model.state_dict(), meta)
+        print(f"saved {out}")

@@ -2,6 +2,7 @@
 // load_state_dict(strict=True) (docs/export-to-pytorch.md, chapter 13).
 //
 //   build/export_checkpoint --checkpoint build/translator.ckpt --out build/translator.safetensors
+//   build/export_checkpoint --import build/translator.safetensors --out build/imported.ckpt
 //   build/export_checkpoint --checkpoint build/translator.ckpt --out build/translator.safetensors
 //       --logits-out build/qkv_logits.safetensors "I love you." "Good morning!"   (one line)
 //
@@ -59,21 +60,47 @@ nn::SafeTensors reference_logits(const app::Checkpoint& ckpt, const std::string&
   return out;
 }
 
+// --import: a safetensors file under PyTorch's names → a translator checkpoint (no optimizer
+// state: it translates, and training it further starts a new run from its weights).
+int import_file(const std::string& in, const std::string& out) {
+  const app::Imported m = app::from_pytorch(nn::load_safetensors(in), in);
+  app::save_checkpoint(out, m.config, m.src_vocab, m.tgt_vocab, *m.model, nullptr,
+                       app::TrainState{}, {});
+  std::printf("imported %lld parameters (%s config, %d + %d tokens of vocabulary)\n",
+              static_cast<long long>(m.model->num_parameters()),
+              m.config.norm_first ? "pre-norm" : "post-norm", m.src_vocab.size(),
+              m.tgt_vocab.size());
+  std::printf("%s\n", out.c_str());
+  return 0;
+}
+
 int run(int argc, char** argv) {
-  std::string checkpoint, out, logits_out;
+  std::string checkpoint, out, logits_out, import;
   app::ArgParser args(
       "export_checkpoint",
       "Writes a translator checkpoint's weights as safetensors, under the names of a model\n"
       "made of torch.nn.TransformerEncoder/TransformerDecoder, two embeddings and an output\n"
       "layer, with the config and both vocabularies in its metadata\n"
-      "(docs/export-to-pytorch.md). Prints, last, the path written.");
+      "(docs/export-to-pytorch.md). With --import, the other way: such a file (trained or\n"
+      "edited in PyTorch) becomes a checkpoint. Prints, last, the path written.");
   args.option("--checkpoint", "X.ckpt", "the checkpoint to export (required)", checkpoint);
-  args.option("--out", "PATH", "the safetensors file to write (required)", out);
+  args.option("--import", "MODEL.safetensors",
+              "read this file (PyTorch's names, the exporter's metadata) and write the "
+              "checkpoint --out instead",
+              import);
+  args.option("--out", "PATH", "the file to write: safetensors, or with --import the checkpoint",
+              out);
   args.option("--logits-out", "PATH",
               "also write qkv's greedy translations of TEXT and their logits (for comparing)",
               logits_out);
   args.positional("TEXT", "sentences for --logits-out");
   if (!args.parse(argc, argv)) return 0;
+  if (!import.empty()) {
+    if (!checkpoint.empty() || !logits_out.empty() || !args.positionals().empty())
+      throw UsageError("--import takes only --out");
+    if (out.empty()) throw UsageError("--import needs --out X.ckpt");
+    return import_file(import, out);
+  }
   if (checkpoint.empty() || out.empty()) throw UsageError("--checkpoint and --out are required");
   if (!args.positionals().empty() && logits_out.empty())
     throw UsageError("sentences are only used with --logits-out");

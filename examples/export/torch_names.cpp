@@ -1,5 +1,6 @@
 #include "examples/export/torch_names.h"
 
+#include <cstdio>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -11,6 +12,8 @@ namespace qkv::app {
 
 std::string config_json(const nn::Seq2SeqConfig& c) {
   auto b = [](bool v) { return v ? "true" : "false"; };
+  char dropout[32];  // shortest text that reads back as the same float
+  std::snprintf(dropout, sizeof dropout, "%.9g", static_cast<double>(c.dropout));
   return "{\"src_vocab\": " + std::to_string(c.src_vocab) +
          ", \"tgt_vocab\": " + std::to_string(c.tgt_vocab) +
          ", \"d_model\": " + std::to_string(c.d_model) + ", \"heads\": " + std::to_string(c.heads) +
@@ -18,6 +21,9 @@ std::string config_json(const nn::Seq2SeqConfig& c) {
          ", \"encoder_layers\": " + std::to_string(c.encoder_layers) +
          ", \"decoder_layers\": " + std::to_string(c.decoder_layers) +
          ", \"max_len\": " + std::to_string(c.max_len) + ", \"norm_first\": " + b(c.norm_first) +
+         ", \"learned_positions\": " + b(c.learned_positions) +
+         ", \"tie_output\": " + b(c.tie_output) +
+         ", \"share_embeddings\": " + b(c.share_embeddings) + ", \"dropout\": " + dropout +
          ", \"activation\": \"" + (c.activation == nn::Activation::GELU ? "gelu" : "relu") +
          "\", \"layer_norm_eps\": 1e-05, \"embedding_scale\": \"sqrt(d_model)\", \"pad_id\": " +
          std::to_string(c.pad_id) + ", \"bos_id\": 1, \"eos_id\": 2, \"unk_id\": 3}";
@@ -25,7 +31,7 @@ std::string config_json(const nn::Seq2SeqConfig& c) {
 
 std::string vocab_json(const data::Vocab& v) {
   std::string out = "[";
-  for (int32_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + nn::json_quote(v.token(i));
+  for (TokenId i = 0; i < v.size(); ++i) out += (i ? ", " : "") + nn::json_quote(v.token(i));
   return out + "]";
 }
 

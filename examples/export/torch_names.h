@@ -18,8 +18,10 @@
 //                               output_bias, or the untied output layer ("output", or
 //                               "generator" in checkpoints written before it was renamed)
 // The metadata holds the config (a JSON object) and both vocabularies (JSON arrays of
-// tokens in id order), as strings.
+// tokens in id order), as strings. from_pytorch reads all of it back.
 #pragma once
+
+#include <memory>
 
 #include "examples/translator/checkpoint.h"
 #include "nn/safetensors.h"
@@ -28,6 +30,18 @@ namespace qkv::app {
 
 // Throws naming `path` if a tensor the config implies is missing or one is left over.
 nn::SafeTensors to_pytorch(const Checkpoint& ckpt, const std::string& path);
+
+// The way back (export_checkpoint --import): the config and vocabularies from the metadata,
+// the model with the file's weights. Throws naming `path` and the tensor or metadata entry at
+// fault: a missing tensor, a wrong shape, a tensor with no place in the model, a tied pair
+// (output/target embedding) that differs, an edited sinusoidal table, a bad config or vocab.
+// (A wrong dtype or a truncated file is caught by nn::load_safetensors, naming the tensor.)
+struct Imported {
+  nn::Seq2SeqConfig config;
+  data::Vocab src_vocab, tgt_vocab;
+  std::unique_ptr<nn::Seq2SeqTransformer> model;
+};
+Imported from_pytorch(const nn::SafeTensors& file, const std::string& path);
 
 std::string config_json(const nn::Seq2SeqConfig& c);
 std::string vocab_json(const data::Vocab& v);
