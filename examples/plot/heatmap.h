@@ -182,9 +182,7 @@ inline std::string heatmap_svg(const std::vector<HeatPanel>& panels, const Heatm
   o << "<text x='10' y='24' font-size='15'>" << xml_escape(title) << "</text>\n";
   for (size_t p = 0; p < L.P; ++p) d::panel(o, L, st, panels[p], p);
   d::colour_scale(o, L, st);
-  for (size_t n = 0; n < st.notes.size(); ++n)
-    o << "<text x='10' y='" << num(L.H - 10 - 16.0 * (st.notes.size() - 1 - n))
-      << "' font-size='11' fill='#555'>" << xml_escape(st.notes[n]) << "</text>\n";
+  o << notes_svg(st.notes, L.H);
   o << svg_close();
   return o.str();
 }

@@ -151,9 +151,7 @@ inline std::string line_chart_svg(const std::vector<Series>& series, const LineC
   d::levels(o, f, st);
   d::lines(o, f, series);
   d::legend(o, f, series, st);
-  for (size_t n = 0; n < st.notes.size(); ++n)
-    o << "<text x='10' y='" << num(f.H - 10 - 16.0 * (st.notes.size() - 1 - n))
-      << "' font-size='11' fill='#555'>" << xml_escape(st.notes[n]) << "</text>\n";
+  o << notes_svg(st.notes, f.H);
   o << svg_close();
   return o.str();
 }
