@@ -7,6 +7,7 @@
 
 #include "autograd/kernels/elementwise.h"
 #include "autograd/profiler.h"
+#include "autograd/tensor_access.h"
 
 namespace qkv {
 
@@ -32,8 +33,8 @@ void record(Tensor& output, const char* name, std::vector<Tensor> inputs,
   node->name = name;
   node->inputs = std::move(inputs);
   node->backward = std::move(backward);
-  output.impl()->grad_fn = std::move(node);
-  output.impl()->requires_grad = true;
+  TensorAccess::impl(output)->grad_fn = std::move(node);
+  TensorAccess::impl(output)->requires_grad = true;
 }
 
 // Freeing a chain of 100,000 ops naively recurses: ~Node drops an input, whose ~TensorImpl
@@ -46,10 +47,11 @@ Node::~Node() {
   while (!work.empty()) {
     Tensor t = std::move(work.back());
     work.pop_back();
-    TensorImpl* impl = t.impl();
+    TensorImpl* impl = TensorAccess::impl(t);
     // Only unlink when this handle is the last owner of the tensor and of its node:
     // otherwise someone else still uses that part of the graph.
-    if (impl && t.impl_ptr().use_count() == 1 && impl->grad_fn && impl->grad_fn.use_count() == 1) {
+    if (impl && TensorAccess::impl_ptr(t).use_count() == 1 && impl->grad_fn &&
+        impl->grad_fn.use_count() == 1) {
       std::shared_ptr<Node> node = std::move(impl->grad_fn);
       for (auto& in : node->inputs) work.push_back(std::move(in));
       node->inputs.clear();
@@ -66,13 +68,14 @@ std::vector<Tensor> topological_order(const Tensor& root) {
   std::unordered_set<TensorImpl*> visited;
   std::vector<std::pair<Tensor, size_t>> stack;  // (tensor, next input to visit)
   stack.emplace_back(root, 0);
-  visited.insert(root.impl());
+  visited.insert(TensorAccess::impl(root));
   while (!stack.empty()) {
-    Node* node = stack.back().first.impl()->grad_fn.get();
+    Node* node = TensorAccess::impl(stack.back().first)->grad_fn.get();
     size_t& next = stack.back().second;
     if (node && next < node->inputs.size()) {
       const Tensor& child = node->inputs[next++];
-      if (child.defined() && child.requires_grad() && visited.insert(child.impl()).second)
+      if (child.defined() && child.requires_grad() &&
+          visited.insert(TensorAccess::impl(child)).second)
         stack.emplace_back(child, 0);
     } else {
       order.push_back(std::move(stack.back().first));
@@ -94,7 +97,7 @@ void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_gra
     throw std::invalid_argument("backward: gradient shape " + shape_str(grad_output.shape()) +
                                 " does not match output shape " + shape_str(root.shape()));
 
-  if (root.impl()->graph_freed)
+  if (TensorAccess::impl(root)->graph_freed)
     throw std::logic_error(
         "backward: the graph of this tensor was already freed by an earlier backward(); "
         "pass retain_graph=true to the first call to run backward twice");
@@ -103,15 +106,17 @@ void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_gra
   // A tensor computed by an op whose node an earlier backward() freed cannot pass gradient
   // on: refuse before anything is accumulated, rather than silently treat it as a leaf.
   for (const Tensor& t : order)
-    if (t.impl()->graph_freed)
+    if (TensorAccess::impl(t)->graph_freed)
       throw std::logic_error("backward: part of this graph (a tensor " + shape_str(t.shape()) +
                              ") was already freed by an earlier backward(); pass retain_graph=true "
                              "to the first call to run backward through it again");
   // A non-leaf that retains its gradient still holds the one from an earlier call. This call
   // must pass on only its own gradient, so set the old one aside and add it back afterwards.
   std::unordered_map<TensorImpl*, std::shared_ptr<TensorImpl>> earlier;
-  for (const Tensor& t : order)
-    if (t.impl()->grad_fn && t.impl()->grad) earlier[t.impl()] = std::move(t.impl()->grad);
+  for (const Tensor& t : order) {
+    TensorImpl* impl = TensorAccess::impl(t);
+    if (impl->grad_fn && impl->grad) earlier[impl] = std::move(impl->grad);
+  }
 
   // Seed dL/dL = 1 (or the given gradient), accumulated like any other contribution.
   Tensor seed = root.grad_buffer();
@@ -122,7 +127,7 @@ void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_gra
 
   NoGradGuard no_grad;  // the backward pass itself is not recorded
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    TensorImpl* impl = it->impl();
+    TensorImpl* impl = TensorAccess::impl(*it);
     if (!impl->grad_fn) continue;  // a leaf: its .grad is the answer
     if (impl->grad) {
       Tensor g(impl->grad);

@@ -5,6 +5,7 @@
 
 #include "autograd/engine.h"
 #include "autograd/ops.h"
+#include "autograd/tensor_access.h"
 
 namespace qkv {
 
@@ -21,7 +22,7 @@ GradcheckResult gradcheck(const TensorFn& f, std::vector<Tensor> inputs,
   // Work on clean gradients, and give the caller's back at the end untouched.
   std::vector<std::shared_ptr<TensorImpl>> saved;
   for (auto& x : inputs) {
-    saved.push_back(x.defined() ? x.impl()->grad : nullptr);
+    saved.push_back(x.defined() ? TensorAccess::impl(x)->grad : nullptr);
     if (x.defined()) x.zero_grad();
   }
   Tensor out = f(inputs);
@@ -72,7 +73,7 @@ GradcheckResult gradcheck(const TensorFn& f, std::vector<Tensor> inputs,
       << " × tolerance; atol " << opt.atol << ", rtol " << opt.rtol << ")";
   res.message = msg.str();
   for (size_t i = 0; i < inputs.size(); ++i)
-    if (inputs[i].defined()) inputs[i].impl()->grad = saved[i];
+    if (inputs[i].defined()) TensorAccess::impl(inputs[i])->grad = saved[i];
   return res;
 }
 

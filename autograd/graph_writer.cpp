@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "autograd/engine.h"
+#include "autograd/tensor_access.h"
 
 namespace qkv {
 
@@ -35,7 +36,7 @@ struct GraphWriter::State {
   std::unordered_map<TensorImpl*, int> index;
 
   int find(const Tensor& t, const char* what) const {
-    auto it = t.defined() ? index.find(t.impl()) : index.end();
+    auto it = t.defined() ? index.find(TensorAccess::impl(t)) : index.end();
     if (it == index.end())
       throw std::invalid_argument(std::string("GraphWriter::") + what + ": the tensor " +
                                   (t.defined() ? shape_str(t.shape()) : "(undefined)") +
@@ -53,14 +54,15 @@ void measure(GraphWriter::State& st, const std::vector<int>& edges,
   std::vector<std::vector<float>> before(edges.size());
   for (size_t k = 0; k < edges.size(); ++k) {
     const Tensor& in = st.vertices[st.edges[edges[k]].from].t;
-    if (in.requires_grad() && in.impl()->grad) before[k] = Tensor(in.impl()->grad).to_vector();
+    if (in.requires_grad() && TensorAccess::impl(in)->grad)
+      before[k] = Tensor(TensorAccess::impl(in)->grad).to_vector();
   }
   original(grad_output);
   for (size_t k = 0; k < edges.size(); ++k) {
     auto& e = st.edges[edges[k]];
     const Tensor& in = st.vertices[e.from].t;
-    if (!in.requires_grad() || !in.impl()->grad) continue;
-    const float* after = in.impl()->grad->storage->data();
+    if (!in.requires_grad() || !TensorAccess::impl(in)->grad) continue;
+    const float* after = TensorAccess::impl(in)->grad->storage->data();
     const size_t n = static_cast<size_t>(in.numel());
     e.sent.resize(n, 0.0);
     for (size_t i = 0; i < n; ++i)
@@ -92,15 +94,16 @@ GraphWriter::GraphWriter(const Tensor& root) : state_(std::make_shared<State>())
   // Iterative depth-first search, inputs before outputs (as topological_order, but
   // following inputs that need no gradient too, so that they can be drawn).
   std::vector<std::pair<Tensor, size_t>> stack{{root, 0}};
-  std::unordered_map<TensorImpl*, bool> seen{{root.impl(), true}};
+  std::unordered_map<TensorImpl*, bool> seen{{TensorAccess::impl(root), true}};
   while (!stack.empty()) {
-    Node* node = stack.back().first.impl()->grad_fn.get();
+    Node* node = TensorAccess::impl(stack.back().first)->grad_fn.get();
     size_t& next = stack.back().second;
     if (node && next < node->inputs.size()) {
       const Tensor& child = node->inputs[next++];
-      if (child.defined() && seen.emplace(child.impl(), true).second) stack.emplace_back(child, 0);
+      if (child.defined() && seen.emplace(TensorAccess::impl(child), true).second)
+        stack.emplace_back(child, 0);
     } else {
-      st.index[stack.back().first.impl()] = static_cast<int>(st.vertices.size());
+      st.index[TensorAccess::impl(stack.back().first)] = static_cast<int>(st.vertices.size());
       const Tensor& t = stack.back().first;
       st.vertices.push_back({t, t.grad_fn() ? t.grad_fn()->name : "", "", -1});
       stack.pop_back();
@@ -111,12 +114,12 @@ GraphWriter::GraphWriter(const Tensor& root) : state_(std::make_shared<State>())
   // holds the state weakly: the state holds the tensors, which hold the nodes.
   std::weak_ptr<State> weak = state_;
   for (size_t v = 0; v < st.vertices.size(); ++v) {
-    const std::shared_ptr<Node>& node = st.vertices[v].t.impl()->grad_fn;
+    const std::shared_ptr<Node>& node = TensorAccess::impl(st.vertices[v].t)->grad_fn;
     if (!node) continue;
     std::vector<int> edges;
     for (const Tensor& in : node->inputs) {
       if (!in.defined()) continue;
-      const int from = st.index.at(in.impl());
+      const int from = st.index.at(TensorAccess::impl(in));
       bool repeated = false;
       for (int e : edges) repeated = repeated || st.edges[e].from == from;
       if (repeated) continue;

@@ -86,8 +86,10 @@ std::vector<Tensor> split(const Tensor& a, int64_t axis, const std::vector<int64
 // [..., D]. Backward scatter-adds into the picked rows; rows equal to padding_idx get none.
 Tensor embedding(const Tensor& table, const Tensor& ids, int64_t padding_idx = -1);
 Tensor index_select(const Tensor& a, int64_t axis, const std::vector<int64_t>& index);
-// Where mask (broadcast to a's shape) is non-zero, the output is `value`; its gradient 0.
-Tensor masked_fill(const Tensor& a, const Tensor& mask, float value);
+// Where fill_where (broadcast to a's shape) is non-zero, the output is `value`; its gradient 0.
+// PyTorch's polarity: non-zero = FILL. It is the opposite of every mask in nn/ (1 = may attend,
+// 1 = real token: chapter 08), so nn/attention_scores.cpp passes 1 − mask, never a mask itself.
+Tensor masked_fill(const Tensor& a, const Tensor& fill_where, float value);
 
 // --- softmax and losses (ops_softmax.cpp, ops_loss.cpp, chapter 05) -----------------------
 Tensor softmax(const Tensor& a, int64_t axis = -1);

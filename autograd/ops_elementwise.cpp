@@ -100,6 +100,12 @@ Tensor add(const Tensor& a, const Tensor& b) {
   Tensor out = broadcast_raw(a, b, "add", [](float x, float y) { return x + y; });
   // c = a + b  ⇒  da = dc, db = dc (summed over broadcast dimensions)   (ch02)
   record(out, "add", {a, b}, [a, b](const Tensor& g) {
+    if (needs_grad(a) && needs_grad(b) && a.shape() == g.shape() && b.shape() == g.shape()) {
+      // a residual connection's add: both in one pass (chapter 14)
+      float* da = a.grad_buffer().data();
+      kernels::add_into2(da, b.grad_buffer().data(), g.data(), g.numel());
+      return;
+    }
     if (needs_grad(a)) accumulate_grad(a, sum_to(g, a.shape()));
     if (needs_grad(b)) accumulate_grad(b, sum_to(g, b.shape()));
   });

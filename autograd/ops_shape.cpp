@@ -8,6 +8,7 @@
 #include "autograd/op_util.h"
 #include "autograd/ops.h"
 #include "autograd/profiler.h"
+#include "autograd/tensor_access.h"
 
 namespace qkv {
 
@@ -34,7 +35,7 @@ Tensor reshape(const Tensor& a, const Shape& shape) {
                             " elements) cannot become " + shape_str(shape));
   // Same storage, new shape: a view. Writes through one are seen through the other.
   Tensor out = a.detach();
-  out.impl()->shape = s;
+  TensorAccess::impl(out)->shape = s;
   // y = reshape(x)  ⇒  dx = reshape(dy) to x's shape   (ch01)
   record(out, "reshape", {a}, [a](const Tensor& g) { accumulate_grad(a, g); });
   return out;

@@ -92,10 +92,16 @@ class Tensor {
   // The gradient buffer, created as zeros on first use: backward closures add into it.
   Tensor grad_buffer() const;
 
-  TensorImpl* impl() const { return impl_.get(); }
-  const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
+  // True when both handles point at the same tensor (not merely equal values).
+  bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
 
  private:
+  // The TensorImpl behind the handle is not public: only Tensor's own members and
+  // TensorAccess (autograd/tensor_access.h: the engine, the ops, gradcheck, the graph writer)
+  // may write to it.
+  friend class TensorAccess;
+  TensorImpl* impl() const { return impl_.get(); }
+  const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
   std::shared_ptr<TensorImpl> impl_;
 };
 

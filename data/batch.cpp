@@ -41,16 +41,16 @@ Batch make_batch(const std::vector<EncodedPair>& data, const std::vector<size_t>
   }
   const int B = b.batch_size, S = b.src_len, T = b.tgt_len;
   b.src.assign(size_t(B) * S, pad_id);      // [B,S]
-  b.src_mask.assign(size_t(B) * S, 0);      // [B,S]
+  b.src_keep.assign(size_t(B) * S, 0);      // [B,S]
   b.tgt_in.assign(size_t(B) * T, pad_id);   // [B,T]
   b.tgt_out.assign(size_t(B) * T, pad_id);  // [B,T]
-  b.tgt_mask.assign(size_t(B) * T, 0);      // [B,T]
+  b.tgt_keep.assign(size_t(B) * T, 0);      // [B,T]
   for (int i = 0; i < B; ++i) {
     const EncodedPair& p = data[rows[i]];
     const int n = static_cast<int>(p.src.size());
     for (int s = 0; s < n; ++s) {
       b.src[i * S + s] = p.src[s];
-      b.src_mask[i * S + s] = 1;
+      b.src_keep[i * S + s] = 1;
     }
     const int m = static_cast<int>(p.tgt.size());
     b.tgt_in[i * T] = bos_id;  // position 0 reads <bos> …
@@ -59,7 +59,7 @@ Batch make_batch(const std::vector<EncodedPair>& data, const std::vector<size_t>
       b.tgt_out[i * T + t] = p.tgt[t];
     }
     b.tgt_out[i * T + m] = eos_id;  // the last real position predicts <eos>
-    for (int t = 0; t <= m; ++t) b.tgt_mask[i * T + t] = 1;
+    for (int t = 0; t <= m; ++t) b.tgt_keep[i * T + t] = 1;
     b.src_lengths.push_back(n);
     b.tgt_lengths.push_back(m + 1);
     b.indices.push_back(rows[i]);

@@ -38,8 +38,8 @@ struct Batch {
   std::vector<int32_t> src;          // [B,S] source ids, <pad>=0 after each sentence
   std::vector<int32_t> tgt_in;       // [B,T] <bos> y1 … yn <pad> …
   std::vector<int32_t> tgt_out;      // [B,T] y1 … yn <eos> <pad> …
-  std::vector<uint8_t> src_mask;     // [B,S] 1 = real token, 0 = padding
-  std::vector<uint8_t> tgt_mask;     // [B,T] 1 = real position in tgt_in and tgt_out
+  std::vector<uint8_t> src_keep;     // [B,S] 1 = real token, 0 = padding
+  std::vector<uint8_t> tgt_keep;     // [B,T] 1 = real position in tgt_in and tgt_out
   std::vector<int32_t> src_lengths;  // [B] real source tokens per row
   std::vector<int32_t> tgt_lengths;  // [B] real target positions per row (n + 1)
   std::vector<size_t> indices;       // [B] which pairs of the data set, row by row

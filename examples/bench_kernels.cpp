@@ -177,9 +177,10 @@ struct Result {
 // The GEMM at square sizes and at the Transformer's shapes, on 1 … max_threads threads;
 // gflops_512 gets 512³ on max_threads.
 std::vector<Result> time_shapes(const Options& opt, int max_threads, double& gflops_512) {
-  // The Transformer's products (d_model 256, d_ff 2048 or 256, 640 or 512 tokens per batch,
-  // heads of 64), each in the three layouts a Linear layer uses (W stored [out, in]):
-  // A·B (dX = dY·W), A·Bᵀ (the forward, Y = X·Wᵀ) and Aᵀ·B (dW += dYᵀ·X).
+  // The Transformer's products (d_model 64 or 512, d_ff 256 or 2048, 640 or 512 tokens per
+  // batch), in the three layouts a Linear layer uses (W stored [out, in]): A·B (dX = dY·W),
+  // A·Bᵀ (the forward, Y = X·Wᵀ) and Aᵀ·B (dW += dYᵀ·X: [out, tokens]·[tokens, in], the sum
+  // running over the tokens), each group for one layer's shapes.
   const Shape shapes[] = {
       {"square", false, false, 64, 64, 64, 0.f},
       {"square", false, false, 128, 128, 128, 0.f},
@@ -188,16 +189,16 @@ std::vector<Result> time_shapes(const Options& opt, int max_threads, double& gfl
       {"square", false, false, 1024, 1024, 1024, 0.f},
       {"Transformer A·B", false, false, 640, 256, 64, 0.f},
       {"  A·B^T", false, true, 640, 256, 64, 0.f},
-      {"  A^T·B", true, false, 640, 256, 64, 1.f},
+      {"  A^T·B", true, false, 256, 64, 640, 1.f},
       {"Transformer A·B", false, false, 640, 64, 256, 0.f},
       {"  A·B^T", false, true, 640, 64, 256, 0.f},
-      {"  A^T·B", true, false, 640, 64, 256, 1.f},
+      {"  A^T·B", true, false, 64, 256, 640, 1.f},
       {"Transformer A·B", false, false, 512, 2048, 512, 0.f},
       {"  A·B^T", false, true, 512, 2048, 512, 0.f},
-      {"  A^T·B", true, false, 512, 2048, 512, 1.f},
+      {"  A^T·B", true, false, 2048, 512, 512, 1.f},
       {"Transformer A·B", false, false, 512, 512, 2048, 0.f},
       {"  A·B^T", false, true, 512, 512, 2048, 0.f},
-      {"  A^T·B", true, false, 512, 512, 2048, 1.f},
+      {"  A^T·B", true, false, 512, 2048, 512, 1.f},
   };
   std::vector<Result> results;
   for (const Shape& s : shapes) {

@@ -8,6 +8,7 @@
 
 #include "autograd/ops.h"
 #include "autograd/tensor.h"
+#include "examples/cli.h"
 #include "examples/plot/diagram.h"
 #include "examples/plot/figure_file.h"
 
@@ -115,9 +116,15 @@ static void write_figures(const char* dir) {
   }
 }
 
-int main(int argc, char** argv) {
-  if (const char* dir = plot::figures_dir(argc, argv)) {
-    write_figures(dir);
+int run_chapter(int argc, char** argv) {
+  std::string figures;
+  if (!qkv::app::parse_chapter_args(
+          argc, argv, "ch01_tensors",
+          "Chapter 01: what a tensor is: storage, shape, row-major strides, views, broadcasting.",
+          &figures))
+    return 0;
+  if (!figures.empty()) {
+    write_figures(figures.c_str());
     return 0;
   }
   heading("storage and shape");
@@ -170,4 +177,8 @@ int main(int argc, char** argv) {
   std::cout << to_string(Tensor::scalar(3.14159f), 2) << "\n";
   std::cout << x * 2.f << "\n";
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::run_app("ch01_tensors", run_chapter, argc, argv, /*passive_wait=*/false);
 }

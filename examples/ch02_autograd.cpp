@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "autograd/engine.h"
@@ -11,6 +12,7 @@
 #include "autograd/graph_writer.h"
 #include "autograd/ops.h"
 #include "autograd/tensor.h"
+#include "examples/cli.h"
 #include "examples/plot/figure_file.h"
 
 using namespace qkv;
@@ -44,8 +46,14 @@ static int write_figures(const char* dir) {
   return 0;
 }
 
-int main(int argc, char** argv) {
-  if (const char* dir = plot::figures_dir(argc, argv)) return write_figures(dir);
+int run_chapter(int argc, char** argv) {
+  std::string figures;
+  if (!qkv::app::parse_chapter_args(argc, argv, "ch02_autograd",
+                                    "Chapter 02: reverse-mode autograd: the graph, the order it is "
+                                    "walked in, the chain rule, gradcheck.",
+                                    &figures))
+    return 0;
+  if (!figures.empty()) return write_figures(figures.c_str());
   heading("a graph, and the order backward walks it");
   Tensor x = Tensor::from_vector({1, 2, 3, 4}, {2, 2}, true);
   Tensor w = Tensor::from_vector({0.5f, -1, 2, 0}, {2, 2}, true);
@@ -154,4 +162,8 @@ int main(int argc, char** argv) {
   std::printf("a chain dropped without backward: %lld more than before\n",
               static_cast<long long>(TensorImpl::live_count() - before));
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::run_app("ch02_autograd", run_chapter, argc, argv, /*passive_wait=*/false);
 }

@@ -17,6 +17,7 @@
 
 #include "autograd/kernels/gemm.h"
 #include "autograd/random.h"
+#include "examples/cli.h"
 #include "examples/gemm_stages.h"
 #include "examples/plot/diagram.h"
 #include "examples/plot/figure_file.h"
@@ -122,9 +123,15 @@ void write_figures(const char* dir) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  if (const char* dir = qkv::plot::figures_dir(argc, argv)) {
-    write_figures(dir);
+int run_chapter(int argc, char** argv) {
+  std::string figures;
+  if (!qkv::app::parse_chapter_args(argc, argv, "ch03_gemm_steps",
+                                    "Chapter 03: the steps from the triple loop to the library's "
+                                    "GEMM compute the same thing.",
+                                    &figures))
+    return 0;
+  if (!figures.empty()) {
+    write_figures(figures.c_str());
     return 0;
   }
   const int saved_threads = omp_get_max_threads();
@@ -175,4 +182,8 @@ int main(int argc, char** argv) {
   std::printf("\nlibrary gemm on 1 and 2 threads bit-identical: %s\n", same ? "yes" : "NO");
   omp_set_num_threads(saved_threads);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::run_app("ch03_gemm_steps", run_chapter, argc, argv, /*passive_wait=*/false);
 }

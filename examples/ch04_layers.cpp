@@ -7,9 +7,11 @@
 //   Dropout    inverted scaling in training, identity in evaluation
 #include <cmath>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include "autograd/ops.h"
+#include "examples/cli.h"
 #include "nn/layers.h"
 
 using namespace qkv;
@@ -160,11 +162,19 @@ void dropout_study() {
 
 }  // namespace
 
-int main() {
+int run_chapter(int argc, char** argv) {
+  if (!qkv::app::parse_chapter_args(argc, argv, "ch04_layers",
+                                    "Chapter 04: Linear, initialisation, ReLU/GELU, Embedding and "
+                                    "Dropout, with numbers small enough to check by hand."))
+    return 0;
   linear_by_hand();
   init_study();
   activations();
   embedding_study();
   dropout_study();
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::run_app("ch04_layers", run_chapter, argc, argv, /*passive_wait=*/false);
 }

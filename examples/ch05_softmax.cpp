@@ -4,10 +4,12 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <string>
 #include <vector>
 
 #include "autograd/ops.h"
 #include "autograd/tensor.h"
+#include "examples/cli.h"
 #include "examples/plot/bar_chart.h"
 #include "examples/plot/figure_file.h"
 
@@ -61,9 +63,14 @@ static void write_figures(const char* dir) {
                                          {note[0], note[1]}));
 }
 
-int main(int argc, char** argv) {
-  if (const char* dir = plot::figures_dir(argc, argv)) {
-    write_figures(dir);
+int run_chapter(int argc, char** argv) {
+  std::string figures;
+  if (!qkv::app::parse_chapter_args(
+          argc, argv, "ch05_softmax",
+          "Chapter 05: softmax, log-softmax and cross-entropy, with label smoothing.", &figures))
+    return 0;
+  if (!figures.empty()) {
+    write_figures(figures.c_str());
     return 0;
   }
   heading("softmax");
@@ -157,4 +164,8 @@ int main(int argc, char** argv) {
                 static_cast<long long>(V), floor);
   }
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::run_app("ch05_softmax", run_chapter, argc, argv, /*passive_wait=*/false);
 }

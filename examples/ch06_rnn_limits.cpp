@@ -17,6 +17,7 @@
 
 #include "autograd/counters.h"
 #include "autograd/engine.h"
+#include "examples/cli.h"
 #include "nn/attention_scores.h"
 #include "nn/gru.h"
 
@@ -128,7 +129,11 @@ LayerCost attention_layer(int64_t n, int64_t d) {
 
 }  // namespace
 
-int main() {
+int run_chapter(int argc, char** argv) {
+  if (!qkv::app::parse_chapter_args(
+          argc, argv, "ch06_rnn_limits",
+          "Chapter 06: the two limits of a recurrent network that attention removes, measured."))
+    return 0;
   std::printf("== 1. How much gradient reaches the first step ==\n");
   std::printf("L = r·h_T for a fixed random r; x_t ~ N(0, 1); width D = H = %lld; h_0 = 0\n",
               static_cast<long long>(kWidth));
@@ -168,4 +173,8 @@ int main() {
       "formulas: recurrent 2·n·d² MACs, chain n; self-attention 3·n·d² + 2·n²·d MACs, "
       "chain 3\n");
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::run_app("ch06_rnn_limits", run_chapter, argc, argv, /*passive_wait=*/false);
 }

@@ -12,9 +12,11 @@
 //      image features of width 320 attending to a text encoding of width 768
 #include <cmath>
 #include <cstdio>
+#include <string>
 
 #include "autograd/counters.h"
 #include "autograd/engine.h"
+#include "examples/cli.h"
 #include "examples/plot/figure_file.h"
 #include "examples/plot/heatmap.h"
 #include "nn/attention.h"
@@ -294,9 +296,14 @@ void write_figures(const std::string& dir) {
           "cross-attention between sequences of different lengths (4 queries, 5 keys)"));
 }
 
-int main(int argc, char** argv) {
-  if (const char* dir = plot::figures_dir(argc, argv)) {
-    write_figures(dir);
+int run_chapter(int argc, char** argv) {
+  std::string figures;
+  if (!qkv::app::parse_chapter_args(argc, argv, "ch08_masks_and_cross_attention",
+                                    "Chapter 08: self- versus cross-attention, and masks.",
+                                    &figures))
+    return 0;
+  if (!figures.empty()) {
+    write_figures(figures.c_str());
     return 0;
   }
   self_versus_cross();
@@ -307,4 +314,9 @@ int main(int argc, char** argv) {
   selfdoc_variant();
   diffusers_defaults();
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::run_app("ch08_masks_and_cross_attention", run_chapter, argc, argv,
+                           /*passive_wait=*/false);
 }

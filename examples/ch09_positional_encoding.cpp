@@ -12,6 +12,7 @@
 #include <string>
 
 #include "autograd/engine.h"
+#include "examples/cli.h"
 #include "examples/plot/figure_file.h"
 #include "examples/plot/heatmap.h"
 #include "examples/report.h"
@@ -175,9 +176,13 @@ void write_figures(const std::string& dir) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  if (const char* dir = plot::figures_dir(argc, argv)) {
-    write_figures(dir);
+int run_chapter(int argc, char** argv) {
+  std::string figures;
+  if (!qkv::app::parse_chapter_args(argc, argv, "ch09_positional_encoding",
+                                    "Chapter 09: positional encoding.", &figures))
+    return 0;
+  if (!figures.empty()) {
+    write_figures(figures.c_str());
     return 0;
   }
   permutation_experiment();
@@ -186,4 +191,9 @@ int main(int argc, char** argv) {
   dot_products();
   learned_positions();
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::run_app("ch09_positional_encoding", run_chapter, argc, argv,
+                           /*passive_wait=*/false);
 }

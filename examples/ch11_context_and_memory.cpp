@@ -20,6 +20,7 @@
 #include "autograd/engine.h"
 #include "data/tokenizer.h"
 #include "data/vocab.h"
+#include "examples/cli.h"
 #include "nn/transformer.h"
 
 using namespace qkv;
@@ -63,7 +64,11 @@ std::vector<Tensor> encoder_states(nn::Seq2SeqTransformer& model, const Tensor& 
 
 }  // namespace
 
-int main() {
+int run_chapter(int argc, char** argv) {
+  if (!qkv::app::parse_chapter_args(
+          argc, argv, "ch11_context_and_memory",
+          "Chapter 11: two things the encoder-decoder does that the diagrams only assert."))
+    return 0;
   const std::string a = "The animal didn't cross the street because it was too tired.";
   const std::string b = "The animal didn't cross the street because it was too narrow.";
   const auto ta = data::tokenize(a), tb = data::tokenize(b);
@@ -146,4 +151,9 @@ int main() {
       "tensor for every layer (the search compared storage, not values)\n",
       reads, in_cross_attention);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::run_app("ch11_context_and_memory", run_chapter, argc, argv,
+                           /*passive_wait=*/false);
 }

@@ -9,6 +9,7 @@
 #include "data/corpus.h"
 #include "data/tokenizer.h"
 #include "data/vocab.h"
+#include "examples/cli.h"
 
 using namespace qkv::data;
 
@@ -37,7 +38,10 @@ void print_matrix(const char* name, const std::vector<T>& m, int rows, int cols)
 }
 }  // namespace
 
-int main() {
+int run_chapter(int argc, char** argv) {
+  if (!qkv::app::parse_chapter_args(argc, argv, "ch12_data_pipeline",
+                                    "Chapter 12: from bytes to batches."))
+    return 0;
   std::printf("== tokens ==\n");
   print_tokens("I love you.");
   print_tokens("我爱你。");
@@ -73,9 +77,13 @@ int main() {
   std::printf("\n== one batch: pairs 0, 1, 3 (B=%d, S=%d, T=%d) ==\n", b.batch_size, b.src_len,
               b.tgt_len);
   print_matrix("src", b.src, b.batch_size, b.src_len);
-  print_matrix("src_mask", b.src_mask, b.batch_size, b.src_len);
+  print_matrix("src_keep", b.src_keep, b.batch_size, b.src_len);
   print_matrix("tgt_in  (<bos>=1 first)", b.tgt_in, b.batch_size, b.tgt_len);
   print_matrix("tgt_out (<eos>=2 last)", b.tgt_out, b.batch_size, b.tgt_len);
-  print_matrix("tgt_mask", b.tgt_mask, b.batch_size, b.tgt_len);
+  print_matrix("tgt_keep", b.tgt_keep, b.batch_size, b.tgt_len);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::run_app("ch12_data_pipeline", run_chapter, argc, argv, /*passive_wait=*/false);
 }

@@ -9,11 +9,16 @@
 //   warm-up.
 #include <cmath>
 #include <cstdio>
+#include <string>
 
+#include "examples/cli.h"
 #include "nn/optim.h"
 #include "nn/schedule.h"
 
-int main() {
+int run_chapter(int argc, char** argv) {
+  if (!qkv::app::parse_chapter_args(argc, argv, "ch12_lr_schedule",
+                                    "Chapter 12: the warm-up schedules, as a table."))
+    return 0;
   const long d_model = 64, warmup = 100, total = 1200;
   const double peak = 3e-3;
   const float factor = static_cast<float>(peak * std::sqrt(static_cast<double>(d_model * warmup)));
@@ -26,4 +31,8 @@ int main() {
                 qkv::nn::warmup_cosine_lr(step, peak, warmup, total),
                 qkv::nn::noam_lr(step, d_model, warmup, 1.f));
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::run_app("ch12_lr_schedule", run_chapter, argc, argv, /*passive_wait=*/false);
 }

@@ -6,9 +6,14 @@
 #include <vector>
 
 #include "data/tokenizer.h"
+#include "examples/cli.h"
 #include "nn/metrics.h"
 
-int main() {
+int run_chapter(int argc, char** argv) {
+  if (!qkv::app::parse_chapter_args(
+          argc, argv, "ch13_bleu",
+          "Chapter 13: corpus BLEU and exact match, step by step on a two-sentence corpus."))
+    return 0;
   const std::vector<std::string> references{"我爱你。", "他明天会去上海。"};
   const std::vector<std::string> hypotheses{"我爱你。", "他明天去上海。"};
   std::vector<std::vector<std::string>> ref, hyp;
@@ -35,4 +40,8 @@ int main() {
   std::printf("BLEU             = %.4f x %.4f = %.4f\n", b.brevity_penalty, geo, b.bleu);
   std::printf("exact match      = %.4f (1 of 2 sentences)\n", qkv::nn::exact_match(hyp, ref));
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::run_app("ch13_bleu", run_chapter, argc, argv, /*passive_wait=*/false);
 }

@@ -12,6 +12,7 @@
 
 #include "autograd/counters.h"
 #include "autograd/engine.h"
+#include "examples/cli.h"
 #include "examples/translator/train_flags.h"
 #include "nn/decoding.h"
 #include "nn/transformer.h"
@@ -40,7 +41,11 @@ int64_t decoder_macs(nn::Seq2SeqTransformer& model, const std::vector<int64_t>& 
 }
 }  // namespace
 
-int main() {
+int run_chapter(int argc, char** argv) {
+  if (!qkv::app::parse_chapter_args(
+          argc, argv, "ch13_kv_cache",
+          "Chapter 13: what the key/value cache holds and the work it saves, counted."))
+    return 0;
   const app::ModelFlags m;  // make train's model
   const int64_t L = m.dec_layers < 0 ? m.layers : m.dec_layers, D = m.d_model;
   std::printf(
@@ -86,4 +91,8 @@ int main() {
                 static_cast<double>(full) / static_cast<double>(cached));
   }
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::run_app("ch13_kv_cache", run_chapter, argc, argv, /*passive_wait=*/false);
 }

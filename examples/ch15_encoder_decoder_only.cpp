@@ -12,9 +12,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include "autograd/engine.h"
+#include "examples/cli.h"
 #include "nn/optim.h"
 #include "nn/train.h"
 #include "nn/transformer.h"
@@ -167,9 +169,18 @@ void next_token() {
 
 }  // namespace
 
-int main() {
+int run_chapter(int argc, char** argv) {
+  if (!qkv::app::parse_chapter_args(
+          argc, argv, "ch15_encoder_decoder_only",
+          "Chapter 15: the same blocks elsewhere: encoder-only and decoder-only stacks."))
+    return 0;
   who_sees_whom();
   fill_in_the_blank();
   next_token();
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::run_app("ch15_encoder_decoder_only", run_chapter, argc, argv,
+                           /*passive_wait=*/false);
 }

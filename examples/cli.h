@@ -175,6 +175,19 @@ class ArgParser {
   std::vector<std::string> positionals_;
 };
 
+// The command line of a chapter program that takes no settings: --help, and with `figures`
+// also --figures DIR (write the chapter's SVG figures into DIR and stop: examples/plot/
+// figure_file.h, tests/test_figures.cpp). Anything else is a usage error (exit 2 through
+// run_app). Returns false after --help.
+inline bool parse_chapter_args(int argc, char** argv, const char* program, const char* summary,
+                               std::string* figures = nullptr) {
+  ArgParser args(program, summary);
+  if (figures)
+    args.option("--figures", "DIR", "write this chapter's SVG figures into DIR, then stop",
+                *figures);
+  return args.parse(argc, argv);
+}
+
 // OpenMP threads that wait for each other by spinning are fast on an idle machine and many
 // times slower than one thread on a busy one (measured: 200 training steps took 15 s with
 // passive waiting and 204 s with spinning, on 2 cores shared with other jobs). The OpenMP

@@ -103,13 +103,13 @@ void Adam::step() {
   ++t_;
   const float bias1 = 1.f - std::pow(beta1, static_cast<float>(t_));
   const float bias2 = 1.f - std::pow(beta2, static_cast<float>(t_));
+  std::vector<kernels::AdamSlot> slots;
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor g = params_[i].grad();
     if (!g.defined()) continue;
-    kernels::adam_update(params_[i].data(), g.data(), m_[i].data(), v_[i].data(),
-                         params_[i].numel(), lr, beta1, beta2, eps, weight_decay, decoupled, bias1,
-                         bias2);
+    slots.push_back({params_[i].data(), g.data(), m_[i].data(), v_[i].data(), params_[i].numel()});
   }
+  kernels::adam_update_all(slots, {lr, beta1, beta2, eps, weight_decay, decoupled, bias1, bias2});
 }
 
 float noam_lr(int64_t step, int64_t d_model, int64_t warmup, float factor) {

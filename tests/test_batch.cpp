@@ -21,13 +21,13 @@ TEST_CASE("a batch pads, shifts the target and masks the padding", "[ch12][batch
   REQUIRE(b.tgt_len == 4);          // longest target (3) + 1
   REQUIRE(b.src == Ids{10, 11, 12,  //
                        13, 0, 0});
-  REQUIRE(b.src_mask == Mask{1, 1, 1,  //
+  REQUIRE(b.src_keep == Mask{1, 1, 1,  //
                              1, 0, 0});
   REQUIRE(b.tgt_in == Ids{1, 20, 21, 0,  //
                           1, 22, 23, 24});
   REQUIRE(b.tgt_out == Ids{20, 21, 2, 0,  //
                            22, 23, 24, 2});
-  REQUIRE(b.tgt_mask == Mask{1, 1, 1, 0,  //
+  REQUIRE(b.tgt_keep == Mask{1, 1, 1, 0,  //
                              1, 1, 1, 1});
   REQUIRE(b.src_lengths == Ids{3, 1});
   REQUIRE(b.tgt_lengths == Ids{3, 4});
@@ -57,14 +57,14 @@ TEST_CASE("every row's mask marks exactly its length, bos/eos in place", "[ch12]
       const EncodedPair& p = data[b.indices[i]];
       for (int s = 0; s < S; ++s) {
         const bool real = s < int(p.src.size());
-        REQUIRE(b.src_mask[i * S + s] == real);
+        REQUIRE(b.src_keep[i * S + s] == real);
         REQUIRE((b.src[i * S + s] == Vocab::kPad) == !real);
       }
       const int m = int(p.tgt.size());
       REQUIRE(b.tgt_in[i * T] == Vocab::kBos);
       REQUIRE(b.tgt_out[i * T + m] == Vocab::kEos);
       for (int t = 0; t < T; ++t) {
-        REQUIRE(b.tgt_mask[i * T + t] == (t <= m));
+        REQUIRE(b.tgt_keep[i * T + t] == (t <= m));
         if (t > m) REQUIRE((b.tgt_in[i * T + t] == 0 && b.tgt_out[i * T + t] == 0));
         if (t > 0 && t <= m) REQUIRE(b.tgt_in[i * T + t] == b.tgt_out[i * T + t - 1]);
       }

@@ -175,7 +175,7 @@ TEST_CASE("engine: topological order puts every tensor after its inputs", "[ch02
   REQUIRE(order.size() == 4);
   auto pos = [&](const Tensor& t) {
     for (size_t i = 0; i < order.size(); ++i)
-      if (order[i].impl() == t.impl()) return static_cast<int>(i);
+      if (order[i].is_same(t)) return static_cast<int>(i);
     return -1;
   };
   REQUIRE(pos(s) == 0);

@@ -1,6 +1,10 @@
 // Optimiser steps against updates computed by hand, the schedule, clipping (chapter 12).
-#include <cmath>
+#include <omp.h>
 
+#include <cmath>
+#include <vector>
+
+#include "autograd/kernels/optim.h"
 #include "autograd/ops.h"
 #include "nn/optim.h"
 #include "tests/catch.h"
@@ -85,4 +89,40 @@ TEST_CASE("clip_grad_norm scales to the max norm and reports a NaN norm untouche
   CHECK(std::isnan(grad_norm({a, b})));
   CHECK(std::isnan(clip_grad_norm({a, b}, 1.0)));
   CHECK(b.grad().data()[0] == Approx(0.8f).epsilon(1e-5));  // nothing scaled
+}
+
+TEST_CASE("Adam's one-region update of many arrays equals the update of each, on 1, 2, 3 threads",
+          "[ch12][optim]") {
+  // Sizes that cut across the threads' shares anywhere, one big enough to open the region.
+  const std::vector<int64_t> sizes = {5, 4096, 17, 40000, 1, 333};
+  const qkv::kernels::AdamHyper h{0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, false, 0.1f, 0.001f};
+  auto run = [&](int threads, bool all) {
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    std::vector<std::vector<float>> arrays;  // p, g, m, v of each size, in turn
+    for (int64_t n : sizes)
+      for (int k = 0; k < 4; ++k) {
+        std::vector<float> a(static_cast<size_t>(n));
+        for (int64_t i = 0; i < n; ++i) {
+          const float x = std::sin(0.37f * static_cast<float>(i + k + n));
+          a[i] = k == 3 ? x * x : x;  // v, the second moment, is never negative
+        }
+        arrays.push_back(a);
+      }
+    std::vector<qkv::kernels::AdamSlot> slots;
+    for (size_t j = 0; j < sizes.size(); ++j)
+      slots.push_back({arrays[4 * j].data(), arrays[4 * j + 1].data(), arrays[4 * j + 2].data(),
+                       arrays[4 * j + 3].data(), sizes[j]});
+    if (all)
+      qkv::kernels::adam_update_all(slots, h);
+    else
+      for (const auto& s : slots) qkv::kernels::adam_update_range(s, 0, s.n, h);
+    omp_set_num_threads(saved);
+    return arrays;
+  };
+  const auto each = run(1, false);
+  for (int threads : {1, 2, 3}) {
+    INFO("threads " << threads);
+    REQUIRE(run(threads, true) == each);  // every p, m and v, bit for bit
+  }
 }

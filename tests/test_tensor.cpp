@@ -24,7 +24,7 @@ TEST_CASE("a tensor is a handle: copies share the numbers", "[ch01][tensor]") {
   Tensor b = a;  // the handle, not the data
   b.at({0, 0}) = 10.f;
   REQUIRE(a.at({0, 0}) == 10.f);
-  REQUIRE(a.impl() == b.impl());
+  REQUIRE(a.is_same(b));
   Tensor c = a.clone();  // a deep copy
   c.at({0, 0}) = -1.f;
   REQUIRE(a.at({0, 0}) == 10.f);

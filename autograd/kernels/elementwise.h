@@ -15,6 +15,16 @@ inline void add_into(float* dst, const float* src, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
 }
 
+// a[i] += src[i] and b[i] += src[i] in one pass and one parallel region (an add's backward:
+// both inputs receive the output's gradient). a == b adds twice, as two add_into calls would.
+inline void add_into2(float* a, float* b, const float* src, int64_t n) {
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) {
+    a[i] += src[i];
+    b[i] += src[i];
+  }
+}
+
 // dst[i] += alpha * src[i]
 inline void axpy(float* dst, float alpha, const float* src, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)

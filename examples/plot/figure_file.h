@@ -1,4 +1,5 @@
-// How a chapter program writes its figures: `build/chNN_… --figures docs/img` writes every
+// How a chapter program writes its figures: `build/chNN_… --figures docs/img` (an option of
+// app::parse_chapter_args, examples/cli.h) writes every
 // SVG of the chapter into that folder and prints one line per file; nothing else runs, so
 // the tests can redraw each figure in a second and compare it byte for byte with the copy
 // committed under docs/img (tests/test_figures.cpp).
@@ -15,17 +16,6 @@
 #include "autograd/tensor.h"
 
 namespace qkv::plot {
-
-// The folder of `--figures DIR` when that is how the program was called, else null.
-inline const char* figures_dir(int argc, char** argv) {
-  if (argc < 2 || std::strcmp(argv[1], "--figures") != 0) return nullptr;
-  if (argc != 3) {
-    std::fprintf(stderr, "%s: usage: %s --figures DIR (writes this chapter's SVG figures)\n",
-                 argv[0], argv[0]);
-    std::exit(2);
-  }
-  return argv[2];
-}
 
 // Write through a temporary file and a rename, so a failed run leaves the old figure whole.
 inline void write_figure(const std::string& dir, const std::string& name, const std::string& svg) {

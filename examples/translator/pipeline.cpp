@@ -14,9 +14,9 @@ BatchTensors to_tensors(const data::Batch& b) {
   auto as_floats = [](const auto& v) { return std::vector<float>(v.begin(), v.end()); };
   BatchTensors t;
   t.src = Tensor::from_vector(as_floats(b.src), {B, S});
-  t.src_keep = Tensor::from_vector(as_floats(b.src_mask), {B, S});
+  t.src_keep = Tensor::from_vector(as_floats(b.src_keep), {B, S});
   t.tgt_in = Tensor::from_vector(as_floats(b.tgt_in), {B, T});
-  t.tgt_keep = Tensor::from_vector(as_floats(b.tgt_mask), {B, T});
+  t.tgt_keep = Tensor::from_vector(as_floats(b.tgt_keep), {B, T});
   t.tgt_out = Tensor::from_vector(as_floats(b.tgt_out), {B * T});
   t.tokens = b.src_tokens() + b.tgt_tokens();
   return t;

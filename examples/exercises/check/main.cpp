@@ -3,7 +3,7 @@
 //   build/exercise_solutions [NAME]   the reference solutions (examples/exercises/solutions/)
 //   build/exercise_solutions --wrong NAME   the solutions, with NAME's deliberately wrong
 //                                           answer in its place: what a wrong answer prints
-//   --time-limit SECONDS (first)      how long one exercise may run (default 60)
+//   --time-limit SECONDS              how long one exercise may run (default 60)
 // One line per exercise, then exactly `exercises: S of N solved`. Exit 0 whatever the
 // count (an unsolved exercise is work to do, not an error); 2 for an unknown name.
 //
@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "examples/cli.h"
 #include "examples/exercises/check/checker.h"
 
 using namespace qkv::exercises;
@@ -83,28 +84,22 @@ Status check_in_child(const std::string& self, const Exercise& ex, bool wrong, d
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
+int run(int argc, char** argv) {
   double time_limit = kDefaultTimeLimit;
-  if (args.size() >= 2 && args[0] == "--time-limit") {
-    char* end = nullptr;
-    time_limit = std::strtod(args[1].c_str(), &end);
-    if (end == args[1].c_str() || *end != '\0' || !(time_limit > 0) || time_limit > 1e6) {
-      std::fprintf(stderr, "exercises: --time-limit wants seconds > 0, got '%s'\n",
-                   args[1].c_str());
-      return 2;
-    }
-    args.erase(args.begin(), args.begin() + 2);
-  }
-  const bool one = !args.empty() && args[0] == "--one";
-  if (one) args.erase(args.begin());
-  const bool wrong = !args.empty() && args[0] == "--wrong";
-  if (wrong) args.erase(args.begin());
-  if (args.size() > 1 || ((wrong || one) && args.empty()) ||
-      (!args.empty() && args[0].rfind("-", 0) == 0)) {
-    std::fprintf(stderr, "usage: %s [--time-limit SECONDS] [--wrong] [EXERCISE]\n", argv[0]);
-    return 2;
-  }
+  bool one = false, wrong = false;
+  qkv::app::ArgParser cli("exercises",
+                          "Checks the exercises linked into this program (docs/exercises.md): one "
+                          "line each, then 'exercises: S of N solved'.");
+  cli.option("--time-limit", "SECONDS", "how long one exercise may run (default 60)", time_limit);
+  cli.flag("--wrong", "put NAME's deliberately wrong answer in its place (needs NAME)", wrong);
+  cli.flag("--one", "check NAME here, in this process (how each child is run)", one);
+  cli.positional("NAME", "the one exercise to check (default: all of them)");
+  if (!cli.parse(argc, argv)) return 0;
+  if (!(time_limit > 0) || time_limit > 1e6)
+    throw qkv::app::UsageError("--time-limit wants seconds > 0, got " + std::to_string(time_limit));
+  const std::vector<std::string>& args = cli.positionals();
+  if (args.size() > 1) throw qkv::app::UsageError("one exercise at a time");
+  if ((wrong || one) && args.empty()) throw qkv::app::UsageError("--wrong and --one need NAME");
   std::vector<const Exercise*> chosen;
   for (const Exercise& e : all_exercises())
     if (args.empty() || e.name == args[0]) chosen.push_back(&e);
@@ -130,4 +125,8 @@ int main(int argc, char** argv) {
   }
   std::printf("exercises: %d of %zu solved\n", solved, chosen.size());
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return qkv::app::run_app("exercises", run, argc, argv, /*passive_wait=*/false);
 }
