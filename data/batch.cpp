@@ -26,7 +26,7 @@ int64_t Batch::tgt_tokens() const {
 }
 
 Batch make_batch(const std::vector<EncodedPair>& data, const std::vector<size_t>& rows,
-                 int32_t pad_id, int32_t bos_id, int32_t eos_id) {
+                 TokenId pad_id, TokenId bos_id, TokenId eos_id) {
   if (rows.empty()) throw std::invalid_argument("make_batch: no rows");
   Batch b;
   b.batch_size = static_cast<int>(rows.size());

@@ -24,7 +24,7 @@ namespace qkv::data {
 
 // One pair as ids, without <bos>/<eos> (make_batch adds them).
 struct EncodedPair {
-  std::vector<int32_t> src, tgt;
+  std::vector<TokenId> src, tgt;
 };
 
 // Tokens → ids with each side's vocabulary (unknown tokens become <unk>).
@@ -35,9 +35,9 @@ struct Batch {
   int batch_size = 0;                // B
   int src_len = 0;                   // S: longest source in the batch
   int tgt_len = 0;                   // T: longest target in the batch + 1
-  std::vector<int32_t> src;          // [B,S] source ids, <pad>=0 after each sentence
-  std::vector<int32_t> tgt_in;       // [B,T] <bos> y1 … yn <pad> …
-  std::vector<int32_t> tgt_out;      // [B,T] y1 … yn <eos> <pad> …
+  std::vector<TokenId> src;          // [B,S] source ids, <pad>=0 after each sentence
+  std::vector<TokenId> tgt_in;       // [B,T] <bos> y1 … yn <pad> …
+  std::vector<TokenId> tgt_out;      // [B,T] y1 … yn <eos> <pad> …
   std::vector<uint8_t> src_keep;     // [B,S] 1 = real token, 0 = padding
   std::vector<uint8_t> tgt_keep;     // [B,T] 1 = real position in tgt_in and tgt_out
   std::vector<int32_t> src_lengths;  // [B] real source tokens per row
@@ -51,8 +51,8 @@ struct Batch {
 // Pads the chosen pairs into one batch. Throws std::invalid_argument for an empty row list
 // or an empty source (a row with every key masked has nothing to attend to).
 Batch make_batch(const std::vector<EncodedPair>& data, const std::vector<size_t>& rows,
-                 int32_t pad_id = Vocab::kPad, int32_t bos_id = Vocab::kBos,
-                 int32_t eos_id = Vocab::kEos);
+                 TokenId pad_id = Vocab::kPad, TokenId bos_id = Vocab::kBos,
+                 TokenId eos_id = Vocab::kEos);
 
 struct BatchOptions {
   size_t batch_size = 32;    // rows per batch (used when max_tokens == 0)

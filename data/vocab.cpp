@@ -113,26 +113,26 @@ Vocab Vocab::build(const std::vector<std::vector<std::string>>& sentences, int64
   return from_counts(counts, min_freq);
 }
 
-int32_t Vocab::id(const std::string& token) const {
+TokenId Vocab::id(const std::string& token) const {
   const auto it = ids_.find(token);
   return it == ids_.end() ? kUnk : it->second;
 }
 
-const std::string& Vocab::token(int32_t id) const {
+const std::string& Vocab::token(TokenId id) const {
   if (id < 0 || id >= size())
     throw std::out_of_range("Vocab::token: id " + std::to_string(id) + " outside [0, " +
                             std::to_string(size()) + ")");
   return tokens_[id];
 }
 
-int64_t Vocab::count(int32_t id) const {
+int64_t Vocab::count(TokenId id) const {
   token(id);  // range check
   return counts_[id];
 }
 
-std::vector<int32_t> Vocab::encode(const std::vector<std::string>& tokens, bool add_bos,
+std::vector<TokenId> Vocab::encode(const std::vector<std::string>& tokens, bool add_bos,
                                    bool add_eos) const {
-  std::vector<int32_t> ids;
+  std::vector<TokenId> ids;
   ids.reserve(tokens.size() + 2);
   if (add_bos) ids.push_back(kBos);
   for (const auto& t : tokens) ids.push_back(id(t));
@@ -140,9 +140,9 @@ std::vector<int32_t> Vocab::encode(const std::vector<std::string>& tokens, bool 
   return ids;
 }
 
-std::vector<std::string> Vocab::decode(const std::vector<int32_t>& ids, bool strip_specials) const {
+std::vector<std::string> Vocab::decode(const std::vector<TokenId>& ids, bool strip_specials) const {
   std::vector<std::string> tokens;
-  for (int32_t i : ids) {
+  for (TokenId i : ids) {
     if (strip_specials && i == kEos) break;
     if (strip_specials && (i == kPad || i == kBos)) continue;
     tokens.push_back(token(i));
@@ -153,7 +153,7 @@ std::vector<std::string> Vocab::decode(const std::vector<int32_t>& ids, bool str
 std::string Vocab::serialize() const {
   std::ostringstream out;
   out << "qkv-vocab 1 " << size() << '\n';
-  for (int32_t i = 0; i < size(); ++i)
+  for (TokenId i = 0; i < size(); ++i)
     out << i << '\t' << escape(tokens_[i]) << '\t' << counts_[i] << '\n';
   return out.str();
 }

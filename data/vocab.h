@@ -21,6 +21,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "autograd/token_id.h"
+
 namespace qkv::data {
 
 using TokenCounts = std::map<std::string, int64_t>;
@@ -30,25 +32,25 @@ void count_tokens(const std::vector<std::vector<std::string>>& sentences, TokenC
 
 class Vocab {
  public:
-  static constexpr int32_t kPad = 0, kBos = 1, kEos = 2, kUnk = 3;
-  static constexpr int32_t kNumSpecials = 4;
+  static constexpr TokenId kPad = 0, kBos = 1, kEos = 2, kUnk = 3;
+  static constexpr TokenId kNumSpecials = 4;
 
   Vocab();  // only the four specials
 
   static Vocab from_counts(const TokenCounts& counts, int64_t min_freq = 1);
   static Vocab build(const std::vector<std::vector<std::string>>& sentences, int64_t min_freq = 1);
 
-  int32_t size() const { return static_cast<int32_t>(tokens_.size()); }
+  int32_t size() const { return static_cast<int32_t>(tokens_.size()); }  // a count, not an id
   bool contains(const std::string& token) const { return ids_.count(token) != 0; }
-  int32_t id(const std::string& token) const;  // kUnk if absent
-  const std::string& token(int32_t id) const;  // throws std::out_of_range
-  int64_t count(int32_t id) const;             // how often it was seen (0 for specials)
+  TokenId id(const std::string& token) const;  // kUnk if absent
+  const std::string& token(TokenId id) const;  // throws std::out_of_range
+  int64_t count(TokenId id) const;             // how often it was seen (0 for specials)
 
-  std::vector<int32_t> encode(const std::vector<std::string>& tokens, bool add_bos = false,
+  std::vector<TokenId> encode(const std::vector<std::string>& tokens, bool add_bos = false,
                               bool add_eos = false) const;
   // ids → tokens. With strip_specials, <pad> and <bos> are dropped and decoding stops at
   // the first <eos> (what a decoder's output needs); <unk> is always kept.
-  std::vector<std::string> decode(const std::vector<int32_t>& ids,
+  std::vector<std::string> decode(const std::vector<TokenId>& ids,
                                   bool strip_specials = true) const;
 
   std::string serialize() const;
@@ -60,7 +62,7 @@ class Vocab {
   void add(const std::string& token, int64_t count);
   std::vector<std::string> tokens_;
   std::vector<int64_t> counts_;
-  std::unordered_map<std::string, int32_t> ids_;
+  std::unordered_map<std::string, TokenId> ids_;
 };
 
 }  // namespace qkv::data

@@ -116,17 +116,7 @@ static void write_figures(const char* dir) {
   }
 }
 
-int run_chapter(int argc, char** argv) {
-  std::string figures;
-  if (!qkv::app::parse_chapter_args(
-          argc, argv, "ch01_tensors",
-          "Chapter 01: what a tensor is: storage, shape, row-major strides, views, broadcasting.",
-          &figures))
-    return 0;
-  if (!figures.empty()) {
-    write_figures(figures.c_str());
-    return 0;
-  }
+int run_chapter() {
   heading("storage and shape");
   Tensor a = Tensor::from_vector({0, 1, 2, 3, 4, 5}, {2, 3});
   std::cout << "a =\n" << a << "\n";
@@ -180,5 +170,8 @@ int run_chapter(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  return qkv::app::run_app("ch01_tensors", run_chapter, argc, argv, /*passive_wait=*/false);
+  return qkv::app::chapter_main(
+      argc, argv, "ch01_tensors",
+      "Chapter 01: what a tensor is: storage, shape, row-major strides, views, broadcasting.",
+      run_chapter, write_figures);
 }

@@ -46,14 +46,7 @@ static int write_figures(const char* dir) {
   return 0;
 }
 
-int run_chapter(int argc, char** argv) {
-  std::string figures;
-  if (!qkv::app::parse_chapter_args(argc, argv, "ch02_autograd",
-                                    "Chapter 02: reverse-mode autograd: the graph, the order it is "
-                                    "walked in, the chain rule, gradcheck.",
-                                    &figures))
-    return 0;
-  if (!figures.empty()) return write_figures(figures.c_str());
+int run_chapter() {
   heading("a graph, and the order backward walks it");
   Tensor x = Tensor::from_vector({1, 2, 3, 4}, {2, 2}, true);
   Tensor w = Tensor::from_vector({0.5f, -1, 2, 0}, {2, 2}, true);
@@ -165,5 +158,8 @@ int run_chapter(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  return qkv::app::run_app("ch02_autograd", run_chapter, argc, argv, /*passive_wait=*/false);
+  return qkv::app::chapter_main(argc, argv, "ch02_autograd",
+                                "Chapter 02: reverse-mode autograd: the graph, the order it is "
+                                "walked in, the chain rule, gradcheck.",
+                                run_chapter, write_figures);
 }

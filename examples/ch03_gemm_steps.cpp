@@ -123,17 +123,7 @@ void write_figures(const char* dir) {
 
 }  // namespace
 
-int run_chapter(int argc, char** argv) {
-  std::string figures;
-  if (!qkv::app::parse_chapter_args(argc, argv, "ch03_gemm_steps",
-                                    "Chapter 03: the steps from the triple loop to the library's "
-                                    "GEMM compute the same thing.",
-                                    &figures))
-    return 0;
-  if (!figures.empty()) {
-    write_figures(figures.c_str());
-    return 0;
-  }
+int run_chapter() {
   const int saved_threads = omp_get_max_threads();
   std::printf("C = A·B, A [%lld x %lld], B [%lld x %lld]\n\n", static_cast<long long>(M),
               static_cast<long long>(K), static_cast<long long>(K), static_cast<long long>(N));
@@ -185,5 +175,8 @@ int run_chapter(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  return qkv::app::run_app("ch03_gemm_steps", run_chapter, argc, argv, /*passive_wait=*/false);
+  return qkv::app::chapter_main(
+      argc, argv, "ch03_gemm_steps",
+      "Chapter 03: the steps from the triple loop to the library's GEMM compute the same thing.",
+      run_chapter, write_figures);
 }

@@ -162,11 +162,7 @@ void dropout_study() {
 
 }  // namespace
 
-int run_chapter(int argc, char** argv) {
-  if (!qkv::app::parse_chapter_args(argc, argv, "ch04_layers",
-                                    "Chapter 04: Linear, initialisation, ReLU/GELU, Embedding and "
-                                    "Dropout, with numbers small enough to check by hand."))
-    return 0;
+int run_chapter() {
   linear_by_hand();
   init_study();
   activations();
@@ -176,5 +172,8 @@ int run_chapter(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  return qkv::app::run_app("ch04_layers", run_chapter, argc, argv, /*passive_wait=*/false);
+  return qkv::app::chapter_main(argc, argv, "ch04_layers",
+                                "Chapter 04: Linear, initialisation, ReLU/GELU, Embedding and "
+                                "Dropout, with numbers small enough to check by hand.",
+                                run_chapter);
 }

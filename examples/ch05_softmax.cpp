@@ -63,16 +63,7 @@ static void write_figures(const char* dir) {
                                          {note[0], note[1]}));
 }
 
-int run_chapter(int argc, char** argv) {
-  std::string figures;
-  if (!qkv::app::parse_chapter_args(
-          argc, argv, "ch05_softmax",
-          "Chapter 05: softmax, log-softmax and cross-entropy, with label smoothing.", &figures))
-    return 0;
-  if (!figures.empty()) {
-    write_figures(figures.c_str());
-    return 0;
-  }
+int run_chapter() {
   heading("softmax");
   Tensor x = Tensor::from_vector({1, 2, 3}, {3}, true);
   Tensor y = softmax(x);
@@ -167,5 +158,8 @@ int run_chapter(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  return qkv::app::run_app("ch05_softmax", run_chapter, argc, argv, /*passive_wait=*/false);
+  return qkv::app::chapter_main(
+      argc, argv, "ch05_softmax",
+      "Chapter 05: softmax, log-softmax and cross-entropy, with label smoothing.", run_chapter,
+      write_figures);
 }

@@ -129,11 +129,7 @@ LayerCost attention_layer(int64_t n, int64_t d) {
 
 }  // namespace
 
-int run_chapter(int argc, char** argv) {
-  if (!qkv::app::parse_chapter_args(
-          argc, argv, "ch06_rnn_limits",
-          "Chapter 06: the two limits of a recurrent network that attention removes, measured."))
-    return 0;
+int run_chapter() {
   std::printf("== 1. How much gradient reaches the first step ==\n");
   std::printf("L = r·h_T for a fixed random r; x_t ~ N(0, 1); width D = H = %lld; h_0 = 0\n",
               static_cast<long long>(kWidth));
@@ -176,5 +172,8 @@ int run_chapter(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  return qkv::app::run_app("ch06_rnn_limits", run_chapter, argc, argv, /*passive_wait=*/false);
+  return qkv::app::chapter_main(
+      argc, argv, "ch06_rnn_limits",
+      "Chapter 06: the two limits of a recurrent network that attention removes, measured.",
+      run_chapter);
 }

@@ -296,16 +296,7 @@ void write_figures(const std::string& dir) {
           "cross-attention between sequences of different lengths (4 queries, 5 keys)"));
 }
 
-int run_chapter(int argc, char** argv) {
-  std::string figures;
-  if (!qkv::app::parse_chapter_args(argc, argv, "ch08_masks_and_cross_attention",
-                                    "Chapter 08: self- versus cross-attention, and masks.",
-                                    &figures))
-    return 0;
-  if (!figures.empty()) {
-    write_figures(figures.c_str());
-    return 0;
-  }
+int run_chapter() {
   self_versus_cross();
   cost();
   masks();
@@ -317,6 +308,7 @@ int run_chapter(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  return qkv::app::run_app("ch08_masks_and_cross_attention", run_chapter, argc, argv,
-                           /*passive_wait=*/false);
+  return qkv::app::chapter_main(argc, argv, "ch08_masks_and_cross_attention",
+                                "Chapter 08: self- versus cross-attention, and masks.", run_chapter,
+                                write_figures);
 }

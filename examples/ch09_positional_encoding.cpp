@@ -176,15 +176,7 @@ void write_figures(const std::string& dir) {
 
 }  // namespace
 
-int run_chapter(int argc, char** argv) {
-  std::string figures;
-  if (!qkv::app::parse_chapter_args(argc, argv, "ch09_positional_encoding",
-                                    "Chapter 09: positional encoding.", &figures))
-    return 0;
-  if (!figures.empty()) {
-    write_figures(figures.c_str());
-    return 0;
-  }
+int run_chapter() {
   permutation_experiment();
   pe_table();
   shift_is_linear();
@@ -194,6 +186,6 @@ int run_chapter(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  return qkv::app::run_app("ch09_positional_encoding", run_chapter, argc, argv,
-                           /*passive_wait=*/false);
+  return qkv::app::chapter_main(argc, argv, "ch09_positional_encoding",
+                                "Chapter 09: positional encoding.", run_chapter, write_figures);
 }

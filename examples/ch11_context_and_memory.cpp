@@ -27,7 +27,7 @@ using namespace qkv;
 
 namespace {
 
-Tensor ids_tensor(const std::vector<int32_t>& ids) {
+Tensor ids_tensor(const std::vector<TokenId>& ids) {
   return Tensor::from_vector(std::vector<float>(ids.begin(), ids.end()),
                              {1, static_cast<int64_t>(ids.size())});
 }
@@ -64,11 +64,7 @@ std::vector<Tensor> encoder_states(nn::Seq2SeqTransformer& model, const Tensor& 
 
 }  // namespace
 
-int run_chapter(int argc, char** argv) {
-  if (!qkv::app::parse_chapter_args(
-          argc, argv, "ch11_context_and_memory",
-          "Chapter 11: two things the encoder-decoder does that the diagrams only assert."))
-    return 0;
+int run_chapter() {
   const std::string a = "The animal didn't cross the street because it was too tired.";
   const std::string b = "The animal didn't cross the street because it was too narrow.";
   const auto ta = data::tokenize(a), tb = data::tokenize(b);
@@ -154,6 +150,8 @@ int run_chapter(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  return qkv::app::run_app("ch11_context_and_memory", run_chapter, argc, argv,
-                           /*passive_wait=*/false);
+  return qkv::app::chapter_main(
+      argc, argv, "ch11_context_and_memory",
+      "Chapter 11: two things the encoder-decoder does that the diagrams only assert.",
+      run_chapter);
 }

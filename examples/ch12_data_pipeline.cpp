@@ -21,9 +21,9 @@ void print_tokens(const std::string& text) {
   std::printf("  (%zu tokens)\n", tokens.size());
 }
 
-void print_ids(const char* label, const std::vector<int32_t>& ids) {
+void print_ids(const char* label, const std::vector<qkv::TokenId>& ids) {
   std::printf("%s", label);
-  for (int32_t id : ids) std::printf(" %d", id);
+  for (qkv::TokenId id : ids) std::printf(" %lld", static_cast<long long>(id));
   std::printf("\n");
 }
 
@@ -38,10 +38,7 @@ void print_matrix(const char* name, const std::vector<T>& m, int rows, int cols)
 }
 }  // namespace
 
-int run_chapter(int argc, char** argv) {
-  if (!qkv::app::parse_chapter_args(argc, argv, "ch12_data_pipeline",
-                                    "Chapter 12: from bytes to batches."))
-    return 0;
+int run_chapter() {
   std::printf("== tokens ==\n");
   print_tokens("I love you.");
   print_tokens("我爱你。");
@@ -61,11 +58,11 @@ int run_chapter(int argc, char** argv) {
 
   std::printf("\n== vocabularies (%zu pairs) ==\n", corpus.pairs.size());
   std::printf("source:");
-  for (int32_t i = 0; i < src_vocab.size(); ++i)
-    std::printf(" %d=%s", i, src_vocab.token(i).c_str());
+  for (qkv::TokenId i = 0; i < src_vocab.size(); ++i)
+    std::printf(" %lld=%s", static_cast<long long>(i), src_vocab.token(i).c_str());
   std::printf("\ntarget:");
-  for (int32_t i = 0; i < tgt_vocab.size(); ++i)
-    std::printf(" %d=%s", i, tgt_vocab.token(i).c_str());
+  for (qkv::TokenId i = 0; i < tgt_vocab.size(); ++i)
+    std::printf(" %lld=%s", static_cast<long long>(i), tgt_vocab.token(i).c_str());
   std::printf("\n\n== ids ==\n");
   print_ids("\"I love you.\" ->", src_vocab.encode(tokenize("I love you.")));
   print_ids("\"我爱你。\" ->", tgt_vocab.encode(tokenize("我爱你。")));
@@ -85,5 +82,6 @@ int run_chapter(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  return qkv::app::run_app("ch12_data_pipeline", run_chapter, argc, argv, /*passive_wait=*/false);
+  return qkv::app::chapter_main(argc, argv, "ch12_data_pipeline",
+                                "Chapter 12: from bytes to batches.", run_chapter);
 }

@@ -15,10 +15,7 @@
 #include "nn/optim.h"
 #include "nn/schedule.h"
 
-int run_chapter(int argc, char** argv) {
-  if (!qkv::app::parse_chapter_args(argc, argv, "ch12_lr_schedule",
-                                    "Chapter 12: the warm-up schedules, as a table."))
-    return 0;
+int run_chapter() {
   const long d_model = 64, warmup = 100, total = 1200;
   const double peak = 3e-3;
   const float factor = static_cast<float>(peak * std::sqrt(static_cast<double>(d_model * warmup)));
@@ -34,5 +31,6 @@ int run_chapter(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  return qkv::app::run_app("ch12_lr_schedule", run_chapter, argc, argv, /*passive_wait=*/false);
+  return qkv::app::chapter_main(argc, argv, "ch12_lr_schedule",
+                                "Chapter 12: the warm-up schedules, as a table.", run_chapter);
 }

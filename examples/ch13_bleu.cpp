@@ -9,11 +9,7 @@
 #include "examples/cli.h"
 #include "nn/metrics.h"
 
-int run_chapter(int argc, char** argv) {
-  if (!qkv::app::parse_chapter_args(
-          argc, argv, "ch13_bleu",
-          "Chapter 13: corpus BLEU and exact match, step by step on a two-sentence corpus."))
-    return 0;
+int run_chapter() {
   const std::vector<std::string> references{"我爱你。", "他明天会去上海。"};
   const std::vector<std::string> hypotheses{"我爱你。", "他明天去上海。"};
   std::vector<std::vector<std::string>> ref, hyp;
@@ -43,5 +39,8 @@ int run_chapter(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  return qkv::app::run_app("ch13_bleu", run_chapter, argc, argv, /*passive_wait=*/false);
+  return qkv::app::chapter_main(
+      argc, argv, "ch13_bleu",
+      "Chapter 13: corpus BLEU and exact match, step by step on a two-sentence corpus.",
+      run_chapter);
 }

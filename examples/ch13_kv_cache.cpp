@@ -41,11 +41,7 @@ int64_t decoder_macs(nn::Seq2SeqTransformer& model, const std::vector<int64_t>& 
 }
 }  // namespace
 
-int run_chapter(int argc, char** argv) {
-  if (!qkv::app::parse_chapter_args(
-          argc, argv, "ch13_kv_cache",
-          "Chapter 13: what the key/value cache holds and the work it saves, counted."))
-    return 0;
+int run_chapter() {
   const app::ModelFlags m;  // make train's model
   const int64_t L = m.dec_layers < 0 ? m.layers : m.dec_layers, D = m.d_model;
   std::printf(
@@ -94,5 +90,7 @@ int run_chapter(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  return qkv::app::run_app("ch13_kv_cache", run_chapter, argc, argv, /*passive_wait=*/false);
+  return qkv::app::chapter_main(
+      argc, argv, "ch13_kv_cache",
+      "Chapter 13: what the key/value cache holds and the work it saves, counted.", run_chapter);
 }

@@ -169,11 +169,7 @@ void next_token() {
 
 }  // namespace
 
-int run_chapter(int argc, char** argv) {
-  if (!qkv::app::parse_chapter_args(
-          argc, argv, "ch15_encoder_decoder_only",
-          "Chapter 15: the same blocks elsewhere: encoder-only and decoder-only stacks."))
-    return 0;
+int run_chapter() {
   who_sees_whom();
   fill_in_the_blank();
   next_token();
@@ -181,6 +177,7 @@ int run_chapter(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  return qkv::app::run_app("ch15_encoder_decoder_only", run_chapter, argc, argv,
-                           /*passive_wait=*/false);
+  return qkv::app::chapter_main(
+      argc, argv, "ch15_encoder_decoder_only",
+      "Chapter 15: the same blocks elsewhere: encoder-only and decoder-only stacks.", run_chapter);
 }

@@ -175,19 +175,6 @@ class ArgParser {
   std::vector<std::string> positionals_;
 };
 
-// The command line of a chapter program that takes no settings: --help, and with `figures`
-// also --figures DIR (write the chapter's SVG figures into DIR and stop: examples/plot/
-// figure_file.h, tests/test_figures.cpp). Anything else is a usage error (exit 2 through
-// run_app). Returns false after --help.
-inline bool parse_chapter_args(int argc, char** argv, const char* program, const char* summary,
-                               std::string* figures = nullptr) {
-  ArgParser args(program, summary);
-  if (figures)
-    args.option("--figures", "DIR", "write this chapter's SVG figures into DIR, then stop",
-                *figures);
-  return args.parse(argc, argv);
-}
-
 // OpenMP threads that wait for each other by spinning are fast on an idle machine and many
 // times slower than one thread on a busy one (measured: 200 training steps took 15 s with
 // passive waiting and 204 s with spinning, on 2 cores shared with other jobs). The OpenMP
@@ -203,8 +190,8 @@ inline void prefer_passive_omp_wait(char** argv) {
 // Every program's main(): runs `run` and turns exceptions into the exit codes above. stdout
 // is flushed first, so the message comes after whatever the program printed. With
 // passive_wait (the apps), OpenMP waits passively unless OMP_WAIT_POLICY says otherwise.
-inline int run_app(const char* program, int (*run)(int, char**), int argc, char** argv,
-                   bool passive_wait = true) {
+inline int run_app(const char* program, const std::function<int(int, char**)>& run, int argc,
+                   char** argv, bool passive_wait = true) {
   if (passive_wait) prefer_passive_omp_wait(argv);
   try {
     return run(argc, argv);
@@ -218,6 +205,25 @@ inline int run_app(const char* program, int (*run)(int, char**), int argc, char*
     std::fprintf(stderr, "%s: error: %s\n", program, e.what());
     return 1;
   }
+}
+
+// The main() of a chapter program that takes no settings: --help, and where the chapter draws
+// figures, --figures DIR (then only figures(DIR) runs: examples/plot/figure_file.h,
+// tests/test_figures.cpp); otherwise body(). Anything else on the command line is a usage error
+// (exit 2); errors come out as run_app says.
+inline int chapter_main(int argc, char** argv, const char* program, const char* summary,
+                        int (*body)(), const std::function<void(const char*)>& figures = nullptr) {
+  auto run = [&](int n, char** words) {
+    ArgParser args(program, summary);
+    std::string dir;
+    if (figures)
+      args.option("--figures", "DIR", "write this chapter's SVG figures into DIR, then stop", dir);
+    if (!args.parse(n, words)) return 0;
+    if (dir.empty()) return body();
+    figures(dir.c_str());
+    return 0;
+  };
+  return run_app(program, run, argc, argv, /*passive_wait=*/false);
 }
 
 }  // namespace qkv::app

@@ -9,7 +9,8 @@
 
 namespace qkv::nn {
 
-void pad_batch(const std::vector<std::vector<int64_t>>& rows, int64_t pad, Tensor& ids,
+// Here token ids become float tensor values: exact below 2^24 (autograd/token_id.h).
+void pad_batch(const std::vector<std::vector<TokenId>>& rows, TokenId pad, Tensor& ids,
                Tensor& keep) {
   const int64_t B = static_cast<int64_t>(rows.size());
   int64_t L = 1;
@@ -18,6 +19,10 @@ void pad_batch(const std::vector<std::vector<int64_t>>& rows, int64_t pad, Tenso
   keep = Tensor::zeros({B, L});
   for (int64_t b = 0; b < B; ++b)
     for (size_t t = 0; t < rows[b].size(); ++t) {
+      if (rows[b][t] < 0 || rows[b][t] >= kMaxExactTokenId)
+        throw std::invalid_argument("pad_batch: token id " + std::to_string(rows[b][t]) +
+                                    " in row " + std::to_string(b) +
+                                    " is not in [0, 2^24), where floats hold ids exactly");
       ids.data()[b * L + t] = static_cast<float>(rows[b][t]);
       keep.data()[b * L + t] = 1.f;
     }

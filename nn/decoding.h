@@ -11,12 +11,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "autograd/token_id.h"
 #include "nn/module.h"
 
 namespace qkv::nn {
 
 struct DecodeOptions {
-  int64_t bos_id = 1, eos_id = 2, pad_id = 0;
+  TokenId bos_id = 1, eos_id = 2, pad_id = 0;
   // Tokens generated at most, not counting <bos>. 0: each sentence its own limit,
   // 2 × its source length + 10, at most max_len_cap if that is set (chapter 13): a
   // sentence's translation then never depends on which sentences are decoded with it.
@@ -44,7 +45,7 @@ struct DecodeState {
   Tensor memory_keep;  // [B, S] 1 = real source token
   Tensor hidden;       // [B, H] a recurrent decoder's state (GRU); undefined for the Transformer
   Tensor context;      // [B, H] a recurrent encoder's final state, the GRU's fixed context
-  std::vector<std::vector<int64_t>> fed;  // each row's tokens fed so far, from <bos>
+  std::vector<std::vector<TokenId>> fed;  // each row's tokens fed so far, from <bos>
   // The key/value cache (chapter 13), one entry per decoder layer: self-attention's keys and
   // values of the t tokens fed so far, [B, t, ·], one row appended per step; cross-attention's
   // of the source, [B, S, ·], projected from `memory` once, at the first step. Empty until
@@ -64,7 +65,7 @@ class Seq2SeqModel : public Module {
   // Feeds one token per row (next [B]: <bos> first) and returns the logits [B, V] of the
   // token after it. With cross_attention, the step's attention over the source, [B, S] per
   // head or averaged as the model has it, is stored there (on request, not kept).
-  virtual Tensor decode_step(DecodeState& state, const std::vector<int64_t>& next,
+  virtual Tensor decode_step(DecodeState& state, const std::vector<TokenId>& next,
                              Tensor* cross_attention = nullptr) = 0;
 };
 
@@ -81,23 +82,23 @@ struct EvalScope {
 
 // Rows of ids of different lengths → ids [B, L] padded with `pad`, and keep [B, L] (1 for a
 // real token, 0 for padding); L is the longest row (at least 1).
-void pad_batch(const std::vector<std::vector<int64_t>>& rows, int64_t pad, Tensor& ids,
+void pad_batch(const std::vector<std::vector<TokenId>>& rows, TokenId pad, Tensor& ids,
                Tensor& keep);
 
 // One hypothesis: the generated ids (without <bos>, without <eos>) and its log-probability.
 struct Hypothesis {
-  std::vector<int64_t> tokens;
+  std::vector<TokenId> tokens;
   float log_prob = 0.f;
 };
 
 // src: each row a list of source ids (unpadded). Runs in eval mode under NoGradGuard and
 // restores the model's mode afterwards. Greedy decodes the rows together.
 std::vector<Hypothesis> greedy_decode(Seq2SeqModel& model,
-                                      const std::vector<std::vector<int64_t>>& src,
+                                      const std::vector<std::vector<TokenId>>& src,
                                       const DecodeOptions& options);
 // Keeps the `beam` best prefixes by log-probability; the finished hypothesis with the best
 // log p / length^α wins (α = 0: the raw log-probability, which favours short outputs).
-Hypothesis beam_search(Seq2SeqModel& model, const std::vector<int64_t>& src,
+Hypothesis beam_search(Seq2SeqModel& model, const std::vector<TokenId>& src,
                        const DecodeOptions& options);
 
 }  // namespace qkv::nn

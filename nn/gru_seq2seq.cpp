@@ -83,7 +83,7 @@ DecodeState GRUSeq2Seq::start_decoding(const Tensor& src, const Tensor& src_keep
   return st;
 }
 
-Tensor GRUSeq2Seq::decode_step(DecodeState& state, const std::vector<int64_t>& next,
+Tensor GRUSeq2Seq::decode_step(DecodeState& state, const std::vector<TokenId>& next,
                                Tensor* cross_attention) {
   const int64_t B = state.batch();
   Tensor prev = Tensor::empty({B});

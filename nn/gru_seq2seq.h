@@ -59,7 +59,7 @@ class GRUSeq2Seq : public Seq2SeqModel {
 
   // The decoding interface (nn/decoding.h): greedy_decode and beam_search work on it.
   DecodeState start_decoding(const Tensor& src, const Tensor& src_keep) override;
-  Tensor decode_step(DecodeState& state, const std::vector<int64_t>& next,
+  Tensor decode_step(DecodeState& state, const std::vector<TokenId>& next,
                      Tensor* cross_attention = nullptr) override;
 
   GRUSeq2SeqConfig config;

@@ -22,9 +22,11 @@
 #include <string>
 #include <vector>
 
+#include "autograd/token_id.h"
+
 namespace qkv::nn {
 
-using TokenSeq = std::vector<int64_t>;
+using TokenSeq = std::vector<TokenId>;
 
 struct BleuStats {
   std::array<int64_t, 4> matches{};    // clipped n-gram matches, n = 1..4

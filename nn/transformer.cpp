@@ -234,7 +234,7 @@ DecodeState Seq2SeqTransformer::start_decoding(const Tensor& src, const Tensor& 
   return st;
 }
 
-Tensor Seq2SeqTransformer::decode_step(DecodeState& state, const std::vector<int64_t>& next,
+Tensor Seq2SeqTransformer::decode_step(DecodeState& state, const std::vector<TokenId>& next,
                                        Tensor* cross_attention) {
   // Inference: no graph (with one, every cached key would keep all the steps before it alive).
   NoGradGuard no_grad;

@@ -145,7 +145,7 @@ class Seq2SeqTransformer : public Seq2SeqModel {
   // (tests/test_kv_cache.cpp). The step's cross-attention, on request, is the last decoder
   // layer's for the newest position, [B, heads, S]. Steps run without recording a graph.
   DecodeState start_decoding(const Tensor& src, const Tensor& src_keep) override;
-  Tensor decode_step(DecodeState& state, const std::vector<int64_t>& next,
+  Tensor decode_step(DecodeState& state, const std::vector<TokenId>& next,
                      Tensor* cross_attention = nullptr) override;
   // Embeddings (scaled by √d_model) + positions [start, start + T) of ids [B, T] → [B, T, D].
   Tensor embed_target(const Tensor& ids, int64_t start = 0);

@@ -7,7 +7,7 @@
 #include "tests/catch.h"
 
 using namespace qkv::data;
-using Ids = std::vector<int32_t>;
+using Ids = std::vector<qkv::TokenId>;
 using Mask = std::vector<uint8_t>;
 
 TEST_CASE("a batch pads, shifts the target and masks the padding", "[ch12][batch]") {
@@ -29,8 +29,8 @@ TEST_CASE("a batch pads, shifts the target and masks the padding", "[ch12][batch
                            22, 23, 24, 2});
   REQUIRE(b.tgt_keep == Mask{1, 1, 1, 0,  //
                              1, 1, 1, 1});
-  REQUIRE(b.src_lengths == Ids{3, 1});
-  REQUIRE(b.tgt_lengths == Ids{3, 4});
+  REQUIRE(b.src_lengths == std::vector<int32_t>{3, 1});
+  REQUIRE(b.tgt_lengths == std::vector<int32_t>{3, 4});
   REQUIRE(b.src_tokens() == 4);
   REQUIRE(b.tgt_tokens() == 7);
   REQUIRE(b.indices == std::vector<size_t>{0, 1});

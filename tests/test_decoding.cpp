@@ -14,6 +14,20 @@
 
 using namespace qkv;
 
+TEST_CASE("pad_batch: token ids become float values exactly, below 2^24, and no further",
+          "[ch12]") {
+  Tensor ids, keep;
+  const TokenId largest = kMaxExactTokenId - 1;  // 16,777,215: still a float exactly
+  nn::pad_batch({{5, largest}, {7}}, test::kPad, ids, keep);
+  CHECK(ids.to_vector() == std::vector<float>{5.f, 16777215.f, 7.f, float(test::kPad)});
+  CHECK(keep.to_vector() == std::vector<float>{1, 1, 1, 0});
+  CHECK(static_cast<TokenId>(ids.data()[1]) == largest);
+  // 2^24 + 1 would round to 2^24 as a float: refused, naming the id and its row.
+  CHECK_THROWS_WITH(nn::pad_batch({{3}, {kMaxExactTokenId + 1}}, test::kPad, ids, keep),
+                    Catch::Contains("16777217") && Catch::Contains("row 1"));
+  CHECK_THROWS_AS(nn::pad_batch({{-1}}, test::kPad, ids, keep), std::invalid_argument);
+}
+
 TEST_CASE("greedy decoding of a padded batch equals decoding each sentence alone, bit for bit",
           "[ch13]") {
   nn::Seq2SeqConfig c = test::tiny_config(20, 15);

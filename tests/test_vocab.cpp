@@ -50,12 +50,12 @@ TEST_CASE("min_freq leaves rare tokens out, and they encode as <unk>", "[ch12][v
   REQUIRE_FALSE(v.contains("c"));
   REQUIRE(v.id("c") == Vocab::kUnk);
   REQUIRE(v.encode({"a", "c"}, true, true) ==
-          std::vector<int32_t>{Vocab::kBos, 4, Vocab::kUnk, Vocab::kEos});
+          std::vector<qkv::TokenId>{Vocab::kBos, 4, Vocab::kUnk, Vocab::kEos});
 }
 
 TEST_CASE("decode drops <pad> and <bos> and stops at <eos>", "[ch12][vocab]") {
   const Vocab v = sample();
-  const std::vector<int32_t> ids = {1, 5, 7, 4, 6, 2, 8, 0, 0};
+  const std::vector<qkv::TokenId> ids = {1, 5, 7, 4, 6, 2, 8, 0, 0};
   REQUIRE(v.decode(ids) == Tokens{"我", "爱", "你", "。"});
   REQUIRE(v.decode(ids, false).size() == ids.size());
   REQUIRE(v.decode({5, 3}) == Tokens{"我", "<unk>"});
@@ -69,7 +69,7 @@ TEST_CASE("serialize and deserialize round-trip, odd tokens included", "[ch12][v
   REQUIRE(text.rfind("qkv-vocab 1 9\n0\t<pad>\t0\n", 0) == 0);
   const Vocab w = Vocab::deserialize(text);
   REQUIRE(w.size() == v.size());
-  for (int32_t i = 0; i < v.size(); ++i) {
+  for (qkv::TokenId i = 0; i < v.size(); ++i) {
     REQUIRE(w.token(i) == v.token(i));
     REQUIRE(w.count(i) == v.count(i));
   }

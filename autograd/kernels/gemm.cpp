@@ -243,10 +243,14 @@ struct Tiled {
   // says "one rounding per multiply-add" in the source, so every compiler emits the same FMA
   // instruction whatever its -ffp-contract default.
   template <class APanel>
-  QKV_WIDE_VECTORS static void micro_kernel(int64_t kc, APanel a, const float* __restrict b,
-                                            float* __restrict c, int64_t ldc, int64_t mr,
-                                            int64_t nr, float alpha, float beta,
-                                            const float* __restrict bias, bool relu) {
+  QKV_WIDE_VECTORS static void micro_kernel(int64_t kc, const APanel& a_in,
+                                            const float* __restrict b, float* __restrict c,
+                                            int64_t ldc, int64_t mr, int64_t nr, float alpha,
+                                            float beta, const float* __restrict bias, bool relu) {
+    // a_in by reference, copied here field by field: passed by value, StridedA's three words
+    // went through the stack and were read back with one 16-byte load from two 8-byte stores,
+    // a store-forwarding stall on every call (perf record, chapter 14).
+    APanel a = a_in;
     float acc[MR][NR] = {};
 #if defined(__clang__)
     // clang (14) vectorises the loop below but keeps acc in memory: a load and a store around

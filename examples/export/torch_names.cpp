@@ -31,7 +31,7 @@ std::string config_json(const nn::Seq2SeqConfig& c) {
 
 std::string vocab_json(const data::Vocab& v) {
   std::string out = "[";
-  for (int32_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + nn::json_quote(v.token(i));
+  for (TokenId i = 0; i < v.size(); ++i) out += (i ? ", " : "") + nn::json_quote(v.token(i));
   return out + "]";
 }
 

@@ -1,5 +1,5 @@
 // How a chapter program writes its figures: `build/chNN_… --figures docs/img` (an option of
-// app::parse_chapter_args, examples/cli.h) writes every
+// app::chapter_main, examples/cli.h) writes every
 // SVG of the chapter into that folder and prints one line per file; nothing else runs, so
 // the tests can redraw each figure in a second and compare it byte for byte with the copy
 // committed under docs/img (tests/test_figures.cpp).

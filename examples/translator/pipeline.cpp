@@ -11,6 +11,8 @@ namespace qkv::app {
 
 BatchTensors to_tensors(const data::Batch& b) {
   const int64_t B = b.batch_size, S = b.src_len, T = b.tgt_len;
+  // Ids become float tensor values here, exactly: a vocabulary is far below 2^24 tokens
+  // (autograd/token_id.h).
   auto as_floats = [](const auto& v) { return std::vector<float>(v.begin(), v.end()); };
   BatchTensors t;
   t.src = Tensor::from_vector(as_floats(b.src), {B, S});
@@ -22,8 +24,8 @@ BatchTensors to_tensors(const data::Batch& b) {
   return t;
 }
 
-std::vector<std::vector<int64_t>> translate_ids(nn::Seq2SeqTransformer& model,
-                                                const std::vector<std::vector<int64_t>>& sources,
+std::vector<std::vector<TokenId>> translate_ids(nn::Seq2SeqTransformer& model,
+                                                const std::vector<std::vector<TokenId>>& sources,
                                                 const TranslateOptions& o) {
   nn::DecodeOptions d;
   d.bos_id = data::Vocab::kBos;
@@ -35,7 +37,7 @@ std::vector<std::vector<int64_t>> translate_ids(nn::Seq2SeqTransformer& model,
     const int64_t cap = model.config.max_len - 1;
     return std::min(cap, o.max_len > 0 ? o.max_len : static_cast<int64_t>(2 * src_len + 10));
   };
-  std::vector<std::vector<int64_t>> out(sources.size());
+  std::vector<std::vector<TokenId>> out(sources.size());
   if (o.beam > 1) {
     for (size_t i = 0; i < sources.size(); ++i) {
       d.max_len = max_len_for(sources[i].size());
@@ -50,7 +52,7 @@ std::vector<std::vector<int64_t>> translate_ids(nn::Seq2SeqTransformer& model,
                    [&](size_t a, size_t b) { return sources[a].size() < sources[b].size(); });
   for (size_t start = 0; start < order.size(); start += static_cast<size_t>(o.batch)) {
     const size_t end = std::min(order.size(), start + static_cast<size_t>(o.batch));
-    std::vector<std::vector<int64_t>> batch;
+    std::vector<std::vector<TokenId>> batch;
     for (size_t k = start; k < end; ++k) batch.push_back(sources[order[k]]);
     // 0: each sentence gets its own limit (2 × its length + 10), not its batch's longest.
     d.max_len = o.max_len > 0 ? std::min(model.config.max_len - 1, o.max_len) : 0;
@@ -69,14 +71,14 @@ std::vector<int64_t> to_ids(const data::Vocab& vocab, const std::vector<std::str
 
 std::vector<std::string> to_tokens(const data::Vocab& vocab, const std::vector<int64_t>& ids) {
   std::vector<std::string> out;
-  for (int64_t id : ids) out.push_back(vocab.token(static_cast<int32_t>(id)));
+  for (int64_t id : ids) out.push_back(vocab.token(id));
   return out;
 }
 
 Evaluation evaluate(nn::Seq2SeqTransformer& model, const std::vector<data::SentencePair>& test,
                     const data::Vocab& src_vocab, const data::Vocab& tgt_vocab,
                     const TranslateOptions& options) {
-  std::vector<std::vector<int64_t>> sources;
+  std::vector<std::vector<TokenId>> sources;
   std::vector<std::vector<std::string>> refs;
   for (const auto& p : test) {
     sources.push_back(to_ids(src_vocab, p.src_tokens));

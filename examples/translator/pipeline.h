@@ -33,8 +33,8 @@ struct TranslateOptions {
 
 // Source id sequences (no specials) → output id sequences (no <bos>/<eos>). Greedy
 // decodes sentences of similar length together; beam search goes one sentence at a time.
-std::vector<std::vector<int64_t>> translate_ids(nn::Seq2SeqTransformer& model,
-                                                const std::vector<std::vector<int64_t>>& sources,
+std::vector<std::vector<TokenId>> translate_ids(nn::Seq2SeqTransformer& model,
+                                                const std::vector<std::vector<TokenId>>& sources,
                                                 const TranslateOptions& options);
 
 std::vector<int64_t> to_ids(const data::Vocab& vocab, const std::vector<std::string>& tokens);

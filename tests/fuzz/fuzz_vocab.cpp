@@ -18,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   // A loaded vocabulary is consistent: id → token → id, and a second round trip is exact.
-  for (int32_t id = 0; id < v.size(); ++id)
+  for (qkv::TokenId id = 0; id < v.size(); ++id)
     if (v.id(v.token(id)) != id) __builtin_trap();
   const std::string again = v.serialize();
   if (Vocab::deserialize(again).serialize() != again) __builtin_trap();
