@@ -14,7 +14,8 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 # jobs running, load average 9-12), the default recipe, 7 interleaved pairs of runs: training took
 # 15.7-27.7 s on two threads (median 21.4) against 24.1-29.0 s on one (median 25.7); two threads
 # won 5 of the 7 pairs, for about 12 % more CPU time; with the kernels merged later that day,
-# 10.6-16.8 s on two threads against 17.9-19.4 s on one. With earlier kernels one thread was the
+# 10.6-16.8 s on two threads against 17.9-19.4 s on one; at load average 3 a draw (12.0 and
+# 12.2 s on two, 10.7 and 15.3 s on one). With earlier kernels one thread was the
 # faster one at this size (chapter 12, "Threads").
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 # The output also goes to a log (to pick up the final JSON line); keep the live progress
