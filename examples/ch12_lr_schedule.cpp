@@ -16,13 +16,13 @@
 #include "nn/schedule.h"
 
 int run_chapter() {
-  const long d_model = 64, warmup = 250, total = 1200;
+  const long d_model = 64, warmup = 100, total = 1200;
   const double peak = 3e-3;
   const float factor = static_cast<float>(peak * std::sqrt(static_cast<double>(d_model * warmup)));
   std::printf("d_model %ld, warm-up %ld steps, peak %.0e, %ld steps in all\n\n", d_model, warmup,
               peak, total);
   std::printf("  step   noam (factor %.4f)   cosine     paper's noam, factor 1\n", factor);
-  for (long step : {1L, 25L, 125L, 250L, 400L, 550L, 725L, 900L, 1050L, 1200L})
+  for (long step : {1L, 10L, 50L, 100L, 250L, 400L, 600L, 800L, 1000L, 1200L})
     std::printf("  %4ld   %.6f              %.6f   %.6f\n", step,
                 qkv::nn::warmup_inverse_sqrt_lr(step, peak, warmup, d_model),
                 qkv::nn::warmup_cosine_lr(step, peak, warmup, total),

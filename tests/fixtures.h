@@ -1,4 +1,5 @@
-// Shared test fixtures: a tiny Transformer config and copy / reverse batches, so that no test
+// Shared test fixtures: a tiny Transformer config, a tiny GRU seq2seq config and copy / reverse
+// batches, so that no test
 // writes its own model sizes or its own special ids.
 #pragma once
 
@@ -8,6 +9,7 @@
 #include "autograd/random.h"
 #include "autograd/tensor.h"
 #include "data/vocab.h"
+#include "nn/gru_seq2seq.h"
 #include "nn/transformer.h"
 
 namespace qkv::test {
@@ -29,6 +31,19 @@ inline nn::Seq2SeqConfig tiny_config(int64_t src_vocab, int64_t tgt_vocab) {
   c.encoder_layers = c.decoder_layers = 1;
   c.max_len = 24;
   c.dropout = 0.f;
+  c.pad_id = kPad;
+  return c;
+}
+
+// The GRU baseline (chapter 06) as small: embeddings of 8, a state of 12, additive attention.
+// Tests change the fields their property is about.
+inline nn::GRUSeq2SeqConfig tiny_gru_config(int64_t src_vocab, int64_t tgt_vocab) {
+  nn::GRUSeq2SeqConfig c;
+  c.src_vocab = src_vocab;
+  c.tgt_vocab = tgt_vocab;
+  c.embed_dim = 8;
+  c.hidden = 12;
+  c.attention = true;
   c.pad_id = kPad;
   return c;
 }

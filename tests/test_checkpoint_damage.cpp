@@ -4,30 +4,10 @@
 #include <string>
 
 #include "nn/serialize.h"
-#include "nn/transformer.h"
 #include "tests/catch.h"
 #include "tests/programs.h"
 
 using namespace qkv;
-
-TEST_CASE("Seq2SeqConfig::parameter_count is the built model's count", "[ch11]") {
-  for (int variant = 0; variant < 5; ++variant) {
-    nn::Seq2SeqConfig c;
-    c.src_vocab = 11, c.tgt_vocab = variant == 3 ? 11 : 13, c.d_model = 8, c.heads = 2;
-    c.d_ff = 12, c.encoder_layers = 2, c.decoder_layers = 1, c.max_len = 9;
-    c.norm_first = variant == 1;
-    c.tie_output = variant != 2;
-    c.share_embeddings = variant == 3;
-    c.learned_positions = variant == 4;
-    Generator gen(1);
-    nn::Seq2SeqTransformer model(c, gen);
-    INFO("variant " << variant);
-    CHECK(c.parameter_count() == model.num_parameters());
-  }
-  nn::Seq2SeqConfig huge;
-  huge.src_vocab = huge.tgt_vocab = 1000, huge.d_model = int64_t{1} << 40;
-  CHECK(huge.parameter_count() == INT64_MAX);  // no overflow into a small number
-}
 
 TEST_CASE("a checkpoint whose config was damaged is refused naming the file", "[ch12]") {
   const std::string ckpt = std::string(QKV_BUILD_DIR) + "/test_damage.ckpt";

@@ -132,10 +132,7 @@ TEST_CASE("beam search: length normalisation α = 0 keeps the short hypothesis, 
 
 TEST_CASE("the GRU baseline decodes through the same interface: beam 1 is greedy, batched or not",
           "[ch13][ch06]") {
-  nn::GRUSeq2SeqConfig c;
-  c.src_vocab = c.tgt_vocab = 12;
-  c.embed_dim = 8;
-  c.hidden = 10;
+  const nn::GRUSeq2SeqConfig c = test::tiny_gru_config(12, 12);
   Generator gen(4);
   nn::GRUSeq2Seq model(c, gen);
   nn::DecodeOptions o;

@@ -30,8 +30,7 @@ TEST_CASE("GRU seq2seq: gradients reach every parameter; attention rows are dist
           "[ch06][gru-seq2seq]") {
   for (bool attention : {false, true}) {
     Generator gen(3);
-    nn::GRUSeq2SeqConfig c;
-    c.src_vocab = c.tgt_vocab = 8;
+    nn::GRUSeq2SeqConfig c = test::tiny_gru_config(8, 8);
     c.embed_dim = 4;
     c.hidden = 5;
     c.attention = attention;
@@ -77,8 +76,9 @@ TEST_CASE("the GRU + additive attention baseline learns to reverse length-8 sequ
   omp_set_num_threads(1);
   const int64_t symbols = 10, len = 8;
   Generator init(1), data(2), test(3);
-  nn::GRUSeq2SeqConfig c;
-  c.src_vocab = c.tgt_vocab = test::kFirstSymbol + symbols;
+  // Wider than the fixture: it has to learn the task in 300 steps.
+  nn::GRUSeq2SeqConfig c =
+      test::tiny_gru_config(test::kFirstSymbol + symbols, test::kFirstSymbol + symbols);
   c.embed_dim = 32;
   c.hidden = 64;
   nn::GRUSeq2Seq model(c, init);

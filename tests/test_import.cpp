@@ -150,4 +150,11 @@ TEST_CASE("--import names the tensor at fault and writes nothing", "[export][ch1
   has(import_fails(bad), "truncated: tensor '" + file.tensors.back().first + "'");
 
   for (const std::string& f : {bad, good, dir + "/" + name + ".ckpt"}) std::remove(f.c_str());
+  // The command line: --import needs --out, and takes nothing of the export direction.
+  CHECK(run("export_checkpoint --import " + good).status == 2);
+  CHECK(run("export_checkpoint --import " + good + " --out x.ckpt --checkpoint y.ckpt").status ==
+        2);
+  const test::Result missing = run("export_checkpoint --import no/such.safetensors --out x.ckpt");
+  CHECK(missing.status == 1);
+  CHECK(missing.output.find("no/such.safetensors") != std::string::npos);
 }

@@ -1,7 +1,8 @@
 // nn/transformer: a small Transformer learns to copy random sequences (the issue's floor:
 // ≥ 99% token accuracy for length 8 over 10 symbols) with greedy decoding, deterministically;
 // layers pass gradcheck; the decoder is causal; padding changes nothing; Add&Norm post-norm
-// or pre-norm; an encoder stack (chapter 15) is bidirectional or causal by its mask.
+// or pre-norm; an encoder stack (chapter 15) is bidirectional or causal by its mask; the config
+// counts its model's parameters before building it.
 #include <cmath>
 
 #include "autograd/engine.h"
@@ -205,4 +206,23 @@ TEST_CASE("AddNorm: post-norm is LayerNorm(x + f(x)), pre-norm is x + f(LayerNor
   nn::Encoder enc_pre(o, 2, gen);
   CHECK(enc_post.final_norm == nullptr);
   CHECK(enc_pre.final_norm != nullptr);
+}
+
+TEST_CASE("Seq2SeqConfig::parameter_count is the built model's count", "[ch11]") {
+  for (int variant = 0; variant < 5; ++variant) {
+    nn::Seq2SeqConfig c;
+    c.src_vocab = 11, c.tgt_vocab = variant == 3 ? 11 : 13, c.d_model = 8, c.heads = 2;
+    c.d_ff = 12, c.encoder_layers = 2, c.decoder_layers = 1, c.max_len = 9;
+    c.norm_first = variant == 1;
+    c.tie_output = variant != 2;
+    c.share_embeddings = variant == 3;
+    c.learned_positions = variant == 4;
+    Generator gen(1);
+    nn::Seq2SeqTransformer model(c, gen);
+    INFO("variant " << variant);
+    CHECK(c.parameter_count() == model.num_parameters());
+  }
+  nn::Seq2SeqConfig huge;
+  huge.src_vocab = huge.tgt_vocab = 1000, huge.d_model = int64_t{1} << 40;
+  CHECK(huge.parameter_count() == INT64_MAX);  // no overflow into a small number
 }

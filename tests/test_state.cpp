@@ -27,10 +27,7 @@ bool same_bits(const Tensor& a, const Tensor& b) {
 
 TEST_CASE("the GRU baseline saves and loads: the loaded model decodes bit for bit the same",
           "[ch12][state]") {
-  GRUSeq2SeqConfig c;
-  c.src_vocab = c.tgt_vocab = test::kFirstSymbol + 6;
-  c.embed_dim = 8;
-  c.hidden = 12;
+  GRUSeq2SeqConfig c = test::tiny_gru_config(test::kFirstSymbol + 6, test::kFirstSymbol + 6);
   Generator g1(1), g2(2), data(3);
   GRUSeq2Seq trained(c, g1), fresh(c, g2);
   Adam opt(trained.named_parameters(), 1e-2f);

@@ -56,9 +56,7 @@ inline std::string bar_chart_svg(const std::vector<Bar>& bars, const std::string
   }
   o << "<text x='" << num(left + plot_w / 2) << "' y='" << num(top + plot_h + 34)
     << "' text-anchor='middle'>" << xml_escape(value_label) << "</text>\n";
-  for (size_t n = 0; n < notes.size(); ++n)
-    o << "<text x='10' y='" << num(H - 10 - 16.0 * (notes.size() - 1 - n))
-      << "' font-size='11' fill='#555'>" << xml_escape(notes[n]) << "</text>\n";
+  o << notes_svg(notes, H);
   o << svg_close();
   return o.str();
 }

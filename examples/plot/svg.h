@@ -121,4 +121,13 @@ inline std::string xml_escape(const std::string& s) {
   return out;
 }
 
+// Lines of small grey text under a chart, the last one 10 px above its bottom edge `H`.
+inline std::string notes_svg(const std::vector<std::string>& notes, double H) {
+  std::ostringstream o;
+  for (size_t n = 0; n < notes.size(); ++n)
+    o << "<text x='10' y='" << num(H - 10 - 16.0 * (notes.size() - 1 - n))
+      << "' font-size='11' fill='#555'>" << xml_escape(notes[n]) << "</text>\n";
+  return o.str();
+}
+
 }  // namespace qkv::plot

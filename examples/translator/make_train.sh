@@ -10,10 +10,14 @@ echo "== training (build/train_translator with its defaults; under a minute)"
 # Passive OpenMP waiting unless you chose otherwise: on a machine shared with other jobs,
 # threads that spin while they wait for each other slow training down many times.
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
-# One thread unless you chose otherwise: this model is so small that a second core costs
-# more (waking it, moving data between the cores) than it brings. Measured on the 2-core
-# machine qkv is built on: 21.6 s on 1 thread against 30.5 s on 2 (chapter 14).
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+# Two threads unless you chose otherwise. Measured side by side on the 2-core Intel Xeon (other
+# jobs running, load average 9-12), the default recipe, 7 interleaved pairs of runs: training took
+# 15.7-27.7 s on two threads (median 21.4) against 24.1-29.0 s on one (median 25.7); two threads
+# won 5 of the 7 pairs, for about 12 % more CPU time; with the kernels merged later that day,
+# 10.6-16.8 s on two threads against 17.9-19.4 s on one; at load average 3 a draw (12.0 and
+# 12.2 s on two, 10.7 and 15.3 s on one). With earlier kernels one thread was the
+# faster one at this size (chapter 12, "Threads").
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 # The output also goes to a log (to pick up the final JSON line); keep the live progress
 # bar when the terminal is the one watching.
 if [ -t 1 ]; then PROGRESS=live; else PROGRESS=lines; fi

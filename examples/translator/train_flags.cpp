@@ -77,7 +77,7 @@ void declare_data_flags(ArgParser& args, Settings& s) {
               "pairs to know by heart: in every epoch --phrase-copies times, scored after "
               "training (default with the default corpus: data/corpora/en_zh_phrases.tsv)",
               s.phrases);
-  args.option("--phrase-copies", "K", "copies of each --phrases pair per epoch (default 3)",
+  args.option("--phrase-copies", "K", "copies of each --phrases pair per epoch (default 4)",
               s.phrase_copies);
   args.flag("--skip-bad-lines",
             "skip malformed corpus lines (and say how many) instead of stopping at the first",
@@ -87,7 +87,7 @@ void declare_data_flags(ArgParser& args, Settings& s) {
 void declare_model_flags(ArgParser& args, ModelFlags& m) {
   args.option("--d-model", "N", "model width (default 64)", m.d_model);
   args.option("--heads", "N", "attention heads (default 4)", m.heads);
-  args.option("--d-ff", "N", "feed-forward hidden width (default 256)", m.d_ff);
+  args.option("--d-ff", "N", "feed-forward hidden width (default 128)", m.d_ff);
   args.option("--layers", "N", "encoder and decoder layers (default 2)", m.layers);
   args.option("--enc-layers", "N", "encoder layers (default: --layers)", m.enc_layers);
   args.option("--dec-layers", "N", "decoder layers (default: --layers)", m.dec_layers);
@@ -100,14 +100,14 @@ void declare_model_flags(ArgParser& args, ModelFlags& m) {
 }
 
 void declare_training_flags(ArgParser& args, Settings& s) {
-  args.option("--batch-size", "N", "sentence pairs per batch (default 64)", s.batch_size);
+  args.option("--batch-size", "N", "sentence pairs per batch (default 32)", s.batch_size);
   args.option("--max-tokens", "N",
               "token budget per batch instead of --batch-size (padding included)", s.max_tokens);
   args.option("--lr", "LR", "peak learning rate, reached after the warm-up (default 3e-3)", s.lr);
-  args.option("--warmup", "N", "warm-up steps (default 250)", s.warmup);
+  args.option("--warmup", "N", "warm-up steps (default 100)", s.warmup);
   args.option("--schedule", "noam|cosine",
               "decay after the warm-up: 1/sqrt(step) or cosine to 0 (default cosine)", s.schedule);
-  args.option("--label-smoothing", "EPS", "label smoothing (default 0.1)", s.label_smoothing);
+  args.option("--label-smoothing", "EPS", "label smoothing (default 0.02)", s.label_smoothing);
   args.option("--clip", "NORM",
               "gradient clipping: the largest global gradient norm (default 1; 0 = off)", s.clip);
   args.option("--seed", "N", "seed for initialisation, shuffling and dropout (default 1)", s.seed);

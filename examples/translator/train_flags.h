@@ -17,17 +17,17 @@ struct Settings {
   std::string task;  // "", "copy" or "reverse"
   int64_t task_pairs = 4000, task_vocab = 10, task_max_len = 8;
   int64_t steps = 1200, epochs = 0;
-  int64_t batch_size = 64, max_tokens = 0;
+  int64_t batch_size = 32, max_tokens = 0;
   double lr = 3e-3;  // the peak learning rate, reached at the end of the warm-up
-  int64_t warmup = 250;
+  int64_t warmup = 100;
   std::string schedule = "cosine";  // noam: then ∝ 1/√step; cosine: then down to 0 by the last step
-  double label_smoothing = 0.1, clip = 1.0;
+  double label_smoothing = 0.02, clip = 1.0;
   int64_t seed = 1;
   // Pairs the model must know by heart, each put into every epoch phrase_copies times, and
   // scored after training (the hand-written share). "" with the default corpus: its
   // hand-written phrases (docs/12-training.md, "The phrases users try first").
   std::string phrases;
-  int64_t phrase_copies = 3;
+  int64_t phrase_copies = 4;
   bool skip_bad_lines = false;
 };
 
@@ -42,7 +42,7 @@ void from_map(const std::map<std::string, std::string>& m, const ArgParser& args
 
 // The flags that are not training settings (those are in Settings, saved in checkpoints).
 struct ModelFlags {
-  int64_t d_model = 64, heads = 4, d_ff = 256, layers = 2, enc_layers = -1, dec_layers = -1,
+  int64_t d_model = 64, heads = 4, d_ff = 128, layers = 2, enc_layers = -1, dec_layers = -1,
           max_len = 64;
   // No dropout by default: the toy corpus comes from a grammar and does not overfit in
   // 1200 steps (docs/12-training.md), and without it training is a quarter faster.
