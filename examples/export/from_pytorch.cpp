@@ -120,6 +120,127 @@ bool same_bytes(const Tensor& a, const Tensor& b) {
          std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<size_t>(a.numel())) == 0;
 }
 
+// Fills a qkv model's parameters from the file's tensors under PyTorch's names, and keeps
+// account of both sides: every tensor of the file used, every parameter filled.
+class Filler {
+ public:
+  Filler(const nn::SafeTensors& file, nn::Module& model, std::string path)
+      : path_(std::move(path)) {
+    for (const auto& [name, t] : file.tensors) torch_.emplace(name, t);
+    for (const auto& [name, t] : model.named_parameters()) params_.emplace(name, t);
+  }
+
+  const Tensor& source(const std::string& name) {
+    auto it = torch_.find(name);
+    if (it == torch_.end())
+      fail(path_, "no tensor '" + name + "', which the config in its metadata implies");
+    used_.insert(name);
+    return it->second;
+  }
+
+  // Copies block `part` of `parts` (rows stacked on dim 0, as in_proj stacks Q, K, V) of the
+  // PyTorch tensor into the qkv parameter, after checking the PyTorch tensor's shape.
+  void fill(const std::string& to, const std::string& from, int64_t part = 0, int64_t parts = 1) {
+    const Tensor& src = source(from);
+    Tensor dst = params_.at(to);
+    Shape want = dst.shape();
+    want[0] *= parts;
+    if (src.shape() != want)
+      fail(path_, "tensor '" + from + "' has shape " + shape_str(src.shape()) +
+                      " but the config in its metadata needs " + shape_str(want));
+    const size_t n = static_cast<size_t>(dst.numel());
+    std::memcpy(dst.data(), src.data() + static_cast<size_t>(part) * n, n * sizeof(float));
+    filled_.insert(to);
+  }
+
+  // weight and bias of a Linear or LayerNorm.
+  void same(const std::string& to, const std::string& from) {
+    fill(to + ".weight", from + ".weight");
+    fill(to + ".bias", from + ".bias");
+  }
+
+  // PyTorch's in_proj holds Q, K and V stacked; qkv keeps three Linears.
+  void attention(const std::string& to, const std::string& from) {
+    const char* qkv[] = {".w_q", ".w_k", ".w_v"};
+    for (int k = 0; k < 3; ++k) {
+      fill(to + qkv[k] + ".weight", from + ".in_proj_weight", k, 3);
+      fill(to + qkv[k] + ".bias", from + ".in_proj_bias", k, 3);
+    }
+    same(to + ".w_o", from + ".out_proj");
+  }
+
+  // A tensor qkv keeps once that PyTorch's model holds twice must be the same bytes there.
+  void must_equal(const std::string& name, const std::string& other, const char* why) {
+    if (!same_bytes(source(name), source(other)))
+      fail(path_, "tensor '" + name + "' differs from '" + other + "', but " + why);
+  }
+
+  // A buffer in PyTorch: an edited one would change the model, so it must be the table.
+  void sinusoidal_positions(int64_t max_len, int64_t d_model) {
+    const Tensor& p = source("positions");
+    const Tensor table = nn::sinusoidal_positions(max_len, d_model);
+    if (p.shape() != table.shape())
+      fail(path_, "tensor 'positions' has shape " + shape_str(p.shape()) +
+                      " but the config in its metadata needs " + shape_str(table.shape()));
+    for (int64_t i = 0; i < p.numel(); ++i)
+      if (std::fabs(p.data()[i] - table.data()[i]) > 1e-6f)
+        fail(path_, "tensor 'positions' differs from the sinusoidal table at element " +
+                        std::to_string(i) + "; a model with learned positions says " +
+                        "\"learned_positions\": true in its config");
+  }
+
+  void check_complete() const {
+    for (const auto& [name, t] : torch_)
+      if (!used_.count(name))
+        fail(path_, "tensor '" + name + "' has no place in the model its config describes");
+    for (const auto& [name, t] : params_)
+      if (!filled_.count(name)) fail(path_, "nothing fills parameter '" + name + "' (a qkv bug)");
+  }
+
+ private:
+  std::string path_;
+  std::map<std::string, Tensor> torch_, params_;
+  std::set<std::string> used_, filled_;
+};
+
+void fill_embeddings(Filler& f, const nn::Seq2SeqConfig& c) {
+  f.fill("src_embed.weight", "src_embed.weight");
+  if (c.share_embeddings)
+    f.must_equal("tgt_embed.weight", "src_embed.weight", "the config shares the embeddings");
+  else
+    f.fill("tgt_embed.weight", "tgt_embed.weight");
+  if (c.learned_positions)
+    f.fill("positions.table", "positions");
+  else
+    f.sinusoidal_positions(c.max_len, c.d_model);
+}
+
+void fill_layers(Filler& f, const nn::Seq2SeqConfig& c) {
+  for (const char* stack : {"encoder", "decoder"}) {
+    const bool dec = std::string(stack) == "decoder";
+    for (int64_t i = 0; i < (dec ? c.decoder_layers : c.encoder_layers); ++i) {
+      const std::string p = std::string(stack) + ".layers." + std::to_string(i);
+      f.attention(p + ".self_attn", p + ".self_attn");
+      if (dec) f.attention(p + ".cross_attn", p + ".multihead_attn");
+      f.same(p + ".ffn.linear1", p + ".linear1");
+      f.same(p + ".ffn.linear2", p + ".linear2");
+      for (int k = 1; k <= (dec ? 3 : 2); ++k)
+        f.same(p + ".add_norm" + std::to_string(k) + ".norm", p + ".norm" + std::to_string(k));
+    }
+    if (c.norm_first) f.same(std::string(stack) + ".final_norm", std::string(stack) + ".norm");
+  }
+}
+
+void fill_output(Filler& f, const nn::Seq2SeqConfig& c) {
+  if (c.tie_output) {
+    f.must_equal("output.weight", "tgt_embed.weight",
+                 "the config ties the output layer to the target embedding (\"tie_output\": true)");
+    f.fill("output_bias", "output.bias");
+  } else {
+    f.same("output", "output");
+  }
+}
+
 }  // namespace
 
 Imported from_pytorch(const nn::SafeTensors& file, const std::string& path) {
@@ -128,104 +249,23 @@ Imported from_pytorch(const nn::SafeTensors& file, const std::string& path) {
   nn::Seq2SeqConfig c = read_config(file, path, &tie_given);
   out.src_vocab = read_vocab(file, "src_vocab", c.src_vocab, path);
   out.tgt_vocab = read_vocab(file, "tgt_vocab", c.tgt_vocab, path);
-  std::map<std::string, Tensor> torch;
-  for (const auto& [name, t] : file.tensors) torch.emplace(name, t);
-  std::set<std::string> used;
-  auto source = [&](const std::string& name) -> const Tensor& {
-    auto it = torch.find(name);
-    if (it == torch.end())
-      fail(path, "no tensor '" + name + "', which the config in its metadata implies");
-    used.insert(name);
-    return it->second;
-  };
   // A file without "tie_output" (written before --import existed) ties when it can exactly.
-  if (!tie_given && torch.count("output.weight") && torch.count("tgt_embed.weight"))
-    c.tie_output = same_bytes(torch.at("output.weight"), torch.at("tgt_embed.weight"));
+  auto tensor = [&](const char* name) -> const Tensor* {
+    for (const auto& [n, t] : file.tensors)
+      if (n == name) return &t;
+    return nullptr;
+  };
+  if (!tie_given && tensor("output.weight") && tensor("tgt_embed.weight"))
+    c.tie_output = same_bytes(*tensor("output.weight"), *tensor("tgt_embed.weight"));
   out.config = c;
 
   Generator gen(0);  // every weight is overwritten below
   out.model = std::make_unique<nn::Seq2SeqTransformer>(c, gen);
-  std::map<std::string, Tensor> params;
-  for (const auto& [name, t] : out.model->named_parameters()) params.emplace(name, t);
-  std::set<std::string> filled;
-  // Copies block `part` of `parts` (rows stacked on dim 0, as in_proj stacks Q, K, V) of the
-  // PyTorch tensor into the qkv parameter, after checking the PyTorch tensor's shape.
-  auto fill = [&](const std::string& to, const std::string& from, int64_t part = 0,
-                  int64_t parts = 1) {
-    const Tensor& src = source(from);
-    Tensor dst = params.at(to);
-    Shape want = dst.shape();
-    want[0] *= parts;
-    if (src.shape() != want)
-      fail(path, "tensor '" + from + "' has shape " + shape_str(src.shape()) +
-                     " but the config in its metadata needs " + shape_str(want));
-    const size_t n = static_cast<size_t>(dst.numel());
-    std::memcpy(dst.data(), src.data() + static_cast<size_t>(part) * n, n * sizeof(float));
-    filled.insert(to);
-  };
-  // A tensor qkv keeps once that PyTorch's model holds twice must be the same bytes there.
-  auto must_equal = [&](const std::string& name, const std::string& other, const char* why) {
-    if (!same_bytes(source(name), source(other)))
-      fail(path, "tensor '" + name + "' differs from '" + other + "', but " + why);
-  };
-
-  fill("src_embed.weight", "src_embed.weight");
-  if (c.share_embeddings)
-    must_equal("tgt_embed.weight", "src_embed.weight", "the config shares the embeddings");
-  else
-    fill("tgt_embed.weight", "tgt_embed.weight");
-  if (c.learned_positions) {
-    fill("positions.table", "positions");
-  } else {  // a buffer in PyTorch: an edited one would change the model, so it must be the table
-    const Tensor& p = source("positions");
-    const Tensor table = nn::sinusoidal_positions(c.max_len, c.d_model);
-    if (p.shape() != table.shape())
-      fail(path, "tensor 'positions' has shape " + shape_str(p.shape()) +
-                     " but the config in its metadata needs " + shape_str(table.shape()));
-    for (int64_t i = 0; i < p.numel(); ++i)
-      if (std::fabs(p.data()[i] - table.data()[i]) > 1e-6f)
-        fail(path, "tensor 'positions' differs from the sinusoidal table at element " +
-                       std::to_string(i) + "; a model with learned positions says " +
-                       "\"learned_positions\": true in its config");
-  }
-  auto attention = [&](const std::string& to, const std::string& from) {
-    const char* qkv[] = {".w_q", ".w_k", ".w_v"};
-    for (int k = 0; k < 3; ++k) {
-      fill(to + qkv[k] + ".weight", from + ".in_proj_weight", k, 3);
-      fill(to + qkv[k] + ".bias", from + ".in_proj_bias", k, 3);
-    }
-    fill(to + ".w_o.weight", from + ".out_proj.weight");
-    fill(to + ".w_o.bias", from + ".out_proj.bias");
-  };
-  auto same = [&](const std::string& to, const std::string& from) {
-    fill(to + ".weight", from + ".weight");
-    fill(to + ".bias", from + ".bias");
-  };
-  for (const char* stack : {"encoder", "decoder"}) {
-    const bool dec = std::string(stack) == "decoder";
-    for (int64_t i = 0; i < (dec ? c.decoder_layers : c.encoder_layers); ++i) {
-      const std::string p = std::string(stack) + ".layers." + std::to_string(i);
-      attention(p + ".self_attn", p + ".self_attn");
-      if (dec) attention(p + ".cross_attn", p + ".multihead_attn");
-      same(p + ".ffn.linear1", p + ".linear1");
-      same(p + ".ffn.linear2", p + ".linear2");
-      for (int k = 1; k <= (dec ? 3 : 2); ++k)
-        same(p + ".add_norm" + std::to_string(k) + ".norm", p + ".norm" + std::to_string(k));
-    }
-    if (c.norm_first) same(std::string(stack) + ".final_norm", std::string(stack) + ".norm");
-  }
-  if (c.tie_output) {
-    must_equal("output.weight", "tgt_embed.weight",
-               "the config ties the output layer to the target embedding (\"tie_output\": true)");
-    fill("output_bias", "output.bias");
-  } else {
-    same("output", "output");
-  }
-  for (const auto& [name, t] : torch)
-    if (!used.count(name))
-      fail(path, "tensor '" + name + "' has no place in the model its config describes");
-  for (const auto& [name, t] : params)
-    if (!filled.count(name)) fail(path, "nothing fills parameter '" + name + "' (a qkv bug)");
+  Filler f(file, *out.model, path);
+  fill_embeddings(f, c);
+  fill_layers(f, c);
+  fill_output(f, c);
+  f.check_complete();
   return out;
 }
 
