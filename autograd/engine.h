@@ -20,7 +20,9 @@ namespace qkv {
 struct Node {
   std::string name;            // the op: "matmul", "softmax", …
   std::vector<Tensor> inputs;  // what the op read; gradients flow back to these
-  // Given the gradient of the output, accumulate (+=) into inputs[i].grad_buffer().
+  // Given the gradient of the output, accumulate (+=) into inputs[i].grad_buffer(), or, for
+  // the rules that carry the volume, write (=) into a new buffer when theirs is the first
+  // contribution (grad_out in op_util.h, chapter 14): either way each input gets the sum.
   // A closure may capture inputs and detached tensors, never the output itself.
   std::function<void(const Tensor& grad_output)> backward;
 

@@ -68,12 +68,11 @@ AttentionOutput fused_attention(const Tensor& q, const Tensor& k, const Tensor& 
   // S = QKᵀ/√d, P = softmax(S), O = (P ⊙ D)·V  ⇒  dV = (P⊙D)ᵀdO, dP = (dO·Vᵀ) ⊙ D,
   // dS = P ⊙ (dP − ⟨dP, P⟩), dQ = dS·K/√d, dK = dSᵀ·Q/√d   (ch02, ch05, ch07)
   record(out, "fused_attention", {q, k, v}, [q, k, v, d, drop, weights, used](const Tensor& g) {
-    float* dq = needs_grad(q) ? q.grad_buffer().data() : nullptr;
-    float* dk = needs_grad(k) ? k.grad_buffer().data() : nullptr;
-    float* dv = needs_grad(v) ? v.grad_buffer().data() : nullptr;
-    kernels::attention_backward(d, q.data(), k.data(), v.data(),
-                                drop.defined() ? drop.data() : nullptr, weights.data(), used.data(),
-                                g.data(), dq, dk, dv);
+    // written where new, added where an earlier consumer left its share (grad_out)
+    const GradOut dq = grad_out(q, {k, v}), dk = grad_out(k, {q, v}), dv = grad_out(v, {q, k});
+    kernels::attention_backward_into(
+        d, q.data(), k.data(), v.data(), drop.defined() ? drop.data() : nullptr, weights.data(),
+        used.data(), g.data(), dq.data, dk.data, dv.data, {dq.add, dk.add, dv.add});
   });
   return {out, weights};
 }

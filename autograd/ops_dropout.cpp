@@ -23,7 +23,8 @@ Tensor dropout(const Tensor& a, float p, bool training, Generator& gen) {
   const float scale = 1.f / (1.f - p);
   // y = x·m  ⇒  dx = dy·m   (ch04)
   record(out, "dropout", {a}, [a, keep, scale](const Tensor& g) {
-    kernels::dropout_backward(a.grad_buffer().data(), g.data(), keep->data(), a.numel(), scale);
+    const GradOut da = grad_out(a);  // written if new
+    kernels::dropout_backward(da.data, g.data(), keep->data(), a.numel(), scale, da.add);
   });
   return out;
 }

@@ -101,9 +101,9 @@ Tensor add(const Tensor& a, const Tensor& b) {
   // c = a + b  ⇒  da = dc, db = dc (summed over broadcast dimensions)   (ch02)
   record(out, "add", {a, b}, [a, b](const Tensor& g) {
     if (needs_grad(a) && needs_grad(b) && a.shape() == g.shape() && b.shape() == g.shape()) {
-      // a residual connection's add: both in one pass (chapter 14)
-      float* da = a.grad_buffer().data();
-      kernels::add_into2(da, b.grad_buffer().data(), g.data(), g.numel());
+      // a residual connection's add: both in one pass (chapter 14), each written if new
+      const GradOut da = grad_out(a, {b}), db = grad_out(b, {a});
+      kernels::add_into2(da.data, db.data, g.data(), g.numel(), da.add, db.add);
       return;
     }
     if (needs_grad(a)) accumulate_grad(a, sum_to(g, a.shape()));

@@ -44,14 +44,15 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
 void linear_backward(const float* dy, const Tensor& x, const Tensor& weight, const Tensor& bias,
                      int64_t rows, const std::function<void(int t, int threads)>& before) {
   const int64_t out_f = weight.size(0), in_f = weight.size(1);
-  // The gradient buffers are allocated here, before the region: never inside it.
-  float* dx = needs_grad(x) ? x.grad_buffer().data() : nullptr;
-  float* dw = needs_grad(weight) ? weight.grad_buffer().data() : nullptr;
-  float* db = bias.defined() && needs_grad(bias) ? bias.grad_buffer().data() : nullptr;
+  // The gradient buffers are allocated here, before the region: never inside it. A new one is
+  // written (beta = 0), one that holds an earlier consumer's share is added to (beta = 1).
+  const GradOut gx = grad_out(x, {weight, bias}), gw = grad_out(weight, {x, bias});
+  const GradOut gb = grad_out(bias, {x, weight});
+  float *dx = gx.data, *dw = gw.data, *db = gb.data;
   const kernels::Gemm dx_gemm(false, false, rows, in_f, out_f, 1.f, dy, out_f, weight.data(), in_f,
-                              1.f, dx, in_f);
-  const kernels::Gemm dw_gemm(true, false, out_f, in_f, rows, 1.f, dy, out_f, x.data(), in_f, 1.f,
-                              dw, in_f);
+                              gx.add ? 1.f : 0.f, dx, in_f);
+  const kernels::Gemm dw_gemm(true, false, out_f, in_f, rows, 1.f, dy, out_f, x.data(), in_f,
+                              gw.add ? 1.f : 0.f, dw, in_f);
   const int64_t macs = rows * in_f * out_f * ((dx ? 1 : 0) + (dw ? 1 : 0));
 #pragma omp parallel if (kernels::gemm_worth_threads(macs))
   {
@@ -62,7 +63,7 @@ void linear_backward(const float* dy, const Tensor& x, const Tensor& weight, con
     }
     if (dx) kernels::gemm_part(dx_gemm, t, threads);
     if (dw) kernels::gemm_part(dw_gemm, t, threads);
-    if (db) kernels::sum_rows_into_part(db, dy, rows, out_f, t, threads);
+    if (db) kernels::sum_rows_into_part(db, dy, rows, out_f, t, threads, gb.add);
   }
 }
 

@@ -46,9 +46,10 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore
   // L = mean_r (lse_r − Σ_c q_rc·x_rc)  ⇒  dx_rc = dL · (softmax(x_r)_c − q_rc) / count   (ch05)
   record(out, "cross_entropy", {logits},
          [logits, lse, ids, rows, classes, ignore_index, label_smoothing, denom](const Tensor& g) {
-           kernels::cross_entropy_backward(logits.grad_buffer().data(), logits.data(), lse.data(),
-                                           ids->data(), rows, classes, ignore_index,
-                                           label_smoothing, g.data()[0] / denom);
+           const GradOut dx = grad_out(logits);  // written if new
+           kernels::cross_entropy_backward(dx.data, logits.data(), lse.data(), ids->data(), rows,
+                                           classes, ignore_index, label_smoothing,
+                                           g.data()[0] / denom, dx.add);
          });
   return out;
 }

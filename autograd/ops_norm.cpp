@@ -26,11 +26,13 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
   record(out, "layer_norm", {x, weight, bias},
          [x, weight, bias, mean, rstd, rows, D](const Tensor& g) {
            const float* w = weight.defined() ? weight.data() : nullptr;
-           float* dx = needs_grad(x) ? x.grad_buffer().data() : nullptr;
+           // dx, [rows, D], is written when new (grad_out); dw and db, [D] each and summed
+           // row by row, keep the zero-filled buffer
+           const GradOut dx = grad_out(x, {weight, bias});
            float* dw = needs_grad(weight) ? weight.grad_buffer().data() : nullptr;
            float* db = needs_grad(bias) ? bias.grad_buffer().data() : nullptr;
-           kernels::layer_norm_backward(dx, nullptr, dw, db, g.data(), x.data(), mean.data(),
-                                        rstd.data(), w, rows, D);
+           kernels::layer_norm_backward(dx.data, nullptr, dw, db, g.data(), x.data(), mean.data(),
+                                        rstd.data(), w, rows, D, dx.add);
          });
   return out;
 }

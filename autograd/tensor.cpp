@@ -201,6 +201,13 @@ Tensor Tensor::grad_buffer() const {
   return Tensor(self.grad);
 }
 
+Tensor Tensor::grad_buffer_for_write(bool* fresh) const {
+  TensorImpl& self = checked(impl_);
+  *fresh = !self.grad;
+  if (!self.grad) self.grad = empty(self.shape).impl_ptr();
+  return Tensor(self.grad);
+}
+
 void Tensor::backward(const Tensor& grad_output, bool retain_graph) const {
   run_backward(*this, grad_output, retain_graph);
 }

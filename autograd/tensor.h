@@ -91,6 +91,14 @@ class Tensor {
 
   // The gradient buffer, created as zeros on first use: backward closures add into it.
   Tensor grad_buffer() const;
+  // The gradient buffer for a backward rule that writes its whole contribution at once
+  // (chapter 14). If the tensor has no gradient yet, the buffer is new and UNINITIALISED and
+  // *fresh is set true: the caller must overwrite every element (`=` instead of `+=`, GEMM
+  // beta = 0), since its contribution is the first. Otherwise *fresh is false and the caller
+  // adds into it, as into grad_buffer(). Why: zeros() then `+=` is a full pass over the
+  // buffer to write the zeros and a read of them back, for every parameter and activation
+  // gradient of every step; 0 + x == x, so writing x gives the same bits.
+  Tensor grad_buffer_for_write(bool* fresh) const;
 
   // True when both handles point at the same tensor (not merely equal values).
   bool is_same(const Tensor& other) const { return impl_ == other.impl_; }

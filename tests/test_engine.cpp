@@ -1,5 +1,7 @@
 // The reverse-mode engine (autograd/engine.cpp, chapter 02): order, accumulation, memory,
 // and the errors a user meets first.
+#include <algorithm>
+#include <functional>
 #include <stdexcept>
 #include <vector>
 
@@ -8,6 +10,7 @@
 #include "autograd/ops.h"
 #include "autograd/tensor.h"
 #include "tests/catch.h"
+#include "tests/helpers.h"
 
 using namespace qkv;
 
@@ -284,4 +287,162 @@ TEST_CASE("gradcheck leaves the caller's gradients as they were", "[ch02][gradch
   REQUIRE(gradcheck([](const std::vector<Tensor>& v) { return mul(v[0], v[0]); }, {x}).ok);
   REQUIRE(x.grad().to_vector() == std::vector<float>{5.f, 5.f});
   REQUIRE_THROWS_WITH(Tensor().set_requires_grad(false), Catch::Contains("undefined tensor"));
+}
+
+// --- A gradient's first contribution is written, not added to zeros (chapter 14) ---------
+
+namespace {
+
+using qkv::test::rnd;
+
+struct WriteCase {
+  const char* name;
+  std::vector<Tensor> inputs;  // leaves: their rules write or add exactly as an activation's
+  TensorFn f;
+};
+
+// Every op whose backward writes a new gradient buffer instead of adding to zeros.
+std::vector<WriteCase> write_cases() {
+  const Tensor targets = Tensor::from_vector({1, 3, 0, 6, 3}, {5});
+  return {
+      {"linear",
+       {rnd({6, 5}, 1), rnd({4, 5}, 2), rnd({4}, 3)},
+       [](const std::vector<Tensor>& t) { return linear(t[0], t[1], t[2]); }},
+      {"linear_relu_dropout",
+       {rnd({6, 5}, 4), rnd({4, 5}, 5), rnd({4}, 6)},
+       [](const std::vector<Tensor>& t) {
+         Generator gen(7);
+         return linear_relu_dropout(t[0], t[1], t[2], 0.3f, true, gen);
+       }},
+      {"layer_norm",
+       {rnd({6, 8}, 8), rnd({8}, 9), rnd({8}, 10)},
+       [](const std::vector<Tensor>& t) { return layer_norm(t[0], t[1], t[2]); }},
+      {"fused_attention",
+       {rnd({2, 3, 8}, 11), rnd({2, 4, 8}, 12), rnd({2, 4, 8}, 13)},
+       [](const std::vector<Tensor>& t) {
+         Generator gen(14);
+         return fused_attention(t[0], t[1], t[2], 2, Tensor(), 0.2f, true, gen).output;
+       }},
+      {"add (same shapes)",
+       {rnd({6, 5}, 15), rnd({6, 5}, 16)},
+       [](const std::vector<Tensor>& t) { return t[0] + t[1]; }},
+      {"add (broadcast)",
+       {rnd({6, 5}, 17), rnd({5}, 18)},
+       [](const std::vector<Tensor>& t) { return t[0] + t[1]; }},
+      {"dropout",
+       {rnd({6, 5}, 19)},
+       [](const std::vector<Tensor>& t) {
+         Generator gen(20);
+         return dropout(t[0], 0.5f, true, gen);
+       }},
+      {"cross_entropy (rows ignored)",
+       {rnd({5, 7}, 21)},
+       [targets](const std::vector<Tensor>& t) { return cross_entropy(t[0], targets, 3, 0.1f); }},
+      {"reshape",
+       {rnd({6, 5}, 22)},
+       [](const std::vector<Tensor>& t) { return reshape(t[0], {30}); }},
+      {"mul_scalar", {rnd({6, 5}, 23)}, [](const std::vector<Tensor>& t) { return t[0] * 2.5f; }},
+  };
+}
+
+// The inputs' gradients of Σ f(inputs)·R (R fixed, so the output's gradient is not uniform),
+// each input's .grad beforehand absent (the rules write) or `prefill` everywhere (they add).
+std::vector<std::vector<float>> grads_of(const WriteCase& c, const float* prefill) {
+  for (const Tensor& x : c.inputs) {
+    Tensor t = x;
+    t.zero_grad();
+    if (prefill) {
+      Tensor g = t.grad_buffer();
+      std::fill(g.data(), g.data() + g.numel(), *prefill);
+    }
+  }
+  Tensor y = c.f(c.inputs);
+  sum(y * rnd(y.shape(), 99).detach()).backward();
+  std::vector<std::vector<float>> out;
+  for (const Tensor& x : c.inputs) out.push_back(x.grad().to_vector());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("engine: a new gradient written gives the same bits as zeros added to",
+          "[ch14][engine]") {
+  const float zero = 0.f, one = 1.f;
+  for (const WriteCase& c : write_cases()) {
+    INFO(c.name);
+    const auto written = grads_of(c, nullptr);
+    REQUIRE(written == grads_of(c, &zero));  // the old path: zeros, then +=
+    // A buffer that already holds an earlier share is added to, not overwritten.
+    const auto added = grads_of(c, &one);
+    for (size_t i = 0; i < written.size(); ++i)
+      for (size_t j = 0; j < written[i].size(); ++j)
+        REQUIRE(added[i][j] == Approx(written[i][j] + 1.f).margin(1e-6));
+  }
+}
+
+TEST_CASE("engine: a tensor used two and three times by written-first rules gets the sum",
+          "[ch14][engine]") {
+  Tensor x = rnd({4, 6}, 31), w = rnd({6, 6}, 32), b = rnd({6}, 33);
+  Tensor w2 = rnd({6, 6}, 34), lw = rnd({6}, 35), lb = rnd({6}, 36);
+  // x in three slots: a linear layer's input, the residual add after it, a second linear
+  // layer's input. The first rule to reach x writes its gradient, the others add.
+  auto f = [&](const Tensor& x1, const Tensor& x2, const Tensor& x3) {
+    return layer_norm(linear(x1, w, b) + x2, lw, lb) + linear(x3, w2, Tensor());
+  };
+  const Tensor r = rnd({4, 6}, 37).detach();
+  auto grad_x = [&](const Tensor& y) {
+    x.zero_grad();
+    sum(y * r).backward();
+    return x.grad().to_vector();
+  };
+  // The reference: each use's gradient from its own graph (the other uses detached), summed.
+  const Tensor d = x.detach();
+  const std::vector<std::vector<float>> each = {grad_x(f(x, d, d)), grad_x(f(d, x, d)),
+                                                grad_x(f(d, d, x))};
+  const std::vector<float> twice = grad_x(f(x, x, d)), thrice = grad_x(f(x, x, x));
+  for (size_t i = 0; i < thrice.size(); ++i) {
+    REQUIRE(twice[i] == Approx(each[0][i] + each[1][i]).margin(1e-5));
+    REQUIRE(thrice[i] == Approx(each[0][i] + each[1][i] + each[2][i]).margin(1e-5));
+  }
+  // And against finite differences.
+  const GradcheckResult res =
+      gradcheck([&](const std::vector<Tensor>& t) { return f(t[0], t[0], t[0]); }, {x});
+  INFO(res.message);
+  REQUIRE(res.ok);
+}
+
+TEST_CASE("engine: one tensor in two slots of one written-first rule gets the sum",
+          "[ch14][engine]") {
+  // linear(w, w), attention(x, x, x), add(x, x): the rule cannot write both slots first, so
+  // such a tensor takes the zero-filled buffer and both slots add.
+  Tensor w = rnd({5, 5}, 41), x = rnd({2, 3, 8}, 42), a = rnd({3, 4}, 43);
+  for (const GradcheckResult& res :
+       {gradcheck([](const std::vector<Tensor>& t) { return linear(t[0], t[0], Tensor()); }, {w}),
+        gradcheck(
+            [](const std::vector<Tensor>& t) {
+              Generator gen(44);
+              return fused_attention(t[0], t[0], t[0], 2, Tensor(), 0.f, false, gen).output;
+            },
+            {x}),
+        gradcheck([](const std::vector<Tensor>& t) { return t[0] + t[0]; }, {a})}) {
+    INFO(res.message);
+    REQUIRE(res.ok);
+  }
+}
+
+TEST_CASE("engine: a parameter's gradient adds up over two backward calls", "[ch14][engine]") {
+  // Without zero_grad between them the second call finds the buffer and must add, not write.
+  Tensor x = rnd({4, 6}, 51), w = rnd({5, 6}, 52), b = rnd({5}, 53);
+  Tensor lw = rnd({5}, 54), lb = rnd({5}, 55);
+  auto loss = [&] { return sum(layer_norm(linear(x, w, b), lw, lb) * rnd({4, 5}, 56).detach()); };
+  loss().backward();
+  std::vector<std::vector<float>> once;
+  for (const Tensor& p : {x, w, b, lw, lb}) once.push_back(p.grad().to_vector());
+  loss().backward();
+  size_t k = 0;
+  for (const Tensor& p : {x, w, b, lw, lb}) {
+    const std::vector<float> twice = p.grad().to_vector(), first = once[k++];
+    // (the LayerNorm's dw and db add row by row, so g + g only up to rounding)
+    for (size_t i = 0; i < twice.size(); ++i) REQUIRE(twice[i] == Approx(2.f * first[i]));
+  }
 }

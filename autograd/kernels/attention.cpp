@@ -23,9 +23,10 @@ float* scratch(int64_t n) {
 }
 
 // out[0..w) += Σₜ coef[t·cs]·rows[t·ld + 0..w), summed in acc first (t in order, so the result
-// does not depend on the thread count). The three backward products dV, dQ and dK are all this.
+// does not depend on the thread count); add false: out = the sum. The three backward products
+// dV, dQ and dK are all this.
 void add_weighted_rows(float* out, const float* coef, int64_t cs, const float* rows, int64_t ld,
-                       int64_t count, int64_t w, float* acc) {
+                       int64_t count, int64_t w, float* acc, bool add) {
 #pragma omp simd
   for (int64_t c = 0; c < w; ++c) acc[c] = 0.f;
   for (int64_t t = 0; t < count; ++t) {
@@ -34,8 +35,13 @@ void add_weighted_rows(float* out, const float* coef, int64_t cs, const float* r
 #pragma omp simd
     for (int64_t c = 0; c < w; ++c) acc[c] = std::fma(a, r[c], acc[c]);
   }
+  if (add) {
 #pragma omp simd
-  for (int64_t c = 0; c < w; ++c) out[c] += acc[c];
+    for (int64_t c = 0; c < w; ++c) out[c] += acc[c];
+  } else {
+#pragma omp simd
+    for (int64_t c = 0; c < w; ++c) out[c] = acc[c];
+  }
 }
 
 // Rows of the local transposed copies are padded to whole vectors, so the loops along them
@@ -135,7 +141,7 @@ void forward_pairs(const AttentionDims& d, const float* q, const float* k, const
 template <int64_t DK, int64_t DV>
 void backward_pairs(const AttentionDims& d, const float* q, const float* k, const float* v,
                     const float* drop, const float* weights, const float* used, const float* d_o,
-                    float* dq, float* dk, float* dv) {
+                    float* dq, float* dk, float* dv, AttentionGradAdd add) {
   const int64_t pairs = d.B * d.H, n = d.n, m = d.m, mp = padded(m);
   const int64_t hk = DK ? DK : d.dk, hv = DV ? DV : d.dv;
   constexpr int64_t kAcc = DK > DV ? DK : DV;
@@ -180,13 +186,16 @@ void backward_pairs(const AttentionDims& d, const float* q, const float* k, cons
     }
     if (dv)  // dVⱼ += Σᵢ uᵢⱼ·dOᵢ
       for (int64_t j = 0; j < m; ++j)
-        add_weighted_rows(dv + (b * m + j) * d.ldv + h * hv, U + j, m, dob, d.ldo, n, hv, acc);
+        add_weighted_rows(dv + (b * m + j) * d.ldv + h * hv, U + j, m, dob, d.ldo, n, hv, acc,
+                          add.v);
     if (dq)  // dQᵢ += Σⱼ dSᵢⱼ·Kⱼ
       for (int64_t i = 0; i < n; ++i)
-        add_weighted_rows(dq + (b * n + i) * d.ldq + h * hk, ds + i * mp, 1, kb, d.ldk, m, hk, acc);
+        add_weighted_rows(dq + (b * n + i) * d.ldq + h * hk, ds + i * mp, 1, kb, d.ldk, m, hk, acc,
+                          add.q);
     if (dk)  // dKⱼ += Σᵢ dSᵢⱼ·Qᵢ
       for (int64_t j = 0; j < m; ++j)
-        add_weighted_rows(dk + (b * m + j) * d.ldk + h * hk, ds + j, mp, qb, d.ldq, n, hk, acc);
+        add_weighted_rows(dk + (b * m + j) * d.ldk + h * hk, ds + j, mp, qb, d.ldq, n, hk, acc,
+                          add.k);
   }
 }
 
@@ -208,15 +217,22 @@ void attention_forward(const AttentionDims& d, const float* q, const float* k, c
 void attention_backward(const AttentionDims& d, const float* q, const float* k, const float* v,
                         const float* drop, const float* weights, const float* used,
                         const float* d_o, float* dq, float* dk, float* dv) {
+  attention_backward_into(d, q, k, v, drop, weights, used, d_o, dq, dk, dv, {});
+}
+
+void attention_backward_into(const AttentionDims& d, const float* q, const float* k, const float* v,
+                             const float* drop, const float* weights, const float* used,
+                             const float* d_o, float* dq, float* dk, float* dv,
+                             AttentionGradAdd add) {
   if (!used) used = weights;
   count_macs(2 * d.B * d.H * d.n * d.m * (d.dk + d.dv));  // dO·Vᵀ, Uᵀ·dO, dS·K, dSᵀ·Q
   if (d.dk == d.dv && d.dk == 16)
-    return backward_pairs<16, 16>(d, q, k, v, drop, weights, used, d_o, dq, dk, dv);
+    return backward_pairs<16, 16>(d, q, k, v, drop, weights, used, d_o, dq, dk, dv, add);
   if (d.dk == d.dv && d.dk == 32)
-    return backward_pairs<32, 32>(d, q, k, v, drop, weights, used, d_o, dq, dk, dv);
+    return backward_pairs<32, 32>(d, q, k, v, drop, weights, used, d_o, dq, dk, dv, add);
   if (d.dk == d.dv && d.dk == 64)
-    return backward_pairs<64, 64>(d, q, k, v, drop, weights, used, d_o, dq, dk, dv);
-  backward_pairs<0, 0>(d, q, k, v, drop, weights, used, d_o, dq, dk, dv);
+    return backward_pairs<64, 64>(d, q, k, v, drop, weights, used, d_o, dq, dk, dv, add);
+  backward_pairs<0, 0>(d, q, k, v, drop, weights, used, d_o, dq, dk, dv, add);
 }
 
 }  // namespace qkv::kernels

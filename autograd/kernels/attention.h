@@ -56,6 +56,17 @@ void attention_backward(const AttentionDims& d, const float* q, const float* k, 
                         const float* drop, const float* weights, const float* used,
                         const float* d_o, float* dq, float* dk, float* dv);
 
+// Which of dq, dk, dv attention_backward_into adds into (true) or overwrites (false: the
+// buffer is new and uninitialised, Tensor::grad_buffer_for_write; every element is written).
+struct AttentionGradAdd {
+  bool q = true, k = true, v = true;
+};
+// attention_backward, with each of dq, dk, dv added into or written as `add` says.
+void attention_backward_into(const AttentionDims& d, const float* q, const float* k, const float* v,
+                             const float* drop, const float* weights, const float* used,
+                             const float* d_o, float* dq, float* dk, float* dv,
+                             AttentionGradAdd add);
+
 // The slow, obvious versions: the same contract, loop by loop, sums in double, std::exp.
 void attention_forward_reference(const AttentionDims& d, const float* q, const float* k,
                                  const float* v, const AttentionMask& mask, const float* drop,

@@ -46,15 +46,23 @@ inline void cross_entropy_forward(float* row_loss, float* lse, const float* logi
 // dlogits += scale · (softmax(x) − q) for each row that is not ignored.
 inline void cross_entropy_backward(float* dlogits, const float* logits, const float* lse,
                                    const int64_t* targets, int64_t rows, int64_t classes,
-                                   int64_t ignore_index, float smoothing, float scale) {
+                                   int64_t ignore_index, float smoothing, float scale,
+                                   bool add = true) {
   const float uniform = smoothing / static_cast<float>(classes);
 #pragma omp parallel for schedule(static) if (rows * classes >= kParallelMin)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t t = targets[r];
-    if (t == ignore_index) continue;
-    const float* x = logits + r * classes;
     float* d = dlogits + r * classes;
-    for (int64_t c = 0; c < classes; ++c) d[c] += scale * (exp_fast(x[c] - lse[r]) - uniform);
+    if (t == ignore_index) {
+      if (!add)  // a new buffer: an ignored row's gradient is 0, written like any other
+        for (int64_t c = 0; c < classes; ++c) d[c] = 0.f;
+      continue;
+    }
+    const float* x = logits + r * classes;
+    if (add)
+      for (int64_t c = 0; c < classes; ++c) d[c] += scale * (exp_fast(x[c] - lse[r]) - uniform);
+    else
+      for (int64_t c = 0; c < classes; ++c) d[c] = scale * (exp_fast(x[c] - lse[r]) - uniform);
     d[t] -= scale * (1.f - smoothing);
   }
 }

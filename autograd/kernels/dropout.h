@@ -70,9 +70,14 @@ void dropout_mask(Mask* m, int64_t n, float p, uint64_t base, const float* x = n
 
 // dx += dy·(0 or scale) for the byte mask above.
 inline void dropout_backward(float* dx, const float* dy, const uint8_t* keep, int64_t n,
-                             float scale) {
+                             float scale, bool add = true) {
+  if (add) {
 #pragma omp parallel for schedule(static) if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i) dx[i] += dy[i] * (keep[i] ? scale : 0.f);
+    for (int64_t i = 0; i < n; ++i) dx[i] += dy[i] * (keep[i] ? scale : 0.f);
+  } else {  // dx is new: write every element (Tensor::grad_buffer_for_write)
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+    for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * (keep[i] ? scale : 0.f);
+  }
 }
 
 }  // namespace qkv::kernels

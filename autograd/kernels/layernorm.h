@@ -40,10 +40,12 @@ inline void layer_norm_forward(float* y, float* mean, float* rstd, const float* 
 }
 
 // dx += the input gradient above, thread t's share of the rows when `threads` threads run it
-// inside one region; dx2, if given, receives the same (an add before the norm: both inputs).
+// inside one region (add false: dx = it, dx is a new buffer); dx2, if given, receives the
+// same, always added (an add before the norm: both inputs).
 inline void layer_norm_backward_input_part(float* dx, float* dx2, const float* dy, const float* x,
                                            const float* mean, const float* rstd, const float* w,
-                                           int64_t rows, int64_t D, int t, int threads) {
+                                           int64_t rows, int64_t D, int t, int threads,
+                                           bool add = true) {
   for (int64_t r = rows * t / threads; r < rows * (t + 1) / threads; ++r) {
     const float* xr = x + r * D;
     const float* gr = dy + r * D;
@@ -62,7 +64,7 @@ inline void layer_norm_backward_input_part(float* dx, float* dx2, const float* d
       const float g = gr[j] * (w ? w[j] : 1.f);
       const float xhat = (xr[j] - m) * s;
       const float d = s * (g - g_mean - xhat * gx_mean);
-      dr[j] += d;
+      dr[j] = add ? dr[j] + d : d;
       if (dr2) dr2[j] += d;
     }
   }
@@ -90,14 +92,15 @@ inline void layer_norm_backward_params_part(float* dw, float* db, const float* d
 
 // The whole backward in one parallel region: the rows for dx (and dx2), the columns for dw
 // and db; they read the same inputs and write different outputs, so no barrier between.
-// Nullptr outputs are skipped.
+// Nullptr outputs are skipped; add_dx false writes dx instead of adding (dx is new).
 inline void layer_norm_backward(float* dx, float* dx2, float* dw, float* db, const float* dy,
                                 const float* x, const float* mean, const float* rstd,
-                                const float* w, int64_t rows, int64_t D) {
+                                const float* w, int64_t rows, int64_t D, bool add_dx = true) {
 #pragma omp parallel if (rows * D >= kParallelMin)
   {
     const int t = omp_get_thread_num(), threads = omp_get_num_threads();
-    if (dx) layer_norm_backward_input_part(dx, dx2, dy, x, mean, rstd, w, rows, D, t, threads);
+    if (dx)
+      layer_norm_backward_input_part(dx, dx2, dy, x, mean, rstd, w, rows, D, t, threads, add_dx);
     if (dw || db) layer_norm_backward_params_part(dw, db, dy, x, mean, rstd, rows, D, t, threads);
   }
 }

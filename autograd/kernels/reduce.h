@@ -48,7 +48,7 @@ inline void sum_axis(float* out, const float* a, int64_t outer, int64_t n, int64
 // order, then added to out: the bits of sum_axis followed by add_into, whatever `threads` is.
 // Columns go in chunks of 16 floats, one cache line, so no two threads write the same line.
 inline void sum_rows_into_part(float* out, const float* a, int64_t rows, int64_t n, int t,
-                               int threads) {
+                               int threads, bool add = true) {
   constexpr int64_t kChunk = 16;
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   for (int64_t c = chunks * t / threads; c < chunks * (t + 1) / threads; ++c) {
@@ -59,7 +59,7 @@ inline void sum_rows_into_part(float* out, const float* a, int64_t rows, int64_t
 #pragma omp simd
       for (int64_t l = 0; l < w; ++l) acc[l] += src[l];
     }
-    for (int64_t l = 0; l < w; ++l) out[j0 + l] += acc[l];
+    for (int64_t l = 0; l < w; ++l) out[j0 + l] = add ? out[j0 + l] + acc[l] : acc[l];
   }
 }
 
