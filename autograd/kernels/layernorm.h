@@ -14,34 +14,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <vector>
 
-#include "autograd/aligned.h"
 #include "autograd/kernels/parallel.h"
 #include "autograd/kernels/transpose.h"
 
 namespace qkv::kernels {
 
-// Sixteen rows at a time (chapter 14). A row's sum is a chain of dependent additions, each
-// waiting for the one before (~4 cycles), so a row at a time adds about a quarter of a float
-// per cycle. Transposed block by block into t [D, 16], lane l of each 16-float row of t holds
-// x[l, j]; the loops over the 16 lanes are vector instructions in which every lane adds its
-// own row's values in the same order as the one-row loop: the same bits, 16 chains at once.
-inline void rows_to_lanes16(const float* x, int64_t ld, int64_t D, float* t) {
-  const int64_t D16 = D / 16 * 16;
-  for (int64_t j = 0; j < D16; j += 16) transpose16(x + j, ld, t + j * 16, 16);
-  for (int64_t j = D16; j < D; ++j)
-    for (int64_t l = 0; l < 16; ++l) t[j * 16 + l] = x[l * ld + j];
-}
-
-// Per-thread scratch for rows_to_lanes16, kept between calls.
-inline float* lanes_scratch(int64_t n) {
-  thread_local std::vector<float, AlignedAllocator<float>> buf;
-  if (static_cast<int64_t>(buf.size()) < n) buf.resize(static_cast<size_t>(n));
-  return buf.data();
-}
-
-// μ and rstd of one row, and of 16 rows at once (the same arithmetic, lane by lane). Every
+// μ and rstd of one row, and of 16 rows at once (the same arithmetic, lane by lane: each lane
+// adds its own row's values in the one-row loop's order, 16 chains at once instead of one
+// chain of dependent additions; rows_to_lanes16 in transpose.h). Every
 // product that is summed is first stored (in `sq`, or over t), then added in a loop of its own:
 // a compiler may fuse `v += d·d` into one multiply-add with a single rounding, and whether it
 // does differs between compilers and between the vector and scalar forms of a loop; stored

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
+
+#include "autograd/aligned.h"
 #if defined(__AVX512F__)
 // g++ 12 warns about its own header (_mm512_undefined_ps, GCC bug 105593) in some shuffles.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -54,6 +57,26 @@ inline void transpose16(const float* src, int64_t lds, float* dst, int64_t ldd) 
   for (int k = 0; k < 16; ++k)
     for (int j = 0; j < 16; ++j) dst[k * ldd + j] = t[k][j];
 #endif
+}
+
+// Sixteen rows at a time (chapter 14), for LayerNorm's and cross-entropy's row sums. A row's sum is
+// a chain of dependent additions, each waiting for the one before (~4 cycles), so a row at a time
+// adds about a quarter of a float per cycle. Transposed block by block into t [D, 16], lane l of
+// each 16-float row of t holds x[l, j]; the loops over the 16 lanes are vector instructions in
+// which every lane adds its own row's values in the same order as the one-row loop: the same bits,
+// 16 chains at once.
+inline void rows_to_lanes16(const float* x, int64_t ld, int64_t D, float* t) {
+  const int64_t D16 = D / 16 * 16;
+  for (int64_t j = 0; j < D16; j += 16) transpose16(x + j, ld, t + j * 16, 16);
+  for (int64_t j = D16; j < D; ++j)
+    for (int64_t l = 0; l < 16; ++l) t[j * 16 + l] = x[l * ld + j];
+}
+
+// Per-thread scratch for rows_to_lanes16, kept between calls.
+inline float* lanes_scratch(int64_t n) {
+  thread_local std::vector<float, AlignedAllocator<float>> buf;
+  if (static_cast<int64_t>(buf.size()) < n) buf.resize(static_cast<size_t>(n));
+  return buf.data();
 }
 
 }  // namespace qkv::kernels
