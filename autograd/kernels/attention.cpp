@@ -5,6 +5,18 @@
 #include <cmath>
 #include <limits>
 #include <vector>
+#if defined(__AVX512F__)
+// g++ 12 warns inside its own header's shuffles (_mm512_undefined_ps, GCC bug 105593).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif
 
 #include "autograd/aligned.h"
 #include "autograd/kernels/exp.h"
@@ -72,16 +84,40 @@ void transpose_head(const float* src, int64_t ld, int64_t m, int64_t w, float* d
   }
 }
 
+// The largest of 16 floats, none of them NaN. A max is the same value in any order (−0 and +0
+// aside, which give the same exp(x − max)), so the lanes are folded pairwise, by the
+// instruction's shuffles where there is one: the loop g++ made of the portable fold kept
+// the lanes in memory and cost a tenth of the forward pass.
+inline float max_of_lanes(const float* mv) {
+#if defined(__AVX512F__)
+  __m512 x = _mm512_loadu_ps(mv);
+  x = _mm512_max_ps(x, _mm512_shuffle_f32x4(x, x, 0x4E));  // halves swapped
+  x = _mm512_max_ps(x, _mm512_shuffle_f32x4(x, x, 0xB1));  // quarters swapped
+  x = _mm512_max_ps(x, _mm512_permute_ps(x, 0x4E));        // pairs swapped
+  x = _mm512_max_ps(x, _mm512_permute_ps(x, 0xB1));        // neighbours swapped
+  return _mm512_cvtss_f32(x);
+#else
+  float t[kLanes];
+  for (int64_t j = 0; j < kLanes; ++j) t[j] = mv[j];
+  for (int64_t w = kLanes / 2; w > 0; w /= 2)
+    for (int64_t j = 0; j < w; ++j) t[j] = t[j + w] > t[j] ? t[j + w] : t[j];
+  return t[0];
+#endif
+}
+
 // keep[0..mp) = one row of the mask (1 everywhere without one), 0 past the m keys, so the
 // masking below runs over whole vectors and the padding lanes drop out as masked keys.
 void fill_keep(float* keep, const float* row, int64_t sj, int64_t m, int64_t mp) {
-  if (!row)
-    for (int64_t j = 0; j < m; ++j) keep[j] = 1.f;
-  else if (sj == 1)
-    std::copy(row, row + m, keep);
-  else
-    for (int64_t j = 0; j < m; ++j) keep[j] = row[j * sj];
-  for (int64_t j = m; j < mp; ++j) keep[j] = 0.f;
+  if (!row) {
+#pragma omp simd
+    for (int64_t j = 0; j < mp; ++j) keep[j] = j < m ? 1.f : 0.f;
+  } else if (sj == 1) {
+#pragma omp simd
+    for (int64_t j = 0; j < mp; ++j) keep[j] = j < m ? row[j] : 0.f;
+  } else {
+#pragma omp simd
+    for (int64_t j = 0; j < mp; ++j) keep[j] = j < m ? row[j * sj] : 0.f;
+  }
 }
 
 // s[0..mp) for kRows rows (mp apart) = qᵣ·Kᵀ, 16 keys at a time: for each of the dk terms one
@@ -129,15 +165,17 @@ void forward_pairs(const AttentionDims& d, const float* q, const float* k, const
 #pragma omp parallel for schedule(static) if (worth_threads(d))
   for (int64_t pr = 0; pr < pairs; ++pr) {
     const int64_t b = pr / d.H, h = pr % d.H;
-    // Kᵀ [dk, mp], kRows rows of scores [kRows, mp], a mask row [mp], (widths at run time) sums
-    float* kt = scratch(dk * mp + kRows * mp + mp + (DV ? 0 : kRows * dv));
+    // Kᵀ [dk, mp], kRows rows of scores and of the mask [kRows, mp], (widths at run time) sums
+    float* kt = scratch(dk * mp + 2 * kRows * mp + (DV ? 0 : kRows * dv));
     float* s = kt + dk * mp;
     float* keep = s + kRows * mp;
     float acc_local[DV ? kRows * DV : 1];
-    float* acc = DV ? acc_local : keep + mp;
+    float* acc = DV ? acc_local : keep + kRows * mp;
     transpose_head(k + b * m * d.ldk + h * dk, d.ldk, m, dk, kt, mp);
     const float* vb = v + b * m * d.ldv + h * dv;
     const float* mrow = mask.p ? mask.p + b * mask.sb + h * mask.sh : nullptr;
+    // A mask row per query (causal) is copied kRows rows at a time, before the scores: the
+    // copy's last store is masked, and a load right after a masked store stalls.
     const bool keep_per_row = mrow && mask.si != 0;
     if (!keep_per_row) fill_keep(keep, mrow, mask.sj, m, mp);
     for (int64_t i0 = 0; i0 < n; i0 += kRows) {
@@ -145,25 +183,25 @@ void forward_pairs(const AttentionDims& d, const float* q, const float* k, const
       const float* qr[kRows];
       for (int64_t r = 0; r < kRows; ++r)
         qr[r] = q + (b * n + i0 + std::min(r, rows - 1)) * d.ldq + h * dk;
+      if (keep_per_row)
+        for (int64_t r = 0; r < rows; ++r)
+          fill_keep(keep + r * mp, mrow + (i0 + r) * mask.si, mask.sj, m, mp);
       scores_block<DK>(qr, kt, dk, mp, s);
       // mask and scale, then exp(x − max) over whole vectors (masked and padding keys: −∞ → 0)
       bool dead[kRows] = {};
       for (int64_t r = 0; r < rows; ++r) {
-        if (keep_per_row) fill_keep(keep, mrow + (i0 + r) * mask.si, mask.sj, m, mp);
         float* sr = s + r * mp;
+        const float* kr = keep_per_row ? keep + r * mp : keep;
         float mv[kLanes];
         for (int64_t j = 0; j < kLanes; ++j) mv[j] = kNegInf;
         for (int64_t j0 = 0; j0 < mp; j0 += kLanes)
 #pragma omp simd
           for (int64_t j = 0; j < kLanes; ++j) {
-            const float x = keep[j0 + j] != 0.f ? sr[j0 + j] * scale : kNegInf;
+            const float x = kr[j0 + j] != 0.f ? sr[j0 + j] * scale : kNegInf;
             sr[j0 + j] = x;
             mv[j] = x > mv[j] ? x : mv[j];
           }
-        // the lanes' max, pairwise: a max is the same value whatever order it is taken in
-        for (int64_t w = kLanes / 2; w > 0; w /= 2)
-          for (int64_t j = 0; j < w; ++j) mv[j] = mv[j + w] > mv[j] ? mv[j + w] : mv[j];
-        const float mx = mv[0];
+        const float mx = max_of_lanes(mv);
         if (mx == kNegInf) {  // every key masked: no weight anywhere, output 0
           dead[r] = true;
           for (int64_t j = 0; j < mp; ++j) sr[j] = 0.f;
