@@ -31,9 +31,10 @@ struct Case {
   int64_t B, H, n, m, dk, dv;
 };
 
-// Run the kernels on random data; fill `out` with o, weights, dq, dk, dv.
+// Run the kernels on random data; fill `out` with o, weights, dq, dk, dv. keep_used = false:
+// with dropout, U is not stored (used == nullptr) and the backward pass recomputes it.
 void run_kernels(const Case& c, bool fast, bool with_drop, const kernels::AttentionMask& km,
-                 std::vector<std::vector<float>>& out) {
+                 std::vector<std::vector<float>>& out, bool keep_used = true) {
   Generator g(5);
   Tensor q = Tensor::uniform({c.B, c.n, c.H * c.dk}, g, -2, 2);
   Tensor k = Tensor::uniform({c.B, c.m, c.H * c.dk}, g, -2, 2);
@@ -57,10 +58,10 @@ void run_kernels(const Case& c, bool fast, bool with_drop, const kernels::Attent
   auto fwd = fast ? kernels::attention_forward : kernels::attention_forward_reference;
   auto bwd = fast ? kernels::attention_backward : kernels::attention_backward_reference;
   const float* dp = with_drop ? drop.data() : nullptr;
-  fwd(d, q.data(), k.data(), v.data(), km, dp, w.data(), with_drop ? used.data() : nullptr,
-      o.data());
-  bwd(d, q.data(), k.data(), v.data(), dp, w.data(), with_drop ? used.data() : nullptr, d_o.data(),
-      dq.data(), dk.data(), dv.data());
+  float* up = with_drop && keep_used ? used.data() : nullptr;
+  fwd(d, q.data(), k.data(), v.data(), km, dp, w.data(), up, o.data());
+  bwd(d, q.data(), k.data(), v.data(), dp, w.data(), up, d_o.data(), dq.data(), dk.data(),
+      dv.data());
   out = {o, w, dq, dk, dv};
 }
 
@@ -131,10 +132,15 @@ TEST_CASE("fused attention kernel equals its reference on every path", "[ch14][a
       for (bool with_drop : {false, true}) {
         INFO("B " << c.B << " H " << c.H << " n " << c.n << " m " << c.m << " dk " << c.dk
                   << " mask " << mk << " drop " << with_drop);
-        std::vector<std::vector<float>> fast, slow;
+        std::vector<std::vector<float>> fast, slow, fast_no_u, slow_no_u;
         run_kernels(c, true, with_drop, masks[mk], fast);
         run_kernels(c, false, with_drop, masks[mk], slow);
         require_close(fast, slow);
+        // U recomputed in the backward pass: the same bits as U kept (the reference too)
+        run_kernels(c, true, with_drop, masks[mk], fast_no_u, false);
+        run_kernels(c, false, with_drop, masks[mk], slow_no_u, false);
+        REQUIRE(fast_no_u == fast);
+        REQUIRE(slow_no_u == slow);
         if (mk >= 2) REQUIRE((fast[0][0] == 0.f && fast[1][0] == 0.f));  // row 0 dead: all 0
       }
   }

@@ -227,13 +227,9 @@ void forward_pairs(const AttentionDims& d, const float* q, const float* k, const
         }
         if (drop) {
           const float* di = drop + (pr * n + i0 + r) * m;
-          float* ui = used + (pr * n + i0 + r) * m;
 #pragma omp simd
-          for (int64_t j = 0; j < m; ++j) {
-            const float u = sr[j] * di[j];
-            ui[j] = u;
-            sr[j] = u;
-          }
+          for (int64_t j = 0; j < m; ++j) sr[j] *= di[j];
+          if (used) std::copy(sr, sr + m, used + (pr * n + i0 + r) * m);
         }
       }
       // oᵣ = Σⱼ uᵣⱼ·vⱼ: each term a multiply-add along a contiguous row of V, for kRows rows
@@ -269,18 +265,28 @@ void backward_pairs(const AttentionDims& d, const float* q, const float* k, cons
 #pragma omp parallel for schedule(static) if (worth_threads(d))
   for (int64_t pr = 0; pr < pairs; ++pr) {
     const int64_t b = pr / d.H, h = pr % d.H;
-    // Vᵀ [dv, mp], dS [n, mp], kRows rows of dU, and (widths at run time) the sums
+    // Vᵀ [dv, mp], dS [n, mp], kRows rows of dU, U [n, m] when recomputed, and (widths at run
+    // time) the sums
     const int64_t wmax = std::max(hk, hv);
-    float* vt = scratch(hv * mp + n * mp + kRows * mp + (DK && DV ? 0 : kRows * wmax));
+    const bool recompute_u = drop && !used;
+    float* vt = scratch(hv * mp + n * mp + kRows * mp + (recompute_u ? n * m : 0) +
+                        (DK && DV ? 0 : kRows * wmax));
     float* ds = vt + hv * mp;
     float* g = ds + n * mp;
-    float* acc = g + kRows * mp;  // used only when the widths are known at run time
+    float* u_local = g + kRows * mp;
+    float* acc = u_local + (recompute_u ? n * m : 0);  // only when the widths are run-time
     transpose_head(v + b * m * d.ldv + h * hv, d.ldv, m, hv, vt, mp);
     const float* qb = q + b * n * d.ldq + h * hk;
     const float* kb = k + b * m * d.ldk + h * hk;
     const float* dob = d_o + b * n * d.ldo + h * hv;
     const float* P = weights + pr * n * m;
-    const float* U = used + pr * n * m;
+    const float* U = used ? used + pr * n * m : P;
+    if (recompute_u) {  // U = P ⊙ drop, the forward pass's products again
+      const float* D = drop + pr * n * m;
+#pragma omp simd
+      for (int64_t t = 0; t < n * m; ++t) u_local[t] = P[t] * D[t];
+      U = u_local;
+    }
     for (int64_t i0 = 0; i0 < n; i0 += kRows) {
       const int64_t rows = std::min(kRows, n - i0);
       int64_t ir[kRows];  // the rows, the last one repeated to fill the block
@@ -366,7 +372,6 @@ void attention_forward(const AttentionDims& d, const float* q, const float* k, c
 void attention_backward(const AttentionDims& d, const float* q, const float* k, const float* v,
                         const float* drop, const float* weights, const float* used,
                         const float* d_o, float* dq, float* dk, float* dv) {
-  if (!used) used = weights;
   count_macs(2 * d.B * d.H * d.n * d.m * (d.dk + d.dv));  // dO·Vᵀ, Uᵀ·dO, dS·K, dSᵀ·Q
   if (d.dk == d.dv && d.dk == 16)
     return backward_pairs<16, 16>(d, q, k, v, drop, weights, used, d_o, dq, dk, dv);
