@@ -5,23 +5,12 @@
 #include <cmath>
 #include <limits>
 #include <vector>
-#if defined(__AVX512F__)
-// g++ 12 warns inside its own header's shuffles (_mm512_undefined_ps, GCC bug 105593).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-#endif
 
 #include "autograd/aligned.h"
 #include "autograd/kernels/exp.h"
 #include "autograd/kernels/gemm.h"
 #include "autograd/kernels/parallel.h"
+#include "autograd/kernels/transpose.h"  // transpose16, and <immintrin.h> with AVX-512
 
 namespace qkv::kernels {
 namespace {
@@ -73,14 +62,19 @@ void add_weighted_rows(float* const* out, int64_t nout, const float* const* coef
 }
 
 // dst [w, mp] = the head's [m, w] block (rows ld apart) transposed, zero-padded to mp columns.
-// Column by column, 16 keys a vector (a gather with AVX-512): the scalar copy row by row was
-// a tenth of the forward pass.
+// Whole 16×16 tiles by transpose16 (shuffles in registers); the keys and columns left over
+// column by column, 16 keys a vector (a gather with AVX-512). The scalar copy, row by row,
+// was a tenth of the forward pass.
 void transpose_head(const float* src, int64_t ld, int64_t m, int64_t w, float* dst, int64_t mp) {
+  const int64_t m16 = m / kLanes * kLanes, w16 = w / kLanes * kLanes;
+  for (int64_t j0 = 0; j0 < m16; j0 += kLanes)
+    for (int64_t c0 = 0; c0 < w16; c0 += kLanes)
+      transpose16(src + j0 * ld + c0, ld, dst + c0 * mp + j0, mp);
   for (int64_t c = 0; c < w; ++c) {
     const float* col = src + c;
     float* out = dst + c * mp;
 #pragma omp simd
-    for (int64_t j = 0; j < mp; ++j) out[j] = j < m ? col[j * ld] : 0.f;
+    for (int64_t j = c < w16 ? m16 : 0; j < mp; ++j) out[j] = j < m ? col[j * ld] : 0.f;
   }
 }
 
