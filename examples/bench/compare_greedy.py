@@ -17,10 +17,13 @@ the decoder over the whole prefix. qkv without the cache (--no-kv-cache) does th
 
   /usr/bin/python3 examples/bench/compare_greedy.py [--rounds 3] [--sizes tiny,small,base]
 
-PyTorch runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment (see
-compare.py); qkv with OMP_WAIT_POLICY=passive, as its apps do. Nothing in qkv imports this.
+PyTorch and qkv run with the environments of bench_common.py (OPENBLAS_CORETYPE and
+OPENBLAS_L2_SIZE removed for PyTorch, OMP_WAIT_POLICY=passive for qkv, as its apps do). Nothing
+in qkv imports this.
 """
-import argparse, json, os, statistics, subprocess, sys
+import argparse, statistics, sys
+
+from bench_common import TORCH_1T, add_common_args, add_torch_cores_arg, run_qkv, run_torch, torch_variants
 
 SIZES = {  # name: (model flags, sources, tokens out per source, timed repeats)
     "tiny": ("--d-model 64 --heads 4 --d-ff 256 --layers 2 --src-len 10 "
@@ -32,71 +35,72 @@ SIZES = {  # name: (model flags, sources, tokens out per source, timed repeats)
 }
 KEYS = {"batched": ("batched_ms_per_sentence", "batched"),
         "one by one": ("one_by_one_ms_per_sentence", "one_by_one")}
-here = os.path.dirname(os.path.abspath(__file__))
-p = argparse.ArgumentParser()
-p.add_argument("--rounds", type=int, default=3)
-p.add_argument("--sizes", default="tiny,small,base")
-p.add_argument("--qkv", default="build/bench_train")
-p.add_argument("--torch-cores", default="SkylakeX",
-               help="OPENBLAS_CORETYPE values to try besides OpenBLAS's own choice ('' for none)")
-a = p.parse_args()
 
 
-def run(cmd, env):
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+def parse_args():
+    p = argparse.ArgumentParser()
+    add_common_args(p)
+    add_torch_cores_arg(p)
+    return p.parse_args()
 
 
-qenv = dict(os.environ, OMP_WAIT_POLICY="passive")
-tenv = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-torch_py = os.path.join(here, "torch_bench.py")
-variants = [("qkv 1T", None, ["--threads", "1"]), ("qkv 2T", None, ["--threads", "2"]),
-            ("qkv 1T no cache", None, ["--threads", "1", "--no-kv-cache"])]
-for core in [""] + [c for c in a.torch_cores.split(",") if c]:
-    for t, f in [("1/1", ["--threads", "1", "--blas-threads", "1"]),
-                 ("1/2", ["--threads", "1", "--blas-threads", "2"])]:
-        variants.append(("torch " + t + (" " + core if core else ""), core, f))
-sizes = a.sizes.split(",")
-res = {(s, v[0], k): [] for s in sizes for v in variants for k in KEYS}
-for r in range(a.rounds):
-    for s in sizes:
-        flags, n, out, repeats = SIZES[s]
-        common = flags.split() + ["--mode", "greedy", "--sentences", str(n), "--max-out", str(out),
-                                  "--repeats", str(repeats)]
-        for label, core, extra in variants:
-            if label.startswith("torch"):
-                env = dict(tenv, OPENBLAS_CORETYPE=core) if core else tenv
-                j = run(["/usr/bin/python3", torch_py] + common + extra, env)
-            else:
-                j = run([a.qkv] + common + extra, qenv)
-                if not j["cache_equals_recompute"]:
-                    sys.exit(f"{label} {s}: the cache and the recompute gave different tokens")
-            if not j["batched_equals_one_by_one"]:
-                sys.exit(f"{label} {s}: batched and one by one gave different tokens")
-            for k, (qkey, tkey) in KEYS.items():
-                res[(s, label, k)].append(j[tkey]["ms_per_sentence"] if tkey in j else j[qkey])
-            core_name = f" [{j['openblas_core']}]" if "openblas_core" in j else ""
-            print(f"round {r + 1} {s} {label}{core_name}: "
-                  + ", ".join(f"{k} {res[(s, label, k)][-1]} ms/sentence" for k in KEYS),
-                  file=sys.stderr, flush=True)
-    print(f"round {r + 1}/{a.rounds} done", file=sys.stderr)
+def measure(a, sizes, variants):
+    """ms per sentence per (size, label, decoding) over the interleaved rounds."""
+    res = {(s, v[0], k): [] for s in sizes for v in variants for k in KEYS}
+    for r in range(a.rounds):
+        for s in sizes:
+            flags, n, out, repeats = SIZES[s]
+            common = flags.split() + ["--mode", "greedy", "--sentences", str(n), "--max-out", str(out),
+                                      "--repeats", str(repeats)]
+            for label, core, extra in variants:
+                if label.startswith("torch"):
+                    j = run_torch(common + extra, core)
+                else:
+                    j = run_qkv(a.qkv, common + extra)
+                    if not j["cache_equals_recompute"]:
+                        sys.exit(f"{label} {s}: the cache and the recompute gave different tokens")
+                if not j["batched_equals_one_by_one"]:
+                    sys.exit(f"{label} {s}: batched and one by one gave different tokens")
+                for k, (qkey, tkey) in KEYS.items():
+                    res[(s, label, k)].append(j[tkey]["ms_per_sentence"] if tkey in j else j[qkey])
+                core_name = f" [{j['openblas_core']}]" if "openblas_core" in j else ""
+                print(f"round {r + 1} {s} {label}{core_name}: "
+                      + ", ".join(f"{k} {res[(s, label, k)][-1]} ms/sentence" for k in KEYS),
+                      file=sys.stderr, flush=True)
+        print(f"round {r + 1}/{a.rounds} done", file=sys.stderr)
+    return res
 
-med = {k: statistics.median(v) for k, v in res.items()}
-labels = [v[0] for v in variants]
-for k in KEYS:
-    print(f"greedy decoding, {k}: ms per sentence, median of {a.rounds} interleaved rounds")
-    print("%-6s " % "size" + " ".join("%18s" % l for l in labels))
-    for s in sizes:
-        print("%-6s " % s + " ".join("%18.3f" % med[(s, l, k)] for l in labels))
-    print()
-print("| config | decoding | PyTorch best, ms/sentence | qkv 1 thread | qkv 2 threads | ratio "
-      "| qkv without cache (1 thread) | cache speed-up |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-for s in sizes:
-    flags, n, out, _ = SIZES[s]
+
+def report(a, sizes, labels, med):
     for k in KEYS:
-        tl = min((l for l in labels if l.startswith("torch")), key=lambda l: med[(s, l, k)])
-        q1, q2, q0, tb = (med[(s, "qkv 1T", k)], med[(s, "qkv 2T", k)],
-                          med[(s, "qkv 1T no cache", k)], med[(s, tl, k)])
-        print(f"| {s} ({n} × {out} tokens) | {k} | {tb:.3f} ({tl[6:]}) | {q1:.3f} | {q2:.3f} "
-              f"| {tb / min(q1, q2):.1f}× | {q0:.3f} | {q0 / q1:.2f}× |")
+        print(f"greedy decoding, {k}: ms per sentence, median of {a.rounds} interleaved rounds")
+        print("%-6s " % "size" + " ".join("%18s" % l for l in labels))
+        for s in sizes:
+            print("%-6s " % s + " ".join("%18.3f" % med[(s, l, k)] for l in labels))
+        print()
+    print("| config | decoding | PyTorch best, ms/sentence | qkv 1 thread | qkv 2 threads | ratio "
+          "| qkv without cache (1 thread) | cache speed-up |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for s in sizes:
+        flags, n, out, _ = SIZES[s]
+        for k in KEYS:
+            tl = min((l for l in labels if l.startswith("torch")), key=lambda l: med[(s, l, k)])
+            q1, q2, q0, tb = (med[(s, "qkv 1T", k)], med[(s, "qkv 2T", k)],
+                              med[(s, "qkv 1T no cache", k)], med[(s, tl, k)])
+            print(f"| {s} ({n} × {out} tokens) | {k} | {tb:.3f} ({tl[6:]}) | {q1:.3f} | {q2:.3f} "
+                  f"| {tb / min(q1, q2):.1f}× | {q0:.3f} | {q0 / q1:.2f}× |")
+
+
+def main():
+    a = parse_args()
+    variants = [("qkv 1T", None, ["--threads", "1"]), ("qkv 2T", None, ["--threads", "2"]),
+                ("qkv 1T no cache", None, ["--threads", "1", "--no-kv-cache"])]
+    variants += torch_variants(a.torch_cores, TORCH_1T)
+    sizes = a.sizes.split(",")
+    res = measure(a, sizes, variants)
+    med = {k: statistics.median(v) for k, v in res.items()}
+    report(a, sizes, [v[0] for v in variants], med)
+
+
+if __name__ == "__main__":
+    main()
