@@ -34,30 +34,37 @@ int64_t padded(int64_t m) { return (m + kLanes - 1) / kLanes * kLanes; }
 // four. Every element still gets the arithmetic it got one row at a time, in the same order.
 constexpr int64_t kRows = 4;
 
-// out_r[0..w) += Σₜ coef_r[t·cs]·rows[t·ld + 0..w) for the kRows outputs r (`count` terms,
-// summed in acc first, t in order, so the result does not depend on the thread count). The
-// three backward products dV, dQ and dK are all this. Only the first `nout` outputs are
-// written; the others (coef pointers repeated by the caller) are computed and dropped.
+// For each output row o < nout: out[o·ldo + 0..w) += Σₜ coef[o·co + t·cs]·rows[t·ld + 0..w)
+// (`count` terms, summed in acc first, t in order, so the result does not depend on the thread
+// count). The three backward products dV, dQ and dK are all this. kRows output rows at a time,
+// each row of `rows` loaded once for them; the last block repeats its last row in its unused
+// places (computed, not stored).
 template <int64_t W>
-void add_weighted_rows(float* const* out, int64_t nout, const float* const* coef, int64_t cs,
-                       const float* rows, int64_t ld, int64_t count, int64_t w_rt, float* acc_rt) {
+void add_weighted_rows(float* out, int64_t ldo, int64_t nout, const float* coef, int64_t co,
+                       int64_t cs, const float* rows, int64_t ld, int64_t count, int64_t w_rt,
+                       float* acc_rt) {
   const int64_t w = W ? W : w_rt;
   float acc_local[W ? kRows * W : 1];
   float* acc = W ? acc_local : acc_rt;
+  for (int64_t o0 = 0; o0 < nout; o0 += kRows) {
+    const int64_t cnt = std::min(kRows, nout - o0);
+    const float* cr[kRows];
+    for (int64_t r = 0; r < kRows; ++r) cr[r] = coef + (o0 + std::min(r, cnt - 1)) * co;
 #pragma omp simd
-  for (int64_t c = 0; c < kRows * w; ++c) acc[c] = 0.f;
-  for (int64_t t = 0; t < count; ++t) {
-    const float* row = rows + t * ld;
-    for (int64_t r = 0; r < kRows; ++r) {
-      const float a = coef[r][t * cs];
+    for (int64_t c = 0; c < kRows * w; ++c) acc[c] = 0.f;
+    for (int64_t t = 0; t < count; ++t) {
+      const float* row = rows + t * ld;
+      for (int64_t r = 0; r < kRows; ++r) {
+        const float a = cr[r][t * cs];
 #pragma omp simd
-      for (int64_t c = 0; c < w; ++c) acc[r * w + c] = std::fma(a, row[c], acc[r * w + c]);
+        for (int64_t c = 0; c < w; ++c) acc[r * w + c] = std::fma(a, row[c], acc[r * w + c]);
+      }
     }
-  }
-  for (int64_t r = 0; r < nout; ++r) {
-    float* o = out[r];
+    for (int64_t r = 0; r < cnt; ++r) {
+      float* o = out + (o0 + r) * ldo;
 #pragma omp simd
-    for (int64_t c = 0; c < w; ++c) o[c] += acc[r * w + c];
+      for (int64_t c = 0; c < w; ++c) o[c] += acc[r * w + c];
+    }
   }
 }
 
@@ -312,39 +319,14 @@ void backward_pairs(const AttentionDims& d, const float* q, const float* k, cons
         for (int64_t j = 0; j < m; ++j) dsi[j] = pi[j] * (gr[j] - dr) * scale;
       }
     }
-    // The three products, kRows output rows at a time (the last block repeats its last row).
-    float* out[kRows];
-    const float* coef[kRows];
     if (dv)  // dVⱼ += Σᵢ uᵢⱼ·dOᵢ
-      for (int64_t j0 = 0; j0 < m; j0 += kRows) {
-        const int64_t cnt = std::min(kRows, m - j0);
-        for (int64_t r = 0; r < kRows; ++r) {
-          const int64_t j = j0 + std::min(r, cnt - 1);
-          out[r] = dv + (b * m + j) * d.ldv + h * hv;
-          coef[r] = U + j;
-        }
-        add_weighted_rows<DV>(out, cnt, coef, m, dob, d.ldo, n, hv, acc);
-      }
+      add_weighted_rows<DV>(dv + b * m * d.ldv + h * hv, d.ldv, m, U, 1, m, dob, d.ldo, n, hv, acc);
     if (dq)  // dQᵢ += Σⱼ dSᵢⱼ·Kⱼ
-      for (int64_t i0 = 0; i0 < n; i0 += kRows) {
-        const int64_t cnt = std::min(kRows, n - i0);
-        for (int64_t r = 0; r < kRows; ++r) {
-          const int64_t i = i0 + std::min(r, cnt - 1);
-          out[r] = dq + (b * n + i) * d.ldq + h * hk;
-          coef[r] = ds + i * mp;
-        }
-        add_weighted_rows<DK>(out, cnt, coef, 1, kb, d.ldk, m, hk, acc);
-      }
+      add_weighted_rows<DK>(dq + b * n * d.ldq + h * hk, d.ldq, n, ds, mp, 1, kb, d.ldk, m, hk,
+                            acc);
     if (dk)  // dKⱼ += Σᵢ dSᵢⱼ·Qᵢ
-      for (int64_t j0 = 0; j0 < m; j0 += kRows) {
-        const int64_t cnt = std::min(kRows, m - j0);
-        for (int64_t r = 0; r < kRows; ++r) {
-          const int64_t j = j0 + std::min(r, cnt - 1);
-          out[r] = dk + (b * m + j) * d.ldk + h * hk;
-          coef[r] = ds + j;
-        }
-        add_weighted_rows<DK>(out, cnt, coef, mp, qb, d.ldq, n, hk, acc);
-      }
+      add_weighted_rows<DK>(dk + b * m * d.ldk + h * hk, d.ldk, m, ds, 1, mp, qb, d.ldq, n, hk,
+                            acc);
   }
 }
 
