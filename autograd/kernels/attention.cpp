@@ -69,19 +69,33 @@ void add_weighted_rows(float* out, int64_t ldo, int64_t nout, const float* coef,
 }
 
 // dst [w, mp] = the head's [m, w] block (rows ld apart) transposed, zero-padded to mp columns.
-// Whole 16×16 tiles by transpose16 (shuffles in registers); the keys and columns left over
-// column by column, 16 keys a vector (a gather with AVX-512). The scalar copy, row by row,
-// was a tenth of the forward pass.
+// 16 keys × 16 columns at a time by transpose16 (shuffles in registers); a last block of fewer
+// than 16 keys is first copied into a zeroed tile, which also writes the padding. Columns past
+// the last multiple of 16 (run-time widths) by gathers. The scalar copy, row by row, was a
+// tenth of the forward pass; gathers for the keys past the last 16 were a fifth at m = 10.
 void transpose_head(const float* src, int64_t ld, int64_t m, int64_t w, float* dst, int64_t mp) {
-  const int64_t m16 = m / kLanes * kLanes, w16 = w / kLanes * kLanes;
-  for (int64_t j0 = 0; j0 < m16; j0 += kLanes)
-    for (int64_t c0 = 0; c0 < w16; c0 += kLanes)
-      transpose16(src + j0 * ld + c0, ld, dst + c0 * mp + j0, mp);
-  for (int64_t c = 0; c < w; ++c) {
+  const int64_t w16 = w / kLanes * kLanes;
+  alignas(64) float tile[kLanes * kLanes];
+  for (int64_t j0 = 0; j0 < mp; j0 += kLanes) {
+    const int64_t keys = std::min(kLanes, m - j0);
+    for (int64_t c0 = 0; c0 < w16; c0 += kLanes) {
+      const float* block = src + j0 * ld + c0;
+      if (keys == kLanes) {
+        transpose16(block, ld, dst + c0 * mp + j0, mp);
+        continue;
+      }
+      for (int64_t j = 0; j < kLanes; ++j)
+#pragma omp simd
+        for (int64_t c = 0; c < kLanes; ++c)
+          tile[j * kLanes + c] = j < keys ? block[j * ld + c] : 0.f;
+      transpose16(tile, kLanes, dst + c0 * mp + j0, mp);
+    }
+  }
+  for (int64_t c = w16; c < w; ++c) {
     const float* col = src + c;
     float* out = dst + c * mp;
 #pragma omp simd
-    for (int64_t j = c < w16 ? m16 : 0; j < mp; ++j) out[j] = j < m ? col[j * ld] : 0.f;
+    for (int64_t j = 0; j < mp; ++j) out[j] = j < m ? col[j * ld] : 0.f;
   }
 }
 
