@@ -60,19 +60,20 @@ AttentionOutput fused_attention(const Tensor& q, const Tensor& k, const Tensor& 
   }
   Tensor out = Tensor::empty({d.B, d.n, v.size(2)});
   Tensor weights = Tensor::empty(pshape);
-  Tensor used = drop.defined() ? Tensor::empty(pshape) : weights;
+  // P ⊙ D is not kept: the backward pass recomputes it from weights and drop (one multiply
+  // per weight, the same bits), one [B, H, n, m] tensor less per attention until backward.
   kernels::attention_forward(d, q.data(), k.data(), v.data(), km,
-                             drop.defined() ? drop.data() : nullptr, weights.data(),
-                             drop.defined() ? used.data() : nullptr, out.data());
+                             drop.defined() ? drop.data() : nullptr, weights.data(), nullptr,
+                             out.data());
   add_macs(d.B * d.H * d.n * d.m * (d.dk + d.dv));  // Q·Kᵀ and P·V, as matmul would count
   // S = QKᵀ/√d, P = softmax(S), O = (P ⊙ D)·V  ⇒  dV = (P⊙D)ᵀdO, dP = (dO·Vᵀ) ⊙ D,
   // dS = P ⊙ (dP − ⟨dP, P⟩), dQ = dS·K/√d, dK = dSᵀ·Q/√d   (ch02, ch05, ch07)
-  record(out, "fused_attention", {q, k, v}, [q, k, v, d, drop, weights, used](const Tensor& g) {
+  record(out, "fused_attention", {q, k, v}, [q, k, v, d, drop, weights](const Tensor& g) {
     float* dq = needs_grad(q) ? q.grad_buffer().data() : nullptr;
     float* dk = needs_grad(k) ? k.grad_buffer().data() : nullptr;
     float* dv = needs_grad(v) ? v.grad_buffer().data() : nullptr;
     kernels::attention_backward(d, q.data(), k.data(), v.data(),
-                                drop.defined() ? drop.data() : nullptr, weights.data(), used.data(),
+                                drop.defined() ? drop.data() : nullptr, weights.data(), nullptr,
                                 g.data(), dq, dk, dv);
   });
   return {out, weights};

@@ -111,6 +111,27 @@ double fma_peak(int threads, int reps) {
   return best;
 }
 
+// ---- Memory bandwidth --------------------------------------------------------------------
+// GB/s of y = y + s·x over two arrays of 256 MB (2 floats read and 1 written per element, far
+// more than any cache holds), on `threads` threads, best of `reps`. The element-wise passes of a
+// training step, Adam, and the packing of operands that come from memory all run at this rate,
+// whatever the FMA peak: if a second thread does not raise it, they gain nothing from a second
+// core (chapter 14, "Two cores").
+double memory_bandwidth(int threads, int reps) {
+  const int64_t n = int64_t{64} << 20;
+  std::vector<float, qkv::AlignedAllocator<float>> x(static_cast<size_t>(n)),
+      y(static_cast<size_t>(n));
+  double best = 0;
+  for (int r = 0; r <= reps; ++r) {  // the first pass also faults the pages in: not counted
+    const auto t0 = Clock::now();
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t i = 0; i < n; ++i) y[i] = y[i] + 1e-3f * x[i];
+    const double s = seconds_since(t0);
+    if (r > 0) best = std::max(best, 3.0 * 4 * n / s);
+  }
+  return best;
+}
+
 // ---- Timing a GEMM ---------------------------------------------------------------------
 // Best time of at least min_reps runs (more, up to ~0.2 s, when a run is short).
 double best_seconds(const std::function<void()>& run, int min_reps) {
@@ -294,7 +315,7 @@ std::vector<Result> time_stages(const Options& opt, int max_threads) {
   return steps;
 }
 
-void print_report(const Options& opt, int max_threads, const double* peak,
+void print_report(const Options& opt, int max_threads, const double* peak, const double* bandwidth,
                   const std::vector<Result>& results, const std::vector<Result>& batched,
                   const std::vector<Result>& steps, double gflops_512_top) {
   std::printf("bench_kernels: FP32, %d cores, best of >= %d runs, GFLOP/s = 2·M·N·K / time\n",
@@ -306,6 +327,9 @@ void print_report(const Options& opt, int max_threads, const double* peak,
     std::printf(
         "\nnote: 2 threads did not reach twice the 1-thread peak: another program is"
         " using the cores, so the timings below are unreliable");
+  std::printf("\nmemory bandwidth (y = y + s·x over 2 × 256 MB): 1 thread %.1f GB/s",
+              bandwidth[1] / 1e9);
+  if (max_threads >= 2) std::printf(", 2 threads %.1f GB/s", bandwidth[2] / 1e9);
   const qkv::kernels::GemmBlocks blocks = qkv::kernels::gemm_blocks();
   std::printf("\ncache blocks from this machine's caches: MC %lld, KC %lld (fixed), NC %lld",
               static_cast<long long>(blocks.MC), static_cast<long long>(blocks.KC),
@@ -351,7 +375,9 @@ int run(int argc, char** argv) {
       opt.stages ? time_stages(opt, max_threads) : std::vector<Result>{};
   omp_set_num_threads(saved_threads);
   measure_peak();
-  print_report(opt, max_threads, peak, results, batched, steps, gflops_512_top);
+  double bandwidth[3] = {0, 0, 0};
+  for (int t = 1; t <= max_threads; ++t) bandwidth[t] = memory_bandwidth(t, 3);
+  print_report(opt, max_threads, peak, bandwidth, results, batched, steps, gflops_512_top);
   return 0;
 }
 

@@ -31,9 +31,10 @@ struct Case {
   int64_t B, H, n, m, dk, dv;
 };
 
-// Run the kernels on random data; fill `out` with o, weights, dq, dk, dv.
-void run_kernels(const Case& c, bool fast, bool with_drop, const Tensor& mask,
-                 std::vector<std::vector<float>>& out) {
+// Run the kernels on random data; fill `out` with o, weights, dq, dk, dv. keep_used = false:
+// with dropout, U is not stored (used == nullptr) and the backward pass recomputes it.
+void run_kernels(const Case& c, bool fast, bool with_drop, const kernels::AttentionMask& km,
+                 std::vector<std::vector<float>>& out, bool keep_used = true) {
   Generator g(5);
   Tensor q = Tensor::uniform({c.B, c.n, c.H * c.dk}, g, -2, 2);
   Tensor k = Tensor::uniform({c.B, c.m, c.H * c.dk}, g, -2, 2);
@@ -50,13 +51,6 @@ void run_kernels(const Case& c, bool fast, bool with_drop, const Tensor& mask,
                            c.H * c.dv,
                            c.H * c.dv,
                            1.f / std::sqrt(float(c.dk))};
-  kernels::AttentionMask km;
-  if (mask.defined()) {  // [B, 1, n or 1, m]
-    km.p = mask.data();
-    km.sb = mask.size(2) * c.m;
-    km.si = mask.size(2) == 1 ? 0 : c.m;
-    km.sj = 1;
-  }
   const int64_t np = c.B * c.H * c.n * c.m;
   std::vector<float> drop(np), w(np), used(np), o(c.B * c.n * c.H * c.dv);
   if (with_drop) kernels::dropout_mask(drop.data(), np, 0.3f, 99);
@@ -64,11 +58,33 @@ void run_kernels(const Case& c, bool fast, bool with_drop, const Tensor& mask,
   auto fwd = fast ? kernels::attention_forward : kernels::attention_forward_reference;
   auto bwd = fast ? kernels::attention_backward : kernels::attention_backward_reference;
   const float* dp = with_drop ? drop.data() : nullptr;
-  fwd(d, q.data(), k.data(), v.data(), km, dp, w.data(), with_drop ? used.data() : nullptr,
-      o.data());
-  bwd(d, q.data(), k.data(), v.data(), dp, w.data(), with_drop ? used.data() : nullptr, d_o.data(),
-      dq.data(), dk.data(), dv.data());
+  float* up = with_drop && keep_used ? used.data() : nullptr;
+  fwd(d, q.data(), k.data(), v.data(), km, dp, w.data(), up, o.data());
+  bwd(d, q.data(), k.data(), v.data(), dp, w.data(), up, d_o.data(), dq.data(), dk.data(),
+      dv.data());
   out = {o, w, dq, dk, dv};
+}
+
+// The same for a mask tensor [B, 1, n or 1, m].
+void run_kernels(const Case& c, bool fast, bool with_drop, const Tensor& mask,
+                 std::vector<std::vector<float>>& out) {
+  kernels::AttentionMask km;
+  if (mask.defined()) {
+    km.p = mask.data();
+    km.sb = mask.size(2) * c.m;
+    km.si = mask.size(2) == 1 ? 0 : c.m;
+    km.sj = 1;
+  }
+  run_kernels(c, fast, with_drop, km, out);
+}
+
+void require_close(const std::vector<std::vector<float>>& fast,
+                   const std::vector<std::vector<float>>& slow) {
+  for (size_t t = 0; t < fast.size(); ++t)
+    for (size_t i = 0; i < fast[t].size(); ++i) {
+      INFO("output " << t << " element " << i);
+      REQUIRE(fast[t][i] == Approx(slow[t][i]).margin(2e-5).epsilon(1e-5));
+    }
 }
 }  // namespace
 
@@ -87,12 +103,47 @@ TEST_CASE("fused attention kernel equals its slow reference", "[ch14][attention]
       std::vector<std::vector<float>> fast, slow;
       run_kernels(c, true, with_drop, mask, fast);
       run_kernels(c, false, with_drop, mask, slow);
-      for (size_t t = 0; t < fast.size(); ++t)
-        for (size_t i = 0; i < fast[t].size(); ++i) {
-          INFO("output " << t << " element " << i);
-          REQUIRE(fast[t][i] == Approx(slow[t][i]).margin(2e-5).epsilon(1e-5));
-        }
+      require_close(fast, slow);
     }
+}
+
+TEST_CASE("fused attention kernel equals its reference on every path", "[ch14][attention]") {
+  // The compiled head widths 16, 32, 64 and the generic one; query counts that leave the
+  // last block of rows partly empty (n = 1, 5, 9); m = 20 and 33 (not whole vectors). Masks
+  // read through every stride the op produces: none; one row per (b, h) broadcast over the
+  // queries (sj = 1, si = 0); one value per query broadcast over the keys (sj = 0), which
+  // masks whole rows; a full [B, H, n, m] mask (sh, si, sj all set) with dead rows too.
+  const Case cases[] = {{2, 2, 5, 20, 16, 16},
+                        {2, 2, 9, 33, 32, 32},
+                        {2, 1, 1, 20, 64, 64},
+                        {1, 2, 9, 20, 64, 64},
+                        {2, 2, 5, 33, 24, 24}};
+  for (const Case& c : cases) {
+    std::vector<float> per_key(c.B * c.m), per_query(c.B * c.n), full(c.B * c.H * c.n * c.m);
+    for (size_t i = 0; i < per_key.size(); ++i) per_key[i] = i % 7 == 3 ? 0.f : 1.f;
+    for (size_t i = 0; i < per_query.size(); ++i) per_query[i] = i % 3 == 0 ? 0.f : 1.f;
+    for (size_t i = 0; i < full.size(); ++i) full[i] = i % 5 == 2 ? 0.f : 1.f;
+    for (int64_t i = 0; i < c.m; ++i) full[i] = 0.f;  // row 0 of (0, 0): every key masked
+    std::vector<kernels::AttentionMask> masks(4);
+    masks[1] = {per_key.data(), c.m, 0, 0, 1};
+    masks[2] = {per_query.data(), c.n, 0, 1, 0};
+    masks[3] = {full.data(), c.H * c.n * c.m, c.n * c.m, c.m, 1};
+    for (size_t mk = 0; mk < masks.size(); ++mk)
+      for (bool with_drop : {false, true}) {
+        INFO("B " << c.B << " H " << c.H << " n " << c.n << " m " << c.m << " dk " << c.dk
+                  << " mask " << mk << " drop " << with_drop);
+        std::vector<std::vector<float>> fast, slow, fast_no_u, slow_no_u;
+        run_kernels(c, true, with_drop, masks[mk], fast);
+        run_kernels(c, false, with_drop, masks[mk], slow);
+        require_close(fast, slow);
+        // U recomputed in the backward pass: the same bits as U kept (the reference too)
+        run_kernels(c, true, with_drop, masks[mk], fast_no_u, false);
+        run_kernels(c, false, with_drop, masks[mk], slow_no_u, false);
+        REQUIRE(fast_no_u == fast);
+        REQUIRE(slow_no_u == slow);
+        if (mk >= 2) REQUIRE((fast[0][0] == 0.f && fast[1][0] == 0.f));  // row 0 dead: all 0
+      }
+  }
 }
 
 TEST_CASE("fused_attention equals split heads + scaled_dot_product_attention + merge",

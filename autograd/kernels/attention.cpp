@@ -10,6 +10,7 @@
 #include "autograd/kernels/exp.h"
 #include "autograd/kernels/gemm.h"
 #include "autograd/kernels/parallel.h"
+#include "autograd/kernels/transpose.h"  // transpose16, and <immintrin.h> with AVX-512
 
 namespace qkv::kernels {
 namespace {
@@ -22,33 +23,116 @@ float* scratch(int64_t n) {
   return t_scratch.data();
 }
 
-// out[0..w) += Σₜ coef[t·cs]·rows[t·ld + 0..w), summed in acc first (t in order, so the result
-// does not depend on the thread count). The three backward products dV, dQ and dK are all this.
-void add_weighted_rows(float* out, const float* coef, int64_t cs, const float* rows, int64_t ld,
-                       int64_t count, int64_t w, float* acc) {
-#pragma omp simd
-  for (int64_t c = 0; c < w; ++c) acc[c] = 0.f;
-  for (int64_t t = 0; t < count; ++t) {
-    const float a = coef[t * cs];
-    const float* r = rows + t * ld;
-#pragma omp simd
-    for (int64_t c = 0; c < w; ++c) acc[c] = std::fma(a, r[c], acc[c]);
-  }
-#pragma omp simd
-  for (int64_t c = 0; c < w; ++c) out[c] += acc[c];
-}
-
 // Rows of the local transposed copies are padded to whole vectors, so the loops along them
 // have no remainder.
 constexpr int64_t kLanes = 16;
 int64_t padded(int64_t m) { return (m + kLanes - 1) / kLanes * kLanes; }
 
+// Query rows (and gradient rows) handled together. One row's sums are chains of dependent
+// multiply-adds (dk of them per score, m per output element) that wait 4 cycles each; four
+// rows are four independent chains in flight, and each row of Kᵀ or V is loaded once for the
+// four. Every element still gets the arithmetic it got one row at a time, in the same order.
+constexpr int64_t kRows = 4;
+
+// out_r[0..w) += Σₜ coef_r[t·cs]·rows[t·ld + 0..w) for the kRows outputs r (`count` terms,
+// summed in acc first, t in order, so the result does not depend on the thread count). The
+// three backward products dV, dQ and dK are all this. Only the first `nout` outputs are
+// written; the others (coef pointers repeated by the caller) are computed and dropped.
+template <int64_t W>
+void add_weighted_rows(float* const* out, int64_t nout, const float* const* coef, int64_t cs,
+                       const float* rows, int64_t ld, int64_t count, int64_t w_rt, float* acc_rt) {
+  const int64_t w = W ? W : w_rt;
+  float acc_local[W ? kRows * W : 1];
+  float* acc = W ? acc_local : acc_rt;
+#pragma omp simd
+  for (int64_t c = 0; c < kRows * w; ++c) acc[c] = 0.f;
+  for (int64_t t = 0; t < count; ++t) {
+    const float* row = rows + t * ld;
+    for (int64_t r = 0; r < kRows; ++r) {
+      const float a = coef[r][t * cs];
+#pragma omp simd
+      for (int64_t c = 0; c < w; ++c) acc[r * w + c] = std::fma(a, row[c], acc[r * w + c]);
+    }
+  }
+  for (int64_t r = 0; r < nout; ++r) {
+    float* o = out[r];
+#pragma omp simd
+    for (int64_t c = 0; c < w; ++c) o[c] += acc[r * w + c];
+  }
+}
+
 // dst [w, mp] = the head's [m, w] block (rows ld apart) transposed, zero-padded to mp columns.
+// Whole 16×16 tiles by transpose16 (shuffles in registers); the keys and columns left over
+// column by column, 16 keys a vector (a gather with AVX-512). The scalar copy, row by row,
+// was a tenth of the forward pass.
 void transpose_head(const float* src, int64_t ld, int64_t m, int64_t w, float* dst, int64_t mp) {
-  for (int64_t j = 0; j < m; ++j)
-    for (int64_t c = 0; c < w; ++c) dst[c * mp + j] = src[j * ld + c];
-  for (int64_t c = 0; c < w; ++c)
-    for (int64_t j = m; j < mp; ++j) dst[c * mp + j] = 0.f;
+  const int64_t m16 = m / kLanes * kLanes, w16 = w / kLanes * kLanes;
+  for (int64_t j0 = 0; j0 < m16; j0 += kLanes)
+    for (int64_t c0 = 0; c0 < w16; c0 += kLanes)
+      transpose16(src + j0 * ld + c0, ld, dst + c0 * mp + j0, mp);
+  for (int64_t c = 0; c < w; ++c) {
+    const float* col = src + c;
+    float* out = dst + c * mp;
+#pragma omp simd
+    for (int64_t j = c < w16 ? m16 : 0; j < mp; ++j) out[j] = j < m ? col[j * ld] : 0.f;
+  }
+}
+
+// The largest of 16 floats, none of them NaN. A max is the same value in any order (−0 and +0
+// aside, which give the same exp(x − max)), so the lanes are folded pairwise, by the
+// instruction's shuffles where there is one: the loop g++ made of the portable fold kept
+// the lanes in memory and cost a tenth of the forward pass.
+inline float max_of_lanes(const float* mv) {
+#if defined(__AVX512F__)
+  __m512 x = _mm512_loadu_ps(mv);
+  x = _mm512_max_ps(x, _mm512_shuffle_f32x4(x, x, 0x4E));  // halves swapped
+  x = _mm512_max_ps(x, _mm512_shuffle_f32x4(x, x, 0xB1));  // quarters swapped
+  x = _mm512_max_ps(x, _mm512_permute_ps(x, 0x4E));        // pairs swapped
+  x = _mm512_max_ps(x, _mm512_permute_ps(x, 0xB1));        // neighbours swapped
+  return _mm512_cvtss_f32(x);
+#else
+  float t[kLanes];
+  for (int64_t j = 0; j < kLanes; ++j) t[j] = mv[j];
+  for (int64_t w = kLanes / 2; w > 0; w /= 2)
+    for (int64_t j = 0; j < w; ++j) t[j] = t[j + w] > t[j] ? t[j + w] : t[j];
+  return t[0];
+#endif
+}
+
+// keep[0..mp) = one row of the mask (1 everywhere without one), 0 past the m keys, so the
+// masking below runs over whole vectors and the padding lanes drop out as masked keys.
+void fill_keep(float* keep, const float* row, int64_t sj, int64_t m, int64_t mp) {
+  if (!row) {
+#pragma omp simd
+    for (int64_t j = 0; j < mp; ++j) keep[j] = j < m ? 1.f : 0.f;
+  } else if (sj == 1) {
+#pragma omp simd
+    for (int64_t j = 0; j < mp; ++j) keep[j] = j < m ? row[j] : 0.f;
+  } else {
+#pragma omp simd
+    for (int64_t j = 0; j < mp; ++j) keep[j] = j < m ? row[j * sj] : 0.f;
+  }
+}
+
+// s[0..mp) for kRows rows (mp apart) = qᵣ·Kᵀ, 16 keys at a time: for each of the dk terms one
+// vector of Kᵀ, multiplied into the kRows rows' sums. q[r] is row r's first element.
+template <int64_t DK>
+void scores_block(const float* const* q, const float* kt, int64_t dk_rt, int64_t mp, float* s) {
+  const int64_t dk = DK ? DK : dk_rt;
+  for (int64_t j0 = 0; j0 < mp; j0 += kLanes) {
+    float sv[kRows][kLanes] = {};
+    for (int64_t c = 0; c < dk; ++c) {
+      const float* kr = kt + c * mp + j0;
+      for (int64_t r = 0; r < kRows; ++r) {
+        const float a = q[r][c];
+#pragma omp simd
+        for (int64_t j = 0; j < kLanes; ++j) sv[r][j] = std::fma(a, kr[j], sv[r][j]);
+      }
+    }
+    for (int64_t r = 0; r < kRows; ++r)
+#pragma omp simd
+      for (int64_t j = 0; j < kLanes; ++j) s[r * mp + j0 + j] = sv[r][j];
+  }
 }
 
 // One parallel region over the B·H pairs, unless the whole job is a few microseconds of work
@@ -59,75 +143,108 @@ bool worth_threads(const AttentionDims& d) {
 
 // The per-(b, h) work, compiled once per common head width: with DK and DV known, the
 // accumulators below are a few vector registers and every inner loop is unrolled; DK = DV = 0
-// reads the widths at run time (any width, slower). Scores and dU are computed 16 keys at a
-// time, one vector of 16 sums. `omp simd` asks for vector code explicitly: g++ unrolls these
-// fixed-length loops before its loop vectoriser sees them, and its SLP vectoriser, which would
-// otherwise pick them up, is off (Makefile).
+// reads the widths at run time (any width, slower). Rows go kRows at a time; the last block
+// repeats the last row in its unused places (computed, never stored), so every block has the
+// same shape. `omp simd` asks for vector code explicitly: g++ unrolls these fixed-length loops
+// before its loop vectoriser sees them, and its SLP vectoriser, which would otherwise pick
+// them up, is off (Makefile).
 template <int64_t DK, int64_t DV>
 void forward_pairs(const AttentionDims& d, const float* q, const float* k, const float* v,
                    const AttentionMask& mask, const float* drop, float* weights, float* used,
                    float* o) {
   const int64_t pairs = d.B * d.H, n = d.n, m = d.m, mp = padded(m);
   const int64_t dk = DK ? DK : d.dk, dv = DV ? DV : d.dv;
+  const float scale = d.scale;
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 #pragma omp parallel for schedule(static) if (worth_threads(d))
   for (int64_t pr = 0; pr < pairs; ++pr) {
     const int64_t b = pr / d.H, h = pr % d.H;
-    float* kt = scratch(dk * mp + mp + (DV ? 0 : dv));  // Kᵀ [dk, mp], a row of scores, sums
+    // Kᵀ [dk, mp], kRows rows of scores and of the mask [kRows, mp], (widths at run time) sums
+    float* kt = scratch(dk * mp + 2 * kRows * mp + (DV ? 0 : kRows * dv));
     float* s = kt + dk * mp;
-    float acc_local[DV ? DV : 1];
-    float* acc = DV ? acc_local : s + mp;
+    float* keep = s + kRows * mp;
+    float acc_local[DV ? kRows * DV : 1];
+    float* acc = DV ? acc_local : keep + kRows * mp;
     transpose_head(k + b * m * d.ldk + h * dk, d.ldk, m, dk, kt, mp);
     const float* vb = v + b * m * d.ldv + h * dv;
-    for (int64_t i = 0; i < n; ++i) {
-      // s = qᵢ·Kᵀ, 16 keys at a time: for each of the dk terms, one vector multiply-add
-      const float* qi = q + (b * n + i) * d.ldq + h * dk;
-      for (int64_t j0 = 0; j0 < mp; j0 += kLanes) {
-        float sv[kLanes] = {};
-        for (int64_t c = 0; c < dk; ++c) {
-          const float a = qi[c];
-          const float* kr = kt + c * mp + j0;
+    const float* mrow = mask.p ? mask.p + b * mask.sb + h * mask.sh : nullptr;
+    // A mask row per query (causal) is copied kRows rows at a time, before the scores: the
+    // copy's last store is masked, and a load right after a masked store stalls.
+    const bool keep_per_row = mrow && mask.si != 0;
+    if (!keep_per_row) fill_keep(keep, mrow, mask.sj, m, mp);
+    for (int64_t i0 = 0; i0 < n; i0 += kRows) {
+      const int64_t rows = std::min(kRows, n - i0);
+      const float* qr[kRows];
+      for (int64_t r = 0; r < kRows; ++r)
+        qr[r] = q + (b * n + i0 + std::min(r, rows - 1)) * d.ldq + h * dk;
+      if (keep_per_row)
+        for (int64_t r = 0; r < rows; ++r)
+          fill_keep(keep + r * mp, mrow + (i0 + r) * mask.si, mask.sj, m, mp);
+      scores_block<DK>(qr, kt, dk, mp, s);
+      // mask and scale, then exp(x − max) over whole vectors (masked and padding keys: −∞ → 0)
+      bool dead[kRows] = {};
+      for (int64_t r = 0; r < rows; ++r) {
+        float* sr = s + r * mp;
+        const float* kr = keep_per_row ? keep + r * mp : keep;
+        float mv[kLanes];
+        for (int64_t j = 0; j < kLanes; ++j) mv[j] = kNegInf;
+        for (int64_t j0 = 0; j0 < mp; j0 += kLanes)
 #pragma omp simd
-          for (int64_t j = 0; j < kLanes; ++j) sv[j] = std::fma(a, kr[j], sv[j]);
+          for (int64_t j = 0; j < kLanes; ++j) {
+            const float x = kr[j0 + j] != 0.f ? sr[j0 + j] * scale : kNegInf;
+            sr[j0 + j] = x;
+            mv[j] = x > mv[j] ? x : mv[j];
+          }
+        const float mx = max_of_lanes(mv);
+        if (mx == kNegInf) {  // every key masked: no weight anywhere, output 0
+          dead[r] = true;
+          for (int64_t j = 0; j < mp; ++j) sr[j] = 0.f;
+          continue;
         }
-        for (int64_t j = 0; j < kLanes; ++j) s[j0 + j] = sv[j];
-      }
-      const float* keep = mask.p ? mask.p + b * mask.sb + h * mask.sh + i * mask.si : nullptr;
-      float mx = kNegInf;
-      for (int64_t j = 0; j < m; ++j) {
-        const float x = keep && keep[j * mask.sj] == 0.f ? kNegInf : s[j] * d.scale;
-        s[j] = x;
-        mx = x > mx ? x : mx;
-      }
-      float* pi = weights + (pr * n + i) * m;
-      float* ui = drop ? used + (pr * n + i) * m : pi;
-      float* oi = o + (b * n + i) * d.ldo + h * dv;
-      if (mx == kNegInf) {  // every key masked: no weight anywhere, output 0
-        for (int64_t j = 0; j < m; ++j) pi[j] = ui[j] = 0.f;
-        for (int64_t c = 0; c < dv; ++c) oi[c] = 0.f;
-        continue;
-      }
 #pragma omp simd
-      for (int64_t j = 0; j < mp; ++j) s[j] = exp_fast(s[j] - mx);  // whole vectors
-      float sum = 0.f;
-      for (int64_t j = 0; j < m; ++j) sum += s[j];  // in order: the same on every thread
-      const float inv = 1.f / sum;
-      for (int64_t j = 0; j < m; ++j) pi[j] = s[j] * inv;
-      if (drop) {
-        const float* di = drop + (pr * n + i) * m;
-        for (int64_t j = 0; j < m; ++j) ui[j] = pi[j] * di[j];
+        for (int64_t j = 0; j < mp; ++j) sr[j] = exp_fast(sr[j] - mx);
       }
-// oᵢ = Σⱼ uᵢⱼ·vⱼ: each term a multiply-add along a contiguous row of V
+      // the sums in order, j by j (the same on every thread), the rows side by side
+      float sum[kRows] = {};
+      for (int64_t j = 0; j < m; ++j)
+        for (int64_t r = 0; r < kRows; ++r) sum[r] += s[r * mp + j];
+      // weights, and the dropped weights U, which also stay in s for the weighted sum
+      for (int64_t r = 0; r < rows; ++r) {
+        float* sr = s + r * mp;
+        float* pi = weights + (pr * n + i0 + r) * m;
+        const float inv = dead[r] ? 0.f : 1.f / sum[r];
 #pragma omp simd
-      for (int64_t c = 0; c < dv; ++c) acc[c] = 0.f;
+        for (int64_t j = 0; j < m; ++j) {
+          const float p = sr[j] * inv;
+          pi[j] = p;
+          sr[j] = p;
+        }
+        if (drop) {
+          const float* di = drop + (pr * n + i0 + r) * m;
+#pragma omp simd
+          for (int64_t j = 0; j < m; ++j) sr[j] *= di[j];
+          if (used) std::copy(sr, sr + m, used + (pr * n + i0 + r) * m);
+        }
+      }
+      // oᵣ = Σⱼ uᵣⱼ·vⱼ: each term a multiply-add along a contiguous row of V, for kRows rows
+#pragma omp simd
+      for (int64_t c = 0; c < kRows * dv; ++c) acc[c] = 0.f;
       for (int64_t j = 0; j < m; ++j) {
-        const float u = ui[j];
         const float* vr = vb + j * d.ldv;
+        for (int64_t r = 0; r < kRows; ++r) {
+          const float u = s[r * mp + j];
 #pragma omp simd
-        for (int64_t c = 0; c < dv; ++c) acc[c] = std::fma(u, vr[c], acc[c]);
+          for (int64_t c = 0; c < dv; ++c) acc[r * dv + c] = std::fma(u, vr[c], acc[r * dv + c]);
+        }
       }
+      for (int64_t r = 0; r < rows; ++r) {
+        float* oi = o + (b * n + i0 + r) * d.ldo + h * dv;
+        if (dead[r])  // 0 whatever V holds
+          for (int64_t c = 0; c < dv; ++c) oi[c] = 0.f;
+        else
 #pragma omp simd
-      for (int64_t c = 0; c < dv; ++c) oi[c] = acc[c];
+          for (int64_t c = 0; c < dv; ++c) oi[c] = acc[r * dv + c];
+      }
     }
   }
 }
@@ -138,55 +255,96 @@ void backward_pairs(const AttentionDims& d, const float* q, const float* k, cons
                     float* dq, float* dk, float* dv) {
   const int64_t pairs = d.B * d.H, n = d.n, m = d.m, mp = padded(m);
   const int64_t hk = DK ? DK : d.dk, hv = DV ? DV : d.dv;
-  constexpr int64_t kAcc = DK > DV ? DK : DV;
+  const float scale = d.scale;
 #pragma omp parallel for schedule(static) if (worth_threads(d))
   for (int64_t pr = 0; pr < pairs; ++pr) {
     const int64_t b = pr / d.H, h = pr % d.H;
-    // Vᵀ [dv, mp], dS [n, mp], a row of dU, and (widths at run time) the sums
-    float* vt = scratch(hv * mp + n * mp + mp + (kAcc ? 0 : std::max(hk, hv)));
+    // Vᵀ [dv, mp], dS [n, mp], kRows rows of dU, U [n, m] when recomputed, and (widths at run
+    // time) the sums
+    const int64_t wmax = std::max(hk, hv);
+    const bool recompute_u = drop && !used;
+    float* vt = scratch(hv * mp + n * mp + kRows * mp + (recompute_u ? n * m : 0) +
+                        (DK && DV ? 0 : kRows * wmax));
     float* ds = vt + hv * mp;
     float* g = ds + n * mp;
-    float acc_local[kAcc ? kAcc : 1];
-    float* acc = kAcc ? acc_local : g + mp;
+    float* u_local = g + kRows * mp;
+    float* acc = u_local + (recompute_u ? n * m : 0);  // only when the widths are run-time
     transpose_head(v + b * m * d.ldv + h * hv, d.ldv, m, hv, vt, mp);
     const float* qb = q + b * n * d.ldq + h * hk;
     const float* kb = k + b * m * d.ldk + h * hk;
     const float* dob = d_o + b * n * d.ldo + h * hv;
     const float* P = weights + pr * n * m;
-    const float* U = used + pr * n * m;
-    for (int64_t i = 0; i < n; ++i) {
-      // g = dUᵢ = dOᵢ·Vᵀ (16 keys at a time), then dPᵢ = dUᵢ ⊙ dropᵢ
-      const float* doi = dob + i * d.ldo;
-      for (int64_t j0 = 0; j0 < mp; j0 += kLanes) {
-        float gv[kLanes] = {};
-        for (int64_t c = 0; c < hv; ++c) {
-          const float a = doi[c];
-          const float* vr = vt + c * mp + j0;
+    const float* U = used ? used + pr * n * m : P;
+    if (recompute_u) {  // U = P ⊙ drop, the forward pass's products again
+      const float* D = drop + pr * n * m;
 #pragma omp simd
-          for (int64_t j = 0; j < kLanes; ++j) gv[j] = std::fma(a, vr[j], gv[j]);
-        }
-        for (int64_t j = 0; j < kLanes; ++j) g[j0 + j] = gv[j];
-      }
-      if (drop) {
-        const float* di = drop + (pr * n + i) * m;
-        for (int64_t j = 0; j < m; ++j) g[j] *= di[j];
-      }
-      // softmax backward, then the score scale: dSᵢ = scale·Pᵢ ⊙ (dPᵢ − ⟨dPᵢ, Pᵢ⟩)
-      const float* pi = P + i * m;
-      float dot = 0.f;
-      for (int64_t j = 0; j < m; ++j) dot += g[j] * pi[j];
-      float* dsi = ds + i * mp;
-      for (int64_t j = 0; j < m; ++j) dsi[j] = pi[j] * (g[j] - dot) * d.scale;
+      for (int64_t t = 0; t < n * m; ++t) u_local[t] = P[t] * D[t];
+      U = u_local;
     }
+    for (int64_t i0 = 0; i0 < n; i0 += kRows) {
+      const int64_t rows = std::min(kRows, n - i0);
+      int64_t ir[kRows];  // the rows, the last one repeated to fill the block
+      const float* dor[kRows];
+      for (int64_t r = 0; r < kRows; ++r) {
+        ir[r] = i0 + std::min(r, rows - 1);
+        dor[r] = dob + ir[r] * d.ldo;
+      }
+      // g = dUᵢ = dOᵢ·Vᵀ (16 keys at a time), then dPᵢ = dUᵢ ⊙ dropᵢ
+      scores_block<DV>(dor, vt, hv, mp, g);
+      if (drop)
+        for (int64_t r = 0; r < kRows; ++r) {
+          const float* di = drop + (pr * n + ir[r]) * m;
+          float* gr = g + r * mp;
+#pragma omp simd
+          for (int64_t j = 0; j < m; ++j) gr[j] *= di[j];
+        }
+      // softmax backward, then the score scale: dSᵢ = scale·Pᵢ ⊙ (dPᵢ − ⟨dPᵢ, Pᵢ⟩); each
+      // ⟨dPᵢ, Pᵢ⟩ summed j by j in order, the rows side by side
+      float dot[kRows] = {};
+      for (int64_t j = 0; j < m; ++j)
+        for (int64_t r = 0; r < kRows; ++r) dot[r] += g[r * mp + j] * P[ir[r] * m + j];
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* pi = P + (i0 + r) * m;
+        const float* gr = g + r * mp;
+        const float dr = dot[r];
+        float* dsi = ds + (i0 + r) * mp;
+#pragma omp simd
+        for (int64_t j = 0; j < m; ++j) dsi[j] = pi[j] * (gr[j] - dr) * scale;
+      }
+    }
+    // The three products, kRows output rows at a time (the last block repeats its last row).
+    float* out[kRows];
+    const float* coef[kRows];
     if (dv)  // dVⱼ += Σᵢ uᵢⱼ·dOᵢ
-      for (int64_t j = 0; j < m; ++j)
-        add_weighted_rows(dv + (b * m + j) * d.ldv + h * hv, U + j, m, dob, d.ldo, n, hv, acc);
+      for (int64_t j0 = 0; j0 < m; j0 += kRows) {
+        const int64_t cnt = std::min(kRows, m - j0);
+        for (int64_t r = 0; r < kRows; ++r) {
+          const int64_t j = j0 + std::min(r, cnt - 1);
+          out[r] = dv + (b * m + j) * d.ldv + h * hv;
+          coef[r] = U + j;
+        }
+        add_weighted_rows<DV>(out, cnt, coef, m, dob, d.ldo, n, hv, acc);
+      }
     if (dq)  // dQᵢ += Σⱼ dSᵢⱼ·Kⱼ
-      for (int64_t i = 0; i < n; ++i)
-        add_weighted_rows(dq + (b * n + i) * d.ldq + h * hk, ds + i * mp, 1, kb, d.ldk, m, hk, acc);
+      for (int64_t i0 = 0; i0 < n; i0 += kRows) {
+        const int64_t cnt = std::min(kRows, n - i0);
+        for (int64_t r = 0; r < kRows; ++r) {
+          const int64_t i = i0 + std::min(r, cnt - 1);
+          out[r] = dq + (b * n + i) * d.ldq + h * hk;
+          coef[r] = ds + i * mp;
+        }
+        add_weighted_rows<DK>(out, cnt, coef, 1, kb, d.ldk, m, hk, acc);
+      }
     if (dk)  // dKⱼ += Σᵢ dSᵢⱼ·Qᵢ
-      for (int64_t j = 0; j < m; ++j)
-        add_weighted_rows(dk + (b * m + j) * d.ldk + h * hk, ds + j, mp, qb, d.ldq, n, hk, acc);
+      for (int64_t j0 = 0; j0 < m; j0 += kRows) {
+        const int64_t cnt = std::min(kRows, m - j0);
+        for (int64_t r = 0; r < kRows; ++r) {
+          const int64_t j = j0 + std::min(r, cnt - 1);
+          out[r] = dk + (b * m + j) * d.ldk + h * hk;
+          coef[r] = ds + j;
+        }
+        add_weighted_rows<DK>(out, cnt, coef, mp, qb, d.ldq, n, hk, acc);
+      }
   }
 }
 
@@ -208,7 +366,6 @@ void attention_forward(const AttentionDims& d, const float* q, const float* k, c
 void attention_backward(const AttentionDims& d, const float* q, const float* k, const float* v,
                         const float* drop, const float* weights, const float* used,
                         const float* d_o, float* dq, float* dk, float* dv) {
-  if (!used) used = weights;
   count_macs(2 * d.B * d.H * d.n * d.m * (d.dk + d.dv));  // dO·Vᵀ, Uᵀ·dO, dS·K, dSᵀ·Q
   if (d.dk == d.dv && d.dk == 16)
     return backward_pairs<16, 16>(d, q, k, v, drop, weights, used, d_o, dq, dk, dv);

@@ -41,15 +41,16 @@ struct AttentionMask {
 };
 
 // weights [B, H, n, m] = P (a fully masked row is all 0). With drop [B, H, n, m] (dropout's
-// 0 or 1/(1−p) per weight), used [B, H, n, m] = P ⊙ drop and O = used·V; otherwise used
-// may be nullptr and O = P·V.
+// 0 or 1/(1−p) per weight), U = P ⊙ drop and O = U·V, and U is stored in used [B, H, n, m]
+// unless used is nullptr; without drop, O = P·V and used is not written.
 void attention_forward(const AttentionDims& d, const float* q, const float* k, const float* v,
                        const AttentionMask& mask, const float* drop, float* weights, float* used,
                        float* o);
 
 // Given dO, ADDS the gradients into dq, dk, dv (same layouts as q, k, v; any may be nullptr
-// when not wanted). weights and used as the forward pass left them (used == weights or
-// nullptr without dropout); drop as in the forward pass.
+// when not wanted). weights and used as the forward pass left them; used may be nullptr: U is
+// then P ⊙ drop recomputed (the same products, so the same bits), or P without drop. drop as
+// in the forward pass.
 //   dU = dO·Vᵀ, dP = dU ⊙ drop, dS = P ⊙ (dP − rowsum(dP ⊙ P)) (softmax, ch05)
 //   dQ += scale·dS·K,  dK += scale·dSᵀ·Q,  dV += Uᵀ·dO
 void attention_backward(const AttentionDims& d, const float* q, const float* k, const float* v,

@@ -34,6 +34,7 @@ void attention_forward_reference(const AttentionDims& d, const float* q, const f
   const Index x{d};
   std::vector<double> s(static_cast<size_t>(d.m));
   std::vector<bool> blocked(static_cast<size_t>(d.m));
+  std::vector<float> u(static_cast<size_t>(d.m));  // the row of U = P ⊙ drop (or P)
   for (int64_t b = 0; b < d.B; ++b)
     for (int64_t h = 0; h < d.H; ++h)
       for (int64_t i = 0; i < d.n; ++i) {
@@ -51,14 +52,13 @@ void attention_forward_reference(const AttentionDims& d, const float* q, const f
         for (int64_t j = 0; j < d.m; ++j) {
           const double pij = blocked[j] ? 0 : std::exp(s[j] - mx) / sum;  // 0 if all blocked
           weights[x.p(b, h, i, j)] = static_cast<float>(pij);
-          if (drop) used[x.p(b, h, i, j)] = static_cast<float>(pij * drop[x.p(b, h, i, j)]);
+          // U in float, P's float times the mask, as the backward pass recomputes it
+          u[j] = drop ? weights[x.p(b, h, i, j)] * drop[x.p(b, h, i, j)] : weights[x.p(b, h, i, j)];
+          if (drop && used) used[x.p(b, h, i, j)] = u[j];
         }
         for (int64_t c = 0; c < d.dv; ++c) {
           double acc = 0;
-          for (int64_t j = 0; j < d.m; ++j) {
-            const float u = drop ? used[x.p(b, h, i, j)] : weights[x.p(b, h, i, j)];
-            acc += double(u) * v[x.v(b, h, j, c)];
-          }
+          for (int64_t j = 0; j < d.m; ++j) acc += double(u[j]) * v[x.v(b, h, j, c)];
           o[x.o(b, h, i, c)] = static_cast<float>(acc);
         }
       }
@@ -69,7 +69,6 @@ void attention_backward_reference(const AttentionDims& d, const float* q, const 
                                   const float* used, const float* d_o, float* dq, float* dk,
                                   float* dv) {
   const Index x{d};
-  if (!used) used = weights;
   std::vector<double> dp(static_cast<size_t>(d.m));
   for (int64_t b = 0; b < d.B; ++b)
     for (int64_t h = 0; h < d.H; ++h)
@@ -84,14 +83,15 @@ void attention_backward_reference(const AttentionDims& d, const float* q, const 
         }
         for (int64_t j = 0; j < d.m; ++j) {
           const double ds = d.scale * weights[x.p(b, h, i, j)] * (dp[j] - dot);
+          const int64_t pj = x.p(b, h, i, j);
+          const float u = used ? used[pj] : drop ? weights[pj] * drop[pj] : weights[pj];
           for (int64_t c = 0; c < d.dk; ++c) {
             if (dq) dq[x.q(b, h, i, c)] += static_cast<float>(ds * k[x.k(b, h, j, c)]);
             if (dk) dk[x.k(b, h, j, c)] += static_cast<float>(ds * q[x.q(b, h, i, c)]);
           }
           if (dv)
             for (int64_t c = 0; c < d.dv; ++c)
-              dv[x.v(b, h, j, c)] +=
-                  static_cast<float>(double(used[x.p(b, h, i, j)]) * d_o[x.o(b, h, i, c)]);
+              dv[x.v(b, h, j, c)] += static_cast<float>(double(u) * d_o[x.o(b, h, i, c)]);
         }
       }
 }

@@ -22,30 +22,18 @@
 #include <omp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
-#if defined(__AVX512F__)
-// g++ 12 warns about its own header (_mm512_undefined_ps, GCC bug 105593) in some shuffles.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-#endif
-
-#include <algorithm>
-#include <cmath>
-#include <cstddef>
 #include <vector>
 
 #include "autograd/aligned.h"
+#include "autograd/kernels/transpose.h"
 
 namespace qkv::kernels {
 namespace {
@@ -160,44 +148,6 @@ inline void epilogue(float* c, const float* bias, int64_t n, bool relu) {
 #pragma omp simd
     for (int64_t j = 0; j < n; ++j) c[j] += bias[j];
   }
-}
-
-// dst[k·ldd + j] = src[j·lds + k] for a 16×16 block. Measured on this machine (Zen 5) while
-// packing a 128×64 panel: the plain column-by-column copy costs about 1 cycle a float, the
-// portable tile below about 0.6, and with AVX-512 — the block transposed in 16 registers by
-// four rounds of shuffles — about 0.25. Packing a transposed B is on the path of every
-// Linear's forward (x·Wᵀ).
-inline void transpose16(const float* src, int64_t lds, float* dst, int64_t ldd) {
-#if defined(__AVX512F__)
-  __m512 r[16], t[16];
-  for (int j = 0; j < 16; ++j) r[j] = _mm512_loadu_ps(src + j * lds);
-  for (int i = 0; i < 8; ++i) {  // interleave pairs of rows, 1 float at a time
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int i = 0; i < 4; ++i)  // then 2 floats at a time
-    for (int h = 0; h < 2; ++h) {
-      const __m512d a = _mm512_castps_pd(t[4 * i + h]), b = _mm512_castps_pd(t[4 * i + 2 + h]);
-      r[4 * i + 2 * h] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
-      r[4 * i + 2 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
-    }
-  for (int i = 0; i < 2; ++i)  // then 128-bit lanes
-    for (int h = 0; h < 4; ++h) {
-      t[8 * i + h] = _mm512_shuffle_f32x4(r[8 * i + h], r[8 * i + 4 + h], 0x88);
-      t[8 * i + 4 + h] = _mm512_shuffle_f32x4(r[8 * i + h], r[8 * i + 4 + h], 0xdd);
-    }
-  for (int h = 0; h < 8; ++h) {
-    r[h] = _mm512_shuffle_f32x4(t[h], t[8 + h], 0x88);
-    r[8 + h] = _mm512_shuffle_f32x4(t[h], t[8 + h], 0xdd);
-  }
-  for (int k = 0; k < 16; ++k) _mm512_storeu_ps(dst + k * ldd, r[k]);
-#else
-  float t[16][16];
-  for (int j = 0; j < 16; ++j)
-    for (int k = 0; k < 16; ++k) t[k][j] = src[j * lds + k];
-  for (int k = 0; k < 16; ++k)
-    for (int j = 0; j < 16; ++j) dst[k * ldd + j] = t[k][j];
-#endif
 }
 
 // Packing buffers, one set per thread, kept between calls: no allocation once warm.

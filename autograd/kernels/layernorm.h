@@ -4,38 +4,144 @@
 //   rstd = 1/√(σ² + eps), x̂ = (x − μ)·rstd, y = x̂·w + b.  μ and rstd are saved.
 // Backward, with g = dy·w:  dx = rstd·(g − mean(g) − x̂·mean(g·x̂)),
 //   dw = Σ_rows dy·x̂,  db = Σ_rows dy.
-// dx is one thread per row; dw and db are one thread per column range, each summing the
-// rows in order, so nothing depends on the thread count.
+// dx is one thread per row (their sums 16 rows at a time: layer_norm_stats16); dw and db are
+// one thread per column range, each summing the rows in order, so nothing depends on the
+// thread count.
 #pragma once
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
 #include "autograd/kernels/parallel.h"
+#include "autograd/kernels/transpose.h"
 
 namespace qkv::kernels {
 
+// μ and rstd of one row, and of 16 rows at once (the same arithmetic, lane by lane: each lane
+// adds its own row's values in the one-row loop's order, 16 chains at once instead of one
+// chain of dependent additions; rows_to_lanes16 in transpose.h). Every
+// product that is summed is first stored (in `sq`, or over t), then added in a loop of its own:
+// a compiler may fuse `v += d·d` into one multiply-add with a single rounding, and whether it
+// does differs between compilers and between the vector and scalar forms of a loop; stored
+// first, each product is rounded once, then added, in both forms, on every compiler.
+inline void layer_norm_stats(const float* xr, int64_t D, float eps, float* sq, float* mean,
+                             float* rstd) {
+  float m = 0.f;
+  for (int64_t j = 0; j < D; ++j) m += xr[j];
+  m /= static_cast<float>(D);
+#pragma omp simd
+  for (int64_t j = 0; j < D; ++j) sq[j] = (xr[j] - m) * (xr[j] - m);
+  float v = 0.f;
+  for (int64_t j = 0; j < D; ++j) v += sq[j];
+  v /= static_cast<float>(D);
+  *mean = m;
+  *rstd = 1.f / std::sqrt(v + eps);
+}
+inline void layer_norm_stats16(const float* x, int64_t D, float eps, float* mean, float* rstd) {
+  float* t = lanes_scratch(16 * D);
+  rows_to_lanes16(x, D, D, t);
+  float m[16] = {}, v[16] = {};
+  for (int64_t j = 0; j < D; ++j) {
+    const float* tj = t + j * 16;
+#pragma omp simd
+    for (int64_t l = 0; l < 16; ++l) m[l] += tj[l];
+  }
+#pragma omp simd
+  for (int64_t l = 0; l < 16; ++l) m[l] /= static_cast<float>(D);
+  for (int64_t j = 0; j < D; ++j) {
+    float* tj = t + j * 16;
+#pragma omp simd
+    for (int64_t l = 0; l < 16; ++l) tj[l] = (tj[l] - m[l]) * (tj[l] - m[l]);
+  }
+  for (int64_t j = 0; j < D; ++j) {
+    const float* tj = t + j * 16;
+#pragma omp simd
+    for (int64_t l = 0; l < 16; ++l) v[l] += tj[l];
+  }
+#pragma omp simd
+  for (int64_t l = 0; l < 16; ++l) {
+    v[l] /= static_cast<float>(D);
+    mean[l] = m[l];
+    rstd[l] = 1.f / std::sqrt(v[l] + eps);
+  }
+}
+
 inline void layer_norm_forward(float* y, float* mean, float* rstd, const float* x, const float* w,
                                const float* b, int64_t rows, int64_t D, float eps) {
+  const int64_t groups = (rows + 15) / 16;
 #pragma omp parallel for schedule(static) if (rows * D >= kParallelMin)
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * D;
-    float m = 0.f;
-    for (int64_t j = 0; j < D; ++j) m += xr[j];
-    m /= static_cast<float>(D);
-    float v = 0.f;
-    for (int64_t j = 0; j < D; ++j) v += (xr[j] - m) * (xr[j] - m);
-    v /= static_cast<float>(D);
-    const float s = 1.f / std::sqrt(v + eps);
-    mean[r] = m;
-    rstd[r] = s;
-    float* yr = y + r * D;
-    for (int64_t j = 0; j < D; ++j) {
-      const float xhat = (xr[j] - m) * s;
-      yr[j] = xhat * (w ? w[j] : 1.f) + (b ? b[j] : 0.f);
+  for (int64_t grp = 0; grp < groups; ++grp) {
+    const int64_t r0 = grp * 16, r1 = std::min(rows, r0 + 16);
+    if (r1 - r0 == 16) {
+      layer_norm_stats16(x + r0 * D, D, eps, mean + r0, rstd + r0);
+    } else {
+      float* sq = lanes_scratch(D);
+      for (int64_t r = r0; r < r1; ++r) layer_norm_stats(x + r * D, D, eps, sq, mean + r, rstd + r);
     }
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = x + r * D;
+      const float m = mean[r], s = rstd[r];
+      float* yr = y + r * D;
+      for (int64_t j = 0; j < D; ++j) {
+        const float xhat = (xr[j] - m) * s;
+        yr[j] = xhat * (w ? w[j] : 1.f) + (b ? b[j] : 0.f);
+      }
+    }
+  }
+}
+
+// mean(g) and mean(g·x̂) of one row, and of 16 rows at once (the same arithmetic, lane by lane;
+// the terms stored before they are summed, as in layer_norm_stats).
+inline void layer_norm_grad_stats(const float* gr, const float* xr, const float* w, float m,
+                                  float s, int64_t D, float* tg, float* tgx, float* g_mean,
+                                  float* gx_mean) {
+#pragma omp simd
+  for (int64_t j = 0; j < D; ++j) {
+    tg[j] = gr[j] * (w ? w[j] : 1.f);
+    tgx[j] = tg[j] * (xr[j] - m) * s;
+  }
+  float gm = 0.f, gxm = 0.f;
+  for (int64_t j = 0; j < D; ++j) {
+    gm += tg[j];
+    gxm += tgx[j];
+  }
+  *g_mean = gm / static_cast<float>(D);
+  *gx_mean = gxm / static_cast<float>(D);
+}
+inline void layer_norm_grad_stats16(const float* dy, const float* x, const float* w,
+                                    const float* mean, const float* rstd, int64_t D, float* g_mean,
+                                    float* gx_mean) {
+  float* tg = lanes_scratch(32 * D);
+  float* tx = tg + 16 * D;
+  rows_to_lanes16(dy, D, D, tg);
+  rows_to_lanes16(x, D, D, tx);
+  float m[16], s[16];
+  for (int64_t l = 0; l < 16; ++l) m[l] = mean[l], s[l] = rstd[l];
+  for (int64_t j = 0; j < D; ++j) {  // tg = g = dy·w, tx = g·x̂, lane by lane
+    const float wj = w ? w[j] : 1.f;
+    float *gj = tg + j * 16, *xj = tx + j * 16;
+#pragma omp simd
+    for (int64_t l = 0; l < 16; ++l) {
+      gj[l] = gj[l] * wj;
+      xj[l] = gj[l] * (xj[l] - m[l]) * s[l];
+    }
+  }
+  float gm[16] = {}, gxm[16] = {};
+  for (int64_t j = 0; j < D; ++j) {
+    const float *gj = tg + j * 16, *xj = tx + j * 16;
+#pragma omp simd
+    for (int64_t l = 0; l < 16; ++l) {
+      gm[l] += gj[l];
+      gxm[l] += xj[l];
+    }
+  }
+#pragma omp simd
+  for (int64_t l = 0; l < 16; ++l) {
+    g_mean[l] = gm[l] / static_cast<float>(D);
+    gx_mean[l] = gxm[l] / static_cast<float>(D);
   }
 }
 
@@ -44,26 +150,31 @@ inline void layer_norm_forward(float* y, float* mean, float* rstd, const float* 
 inline void layer_norm_backward_input_part(float* dx, float* dx2, const float* dy, const float* x,
                                            const float* mean, const float* rstd, const float* w,
                                            int64_t rows, int64_t D, int t, int threads) {
-  for (int64_t r = rows * t / threads; r < rows * (t + 1) / threads; ++r) {
-    const float* xr = x + r * D;
-    const float* gr = dy + r * D;
-    const float m = mean[r], s = rstd[r];
-    float g_mean = 0.f, gx_mean = 0.f;
-    for (int64_t j = 0; j < D; ++j) {
-      const float g = gr[j] * (w ? w[j] : 1.f);
-      g_mean += g;
-      gx_mean += g * (xr[j] - m) * s;
+  const int64_t first = rows * t / threads, last = rows * (t + 1) / threads;
+  for (int64_t r0 = first; r0 < last; r0 += 16) {
+    const int64_t r1 = std::min(last, r0 + 16);
+    float g_mean[16], gx_mean[16];
+    if (r1 - r0 == 16) {
+      layer_norm_grad_stats16(dy + r0 * D, x + r0 * D, w, mean + r0, rstd + r0, D, g_mean, gx_mean);
+    } else {
+      float* tg = lanes_scratch(2 * D);
+      for (int64_t r = r0; r < r1; ++r)
+        layer_norm_grad_stats(dy + r * D, x + r * D, w, mean[r], rstd[r], D, tg, tg + D,
+                              g_mean + (r - r0), gx_mean + (r - r0));
     }
-    g_mean /= static_cast<float>(D);
-    gx_mean /= static_cast<float>(D);
-    float* dr = dx + r * D;
-    float* dr2 = dx2 ? dx2 + r * D : nullptr;
-    for (int64_t j = 0; j < D; ++j) {
-      const float g = gr[j] * (w ? w[j] : 1.f);
-      const float xhat = (xr[j] - m) * s;
-      const float d = s * (g - g_mean - xhat * gx_mean);
-      dr[j] += d;
-      if (dr2) dr2[j] += d;
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = x + r * D;
+      const float* gr = dy + r * D;
+      const float m = mean[r], s = rstd[r];
+      float* dr = dx + r * D;
+      float* dr2 = dx2 ? dx2 + r * D : nullptr;
+      for (int64_t j = 0; j < D; ++j) {
+        const float g = gr[j] * (w ? w[j] : 1.f);
+        const float xhat = (xr[j] - m) * s;
+        const float d = s * (g - g_mean[r - r0] - xhat * gx_mean[r - r0]);
+        dr[j] += d;
+        if (dr2) dr2[j] += d;
+      }
     }
   }
 }
