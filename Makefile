@@ -4,7 +4,7 @@
 #   make bench      kernel and training-step benchmarks
 #   make train      train the toy translator with defaults
 #   make sanitize   the suite under ASan + UBSan
-#   make fuzz       libFuzzer on the loaders, FUZZ_SECONDS each (clang; tests/fuzz/README.md)
+#   make fuzz       libFuzzer on the loaders, FUZZ_SECONDS each (FUZZ_TARGETS: which; tests/fuzz/README.md)
 # CXX, CXXFLAGS and OMP_NUM_THREADS are honoured. The flags in QKV_FLAGS are not optional:
 # warnings are errors, and OpenMP is how the kernels use both cores.
 
@@ -171,13 +171,14 @@ FUZZ_SECONDS ?= 60
 FUZZ_CXX     ?= clang++
 FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.cpp)
 FUZZ_NAMES   := $(FUZZ_SRCS:tests/fuzz/%.cpp=%)
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
 FUZZ_FLAGS    = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
                 -Wno-pass-failed \
                 -fno-omit-frame-pointer
 
 fuzz:
 	$(MAKE) BUILD=build/fuzz CXX=$(FUZZ_CXX) CXXFLAGS="$(FUZZ_FLAGS)" fuzz-targets
-	@for t in $(FUZZ_NAMES); do \
+	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p build/fuzz/corpus/$$t; \
 	  echo "== $$t: $(FUZZ_SECONDS) s"; \
 	  OMP_NUM_THREADS=1 build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
@@ -188,11 +189,13 @@ fuzz:
 	  grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)' build/fuzz/$$t.log; \
 	done
 
-fuzz-targets: $(FUZZ_NAMES:%=$(BUILD)/%)
+fuzz-targets: $(FUZZ_TARGETS:%=$(BUILD)/%)
 
 # The checkpoint target reads the translator's checkpoint, so it links the app folder's code.
 $(BUILD)/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(filter $(BUILD)/obj/examples/translator/%,$(APP_LIBOBJS)) $(LIB)
-	$(CXX) $(QKV_FLAGS) $(CXXFLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS)
+	$(CXX) $(QKV_FLAGS) $(CXXFLAGS) -fsanitize=fuzzer $(filter-out $(LIB),$^) $(LIB) -o $@ $(LDLIBS)
+# The JSON target also runs the config reader of `export_checkpoint --import`.
+$(BUILD)/fuzz_json: $(filter $(BUILD)/obj/examples/export/%,$(APP_LIBOBJS))
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

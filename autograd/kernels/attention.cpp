@@ -34,54 +34,73 @@ int64_t padded(int64_t m) { return (m + kLanes - 1) / kLanes * kLanes; }
 // four. Every element still gets the arithmetic it got one row at a time, in the same order.
 constexpr int64_t kRows = 4;
 
-// out_r[0..w) += Σₜ coef_r[t·cs]·rows[t·ld + 0..w) for the kRows outputs r (`count` terms,
-// summed in acc first, t in order, so the result does not depend on the thread count). The
-// three backward products dV, dQ and dK are all this. Only the first `nout` outputs are
-// written; the others (coef pointers repeated by the caller) are computed and dropped. add
-// false: out_r = the sum (out is a new buffer).
+// For each output row o < nout: out[o·ldo + 0..w) += Σₜ coef[o·co + t·cs]·rows[t·ld + 0..w)
+// (`count` terms, summed in acc first, t in order, so the result does not depend on the thread
+// count). The three backward products dV, dQ and dK are all this. kRows output rows at a time,
+// each row of `rows` loaded once for them; the last block repeats its last row in its unused
+// places (computed, not stored). add false: out = the sums (out is a new buffer).
 template <int64_t W>
-void add_weighted_rows(float* const* out, int64_t nout, const float* const* coef, int64_t cs,
-                       const float* rows, int64_t ld, int64_t count, int64_t w_rt, float* acc_rt,
-                       bool add) {
+void add_weighted_rows(float* out, int64_t ldo, int64_t nout, const float* coef, int64_t co,
+                       int64_t cs, const float* rows, int64_t ld, int64_t count, int64_t w_rt,
+                       float* acc_rt, bool add) {
   const int64_t w = W ? W : w_rt;
   float acc_local[W ? kRows * W : 1];
   float* acc = W ? acc_local : acc_rt;
+  for (int64_t o0 = 0; o0 < nout; o0 += kRows) {
+    const int64_t cnt = std::min(kRows, nout - o0);
+    const float* cr[kRows];
+    for (int64_t r = 0; r < kRows; ++r) cr[r] = coef + (o0 + std::min(r, cnt - 1)) * co;
 #pragma omp simd
-  for (int64_t c = 0; c < kRows * w; ++c) acc[c] = 0.f;
-  for (int64_t t = 0; t < count; ++t) {
-    const float* row = rows + t * ld;
-    for (int64_t r = 0; r < kRows; ++r) {
-      const float a = coef[r][t * cs];
+    for (int64_t c = 0; c < kRows * w; ++c) acc[c] = 0.f;
+    for (int64_t t = 0; t < count; ++t) {
+      const float* row = rows + t * ld;
+      for (int64_t r = 0; r < kRows; ++r) {
+        const float a = cr[r][t * cs];
 #pragma omp simd
-      for (int64_t c = 0; c < w; ++c) acc[r * w + c] = std::fma(a, row[c], acc[r * w + c]);
+        for (int64_t c = 0; c < w; ++c) acc[r * w + c] = std::fma(a, row[c], acc[r * w + c]);
+      }
     }
-  }
-  for (int64_t r = 0; r < nout; ++r) {
-    float* o = out[r];
-    if (add) {
+    for (int64_t r = 0; r < cnt; ++r) {
+      float* o = out + (o0 + r) * ldo;
+      if (add) {
 #pragma omp simd
-      for (int64_t c = 0; c < w; ++c) o[c] += acc[r * w + c];
-    } else {
+        for (int64_t c = 0; c < w; ++c) o[c] += acc[r * w + c];
+      } else {
 #pragma omp simd
-      for (int64_t c = 0; c < w; ++c) o[c] = acc[r * w + c];
+        for (int64_t c = 0; c < w; ++c) o[c] = acc[r * w + c];
+      }
     }
   }
 }
 
 // dst [w, mp] = the head's [m, w] block (rows ld apart) transposed, zero-padded to mp columns.
-// Whole 16×16 tiles by transpose16 (shuffles in registers); the keys and columns left over
-// column by column, 16 keys a vector (a gather with AVX-512). The scalar copy, row by row,
-// was a tenth of the forward pass.
+// 16 keys × 16 columns at a time by transpose16 (shuffles in registers); a last block of fewer
+// than 16 keys is first copied into a zeroed tile, which also writes the padding. Columns past
+// the last multiple of 16 (run-time widths) by gathers. The scalar copy, row by row, was a
+// tenth of the forward pass; gathers for the keys past the last 16 were a fifth at m = 10.
 void transpose_head(const float* src, int64_t ld, int64_t m, int64_t w, float* dst, int64_t mp) {
-  const int64_t m16 = m / kLanes * kLanes, w16 = w / kLanes * kLanes;
-  for (int64_t j0 = 0; j0 < m16; j0 += kLanes)
-    for (int64_t c0 = 0; c0 < w16; c0 += kLanes)
-      transpose16(src + j0 * ld + c0, ld, dst + c0 * mp + j0, mp);
-  for (int64_t c = 0; c < w; ++c) {
+  const int64_t w16 = w / kLanes * kLanes;
+  alignas(64) float tile[kLanes * kLanes];
+  for (int64_t j0 = 0; j0 < mp; j0 += kLanes) {
+    const int64_t keys = std::min(kLanes, m - j0);
+    for (int64_t c0 = 0; c0 < w16; c0 += kLanes) {
+      const float* block = src + j0 * ld + c0;
+      if (keys == kLanes) {
+        transpose16(block, ld, dst + c0 * mp + j0, mp);
+        continue;
+      }
+      for (int64_t j = 0; j < kLanes; ++j)
+#pragma omp simd
+        for (int64_t c = 0; c < kLanes; ++c)
+          tile[j * kLanes + c] = j < keys ? block[j * ld + c] : 0.f;
+      transpose16(tile, kLanes, dst + c0 * mp + j0, mp);
+    }
+  }
+  for (int64_t c = w16; c < w; ++c) {
     const float* col = src + c;
     float* out = dst + c * mp;
 #pragma omp simd
-    for (int64_t j = c < w16 ? m16 : 0; j < mp; ++j) out[j] = j < m ? col[j * ld] : 0.f;
+    for (int64_t j = 0; j < mp; ++j) out[j] = j < m ? col[j * ld] : 0.f;
   }
 }
 
@@ -319,39 +338,15 @@ void backward_pairs(const AttentionDims& d, const float* q, const float* k, cons
         for (int64_t j = 0; j < m; ++j) dsi[j] = pi[j] * (gr[j] - dr) * scale;
       }
     }
-    // The three products, kRows output rows at a time (the last block repeats its last row).
-    float* out[kRows];
-    const float* coef[kRows];
     if (dv)  // dVⱼ += Σᵢ uᵢⱼ·dOᵢ
-      for (int64_t j0 = 0; j0 < m; j0 += kRows) {
-        const int64_t cnt = std::min(kRows, m - j0);
-        for (int64_t r = 0; r < kRows; ++r) {
-          const int64_t j = j0 + std::min(r, cnt - 1);
-          out[r] = dv + (b * m + j) * d.ldv + h * hv;
-          coef[r] = U + j;
-        }
-        add_weighted_rows<DV>(out, cnt, coef, m, dob, d.ldo, n, hv, acc, add.v);
-      }
+      add_weighted_rows<DV>(dv + b * m * d.ldv + h * hv, d.ldv, m, U, 1, m, dob, d.ldo, n, hv, acc,
+                            add.v);
     if (dq)  // dQᵢ += Σⱼ dSᵢⱼ·Kⱼ
-      for (int64_t i0 = 0; i0 < n; i0 += kRows) {
-        const int64_t cnt = std::min(kRows, n - i0);
-        for (int64_t r = 0; r < kRows; ++r) {
-          const int64_t i = i0 + std::min(r, cnt - 1);
-          out[r] = dq + (b * n + i) * d.ldq + h * hk;
-          coef[r] = ds + i * mp;
-        }
-        add_weighted_rows<DK>(out, cnt, coef, 1, kb, d.ldk, m, hk, acc, add.q);
-      }
+      add_weighted_rows<DK>(dq + b * n * d.ldq + h * hk, d.ldq, n, ds, mp, 1, kb, d.ldk, m, hk, acc,
+                            add.q);
     if (dk)  // dKⱼ += Σᵢ dSᵢⱼ·Qᵢ
-      for (int64_t j0 = 0; j0 < m; j0 += kRows) {
-        const int64_t cnt = std::min(kRows, m - j0);
-        for (int64_t r = 0; r < kRows; ++r) {
-          const int64_t j = j0 + std::min(r, cnt - 1);
-          out[r] = dk + (b * m + j) * d.ldk + h * hk;
-          coef[r] = ds + j;
-        }
-        add_weighted_rows<DK>(out, cnt, coef, mp, qb, d.ldq, n, hk, acc, add.k);
-      }
+      add_weighted_rows<DK>(dk + b * m * d.ldk + h * hk, d.ldk, m, ds, 1, mp, qb, d.ldq, n, hk, acc,
+                            add.k);
   }
 }
 

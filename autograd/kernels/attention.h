@@ -12,9 +12,10 @@
 //   - K is used transposed through a small local copy of one head ([dk, m], a few KiB), so
 //     every inner loop runs along a contiguous row and vectorises.
 // Each (b, h) pair is computed by one thread with the same arithmetic whatever the thread
-// count, so results do not depend on OMP_NUM_THREADS. Backward keeps P (and U) from the
-// forward pass rather than recomputing them: at these lengths P is small ([B, H, n, m],
-// 0.5 MB per attention at the base model), and recomputing would redo the exps.
+// count, so results do not depend on OMP_NUM_THREADS. Backward keeps P from the forward
+// pass rather than recomputing it: at these lengths P is small ([B, H, n, m], 0.5 MB per
+// attention at the base model), and recomputing would redo the exps. U = P ⊙ D, one product
+// per weight, it may recompute instead of keeping (see `used` below).
 //
 // attention_reference.cpp holds the same computation as plain loops in double precision,
 // which the tests hold the fast kernel against.
