@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "autograd/kernels/exp.h"
 #include "autograd/kernels/parallel.h"
@@ -29,8 +30,8 @@ inline void cross_entropy_row_loss(float* row_loss, float* lse, const float* x, 
 }
 
 // Per-row losses (0 for ignored rows) and the log-sum-exp of each row, kept for backward.
-// The two sums run in class order, 16 rows at a time in vector lanes where 16 rows remain
-// (rows_to_lanes16, as LayerNorm does), else one row at a time: the same bits either way,
+// The max and the two sums run in class order, 16 rows at a time in vector lanes where 16 rows
+// remain (rows_to_lanes16, as LayerNorm does), else one row at a time: the same bits either way,
 // since each exp is stored before it is added (no fused multiply-add across the two).
 inline void cross_entropy_forward(float* row_loss, float* lse, const float* logits,
                                   const int64_t* targets, int64_t rows, int64_t classes,
@@ -42,9 +43,17 @@ inline void cross_entropy_forward(float* row_loss, float* lse, const float* logi
     const int64_t r0 = grp * 16;
     if (r0 + 16 <= rows) {
       float m[16], s[16] = {}, total[16] = {};
-      for (int64_t l = 0; l < 16; ++l) m[l] = row_max(logits + (r0 + l) * classes, classes);
       float* t = lanes_scratch(2 * 16 * kChunk);  // x, then exp(x − m), lane l = row r0 + l
       float* e = t + 16 * kChunk;
+      // the max too, lane by lane: row_max's chain of compare-and-selects, 16 rows at once
+      for (int64_t l = 0; l < 16; ++l) m[l] = -std::numeric_limits<float>::infinity();
+      for (int64_t c0 = 0; c0 < classes; c0 += kChunk) {
+        const int64_t len = std::min(kChunk, classes - c0);
+        rows_to_lanes16(logits + r0 * classes + c0, classes, len, t);
+        for (int64_t c = 0; c < len; ++c)
+#pragma omp simd
+          for (int64_t l = 0; l < 16; ++l) m[l] = t[c * 16 + l] > m[l] ? t[c * 16 + l] : m[l];
+      }
       for (int64_t c0 = 0; c0 < classes; c0 += kChunk) {
         const int64_t len = std::min(kChunk, classes - c0);
         rows_to_lanes16(logits + r0 * classes + c0, classes, len, t);

@@ -189,14 +189,32 @@ inline void layer_norm_backward_params_part(float* dw, float* db, const float* d
   constexpr int64_t kChunk = 16;
   const int64_t chunks = (D + kChunk - 1) / kChunk;
   for (int64_t c = chunks * t / threads; c < chunks * (t + 1) / threads; ++c) {
-    const int64_t j0 = c * kChunk, j1 = j0 + kChunk < D ? j0 + kChunk : D;
+    const int64_t j0 = c * kChunk, w = std::min(kChunk, D - j0);
+    // The 16 sums live in registers through all the rows (through dw and db in memory, each
+    // row's add waited for the last row's store), starting from dw and db as they were:
+    // the same additions in the same order.
+    float aw[kChunk] = {}, ab[kChunk] = {};
+    for (int64_t j = 0; j < w; ++j) aw[j] = dw ? dw[j0 + j] : 0.f, ab[j] = db ? db[j0 + j] : 0.f;
     for (int64_t r = 0; r < rows; ++r) {
-      const float* xr = x + r * D;
-      const float* gr = dy + r * D;
-      for (int64_t j = j0; j < j1; ++j) {
-        if (dw) dw[j] += gr[j] * (xr[j] - mean[r]) * rstd[r];
-        if (db) db[j] += gr[j];
+      const float* xr = x + r * D + j0;
+      const float* gr = dy + r * D + j0;
+      const float m = mean[r], s = rstd[r];
+      if (w == kChunk) {
+#pragma omp simd
+        for (int64_t j = 0; j < kChunk; ++j) {
+          aw[j] += gr[j] * (xr[j] - m) * s;
+          ab[j] += gr[j];
+        }
+      } else {
+        for (int64_t j = 0; j < w; ++j) {
+          aw[j] += gr[j] * (xr[j] - m) * s;
+          ab[j] += gr[j];
+        }
       }
+    }
+    for (int64_t j = 0; j < w; ++j) {
+      if (dw) dw[j0 + j] = aw[j];
+      if (db) db[j0 + j] = ab[j];
     }
   }
 }
