@@ -95,7 +95,7 @@ TEST_CASE("Adam's one-region update of many arrays equals the update of each, on
           "[ch12][optim]") {
   // Sizes that cut across the threads' shares anywhere, one big enough to open the region.
   const std::vector<int64_t> sizes = {5, 4096, 17, 40000, 1, 333};
-  const qkv::kernels::AdamHyper h{0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, false, 0.1f, 0.001f};
+  qkv::kernels::AdamHyper h{0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, false, 0.1f, 0.001f};
   auto run = [&](int threads, bool all) {
     const int saved = omp_get_max_threads();
     omp_set_num_threads(threads);
@@ -120,9 +120,12 @@ TEST_CASE("Adam's one-region update of many arrays equals the update of each, on
     omp_set_num_threads(saved);
     return arrays;
   };
-  const auto each = run(1, false);
-  for (int threads : {1, 2, 3}) {
-    INFO("threads " << threads);
-    REQUIRE(run(threads, true) == each);  // every p, m and v, bit for bit
+  for (bool decoupled : {false, true}) {  // Adam (L2) and AdamW
+    h.decoupled = decoupled;
+    const auto each = run(1, false);
+    for (int threads : {1, 2, 3}) {
+      INFO("decoupled " << decoupled << ", threads " << threads);
+      REQUIRE(run(threads, true) == each);  // every p, m and v, bit for bit
+    }
   }
 }

@@ -34,35 +34,34 @@ struct AdamSlot {
 // Elements [begin, end) of one array, on the calling thread. The hyperparameters are copied
 // into locals and the arrays marked __restrict: otherwise the compiler must assume a store to
 // p, m or v may change h or another array, reloads h every element and leaves the loop scalar
-// (perf, chapter 14). Vectorised, each element still gets the same operations in the same order.
-inline void adam_update_range(const AdamSlot& s, int64_t begin, int64_t end, const AdamHyper& h) {
+// (perf, chapter 14). The weight decay's form (Adam or AdamW) is a template argument, so the
+// loop has no branch. Vectorised, each element still gets the same operations in the same order.
+template <bool Decoupled>
+inline void adam_loop(const AdamSlot& s, int64_t begin, int64_t end, const AdamHyper& h) {
   float* __restrict p = s.p;
   float* __restrict m = s.m;
   float* __restrict v = s.v;
   const float* __restrict grad = s.grad;
   const float lr = h.lr, beta1 = h.beta1, beta2 = h.beta2, eps = h.eps, wd = h.weight_decay;
   const float bias1 = h.bias1, bias2 = h.bias2;
-  if (h.decoupled) {
 #pragma omp simd
-    for (int64_t i = begin; i < end; ++i) {
-      const float g = grad[i];
-      m[i] = beta1 * m[i] + (1.f - beta1) * g;
-      v[i] = beta2 * v[i] + (1.f - beta2) * g * g;
-      const float mhat = m[i] / bias1, vhat = v[i] / bias2;
-      p[i] -= lr * wd * p[i];
-      p[i] -= lr * mhat / (std::sqrt(vhat) + eps);
-    }
-  } else {
-#pragma omp simd
-    for (int64_t i = begin; i < end; ++i) {
-      float g = grad[i];
-      g += wd * p[i];
-      m[i] = beta1 * m[i] + (1.f - beta1) * g;
-      v[i] = beta2 * v[i] + (1.f - beta2) * g * g;
-      const float mhat = m[i] / bias1, vhat = v[i] / bias2;
-      p[i] -= lr * mhat / (std::sqrt(vhat) + eps);
-    }
+  for (int64_t i = begin; i < end; ++i) {
+    float g = grad[i];
+    if constexpr (!Decoupled) g += wd * p[i];
+    m[i] = beta1 * m[i] + (1.f - beta1) * g;
+    v[i] = beta2 * v[i] + (1.f - beta2) * g * g;
+    const float mhat = m[i] / bias1, vhat = v[i] / bias2;
+    if constexpr (Decoupled) p[i] -= lr * wd * p[i];
+    p[i] -= lr * mhat / (std::sqrt(vhat) + eps);
   }
+}
+
+// The same, with the form h asks for.
+inline void adam_update_range(const AdamSlot& s, int64_t begin, int64_t end, const AdamHyper& h) {
+  if (h.decoupled)
+    adam_loop<true>(s, begin, end, h);
+  else
+    adam_loop<false>(s, begin, end, h);
 }
 
 // Every array of a model in one parallel region (chapter 14): their elements, end to end,
