@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <new>
+#include <vector>
 
 namespace qkv {
 
@@ -37,5 +39,15 @@ struct AlignedAllocator {
   friend bool operator==(const AlignedAllocator&, const AlignedAllocator&) { return true; }
   friend bool operator!=(const AlignedAllocator&, const AlignedAllocator&) { return false; }
 };
+
+// A buffer of at least n floats for the calling thread, aligned as above and kept between calls:
+// no allocation once warm. Each Tag is a buffer of its own, for users whose buffers are alive
+// at the same time (the GEMM's packed A and B panels); its contents are the caller's scratch.
+template <class Tag>
+float* thread_scratch(int64_t n) {
+  thread_local std::vector<float, AlignedAllocator<float>> buf;
+  if (static_cast<int64_t>(buf.size()) < n) buf.resize(static_cast<size_t>(n));
+  return buf.data();
+}
 
 }  // namespace qkv

@@ -15,13 +15,9 @@
 namespace qkv::kernels {
 namespace {
 
-using Buffer = std::vector<float, AlignedAllocator<float>>;
-thread_local Buffer t_scratch;  // per thread, kept between calls: no allocation once warm
-
-float* scratch(int64_t n) {
-  if (static_cast<int64_t>(t_scratch.size()) < n) t_scratch.resize(static_cast<size_t>(n));
-  return t_scratch.data();
-}
+// Per-thread scratch for one (b, h) pair's local copies (thread_scratch, autograd/aligned.h).
+struct AttentionScratch {};
+float* scratch(int64_t n) { return thread_scratch<AttentionScratch>(n); }
 
 // Rows of the local transposed copies are padded to whole vectors, so the loops along them
 // have no remainder.

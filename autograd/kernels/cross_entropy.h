@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "autograd/aligned.h"
 #include "autograd/kernels/exp.h"
 #include "autograd/kernels/parallel.h"
 #include "autograd/kernels/softmax.h"
@@ -43,7 +44,8 @@ inline void cross_entropy_forward(float* row_loss, float* lse, const float* logi
     const int64_t r0 = grp * 16;
     if (r0 + 16 <= rows) {
       float m[16], s[16] = {}, total[16] = {};
-      float* t = lanes_scratch(2 * 16 * kChunk);  // x, then exp(x − m), lane l = row r0 + l
+      float* t =
+          thread_scratch<RowLanes>(2 * 16 * kChunk);  // x, then exp(x − m), lane l = row r0 + l
       float* e = t + 16 * kChunk;
       // the max too, lane by lane: row_max's chain of compare-and-selects, 16 rows at once
       for (int64_t l = 0; l < 16; ++l) m[l] = -std::numeric_limits<float>::infinity();

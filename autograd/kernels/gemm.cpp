@@ -122,13 +122,6 @@ const CacheBlocks& cache_blocks() {
   return blocks;
 }
 
-using Buffer = std::vector<float, AlignedAllocator<float>>;
-
-float* grow(Buffer& buf, int64_t n) {
-  if (static_cast<int64_t>(buf.size()) < n) buf.resize(static_cast<size_t>(n));
-  return buf.data();
-}
-
 // C[i, j] = alpha·acc + beta·C[i, j]; beta == 0 overwrites (NaN in C is ignored).
 // One expression for every tile, full or cut short at an edge of C.
 inline float combine(float alpha, float acc, float beta, float c) {
@@ -184,9 +177,9 @@ inline void interleave6x16(const float* s, int64_t lds, float* d) {
 }
 #endif
 
-// Packing buffers, one set per thread, kept between calls: no allocation once warm.
-thread_local Buffer t_pack_a;
-thread_local Buffer t_pack_b;
+// Packing buffers, one set per thread (thread_scratch): no allocation once warm.
+struct PackedAPanels {};
+struct PackedBPanels {};
 
 using Problem = Gemm;
 
@@ -359,8 +352,8 @@ struct Tiled {
     const bool direct_a = n1 - n0 <= (p.trans_a ? 1 : 2) * NR;
     const int64_t a_rs = p.trans_a ? 1 : p.lda, a_cs = p.trans_a ? p.lda : 1;
     const int64_t MC = cache_blocks().MC, NC = cache_blocks().NC;
-    float* pa = grow(t_pack_a, MC * KC);
-    float* pb = grow(t_pack_b, KC * std::min(NC, (n1 - n0 + NR - 1) / NR * NR));
+    float* pa = thread_scratch<PackedAPanels>(MC * KC);
+    float* pb = thread_scratch<PackedBPanels>(KC * std::min(NC, (n1 - n0 + NR - 1) / NR * NR));
     for (int64_t jc = n0; jc < n1; jc += NC) {
       const int64_t nc = std::min(NC, n1 - jc);
       const int64_t panels = (nc + NR - 1) / NR;

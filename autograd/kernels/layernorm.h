@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "autograd/aligned.h"
 #include "autograd/kernels/parallel.h"
 #include "autograd/kernels/transpose.h"
 
@@ -22,11 +23,11 @@ namespace qkv::kernels {
 
 // μ and rstd of one row, and of 16 rows at once (the same arithmetic, lane by lane: each lane
 // adds its own row's values in the one-row loop's order, 16 chains at once instead of one
-// chain of dependent additions; rows_to_lanes16 in transpose.h). Every
-// product that is summed is first stored (in `sq`, or over t), then added in a loop of its own:
-// a compiler may fuse `v += d·d` into one multiply-add with a single rounding, and whether it
-// does differs between compilers and between the vector and scalar forms of a loop; stored
-// first, each product is rounded once, then added, in both forms, on every compiler.
+// chain of dependent additions; rows_to_lanes16 in transpose.h). Every product that is summed
+// is first stored (in `sq`, or over t), then added in a loop of its own: a compiler may fuse
+// `v += d·d` into one multiply-add with a single rounding, and whether it does differs between
+// compilers and between the vector and scalar forms of a loop; stored first, each product is
+// rounded once, then added, in both forms, on every compiler.
 inline void layer_norm_stats(const float* xr, int64_t D, float eps, float* sq, float* mean,
                              float* rstd) {
   float m = 0.f;
@@ -41,7 +42,7 @@ inline void layer_norm_stats(const float* xr, int64_t D, float eps, float* sq, f
   *rstd = 1.f / std::sqrt(v + eps);
 }
 inline void layer_norm_stats16(const float* x, int64_t D, float eps, float* mean, float* rstd) {
-  float* t = lanes_scratch(16 * D);
+  float* t = thread_scratch<RowLanes>(16 * D);
   rows_to_lanes16(x, D, D, t);
   float m[16] = {}, v[16] = {};
   for (int64_t j = 0; j < D; ++j) {
@@ -78,7 +79,7 @@ inline void layer_norm_forward(float* y, float* mean, float* rstd, const float* 
     if (r1 - r0 == 16) {
       layer_norm_stats16(x + r0 * D, D, eps, mean + r0, rstd + r0);
     } else {
-      float* sq = lanes_scratch(D);
+      float* sq = thread_scratch<RowLanes>(D);
       for (int64_t r = r0; r < r1; ++r) layer_norm_stats(x + r * D, D, eps, sq, mean + r, rstd + r);
     }
     for (int64_t r = r0; r < r1; ++r) {
@@ -114,7 +115,7 @@ inline void layer_norm_grad_stats(const float* gr, const float* xr, const float*
 inline void layer_norm_grad_stats16(const float* dy, const float* x, const float* w,
                                     const float* mean, const float* rstd, int64_t D, float* g_mean,
                                     float* gx_mean) {
-  float* tg = lanes_scratch(32 * D);
+  float* tg = thread_scratch<RowLanes>(32 * D);
   float* tx = tg + 16 * D;
   rows_to_lanes16(dy, D, D, tg);
   rows_to_lanes16(x, D, D, tx);
@@ -159,7 +160,7 @@ inline void layer_norm_backward_input_part(float* dx, float* dx2, const float* d
     if (r1 - r0 == 16) {
       layer_norm_grad_stats16(dy + r0 * D, x + r0 * D, w, mean + r0, rstd + r0, D, g_mean, gx_mean);
     } else {
-      float* tg = lanes_scratch(2 * D);
+      float* tg = thread_scratch<RowLanes>(2 * D);
       for (int64_t r = r0; r < r1; ++r)
         layer_norm_grad_stats(dy + r * D, x + r * D, w, mean[r], rstd[r], D, tg, tg + D,
                               g_mean + (r - r0), gx_mean + (r - r0));
@@ -199,17 +200,10 @@ inline void layer_norm_backward_params_part(float* dw, float* db, const float* d
       const float* xr = x + r * D + j0;
       const float* gr = dy + r * D + j0;
       const float m = mean[r], s = rstd[r];
-      if (w == kChunk) {
 #pragma omp simd
-        for (int64_t j = 0; j < kChunk; ++j) {
-          aw[j] += gr[j] * (xr[j] - m) * s;
-          ab[j] += gr[j];
-        }
-      } else {
-        for (int64_t j = 0; j < w; ++j) {
-          aw[j] += gr[j] * (xr[j] - m) * s;
-          ab[j] += gr[j];
-        }
+      for (int64_t j = 0; j < w; ++j) {
+        aw[j] += gr[j] * (xr[j] - m) * s;
+        ab[j] += gr[j];
       }
     }
     for (int64_t j = 0; j < w; ++j) {

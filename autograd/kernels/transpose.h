@@ -3,9 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
-
-#include "autograd/aligned.h"
 #if defined(__AVX512F__)
 // g++ 12 warns about its own header (_mm512_undefined_ps, GCC bug 105593) in some shuffles.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -72,11 +69,7 @@ inline void rows_to_lanes16(const float* x, int64_t ld, int64_t D, float* t) {
     for (int64_t l = 0; l < 16; ++l) t[j * 16 + l] = x[l * ld + j];
 }
 
-// Per-thread scratch for rows_to_lanes16, kept between calls.
-inline float* lanes_scratch(int64_t n) {
-  thread_local std::vector<float, AlignedAllocator<float>> buf;
-  if (static_cast<int64_t>(buf.size()) < n) buf.resize(static_cast<size_t>(n));
-  return buf.data();
-}
+// The per-thread buffer rows_to_lanes16's callers transpose into (thread_scratch).
+struct RowLanes {};
 
 }  // namespace qkv::kernels
