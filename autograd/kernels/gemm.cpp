@@ -228,6 +228,11 @@ struct Tiled {
     // went through the stack and were read back with one 16-byte load from two 8-byte stores,
     // a store-forwarding stall on every call (perf record, chapter 14).
     APanel a = a_in;
+    // C's lines are asked for now, for writing, so they arrive while the k loop runs: in
+    // training C was written by another op a while ago and is rarely still in L1 (4-7% of a
+    // base step's GEMM time, measured by alternating the two versions call by call, ch14).
+    for (int64_t i = 0; i < mr; ++i)
+      for (int64_t j = 0; j < nr; j += 16) __builtin_prefetch(c + i * ldc + j, 1, 3);
     float acc[MR][NR] = {};
 #if defined(__clang__)
     // clang (14) vectorises the loop below but keeps acc in memory: a load and a store around
@@ -394,10 +399,12 @@ struct Tiled {
 
   // Splits C among the threads: each thread gets a rectangle of whole tiles and runs the
   // blocked loop nest on it with its own packing buffers. No barriers, no shared writes; k is
-  // never split. Splitting the rows means every thread packs all of op(B); splitting the
-  // columns, all of op(A) (unless it reads A in place). The estimate below, in multiply-adds
-  // (packing a float costs about as much as 16 of them), picks the cheaper split for the
-  // busiest thread. part() is thread t's share of `threads`: the same rectangles whether
+  // never split. Splitting the rows means every thread reads all of op(B); splitting the
+  // columns, all of op(A). The estimate below, in multiply-adds (reading a float from memory,
+  // to pack it or in place, costs about as much as 16 of them), picks the cheaper split for
+  // the busiest thread. Reading A in place is not free: op(A) is usually an activation the
+  // threads have just written by rows, half of it in the other core's cache (counting it as
+  // free chose the columns for small's [640, 128] products, 20-45% slower, chapter 14). part() is thread t's share of `threads`: the same rectangles whether
   // gemm() opened the region or an op did, to run several products in one (gemm_part).
   static void part(const Problem& p, int t, int threads) {
     const int64_t row_tiles = (p.M + MR - 1) / MR, col_tiles = (p.N + NR - 1) / NR;
@@ -411,8 +418,7 @@ struct Tiled {
     const int64_t rows_each = (row_tiles + n - 1) / n * MR,
                   cols_each = (col_tiles + n - 1) / n * NR;
     const int64_t by_rows = rows_each * p.N * p.K + kPackCost * p.K * p.N;
-    const int64_t by_cols =
-        cols_each * p.M * p.K + (cols_each <= (p.trans_a ? 1 : 2) * NR ? 0 : kPackCost * p.M * p.K);
+    const int64_t by_cols = cols_each * p.M * p.K + kPackCost * p.M * p.K;
     if (by_rows <= by_cols)
       run(p, std::min(p.M, row_tiles * t / n * MR), std::min(p.M, row_tiles * (t + 1) / n * MR), 0,
           p.N);
