@@ -6,7 +6,9 @@
 //
 // --mode train (default), last line {"step_ms_median": …, "tokens_per_s": …, "peak_rss_mb": …};
 // --profile adds the time per op; --count the calls and GEMM work per op, which, unlike time,
-// are the same on every run. --mode greedy decodes --sentences sources to --max-out tokens
+// are the same on every run. --alternate-threads times one thread and --threads threads in
+// alternating steps of one run; last line {"step_ms_median_1": …, "step_ms_median_n": …,
+// "threads": N, "speedup": …}. --mode greedy decodes --sentences sources to --max-out tokens
 // each, all in one batch and then one by one, like the reference (no early stop), with the
 // key/value cache (--no-kv-cache: recomputing the prefix at every step, as the reference does);
 // last line {"batched_ms_per_sentence": …, "one_by_one_ms_per_sentence": …, …}.
@@ -173,12 +175,25 @@ void write_profile_svg(const std::string& path, int64_t steps, const std::string
                           "where a training step's time goes, op by op", {notes[0], notes[1]}));
 }
 
+// With alternate = N (>= 2), the steps run on one thread and on N threads in turn: each pair
+// of steps has one of each, in an order drawn from the pair's number. Two separate runs, one
+// per thread count, are minutes apart on a shared machine, and whatever else the host is doing
+// changes between them (chapter 14 saw the same binary's step move by half); steps a few
+// milliseconds apart share the machine's state, so their ratio measures the threads.
+bool one_thread_step(int64_t step) {
+  const uint64_t pair_bit = (static_cast<uint64_t>(step / 2 + 1) * 0x9E3779B97F4A7C15ull) >> 63;
+  return (static_cast<uint64_t>(step % 2) ^ pair_bit) != 0;
+}
+
 int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t steps,
-          int64_t warmup, bool profile, bool count, const std::string& profile_svg = "") {
+          int64_t warmup, bool profile, bool count, const std::string& profile_svg = "",
+          int alternate = 0) {
   nn::Adam opt(model.parameters(), 1e-3f, 0.9f, 0.98f, 1e-9f);
-  std::vector<double> total, fwd, bwd, upd;
+  std::vector<double> total, fwd, bwd, upd, by_threads[2];
   float last_loss = 0.f;
   for (int64_t step = 0; step < warmup + steps; ++step) {
+    const bool one = alternate > 0 && one_thread_step(step < warmup ? step : step - warmup);
+    if (alternate > 0) omp_set_num_threads(one ? 1 : alternate);
     const Batch b = make_batch(z, gen);
     profiler_enable((profile || count) && step >= warmup);
     const auto t0 = std::chrono::steady_clock::now();
@@ -192,6 +207,7 @@ int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t
     const double all = ms_since(t0);
     last_loss = loss.item();
     if (step >= warmup) {
+      by_threads[one ? 0 : 1].push_back(all);
       total.push_back(all);
       fwd.push_back(f);
       bwd.push_back(fb - f);
@@ -211,6 +227,19 @@ int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t
                   omp_get_max_threads(), static_cast<long long>(steps), static_cast<long long>(z.B),
                   static_cast<long long>(z.S), static_cast<long long>(z.T));
     write_profile_svg(profile_svg, steps, run);
+  }
+  if (alternate > 0) {
+    const double m1 = median(by_threads[0]), mn = median(by_threads[1]);
+    std::printf(
+        "alternating steps: 1 thread %.3f ms (median of %zu steps), %d threads %.3f ms (median "
+        "of %zu); %d threads are %.2fx as fast; final loss %.4f\n",
+        m1, by_threads[0].size(), alternate, mn, by_threads[1].size(), alternate, m1 / mn,
+        last_loss);
+    std::printf(
+        "{\"step_ms_median_1\": %.3f, \"step_ms_median_n\": %.3f, \"threads\": %d, "
+        "\"speedup\": %.3f, \"peak_rss_mb\": %.1f}\n",
+        m1, mn, alternate, m1 / mn, peak_rss_mb());
+    return 0;
   }
   const double med = median(total);
   std::printf(
@@ -281,7 +310,7 @@ struct Flags {
   int64_t D = 64, H = 4, F = 256, N = 2, threads = 0, seed = 0, steps = 20, warmup = 3,
           sentences = 64, max_out = 12, repeats = 5;
   Sizes z{64, 10, 10, 100, 100};
-  bool profile = false, count = false, no_kv_cache = false;
+  bool profile = false, count = false, no_kv_cache = false, alternate_threads = false;
   std::string profile_svg;
 };
 
@@ -314,6 +343,10 @@ void declare_flags(app::ArgParser& args, Flags& f) {
             f.count);
   args.option("--profile-svg", "PATH", "with --profile: draw the time per op as a bar chart",
               f.profile_svg);
+  args.flag("--alternate-threads",
+            "time 1 thread and --threads threads (0: all cores) in alternating steps of one run, "
+            "half the steps each, and print both medians and their ratio",
+            f.alternate_threads);
 }
 
 void validate(const Flags& f) {
@@ -340,6 +373,13 @@ void validate(const Flags& f) {
   at_least("--tgt-vocab", f.z.TV, 4);
   at_least("--warmup", f.warmup, 0);
   at_least("--threads", f.threads, 0);
+  if (f.alternate_threads) {
+    if (f.mode != "train") throw app::UsageError("--alternate-threads times training steps only");
+    if (f.profile || f.count)
+      throw app::UsageError("--alternate-threads does not combine with --profile or --count");
+    if (f.threads == 1) throw app::UsageError("--alternate-threads needs --threads of 2 or more");
+    at_least("--steps", f.steps, 2);
+  }
   if (f.D % f.H != 0)
     throw app::UsageError("--d-model " + std::to_string(f.D) + " is not divisible by --heads " +
                           std::to_string(f.H));
@@ -354,6 +394,10 @@ int run(int argc, char** argv) {
   if (!args.parse(argc, argv)) return 0;
   validate(f);
   if (f.threads > 0) omp_set_num_threads(static_cast<int>(f.threads));
+  const int alternate = f.alternate_threads ? omp_get_max_threads() : 0;
+  if (f.alternate_threads && alternate < 2)
+    throw app::UsageError("--alternate-threads needs 2 or more threads, OpenMP has " +
+                          std::to_string(alternate));
   const std::string& mode = f.mode;
   const int64_t D = f.D, H = f.H, F = f.F, N = f.N, seed = f.seed, steps = f.steps,
                 warmup = f.warmup, sentences = f.sentences, max_out = f.max_out,
@@ -383,7 +427,7 @@ int run(int argc, char** argv) {
   }
   std::printf("batch %lld × (%lld + %lld) tokens\n", static_cast<long long>(z.B),
               static_cast<long long>(z.S), static_cast<long long>(z.T));
-  return train(model, z, gen, steps, warmup, profile, count, f.profile_svg);
+  return train(model, z, gen, steps, warmup, profile, count, f.profile_svg, alternate);
 }
 }  // namespace
 

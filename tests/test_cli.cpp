@@ -74,3 +74,41 @@ TEST_CASE("every program: --help exits 0, a bad flag exits 2 with the usage line
   CHECK(r.status == 2);
   CHECK(r.output.find("--steps: expected an integer, got '3x'") != std::string::npos);
 }
+
+TEST_CASE("bench_train --alternate-threads: half the steps on each count, the same numbers",
+          "[cli][ch14]") {
+  const std::string model =
+      "bench_train --d-model 16 --heads 2 --d-ff 32 --layers 1 --batch 4 --src-len 4 --tgt-len 4 "
+      "--src-vocab 20 --tgt-vocab 20 --warmup 2 --steps 6";
+  test::Result alt = test::run(model + " --threads 2 --alternate-threads");
+  REQUIRE(alt.status == 0);
+  INFO(alt.output);
+  // 6 timed steps: 3 on each thread count, whatever order the pairs drew.
+  CHECK(alt.output.find("1 thread ") != std::string::npos);
+  CHECK(alt.output.find("(median of 3 steps), 2 threads") != std::string::npos);
+  CHECK(alt.output.find("(median of 3); 2 threads are") != std::string::npos);
+  const std::string json = alt.last_line();
+  for (const char* key : {"\"step_ms_median_1\": ", "\"step_ms_median_n\": ", "\"threads\": 2, ",
+                          "\"speedup\": ", "\"peak_rss_mb\": "})
+    CHECK(json.find(key) != std::string::npos);
+  // Results do not depend on the thread count, so switching it every step changes no number:
+  // the final loss is the one of a run on one thread throughout.
+  test::Result one = test::run(model + " --threads 1");
+  REQUIRE(one.status == 0);
+  auto final_loss = [](const std::string& out) {
+    const size_t at = out.find("final loss ");
+    return at == std::string::npos ? std::string("missing") : out.substr(at + 11, 6);
+  };
+  CHECK(final_loss(alt.output) != "missing");
+  CHECK(final_loss(alt.output) == final_loss(one.output));
+
+  test::Result r = test::run(model + " --threads 1 --alternate-threads");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--alternate-threads needs --threads of 2 or more") != std::string::npos);
+  r = test::run(model + " --alternate-threads --profile");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("does not combine with --profile") != std::string::npos);
+  r = test::run(model + " --alternate-threads --mode greedy");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("times training steps only") != std::string::npos);
+}

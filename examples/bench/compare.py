@@ -6,7 +6,10 @@ Runs build/bench_train (1 and 2 threads) and torch_bench.py (1 intra-op thread w
 each model size, interleaved: every round runs
 every variant once, in order, so drift in the machine's speed hits all of them alike. Prints
 the medians over the rounds, PyTorch's best setting, the ratio PyTorch best / qkv best, qkv's
-2T/1T and both peak RSS.
+2T/1T and both peak RSS. With --alternate, each round also runs qkv with
+--alternate-threads (1 and 2 threads in alternating steps of one run, twice the steps) and the
+report adds that 2T/1T: steps milliseconds apart share the machine's state, where separate
+runs do not.
 
   /usr/bin/python3 examples/bench/compare.py [--rounds 3] [--sizes tiny,small,base] [--qkv build/bench_train]
   /usr/bin/python3 examples/bench/compare.py --qkv build/bench_train --qkv-b other/bench_train  # A/B
@@ -35,6 +38,8 @@ def parse_args():
     p.add_argument("--qkv-b", default="", help="a second qkv build to compare (A/B), no PyTorch")
     p.add_argument("--no-torch", action="store_true")
     p.add_argument("--torch-2t", action="store_true", help="also PyTorch with 2 intra-op threads")
+    p.add_argument("--alternate", action="store_true",
+                   help="also qkv's 2T/1T from one run of alternating steps (bench_train --alternate-threads)")
     add_torch_cores_arg(p)
     return p.parse_args()
 
@@ -42,6 +47,8 @@ def parse_args():
 def variants_of(a):
     """(label, qkv executable or PyTorch's core type, flags) for each variant, in running order."""
     variants = [("qkv 1T", a.qkv, ["--threads", "1"]), ("qkv 2T", a.qkv, ["--threads", "2"])]
+    if a.alternate:
+        variants.append(("qkv 1T|2T", a.qkv, ["--threads", "2", "--alternate-threads"]))
     if a.qkv_b:
         variants += [("B 1T", a.qkv_b, ["--threads", "1"]), ("B 2T", a.qkv_b, ["--threads", "2"])]
     elif not a.no_torch:
@@ -59,6 +66,13 @@ def measure(a, sizes, variants):
             flags, steps, warmup = SIZES[s]
             common = flags.split() + ["--steps", str(steps), "--warmup", str(warmup)]
             for label, exe, extra in variants:
+                if label == "qkv 1T|2T":  # half the steps on each thread count; both warmed up
+                    alt = flags.split() + ["--steps", str(2 * steps), "--warmup", str(max(2, warmup))]
+                    j = run_qkv(exe, alt + extra)
+                    res[(s, label)].append(j["speedup"])
+                    print(f"round {r + 1} {s} {label}: {j['step_ms_median_1']} / {j['step_ms_median_n']} ms, "
+                          f"2T/1T {j['speedup']}", file=sys.stderr, flush=True)
+                    continue
                 j = run_torch(common + extra, exe) if label.startswith("torch") else run_qkv(exe, common + extra)
                 res[(s, label)].append(j["step_ms_median"])
                 core = f" [{j['openblas_core']}]" if "openblas_core" in j else ""
@@ -69,12 +83,19 @@ def measure(a, sizes, variants):
     return res, rss
 
 
-def report(a, sizes, labels, med, rss):
+def report(a, sizes, labels, med, rss, res_alt=None):
+    alt = "qkv 1T|2T" in labels
+    labels = [l for l in labels if l != "qkv 1T|2T"]
     print("step ms, median of %d interleaved rounds" % a.rounds)
     print("%-6s " % "size" + " ".join("%15s" % l for l in labels))
     for s in sizes:
         print("%-6s " % s + " ".join("%15.1f" % med[(s, l)] for l in labels))
     print()
+    if alt:
+        for s in sizes:
+            print(f"{s}: 2T/1T in one run of alternating steps {med[(s, 'qkv 1T|2T')]:.2f} "
+                  f"(rounds: {', '.join('%.2f' % x for x in res_alt[s])})")
+        print()
     if a.qkv_b:
         for s in sizes:
             for t in ("1T", "2T"):
@@ -100,7 +121,8 @@ def main():
     sizes = a.sizes.split(",")
     res, rss = measure(a, sizes, variants)
     med = {k: statistics.median(v) for k, v in res.items()}
-    report(a, sizes, [v[0] for v in variants], med, rss)
+    res_alt = {s: res.get((s, "qkv 1T|2T"), []) for s in sizes}
+    report(a, sizes, [v[0] for v in variants], med, rss, res_alt)
 
 
 if __name__ == "__main__":
