@@ -107,6 +107,12 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
 // Zeroes each element with probability p and scales the rest by 1/(1-p); identity when
 // `training` is false or p == 0.
 Tensor dropout(const Tensor& a, float p, bool training, Generator& gen);
+// layer_norm(residual + dropout(x, p, training, gen), weight, bias, eps) as one op: a post-norm
+// Add&Norm (ops_add_norm.cpp, chapter 14). The same numbers as the three ops, the same draw
+// from gen; x and residual have one shape.
+Tensor dropout_add_layer_norm(const Tensor& x, const Tensor& residual, float p, bool training,
+                              Generator& gen, const Tensor& weight, const Tensor& bias,
+                              float eps = 1e-5f);
 
 // --- attention (ops_attention.cpp, chapters 07, 14) -------------------------------------
 // Multi-head scaled dot-product attention in one op, heads read in place:

@@ -31,7 +31,7 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
            const GradOut dx = grad_out(x, {weight, bias});
            float* dw = needs_grad(weight) ? weight.grad_buffer().data() : nullptr;
            float* db = needs_grad(bias) ? bias.grad_buffer().data() : nullptr;
-           kernels::layer_norm_backward(dx.data, nullptr, dw, db, g.data(), x.data(), mean.data(),
+           kernels::layer_norm_backward(dx.data, {}, dw, db, g.data(), x.data(), mean.data(),
                                         rstd.data(), w, rows, D, dx.add);
          });
   return out;

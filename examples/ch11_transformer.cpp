@@ -346,6 +346,9 @@ void write_figures(const char* dir) {
   o.dropout = 0.f;
   Generator gen(11);
   EncoderLayer layer(o, gen);
+  // Drawn as its three ops (dropout, add, layer_norm); training runs them as one,
+  // dropout_add_layer_norm, with the same numbers (chapter 14).
+  layer.add_norm1->fused = layer.add_norm2->fused = false;
   Tensor x = Tensor::randn({1, 3, 8}, gen, 0.f, 1.f, true);  // [B = 1, S = 3, D = 8]
   // EncoderLayer::forward, spelled out so that each sub-layer's input and output are at hand.
   Tensor a_in, a_out, f_in, f_out;

@@ -35,15 +35,21 @@ struct TransformerOptions {
 class AddNorm : public Module {
  public:
   AddNorm(int64_t dim, float dropout, bool norm_first, uint64_t seed);
-  // x + sublayer, normalised before (pre-norm) or after (post-norm).
+  // x + sublayer, normalised before (pre-norm) or after (post-norm). Post-norm runs
+  // norm(x + dropout(sublayer(x))) as one op, dropout_add_layer_norm (chapter 14: fewer
+  // passes over memory, one parallel region instead of three); fused = false runs the three
+  // ops, with the same numbers, for a graph that shows them (chapter 11's figure).
   template <class F>
   Tensor forward(const Tensor& x, F sublayer) {
     if (norm_first) return add(x, drop->forward(sublayer(norm->forward(x))));
-    return norm->forward(add(x, drop->forward(sublayer(x))));
+    if (!fused) return norm->forward(add(x, drop->forward(sublayer(x))));
+    return dropout_add_layer_norm(sublayer(x), x, drop->p, drop->is_training(), drop->generator(),
+                                  norm->weight, norm->bias, norm->eps);
   }
   std::shared_ptr<LayerNorm> norm;
   std::shared_ptr<Dropout> drop;
   bool norm_first;
+  bool fused = true;
 };
 
 class EncoderLayer : public Module {

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <functional>
 
+#include <omp.h>
+
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
 #include "tests/catch.h"
@@ -123,4 +125,92 @@ TEST_CASE("linear_relu_dropout passes gradcheck with dropout", "[ch14][fused][gr
   GradcheckResult r = gradcheck(f, {rnd({2, 3, 4}, 13), rnd({5, 4}, 14), rnd({5}, 15)});
   INFO(r.message);
   REQUIRE(r.ok);
+}
+
+namespace {
+// Bit for bit: a fused op that claims "the same numbers" is held to exactly that.
+void require_equal(const std::vector<std::vector<float>>& a,
+                   const std::vector<std::vector<float>>& b) {
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    REQUIRE(a[i].size() == b[i].size());
+    for (size_t j = 0; j < a[i].size(); ++j) {
+      INFO("tensor " << i << " element " << j);
+      REQUIRE(a[i][j] == b[i][j]);
+    }
+  }
+}
+}  // namespace
+
+TEST_CASE("dropout_add_layer_norm equals dropout, add and layer_norm, bit for bit",
+          "[ch14][fused]") {
+  const int before = omp_get_max_threads();
+  // [37, 64]: one thread (below kParallelMin), rows left over from the groups of 16;
+  // [640, 100]: two threads, and 4096-element mask blocks that straddle rows and threads;
+  // [2, 320, 64]: a batch dimension.
+  for (const Shape& shape : {Shape{37, 64}, Shape{640, 100}, Shape{2, 320, 64}})
+    for (int threads : {1, 2})
+      for (float p : {0.f, 0.1f, 0.3f})
+        for (bool training : {true, false}) {
+          INFO("shape " << shape_str(shape) << " threads " << threads << " p " << p
+                        << " training " << training);
+          omp_set_num_threads(threads);
+          const int64_t D = shape.back();
+          Tensor x = rnd(shape, 20), r = rnd(shape, 21), w = rnd({D}, 22), b = rnd({D}, 23);
+          auto fused = [&](auto& v) {
+            Generator gen(5);
+            return dropout_add_layer_norm(v[0], v[1], p, training, gen, v[2], v[3]);
+          };
+          auto composed = [&](auto& v) {
+            Generator gen(5);
+            return layer_norm(add(v[1], dropout(v[0], p, training, gen)), v[2], v[3]);
+          };
+          {
+            INFO("alone");
+            require_equal(run(fused, {x, r, w, b}), run(composed, {x, r, w, b}));
+          }
+          // The residual also used elsewhere: one of its two gradients is added to the other.
+          auto fused2 = [&](auto& v) { return add(fused(v), mul(v[1], 0.5f)); };
+          auto composed2 = [&](auto& v) { return add(composed(v), mul(v[1], 0.5f)); };
+          {
+            INFO("residual also used elsewhere");
+            require_equal(run(fused2, {x, r, w, b}), run(composed2, {x, r, w, b}));
+          }
+          // One tensor in both slots.
+          auto fused3 = [&](auto& v) {
+            Generator gen(5);
+            return dropout_add_layer_norm(v[0], v[0], p, training, gen, v[1], v[2]);
+          };
+          auto composed3 = [&](auto& v) {
+            Generator gen(5);
+            return layer_norm(add(v[0], dropout(v[0], p, training, gen)), v[1], v[2]);
+          };
+          {
+            INFO("one tensor in both slots");
+            require_equal(run(fused3, {x, w, b}), run(composed3, {x, w, b}));
+          }
+        }
+  omp_set_num_threads(before);
+}
+
+TEST_CASE("dropout_add_layer_norm passes gradcheck with dropout", "[ch14][fused][gradcheck]") {
+  auto f = [](const std::vector<Tensor>& v) {
+    Generator gen(3);  // the same mask on every evaluation
+    return dropout_add_layer_norm(v[0], v[1], 0.25f, true, gen, v[2], v[3]);
+  };
+  GradcheckResult res =
+      gradcheck(f, {rnd({2, 3, 5}, 24), rnd({2, 3, 5}, 25), rnd({5}, 26), rnd({5}, 27)});
+  INFO(res.message);
+  REQUIRE(res.ok);
+}
+
+TEST_CASE("dropout_add_layer_norm names the shape at fault", "[ch14][fused]") {
+  Generator gen(1);
+  Tensor x = rnd({2, 4}, 30), w = rnd({4}, 31), b = rnd({4}, 32);
+  CHECK_THROWS_WITH(dropout_add_layer_norm(x, rnd({2, 3}, 33), 0.1f, true, gen, w, b),
+                    Catch::Contains("residual [2, 3] does not match input [2, 4]"));
+  CHECK_THROWS_WITH(dropout_add_layer_norm(x, x, 0.1f, true, gen, rnd({3}, 34), b),
+                    Catch::Contains("weight [3] does not match the last dimension of [2, 4]"));
+  CHECK_THROWS_WITH(dropout_add_layer_norm(x, x, 1.f, true, gen, w, b),
+                    Catch::Contains("p must be in [0, 1), got 1"));
 }

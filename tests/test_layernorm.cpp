@@ -36,7 +36,7 @@ Result whole(const std::vector<float>& x, const std::vector<float>& w, const std
            std::vector<float>(D, 0.f),   std::vector<float>(D, 0.f)};
   kernels::layer_norm_forward(r.y.data(), r.mean.data(), r.rstd.data(), x.data(), w.data(),
                               b.data(), rows, D, 1e-5f);
-  kernels::layer_norm_backward(r.dx.data(), nullptr, r.dw.data(), r.db.data(), dy.data(), x.data(),
+  kernels::layer_norm_backward(r.dx.data(), {}, r.dw.data(), r.db.data(), dy.data(), x.data(),
                                r.mean.data(), r.rstd.data(), w.data(), rows, D);
   omp_set_num_threads(before);
   return r;

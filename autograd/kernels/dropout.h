@@ -10,6 +10,8 @@
 // the compiler turns into vector instructions.
 #pragma once
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
@@ -23,60 +25,93 @@ namespace qkv::kernels {
 // 1/(1−p) (inverted dropout: eval needs no rescaling). Mask = uint8_t: m[i] = 0 or 1, a
 // quarter of the memory for a mask kept until backward. With x and y given, also
 // y[i] = x[i]·(0 or 1/(1−p)) in the same pass (y may be x); m may then be nullptr.
+// Block b of the mask above, elements [max(begin, b·4096), min(end, (b+1)·4096)) of it written
+// (the block's random numbers are drawn from its start either way).
 template <class Mask>
-void dropout_mask(Mask* m, int64_t n, float p, uint64_t base, const float* x = nullptr,
-                  float* y = nullptr) {
+void dropout_block(Mask* m, int64_t n, float p, uint64_t base, const float* x, float* y, int64_t b,
+                   int64_t begin, int64_t end) {
+  constexpr int64_t kBlock = 4096;
   const float keep_scale = 1.f / (1.f - p);
   // Compare 24 random bits against p·2²⁴: the same test as uniform() < p, without floats.
   const uint64_t threshold = static_cast<uint64_t>(static_cast<double>(p) * 16777216.0);
-  constexpr int64_t kBlock = 4096;
-  const int64_t blocks = (n + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-  for (int64_t b = 0; b < blocks; ++b) {
-    constexpr int kLanes = 16;
-    uint64_t s0[kLanes], s1[kLanes], s2[kLanes], s3[kLanes];
-    for (int l = 0; l < kLanes; ++l) {
-      Generator seeder(base ^ (0x9E3779B97F4A7C15ull * static_cast<uint64_t>(b * kLanes + l + 1)));
-      s0[l] = seeder.next_u64();
-      s1[l] = seeder.next_u64();
-      s2[l] = seeder.next_u64();
-      s3[l] = seeder.next_u64();
+  constexpr int kLanes = 16;
+  uint64_t s0[kLanes], s1[kLanes], s2[kLanes], s3[kLanes];
+  for (int l = 0; l < kLanes; ++l) {
+    Generator seeder(base ^ (0x9E3779B97F4A7C15ull * static_cast<uint64_t>(b * kLanes + l + 1)));
+    s0[l] = seeder.next_u64();
+    s1[l] = seeder.next_u64();
+    s2[l] = seeder.next_u64();
+    s3[l] = seeder.next_u64();
+  }
+  const int64_t block_end = std::min({n, (b + 1) * kBlock, end});
+  for (int64_t i0 = b * kBlock; i0 < block_end; i0 += kLanes) {
+    uint64_t bits[kLanes];
+    for (int l = 0; l < kLanes; ++l) {  // one xoshiro256** step in every lane
+      const uint64_t r = s1[l] * 5;
+      bits[l] = ((r << 7) | (r >> 57)) * 9;
+      const uint64_t t = s1[l] << 17;
+      s2[l] ^= s0[l];
+      s3[l] ^= s1[l];
+      s1[l] ^= s2[l];
+      s0[l] ^= s3[l];
+      s2[l] ^= t;
+      s3[l] = (s3[l] << 45) | (s3[l] >> 19);
     }
-    const int64_t begin = b * kBlock, end = std::min(n, begin + kBlock);
-    for (int64_t i0 = begin; i0 < end; i0 += kLanes) {
-      uint64_t bits[kLanes];
-      for (int l = 0; l < kLanes; ++l) {  // one xoshiro256** step in every lane
-        const uint64_t r = s1[l] * 5;
-        bits[l] = ((r << 7) | (r >> 57)) * 9;
-        const uint64_t t = s1[l] << 17;
-        s2[l] ^= s0[l];
-        s3[l] ^= s1[l];
-        s1[l] ^= s2[l];
-        s0[l] ^= s3[l];
-        s2[l] ^= t;
-        s3[l] = (s3[l] << 45) | (s3[l] >> 19);
-      }
-      const int64_t count = std::min<int64_t>(kLanes, end - i0);
-      const Mask kept = std::is_same<Mask, float>::value ? Mask(keep_scale) : Mask(1);
-      if (m)
-        for (int64_t l = 0; l < count; ++l)
-          m[i0 + l] = (bits[l] >> 40) < threshold ? Mask(0) : kept;
-      if (y)
-        for (int64_t l = 0; l < count; ++l)
-          y[i0 + l] = x[i0 + l] * ((bits[l] >> 40) < threshold ? 0.f : keep_scale);
-    }
+    if (i0 + kLanes <= begin) continue;  // before the range: drawn, not written
+    const int64_t count = std::min<int64_t>(kLanes, block_end - i0);
+    const int64_t first = std::max<int64_t>(0, begin - i0);
+    const Mask kept = std::is_same<Mask, float>::value ? Mask(keep_scale) : Mask(1);
+    if (m)
+      for (int64_t l = first; l < count; ++l)
+        m[i0 + l] = (bits[l] >> 40) < threshold ? Mask(0) : kept;
+    if (y)
+      for (int64_t l = first; l < count; ++l)
+        y[i0 + l] = x[i0 + l] * ((bits[l] >> 40) < threshold ? 0.f : keep_scale);
   }
 }
 
-// dx += dy·(0 or scale) for the byte mask above.
-inline void dropout_backward(float* dx, const float* dy, const uint8_t* keep, int64_t n,
-                             float scale, bool add = true) {
-  if (add) {
+// Each element is dropped with probability p. Mask = float: m[i] = 0 if dropped, else
+// 1/(1−p) (inverted dropout: eval needs no rescaling). Mask = uint8_t: m[i] = 0 or 1, a
+// quarter of the memory for a mask kept until backward. With x and y given, also
+// y[i] = x[i]·(0 or 1/(1−p)) in the same pass (y may be x); m may then be nullptr.
+template <class Mask>
+void dropout_mask(Mask* m, int64_t n, float p, uint64_t base, const float* x = nullptr,
+                  float* y = nullptr) {
+  const int64_t blocks = (n + 4095) / 4096;
 #pragma omp parallel for schedule(static) if (n >= kParallelMin)
+  for (int64_t b = 0; b < blocks; ++b) dropout_block(m, n, p, base, x, y, b, 0, n);
+}
+
+// The same mask, only its elements [begin, end), on the calling thread: for an op that splits
+// its rows among the threads of its own region (dropout_add_layer_norm). A block that straddles
+// two threads' ranges is drawn by both, each writing its own part.
+template <class Mask>
+void dropout_mask_range(Mask* m, int64_t n, float p, uint64_t base, const float* x, float* y,
+                        int64_t begin, int64_t end) {
+  for (int64_t b = begin / 4096; b * 4096 < end; ++b)
+    dropout_block(m, n, p, base, x, y, b, begin, end);
+}
+
+// dx[i] += dy[i]·(0 or scale) for the byte mask above, i in [0, n), on the calling thread
+// (add false: dx[i] = it, dx is new). One copy of the arithmetic for dropout's backward and
+// for dropout_add_layer_norm's, which must give the same bits.
+inline void dropout_backward_range(float* dx, const float* dy, const uint8_t* keep, int64_t n,
+                                   float scale, bool add) {
+  if (add) {
     for (int64_t i = 0; i < n; ++i) dx[i] += dy[i] * (keep[i] ? scale : 0.f);
   } else {  // dx is new: write every element (Tensor::grad_buffer_for_write)
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
     for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * (keep[i] ? scale : 0.f);
+  }
+}
+
+// The same over all n elements, the threads taking equal shares.
+inline void dropout_backward(float* dx, const float* dy, const uint8_t* keep, int64_t n,
+                             float scale, bool add = true) {
+#pragma omp parallel if (n >= kParallelMin)
+  {
+    const int64_t t = omp_get_thread_num(), threads = omp_get_num_threads();
+    const int64_t begin = n * t / threads, end = n * (t + 1) / threads;
+    dropout_backward_range(dx + begin, dy + begin, keep + begin, end - begin, scale, add);
   }
 }
 

@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "autograd/aligned.h"
+#include "autograd/kernels/dropout.h"
 #include "autograd/kernels/parallel.h"
 #include "autograd/kernels/transpose.h"
 
@@ -70,12 +71,13 @@ inline void layer_norm_stats16(const float* x, int64_t D, float eps, float* mean
   }
 }
 
-inline void layer_norm_forward(float* y, float* mean, float* rstd, const float* x, const float* w,
-                               const float* b, int64_t rows, int64_t D, float eps) {
-  const int64_t groups = (rows + 15) / 16;
-#pragma omp parallel for schedule(static) if (rows * D >= kParallelMin)
-  for (int64_t grp = 0; grp < groups; ++grp) {
-    const int64_t r0 = grp * 16, r1 = std::min(rows, r0 + 16);
+// Rows [first, last), 16 at a time from `first` (the 16-row and one-row paths give the same
+// bits, so where the groups start changes nothing).
+inline void layer_norm_forward_rows(float* y, float* mean, float* rstd, const float* x,
+                                    const float* w, const float* b, int64_t first, int64_t last,
+                                    int64_t D, float eps) {
+  for (int64_t r0 = first; r0 < last; r0 += 16) {
+    const int64_t r1 = std::min(last, r0 + 16);
     if (r1 - r0 == 16) {
       layer_norm_stats16(x + r0 * D, D, eps, mean + r0, rstd + r0);
     } else {
@@ -92,6 +94,14 @@ inline void layer_norm_forward(float* y, float* mean, float* rstd, const float* 
       }
     }
   }
+}
+
+inline void layer_norm_forward(float* y, float* mean, float* rstd, const float* x, const float* w,
+                               const float* b, int64_t rows, int64_t D, float eps) {
+  const int64_t groups = (rows + 15) / 16;
+#pragma omp parallel for schedule(static) if (rows * D >= kParallelMin)
+  for (int64_t grp = 0; grp < groups; ++grp)
+    layer_norm_forward_rows(y, mean, rstd, x, w, b, grp * 16, std::min(rows, grp * 16 + 16), D, eps);
 }
 
 // mean(g) and mean(g·x̂) of one row, and of 16 rows at once (the same arithmetic, lane by lane;
@@ -147,12 +157,20 @@ inline void layer_norm_grad_stats16(const float* dy, const float* x, const float
 }
 
 // dx += the input gradient above, thread t's share of the rows when `threads` threads run it
-// inside one region (add false: dx = it, dx is a new buffer); dx2, if given, receives the
-// same, always added (an add before the norm: both inputs).
-inline void layer_norm_backward_input_part(float* dx, float* dx2, const float* dy, const float* x,
-                                           const float* mean, const float* rstd, const float* w,
-                                           int64_t rows, int64_t D, int t, int threads,
-                                           bool add = true) {
+// inside one region (add false: dx = it, dx is a new buffer). dx2, if given, receives the
+// same through a dropout mask (an add of a dropped-out input before the norm: both inputs of
+// the add, dropout_add_layer_norm): d·(keep2[i] ? scale2 : 0), or d itself without keep2;
+// added, or written when add2 is false.
+struct SecondInput {
+  float* dx2 = nullptr;
+  const uint8_t* keep2 = nullptr;
+  float scale2 = 1.f;
+  bool add2 = true;
+};
+inline void layer_norm_backward_input_part(float* dx, const SecondInput& second, const float* dy,
+                                           const float* x, const float* mean, const float* rstd,
+                                           const float* w, int64_t rows, int64_t D, int t,
+                                           int threads, bool add = true) {
   const int64_t first = rows * t / threads, last = rows * (t + 1) / threads;
   for (int64_t r0 = first; r0 < last; r0 += 16) {
     const int64_t r1 = std::min(last, r0 + 16);
@@ -169,15 +187,39 @@ inline void layer_norm_backward_input_part(float* dx, float* dx2, const float* d
       const float* xr = x + r * D;
       const float* gr = dy + r * D;
       const float m = mean[r], s = rstd[r];
-      float* dr = dx + r * D;
-      float* dr2 = dx2 ? dx2 + r * D : nullptr;
+      float* dr = dx ? dx + r * D : nullptr;
+      if (!second.dx2) {
+        for (int64_t j = 0; j < D; ++j) {
+          const float g = gr[j] * (w ? w[j] : 1.f);
+          const float xhat = (xr[j] - m) * s;
+          const float d = s * (g - g_mean[r - r0] - xhat * gx_mean[r - r0]);
+          dr[j] = add ? dr[j] + d : d;
+        }
+        continue;
+      }
+      // Two outputs: the row's gradient is stored first, then handed on as the ops this
+      // replaces hand it on (an add, then dropout's d·mask), loop by loop, so that no
+      // compiler can fuse a product of one step into the sum of the next (layer_norm_stats).
+      float* d = thread_scratch<RowLanes>(D);
       for (int64_t j = 0; j < D; ++j) {
         const float g = gr[j] * (w ? w[j] : 1.f);
         const float xhat = (xr[j] - m) * s;
-        const float d = s * (g - g_mean[r - r0] - xhat * gx_mean[r - r0]);
-        dr[j] = add ? dr[j] + d : d;
-        if (dr2) dr2[j] += d;
+        d[j] = s * (g - g_mean[r - r0] - xhat * gx_mean[r - r0]);
       }
+      if (dr) {
+        if (add) {
+          for (int64_t j = 0; j < D; ++j) dr[j] += d[j];
+        } else {
+          for (int64_t j = 0; j < D; ++j) dr[j] = d[j];
+        }
+      }
+      float* dr2 = second.dx2 + r * D;
+      if (second.keep2)
+        dropout_backward_range(dr2, d, second.keep2 + r * D, D, second.scale2, second.add2);
+      else if (second.add2)
+        for (int64_t j = 0; j < D; ++j) dr2[j] += d[j];
+      else
+        for (int64_t j = 0; j < D; ++j) dr2[j] = d[j];
     }
   }
 }
@@ -216,14 +258,16 @@ inline void layer_norm_backward_params_part(float* dw, float* db, const float* d
 // The whole backward in one parallel region: the rows for dx (and dx2), the columns for dw
 // and db; they read the same inputs and write different outputs, so no barrier between.
 // Nullptr outputs are skipped; add_dx false writes dx instead of adding (dx is new).
-inline void layer_norm_backward(float* dx, float* dx2, float* dw, float* db, const float* dy,
-                                const float* x, const float* mean, const float* rstd,
-                                const float* w, int64_t rows, int64_t D, bool add_dx = true) {
+inline void layer_norm_backward(float* dx, const SecondInput& second, float* dw, float* db,
+                                const float* dy, const float* x, const float* mean,
+                                const float* rstd, const float* w, int64_t rows, int64_t D,
+                                bool add_dx = true) {
 #pragma omp parallel if (rows * D >= kParallelMin)
   {
     const int t = omp_get_thread_num(), threads = omp_get_num_threads();
-    if (dx)
-      layer_norm_backward_input_part(dx, dx2, dy, x, mean, rstd, w, rows, D, t, threads, add_dx);
+    if (dx || second.dx2)
+      layer_norm_backward_input_part(dx, second, dy, x, mean, rstd, w, rows, D, t, threads,
+                                     add_dx);
     if (dw || db) layer_norm_backward_params_part(dw, db, dy, x, mean, rstd, rows, D, t, threads);
   }
 }
