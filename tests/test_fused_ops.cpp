@@ -157,14 +157,24 @@ TEST_CASE("dropout_add_layer_norm equals dropout, add and layer_norm, bit for bi
           omp_set_num_threads(threads);
           const int64_t D = shape.back();
           Tensor x = rnd(shape, 20), r = rnd(shape, 21), w = rnd({D}, 22), b = rnd({D}, 23);
-          auto fused = [&](auto& v) {
-            Generator gen(5);
-            return dropout_add_layer_norm(v[0], v[1], p, training, gen, v[2], v[3]);
+          // The residual is v[res] (1: its own tensor; 0: x again), the norm's weight and bias
+          // come after it.
+          auto fused_with = [&](size_t res) {
+            return [&, res](const std::vector<Tensor>& v) {
+              Generator gen(5);
+              return dropout_add_layer_norm(v[0], v[res], p, training, gen, v[res + 1],
+                                            v[res + 2]);
+            };
           };
-          auto composed = [&](auto& v) {
-            Generator gen(5);
-            return layer_norm(add(v[1], dropout(v[0], p, training, gen)), v[2], v[3]);
+          auto composed_with = [&](size_t res) {
+            return [&, res](const std::vector<Tensor>& v) {
+              Generator gen(5);
+              return layer_norm(add(v[res], dropout(v[0], p, training, gen)), v[res + 1],
+                                v[res + 2]);
+            };
           };
+          auto fused = fused_with(1);
+          auto composed = composed_with(1);
           {
             INFO("alone");
             require_equal(run(fused, {x, r, w, b}), run(composed, {x, r, w, b}));
@@ -176,18 +186,9 @@ TEST_CASE("dropout_add_layer_norm equals dropout, add and layer_norm, bit for bi
             INFO("residual also used elsewhere");
             require_equal(run(fused2, {x, r, w, b}), run(composed2, {x, r, w, b}));
           }
-          // One tensor in both slots.
-          auto fused3 = [&](auto& v) {
-            Generator gen(5);
-            return dropout_add_layer_norm(v[0], v[0], p, training, gen, v[1], v[2]);
-          };
-          auto composed3 = [&](auto& v) {
-            Generator gen(5);
-            return layer_norm(add(v[0], dropout(v[0], p, training, gen)), v[1], v[2]);
-          };
           {
             INFO("one tensor in both slots");
-            require_equal(run(fused3, {x, w, b}), run(composed3, {x, w, b}));
+            require_equal(run(fused_with(0), {x, w, b}), run(composed_with(0), {x, w, b}));
           }
         }
   omp_set_num_threads(before);
