@@ -377,7 +377,6 @@ void validate(const Flags& f) {
     if (f.mode != "train") throw app::UsageError("--alternate-threads times training steps only");
     if (f.profile || f.count)
       throw app::UsageError("--alternate-threads does not combine with --profile or --count");
-    if (f.threads == 1) throw app::UsageError("--alternate-threads needs --threads of 2 or more");
     at_least("--steps", f.steps, 2);
   }
   if (f.D % f.H != 0)
@@ -396,8 +395,8 @@ int run(int argc, char** argv) {
   if (f.threads > 0) omp_set_num_threads(static_cast<int>(f.threads));
   const int alternate = f.alternate_threads ? omp_get_max_threads() : 0;
   if (f.alternate_threads && alternate < 2)
-    throw app::UsageError("--alternate-threads needs 2 or more threads, OpenMP has " +
-                          std::to_string(alternate));
+    throw app::UsageError("--alternate-threads needs 2 or more threads, got " +
+                          std::to_string(alternate) + " (--threads, or OMP_NUM_THREADS)");
   const std::string& mode = f.mode;
   const int64_t D = f.D, H = f.H, F = f.F, N = f.N, seed = f.seed, steps = f.steps,
                 warmup = f.warmup, sentences = f.sentences, max_out = f.max_out,

@@ -104,7 +104,7 @@ TEST_CASE("bench_train --alternate-threads: half the steps on each count, the sa
 
   test::Result r = test::run(model + " --threads 1 --alternate-threads");
   CHECK(r.status == 2);
-  CHECK(r.output.find("--alternate-threads needs --threads of 2 or more") != std::string::npos);
+  CHECK(r.output.find("--alternate-threads needs 2 or more threads, got 1") != std::string::npos);
   r = test::run(model + " --alternate-threads --profile");
   CHECK(r.status == 2);
   CHECK(r.output.find("does not combine with --profile") != std::string::npos);

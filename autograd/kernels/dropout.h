@@ -21,16 +21,13 @@
 
 namespace qkv::kernels {
 
-// Each element is dropped with probability p. Mask = float: m[i] = 0 if dropped, else
-// 1/(1−p) (inverted dropout: eval needs no rescaling). Mask = uint8_t: m[i] = 0 or 1, a
-// quarter of the memory for a mask kept until backward. With x and y given, also
-// y[i] = x[i]·(0 or 1/(1−p)) in the same pass (y may be x); m may then be nullptr.
-// Block b of the mask above, elements [max(begin, b·4096), min(end, (b+1)·4096)) of it written
-// (the block's random numbers are drawn from its start either way).
+constexpr int64_t kDropoutBlock = 4096;  // elements per block of the mask, each seeded alone
+
+// Block b of dropout_mask's mask (below), only its elements in [begin, end) written (the
+// block's random numbers are drawn from its start either way).
 template <class Mask>
 void dropout_block(Mask* m, int64_t n, float p, uint64_t base, const float* x, float* y, int64_t b,
                    int64_t begin, int64_t end) {
-  constexpr int64_t kBlock = 4096;
   const float keep_scale = 1.f / (1.f - p);
   // Compare 24 random bits against p·2²⁴: the same test as uniform() < p, without floats.
   const uint64_t threshold = static_cast<uint64_t>(static_cast<double>(p) * 16777216.0);
@@ -43,8 +40,8 @@ void dropout_block(Mask* m, int64_t n, float p, uint64_t base, const float* x, f
     s2[l] = seeder.next_u64();
     s3[l] = seeder.next_u64();
   }
-  const int64_t block_end = std::min({n, (b + 1) * kBlock, end});
-  for (int64_t i0 = b * kBlock; i0 < block_end; i0 += kLanes) {
+  const int64_t block_end = std::min({n, (b + 1) * kDropoutBlock, end});
+  for (int64_t i0 = b * kDropoutBlock; i0 < block_end; i0 += kLanes) {
     uint64_t bits[kLanes];
     for (int l = 0; l < kLanes; ++l) {  // one xoshiro256** step in every lane
       const uint64_t r = s1[l] * 5;
@@ -77,7 +74,7 @@ void dropout_block(Mask* m, int64_t n, float p, uint64_t base, const float* x, f
 template <class Mask>
 void dropout_mask(Mask* m, int64_t n, float p, uint64_t base, const float* x = nullptr,
                   float* y = nullptr) {
-  const int64_t blocks = (n + 4095) / 4096;
+  const int64_t blocks = (n + kDropoutBlock - 1) / kDropoutBlock;
 #pragma omp parallel for schedule(static) if (n >= kParallelMin)
   for (int64_t b = 0; b < blocks; ++b) dropout_block(m, n, p, base, x, y, b, 0, n);
 }
@@ -88,7 +85,7 @@ void dropout_mask(Mask* m, int64_t n, float p, uint64_t base, const float* x = n
 template <class Mask>
 void dropout_mask_range(Mask* m, int64_t n, float p, uint64_t base, const float* x, float* y,
                         int64_t begin, int64_t end) {
-  for (int64_t b = begin / 4096; b * 4096 < end; ++b)
+  for (int64_t b = begin / kDropoutBlock; b * kDropoutBlock < end; ++b)
     dropout_block(m, n, p, base, x, y, b, begin, end);
 }
 

@@ -405,8 +405,9 @@ struct Tiled {
   // to pack it or in place, costs about as much as 16 of them), picks the cheaper split for
   // the busiest thread. Reading A in place is not free: op(A) is usually an activation the
   // threads have just written by rows, half of it in the other core's cache (counting it as
-  // free chose the columns for small's [640, 128] products, 20-45% slower, chapter 14). part() is thread t's share of `threads`: the same rectangles whether
-  // gemm() opened the region or an op did, to run several products in one (gemm_part).
+  // free chose the columns for small's [640, 128] products: 1.04-1.19x slower, their dW
+  // 1.5-1.75x, chapter 14). part() is thread t's share of `threads`: the same rectangles
+  // whether gemm() opened the region or an op did, to run several products in one (gemm_part).
   static void part(const Problem& p, int t, int threads) {
     const int64_t row_tiles = (p.M + MR - 1) / MR, col_tiles = (p.N + NR - 1) / NR;
     const int64_t n = std::min<int64_t>(threads, std::max(row_tiles, col_tiles));

@@ -161,6 +161,7 @@ inline void layer_norm_grad_stats16(const float* dy, const float* x, const float
 // same through a dropout mask (an add of a dropped-out input before the norm: both inputs of
 // the add, dropout_add_layer_norm): d·(keep2[i] ? scale2 : 0), or d itself without keep2;
 // added, or written when add2 is false.
+struct RowGrad {};  // thread_scratch tag
 struct SecondInput {
   float* dx2 = nullptr;
   const uint8_t* keep2 = nullptr;
@@ -172,6 +173,7 @@ inline void layer_norm_backward_input_part(float* dx, const SecondInput& second,
                                            const float* w, int64_t rows, int64_t D, int t,
                                            int threads, bool add = true) {
   const int64_t first = rows * t / threads, last = rows * (t + 1) / threads;
+  float* d = second.dx2 ? thread_scratch<RowGrad>(D) : nullptr;  // one row's gradient
   for (int64_t r0 = first; r0 < last; r0 += 16) {
     const int64_t r1 = std::min(last, r0 + 16);
     float g_mean[16], gx_mean[16];
@@ -187,25 +189,21 @@ inline void layer_norm_backward_input_part(float* dx, const SecondInput& second,
       const float* xr = x + r * D;
       const float* gr = dy + r * D;
       const float m = mean[r], s = rstd[r];
+      const float gm = g_mean[r - r0], gxm = gx_mean[r - r0];
+      auto grad = [&](int64_t j) {  // the input gradient of element j (section 2 of ch10)
+        const float g = gr[j] * (w ? w[j] : 1.f);
+        const float xhat = (xr[j] - m) * s;
+        return s * (g - gm - xhat * gxm);
+      };
       float* dr = dx ? dx + r * D : nullptr;
       if (!second.dx2) {
-        for (int64_t j = 0; j < D; ++j) {
-          const float g = gr[j] * (w ? w[j] : 1.f);
-          const float xhat = (xr[j] - m) * s;
-          const float d = s * (g - g_mean[r - r0] - xhat * gx_mean[r - r0]);
-          dr[j] = add ? dr[j] + d : d;
-        }
+        for (int64_t j = 0; j < D; ++j) dr[j] = add ? dr[j] + grad(j) : grad(j);
         continue;
       }
       // Two outputs: the row's gradient is stored first, then handed on as the ops this
       // replaces hand it on (an add, then dropout's d·mask), loop by loop, so that no
       // compiler can fuse a product of one step into the sum of the next (layer_norm_stats).
-      float* d = thread_scratch<RowLanes>(D);
-      for (int64_t j = 0; j < D; ++j) {
-        const float g = gr[j] * (w ? w[j] : 1.f);
-        const float xhat = (xr[j] - m) * s;
-        d[j] = s * (g - g_mean[r - r0] - xhat * gx_mean[r - r0]);
-      }
+      for (int64_t j = 0; j < D; ++j) d[j] = grad(j);
       if (dr) {
         if (add) {
           for (int64_t j = 0; j < D; ++j) dr[j] += d[j];
