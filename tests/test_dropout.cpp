@@ -1,6 +1,10 @@
 // Dropout: the mask depends on the seed only, never on the thread count (chapter 04).
 #include <omp.h>
 
+#include <cstring>
+#include <vector>
+
+#include "autograd/kernels/dropout.h"
 #include "autograd/ops.h"
 #include "tests/catch.h"
 
@@ -32,4 +36,34 @@ TEST_CASE("dropout: same mask on 1 and 2 threads, the right fraction dropped, su
   // Eval mode and p = 0 are the identity (the same tensor, no copy).
   REQUIRE(dropout(x, 0.25f, false, gen).is_same(x));
   REQUIRE(dropout(x, 0.f, true, gen).is_same(x));
+}
+
+// The kernel writes whole groups of 16 with vector instructions and the rest element by element
+// (kernels/dropout.h). Drawn one element at a time, every element takes the second path: both
+// must give the same mask and the same products, bit for bit (−0 included: x·0 keeps x's sign).
+template <class Mask>
+void check_mask_paths(float p) {
+  const int64_t n = 5003;  // two blocks of the mask, and a last group of 16 cut short
+  std::vector<float> x(n);
+  for (int64_t i = 0; i < n; ++i) x[i] = static_cast<float>(i % 9) - 4.f;
+  std::vector<Mask> whole(n), single(n);
+  std::vector<float> y_whole(n), y_single(n);
+  kernels::dropout_mask<Mask>(whole.data(), n, p, 77, x.data(), y_whole.data());
+  for (int64_t i = 0; i < n; ++i)
+    kernels::dropout_mask_range<Mask>(single.data(), n, p, 77, x.data(), y_single.data(), i, i + 1);
+  REQUIRE(whole == single);
+  REQUIRE(std::memcmp(y_whole.data(), y_single.data(), n * sizeof(float)) == 0);
+  int64_t dropped = 0;
+  for (int64_t i = 0; i < n; ++i) dropped += whole[i] == Mask(0);
+  REQUIRE(dropped > 0);
+  REQUIRE(dropped < n);
+}
+
+TEST_CASE("dropout's mask: whole vectors and single elements draw the same bits",
+          "[ch04][dropout]") {
+  for (float p : {0.1f, 0.5f, 0.9f}) {
+    INFO("p " << p);
+    check_mask_paths<uint8_t>(p);
+    check_mask_paths<float>(p);
+  }
 }

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "autograd/kernels/intrinsics.h"
 #include "autograd/kernels/parallel.h"
 #include "autograd/random.h"
 
@@ -28,6 +29,8 @@ constexpr int64_t kDropoutBlock = 4096;  // elements per block of the mask, each
 template <class Mask>
 void dropout_block(Mask* m, int64_t n, float p, uint64_t base, const float* x, float* y, int64_t b,
                    int64_t begin, int64_t end) {
+  static_assert(std::is_same<Mask, float>::value || std::is_same<Mask, uint8_t>::value,
+                "a float mask (0 or 1/(1-p)) or a byte mask (0 or 1)");
   const float keep_scale = 1.f / (1.f - p);
   // Compare 24 random bits against p·2²⁴: the same test as uniform() < p, without floats.
   const uint64_t threshold = static_cast<uint64_t>(static_cast<double>(p) * 16777216.0);
@@ -58,6 +61,30 @@ void dropout_block(Mask* m, int64_t n, float p, uint64_t base, const float* x, f
     const int64_t count = std::min<int64_t>(kLanes, block_end - i0);
     const int64_t first = std::max<int64_t>(0, begin - i0);
     const Mask kept = std::is_same<Mask, float>::value ? Mask(keep_scale) : Mask(1);
+#if defined(__AVX512F__)
+    // A whole vector of 16: the same test on all 16 lanes at once, into a mask register, and
+    // the same products. g++'s own vectors for the loops below narrowed the 64-bit lanes to
+    // bytes word by word: the byte mask took twice as long to draw as this (chapter 14).
+    if (first == 0 && count == kLanes) {
+      // bits >> 40 < threshold exactly when bits < threshold·2⁴⁰ (threshold < 2²⁴ as p < 1)
+      const __m512i t = _mm512_set1_epi64(static_cast<long long>(threshold << 40));
+      const __mmask16 keep = static_cast<__mmask16>(
+          _mm512_cmpge_epu64_mask(_mm512_loadu_si512(bits), t) |
+          (_mm512_cmpge_epu64_mask(_mm512_loadu_si512(bits + 8), t) << 8));
+      const __m512 factor = _mm512_maskz_mov_ps(keep, _mm512_set1_ps(keep_scale));  // 0 or 1/(1−p)
+      if constexpr (std::is_same<Mask, float>::value) {
+        if (m) _mm512_storeu_ps(m + i0, factor);
+      } else if (m) {  // uint8_t: 16 bytes of 0 or 1
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(m + i0), _mm_maskz_set1_epi8(keep, 1));
+#else
+        for (int l = 0; l < kLanes; ++l) m[i0 + l] = static_cast<Mask>((keep >> l) & 1);
+#endif
+      }
+      if (y) _mm512_storeu_ps(y + i0, _mm512_mul_ps(_mm512_loadu_ps(x + i0), factor));
+      continue;
+    }
+#endif
     if (m)
       for (int64_t l = first; l < count; ++l)
         m[i0 + l] = (bits[l] >> 40) < threshold ? Mask(0) : kept;

@@ -3,18 +3,8 @@
 #pragma once
 
 #include <cstdint>
-#if defined(__AVX512F__)
-// g++ 12 warns about its own header (_mm512_undefined_ps, GCC bug 105593) in some shuffles.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-#endif
+
+#include "autograd/kernels/intrinsics.h"
 
 namespace qkv::kernels {
 
