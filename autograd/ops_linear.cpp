@@ -54,6 +54,7 @@ void linear_backward(const float* dy, const Tensor& x, const Tensor& weight, con
   const kernels::Gemm dw_gemm(true, false, out_f, in_f, rows, 1.f, dy, out_f, x.data(), in_f,
                               gw.add ? 1.f : 0.f, dw, in_f);
   const int64_t macs = rows * in_f * out_f * ((dx ? 1 : 0) + (dw ? 1 : 0));
+  kernels::gemm_prepare_parts();
 #pragma omp parallel if (kernels::gemm_worth_threads(macs))
   {
     const int t = omp_get_thread_num(), threads = omp_get_num_threads();

@@ -304,3 +304,55 @@ TEST_CASE("gemm_part on 1, 2 and 3 threads of one region equals gemm bit for bit
     }
   }
 }
+
+TEST_CASE("gemm shares big products by each thread's pace, and the result stays the same bits",
+          "[ch14][gemm]") {
+  // 2^26 multiply-adds and up are shared by pace; 9 and 172 tiles to cut, with a remainder.
+  struct Shape {
+    bool ta, tb;
+    int64_t M, N, K;
+  };
+  const int saved = omp_get_max_threads();
+  for (Shape s : {Shape{false, true, 512, 520, 256}, Shape{true, false, 1030, 130, 512}}) {
+    const int64_t lda = s.ta ? s.M : s.K, ldb = s.tb ? s.K : s.N;
+    const auto A = random_matrix(s.M * s.K, 61), B = random_matrix(s.K * s.N, 62);
+    const auto C0 = random_matrix(s.M * s.N, 63);
+    auto whole = C0;
+    qkv::kernels::gemm_set_paces({});
+    omp_set_num_threads(1);
+    gemm(s.ta, s.tb, s.M, s.N, s.K, 1.f, A.data(), lda, B.data(), ldb, 1.f, whole.data(), s.N);
+    const qkv::kernels::Gemm g0(s.ta, s.tb, s.M, s.N, s.K, 1.f, A.data(), lda, B.data(), ldb, 1.f,
+                                nullptr, s.N);
+    const std::vector<std::vector<double>> paces{{1, 3}, {3, 1}, {1, 1, 2}, {2, 1, 1}};
+    for (const auto& pace : paces) {
+      const int threads = static_cast<int>(pace.size());
+      omp_set_num_threads(threads);
+      qkv::kernels::gemm_set_paces(pace);
+      qkv::kernels::gemm_prepare_parts();
+      INFO("M=" << s.M << " N=" << s.N << " K=" << s.K << " threads=" << threads << " first pace "
+                << pace[0]);
+      // beta = 1: an element two threads both computed would be added twice, one nobody
+      // computed not at all; either would differ from the one-thread result.
+      auto parts = C0;
+      qkv::kernels::Gemm g = g0;
+      g.C = parts.data();
+      for (int t = 0; t < threads; ++t) qkv::kernels::gemm_part(g, t, threads);
+      REQUIRE(bit_identical(whole, parts));
+      // Thread 0 alone: its share of C follows its pace (to whole tiles).
+      auto first = C0;
+      g.C = first.data();
+      qkv::kernels::gemm_part(g, 0, threads);
+      int64_t changed = 0;
+      for (size_t i = 0; i < first.size(); ++i) changed += first[i] != C0[i];
+      double total = 0;
+      for (double x : pace) total += x;
+      REQUIRE(static_cast<double>(changed) / first.size() == Approx(pace[0] / total).margin(0.07));
+      // gemm() on as many threads, shared the same way: the same bits.
+      auto threaded = C0;
+      gemm(s.ta, s.tb, s.M, s.N, s.K, 1.f, A.data(), lda, B.data(), ldb, 1.f, threaded.data(), s.N);
+      REQUIRE(bit_identical(whole, threaded));
+    }
+  }
+  qkv::kernels::gemm_set_paces({});
+  omp_set_num_threads(saved);
+}

@@ -194,6 +194,81 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
 // the tiny and small models, were no faster; 2^22 was 4% slower at tiny, chapter 14.)
 constexpr int64_t kParallelMacs = 1 << 20;
 
+// ---- Shares for threads that do not run at the same speed (chapter 14, the sixth round) ----
+// On a shared host the cores are not equally fast: timed product by product at the base
+// model, one thread ran at 34 GMAC/s while the other ran at 45 for seconds on end, then the
+// two swapped or evened out. With equal shares every product waits for the slower thread. So
+// each thread's share of a product follows its recent speed: every share times itself
+// (multiply-adds per second, a decaying sum over the last few dozen products), and the shares
+// of the next products are set in proportion. Nothing a thread computes depends on its share:
+// every share is a rectangle of whole tiles of C, and a tile is summed the same way whoever
+// computes it (part() below), so the results stay the same bits whatever the speeds.
+//
+// All threads of a region must cut a product at the same place, so the shares they read are
+// only ever changed outside parallel regions (publish_shares, from gemm() and from
+// gemm_prepare_parts); inside, a thread only records its own pace in its own slot.
+//
+// Only products of 2^26 multiply-adds or more (half a millisecond and up on two cores) are
+// shared by pace, and only they are timed for it. Sharing the small model's 10-40 million
+// multiply-add products by pace too was 0.99 of the speed of equal shares, step by step: over
+// so short a product the thread that wrote the operands last reads them from its own cache,
+// and what the timer sees is where the data was, not how fast the core is.
+constexpr int kPacedThreads = 8;  // more threads than this share equally
+constexpr double kPaceDecay = 0.95;  // each product's weight in the pace, relative to the next
+constexpr int64_t kPacedMacs = int64_t(1) << 26;
+struct alignas(64) ThreadPace {  // one cache line per thread: no two threads write one line
+  std::atomic<double> macs{0}, seconds{0};
+};
+ThreadPace g_pace[kPacedThreads];
+std::atomic<int> g_shares_for{0};  // the thread count the published shares are for
+std::atomic<double> g_share_end[kPacedThreads];  // thread t's share ends at this fraction
+
+void record_pace(int t, double macs, double seconds) {
+  if (t >= kPacedThreads) return;
+  ThreadPace& p = g_pace[t];  // only thread t writes it: relaxed loads and stores suffice
+  p.macs.store(p.macs.load(std::memory_order_relaxed) * kPaceDecay + macs,
+               std::memory_order_relaxed);
+  p.seconds.store(p.seconds.load(std::memory_order_relaxed) * kPaceDecay + seconds,
+                  std::memory_order_relaxed);
+}
+
+// Outside parallel regions only. Shares in proportion to each thread's pace, each within a
+// factor of 2 of the mean pace (one slow product must not starve a thread of work); equal
+// until every thread has a pace.
+void publish_shares() {
+  if (omp_in_parallel()) return;
+  const int n = std::min(omp_get_max_threads(), kPacedThreads);
+  double pace[kPacedThreads], sum = 0;
+  for (int t = 0; t < n; ++t) {
+    const double s = g_pace[t].seconds.load(std::memory_order_relaxed);
+    pace[t] = s > 0 ? g_pace[t].macs.load(std::memory_order_relaxed) / s : 0;
+    sum += pace[t];
+  }
+  const double mean = sum / n;
+  sum = 0;
+  for (int t = 0; t < n; ++t) {
+    pace[t] = mean > 0 && pace[t] > 0 ? std::clamp(pace[t], mean / 2, mean * 2) : 1;
+    sum += pace[t];
+  }
+  double end = 0;
+  for (int t = 0; t < n; ++t) {
+    end += pace[t] / sum;
+    g_share_end[t].store(t == n - 1 ? 1.0 : end, std::memory_order_relaxed);
+  }
+  g_shares_for.store(n, std::memory_order_relaxed);
+}
+
+// Where thread t's share of `tiles` tiles starts, of `threads` threads: by the published shares
+// when the product is paced and they are for this many threads, else equal shares.
+int64_t share_start(int64_t tiles, int t, int threads, bool paced) {
+  if (t <= 0) return 0;
+  if (t >= threads) return tiles;
+  if (!paced || g_shares_for.load(std::memory_order_relaxed) != threads)
+    return tiles * t / threads;
+  const double f = g_share_end[t - 1].load(std::memory_order_relaxed);
+  return std::clamp<int64_t>(std::llround(f * static_cast<double>(tiles)), 0, tiles);
+}
+
 // Everything that depends on the tile shape.
 template <int64_t MR, int64_t NR>
 struct Tiled {
@@ -408,25 +483,39 @@ struct Tiled {
   // free chose the columns for small's [640, 128] products: 1.04-1.19x slower, their dW
   // 1.5-1.75x, chapter 14). part() is thread t's share of `threads`: the same rectangles
   // whether gemm() opened the region or an op did, to run several products in one (gemm_part).
+  // The shares are equal, or by each thread's pace for big products (share_start above).
   static void part(const Problem& p, int t, int threads) {
     const int64_t row_tiles = (p.M + MR - 1) / MR, col_tiles = (p.N + NR - 1) / NR;
-    const int64_t n = std::min<int64_t>(threads, std::max(row_tiles, col_tiles));
+    const int n = static_cast<int>(std::min<int64_t>(threads, std::max(row_tiles, col_tiles)));
     if (n <= 1) {
       if (t == 0) run(p, 0, p.M, 0, p.N);
       return;
     }
     if (t >= n) return;
+    // The busiest thread's tiles either way (shares by pace: share_start).
+    const bool paced = p.M * p.N * p.K >= kPacedMacs;
+    auto most = [&](int64_t tiles) {
+      int64_t m = 0;
+      for (int u = 0; u < n; ++u)
+        m = std::max(m, share_start(tiles, u + 1, n, paced) - share_start(tiles, u, n, paced));
+      return m;
+    };
+    const int64_t most_rows = most(row_tiles), most_cols = most(col_tiles);
     constexpr int64_t kPackCost = 16;
-    const int64_t rows_each = (row_tiles + n - 1) / n * MR,
-                  cols_each = (col_tiles + n - 1) / n * NR;
-    const int64_t by_rows = rows_each * p.N * p.K + kPackCost * p.K * p.N;
-    const int64_t by_cols = cols_each * p.M * p.K + kPackCost * p.M * p.K;
-    if (by_rows <= by_cols)
-      run(p, std::min(p.M, row_tiles * t / n * MR), std::min(p.M, row_tiles * (t + 1) / n * MR), 0,
-          p.N);
-    else
-      run(p, 0, p.M, std::min(p.N, col_tiles * t / n * NR),
-          std::min(p.N, col_tiles * (t + 1) / n * NR));
+    const int64_t by_rows = most_rows * MR * p.N * p.K + kPackCost * p.K * p.N;
+    const int64_t by_cols = most_cols * NR * p.M * p.K + kPackCost * p.M * p.K;
+    const double t0 = omp_get_wtime();
+    int64_t m0 = 0, m1 = p.M, n0 = 0, n1 = p.N;
+    if (by_rows <= by_cols) {
+      m0 = std::min(p.M, share_start(row_tiles, t, n, paced) * MR);
+      m1 = std::min(p.M, share_start(row_tiles, t + 1, n, paced) * MR);
+    } else {
+      n0 = std::min(p.N, share_start(col_tiles, t, n, paced) * NR);
+      n1 = std::min(p.N, share_start(col_tiles, t + 1, n, paced) * NR);
+    }
+    if (m0 < m1 && n0 < n1) run(p, m0, m1, n0, n1);
+    if (paced)
+      record_pace(t, static_cast<double>((m1 - m0) * (n1 - n0) * p.K), omp_get_wtime() - t0);
   }
 
   static void split(const Problem& p, int max_threads) {
@@ -453,6 +542,7 @@ void no_products(const Problem& p) {
 // Picks the tile for the shape (never for the thread count), then splits the work.
 void gemm_on(const Problem& p, int max_threads) {
   if (p.M <= 0 || p.N <= 0) return;
+  if (max_threads > 1) publish_shares();
   if (p.K <= 0) return no_products(p);
 #if defined(__AVX512F__)
   if (p.N <= 16) return Tiled<12, 16>::split(p, max_threads);
@@ -499,6 +589,16 @@ void gemm(const Gemm& g) {
 }
 
 bool gemm_worth_threads(int64_t macs) { return macs >= kParallelMacs; }
+
+void gemm_prepare_parts() { publish_shares(); }
+
+void gemm_set_paces(const std::vector<double>& macs_per_second) {
+  for (int t = 0; t < kPacedThreads; ++t) {
+    const double pace = t < static_cast<int>(macs_per_second.size()) ? macs_per_second[t] : 0;
+    g_pace[t].macs.store(pace, std::memory_order_relaxed);
+    g_pace[t].seconds.store(pace > 0 ? 1 : 0, std::memory_order_relaxed);
+  }
+}
 
 void gemm_part(const Gemm& g, int thread, int threads) {
   if (thread == 0 && g.M > 0 && g.N > 0 && g.K > 0)

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace qkv::kernels {
 
@@ -62,6 +63,14 @@ void gemm(const Gemm& g);
 // multiply-adds pay for waking the threads (gemm() uses the same rule).
 void gemm_part(const Gemm& g, int thread, int threads);
 bool gemm_worth_threads(int64_t macs);
+// Call before opening a region that runs gemm_part, outside any region: sets how the next
+// products are shared among the threads, from how fast each thread has been lately (gemm.cpp,
+// chapter 14). Without it, gemm_part shares as gemm() did last; the results are the same
+// either way, only the time differs.
+void gemm_prepare_parts();
+// For tests and benchmarks: sets each thread's recorded pace (multiply-adds per second; 0 =
+// none yet), which the next gemm() or gemm_prepare_parts() turns into shares.
+void gemm_set_paces(const std::vector<double>& macs_per_second);
 
 // `batch` independent GEMMs; matrix i starts at A + i·stride_a (likewise B, C). A stride of
 // 0 repeats one matrix across the batch (broadcasting), allowed for A and B, not for C.
