@@ -353,6 +353,23 @@ TEST_CASE("gemm shares big products by each thread's pace, and the result stays 
       REQUIRE(bit_identical(whole, threaded));
     }
   }
+  // A thread without a pace yet (say a product too small to split ran on one thread only):
+  // equal shares, not a share of nothing for it.
+  {
+    const Shape s{false, true, 512, 520, 256};
+    const auto A = random_matrix(s.M * s.K, 64), B = random_matrix(s.K * s.N, 65);
+    const auto C0 = random_matrix(s.M * s.N, 66);
+    auto first = C0;
+    omp_set_num_threads(2);
+    qkv::kernels::gemm_set_paces({1e9, 0});
+    qkv::kernels::gemm_prepare_parts();
+    const qkv::kernels::Gemm g(s.ta, s.tb, s.M, s.N, s.K, 1.f, A.data(), s.K, B.data(), s.K, 1.f,
+                               first.data(), s.N);
+    qkv::kernels::gemm_part(g, 0, 2);
+    int64_t changed = 0;
+    for (size_t i = 0; i < first.size(); ++i) changed += first[i] != C0[i];
+    REQUIRE(static_cast<double>(changed) / first.size() == Approx(0.5).margin(0.07));
+  }
   qkv::kernels::gemm_set_paces({});
   omp_set_num_threads(saved);
 }

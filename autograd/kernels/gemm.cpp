@@ -234,7 +234,7 @@ void record_pace(int t, double macs, double seconds) {
 
 // Outside parallel regions only. Shares in proportion to each thread's pace, each within a
 // factor of 2 of the mean pace (one slow product must not starve a thread of work); equal
-// until every thread has a pace.
+// shares until every thread has a pace.
 void publish_shares() {
   if (omp_in_parallel()) return;
   const int n = std::min(omp_get_max_threads(), kPacedThreads);
@@ -242,12 +242,16 @@ void publish_shares() {
   for (int t = 0; t < n; ++t) {
     const double s = g_pace[t].seconds.load(std::memory_order_relaxed);
     pace[t] = s > 0 ? g_pace[t].macs.load(std::memory_order_relaxed) / s : 0;
+    if (!(pace[t] > 0)) {  // no pace yet (or a product too short for the clock to see)
+      g_shares_for.store(0, std::memory_order_relaxed);
+      return;
+    }
     sum += pace[t];
   }
   const double mean = sum / n;
   sum = 0;
   for (int t = 0; t < n; ++t) {
-    pace[t] = mean > 0 && pace[t] > 0 ? std::clamp(pace[t], mean / 2, mean * 2) : 1;
+    pace[t] = std::clamp(pace[t], mean / 2, mean * 2);
     sum += pace[t];
   }
   double end = 0;
