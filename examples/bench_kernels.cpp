@@ -4,9 +4,10 @@
 // on 1 and 2 threads), then times the library's gemm at square sizes and at the
 // Transformer's shapes, on 1 and 2 threads, best of several runs, each as GFLOP/s and as a
 // fraction of the peak measured in this same run (so a busy or throttled machine lowers
-// both), and of the peak measured in rounds alternating with each product's ("beside"). Then the steps of
-// chapter 03 at 512³. The last line is JSON (512³, 2 threads):
-//   {"gemm_512_gflops": X, "peak_gflops": Y, "ratio": Z, "peak_beside_gflops": P, "ratio_beside": R}
+// both), and of the peak measured in rounds alternating with each product's ("beside"). Then the
+// steps of chapter 03 at 512³. The last line is JSON (512³, 2 threads):
+//   {"gemm_512_gflops": X, "peak_gflops": Y, "ratio": Z, "peak_beside_gflops": P, "ratio_beside":
+//   R}
 #include <omp.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -134,11 +135,11 @@ double memory_bandwidth(int threads, int reps) {
 }
 
 // ---- Timing a GEMM ---------------------------------------------------------------------
-// Best time of at least min_reps runs (more, up to ~0.2 s, when a run is short).
-double best_seconds(const std::function<void()>& run, int min_reps) {
-  run();  // warm up: caches, page faults, packing buffers
+// The best time of `run` over at least min_runs runs and, past those, until `seconds` are
+// spent (at most 1000 runs).
+double best_of_runs(const std::function<void()>& run, int min_runs, double seconds) {
   double best = 1e30, total = 0;
-  for (int r = 0; r < 1000 && (r < min_reps || total < 0.2); ++r) {
+  for (int r = 0; r < 1000 && (r < min_runs || total < seconds); ++r) {
     const auto t0 = Clock::now();
     run();
     const double s = seconds_since(t0);
@@ -146,6 +147,12 @@ double best_seconds(const std::function<void()>& run, int min_reps) {
     total += s;
   }
   return best;
+}
+
+// Best time of at least min_reps runs (more, up to ~0.2 s, when a run is short).
+double best_seconds(const std::function<void()>& run, int min_reps) {
+  run();  // warm up: caches, page faults, packing buffers
+  return best_of_runs(run, min_reps, 0.2);
 }
 
 // best_seconds, with the FMA loop run between the rounds of the product (max(8, min_reps)
@@ -159,14 +166,7 @@ double best_seconds_beside_peak(const std::function<void()>& run, int threads, i
   peak = 0;
   for (int r = 0; r < std::max(8, min_reps); ++r) {
     peak = std::max(peak, fma_peak(threads, 1));
-    double spent = 0;
-    for (int i = 0; i < 1000 && (i == 0 || spent < 4e-3); ++i) {
-      const auto t0 = Clock::now();
-      run();
-      const double s = seconds_since(t0);
-      best = std::min(best, s);
-      spent += s;
-    }
+    best = std::min(best, best_of_runs(run, 1, 4e-3));
   }
   return best;
 }
@@ -351,8 +351,7 @@ std::vector<Result> time_stages(const Options& opt, int max_threads) {
 
 void print_report(const Options& opt, int max_threads, const double* peak, const double* bandwidth,
                   const std::vector<Result>& results, const std::vector<Result>& batched,
-                  const std::vector<Result>& steps, double gflops_512_top,
-                  double peak_512_beside) {
+                  const std::vector<Result>& steps, double gflops_512_top, double peak_512_beside) {
   std::printf("bench_kernels: FP32, %d cores, best of >= %d runs, GFLOP/s = 2·M·N·K / time\n",
               omp_get_num_procs(), opt.reps);
   std::printf("FMA peak (%d chains of %d-lane FMAs per thread): 1 thread %.1f GFLOP/s", kChains,
@@ -376,8 +375,9 @@ void print_report(const Options& opt, int max_threads, const double* peak, const
                 r.threads, r.seconds * 1e3, r.flops / r.seconds / 1e9,
                 r.flops / r.seconds / peak[r.threads], r.flops / r.seconds / r.peak_beside);
   for (const Result& r : batched)
-    std::printf("%-22s %-20s %7d %9.3f %9.1f %8.2f\n", r.label.c_str(), r.dims.c_str(), r.threads,
-                r.seconds * 1e3, r.flops / r.seconds / 1e9, r.flops / r.seconds / peak[r.threads]);
+    std::printf("%-22s %-20s %7d %9.3f %9.1f %8.2f %8s\n", r.label.c_str(), r.dims.c_str(),
+                r.threads, r.seconds * 1e3, r.flops / r.seconds / 1e9,
+                r.flops / r.seconds / peak[r.threads], "-");
   for (const Result& r : results)
     if (r.flops / r.seconds > r.peak_beside) {
       std::printf(

@@ -307,7 +307,8 @@ TEST_CASE("gemm_part on 1, 2 and 3 threads of one region equals gemm bit for bit
 
 TEST_CASE("gemm shares big products by each thread's pace, and the result stays the same bits",
           "[ch14][gemm]") {
-  // 2^26 multiply-adds and up are shared by pace; 9 and 172 tiles to cut, with a remainder.
+  // 2^26 multiply-adds and up are shared by pace; 9 and 172 tiles to cut with the AVX-512
+  // tile (33 and 172 without), with a remainder.
   struct Shape {
     bool ta, tb;
     int64_t M, N, K;
@@ -347,11 +348,54 @@ TEST_CASE("gemm shares big products by each thread's pace, and the result stays 
       double total = 0;
       for (double x : pace) total += x;
       REQUIRE(static_cast<double>(changed) / first.size() == Approx(pace[0] / total).margin(0.07));
-      // gemm() on as many threads, shared the same way: the same bits.
+      // In a real region of as many threads, shared by the paces set: the same bits.
       auto threaded = C0;
-      gemm(s.ta, s.tb, s.M, s.N, s.K, 1.f, A.data(), lda, B.data(), ldb, 1.f, threaded.data(), s.N);
+      g.C = threaded.data();
+      qkv::kernels::gemm_set_paces(pace);
+      qkv::kernels::gemm_prepare_parts();
+#pragma omp parallel num_threads(threads)
+      qkv::kernels::gemm_part(g, omp_get_thread_num(), omp_get_num_threads());
       REQUIRE(bit_identical(whole, threaded));
+      // gemm() itself, shared by the paces the products above measured: the same bits.
+      auto by_gemm = C0;
+      gemm(s.ta, s.tb, s.M, s.N, s.K, 1.f, A.data(), lda, B.data(), ldb, 1.f, by_gemm.data(), s.N);
+      REQUIRE(bit_identical(whole, by_gemm));
     }
+  }
+  // Paces 10 apart: each is held within 2x of the mean (5.5), so 2.75 : 10, and thread 0 gets
+  // 0.216 of the work, not 0.09. With 2 row tiles and 1 column tile that rounds to no tiles at
+  // all for thread 0, and thread 1 computes the whole product.
+  {
+    const int64_t M = 12, N = 64, K = 87382;  // 2^26 multiply-adds, just
+    const auto A = random_matrix(M * K, 67), B = random_matrix(K * N, 68);
+    const auto C0 = random_matrix(M * N, 69);
+    auto whole = C0;
+    omp_set_num_threads(1);
+    gemm(false, false, M, N, K, 1.f, A.data(), K, B.data(), N, 1.f, whole.data(), N);
+    omp_set_num_threads(2);
+    qkv::kernels::gemm_set_paces({1, 10});
+    qkv::kernels::gemm_prepare_parts();
+    auto first = C0, parts = C0;
+    qkv::kernels::Gemm g(false, false, M, N, K, 1.f, A.data(), K, B.data(), N, 1.f, first.data(),
+                         N);
+    qkv::kernels::gemm_part(g, 0, 2);
+    REQUIRE(first == C0);  // thread 0: nothing
+    g.C = parts.data();
+    for (int t = 0; t < 2; ++t) qkv::kernels::gemm_part(g, t, 2);
+    REQUIRE(bit_identical(whole, parts));
+    // The clamp, on a product with tiles enough to see it: 0.216 of 172 row tiles.
+    const Shape s{true, false, 1030, 130, 512};
+    const auto A2 = random_matrix(s.M * s.K, 70), B2 = random_matrix(s.K * s.N, 71);
+    const auto C2 = random_matrix(s.M * s.N, 72);
+    auto share = C2;
+    qkv::kernels::gemm_set_paces({1, 10});
+    qkv::kernels::gemm_prepare_parts();
+    const qkv::kernels::Gemm g2(true, false, s.M, s.N, s.K, 1.f, A2.data(), s.M, B2.data(), s.N,
+                                1.f, share.data(), s.N);
+    qkv::kernels::gemm_part(g2, 0, 2);
+    int64_t changed = 0;
+    for (size_t i = 0; i < share.size(); ++i) changed += share[i] != C2[i];
+    REQUIRE(static_cast<double>(changed) / share.size() == Approx(2.75 / 12.75).margin(0.03));
   }
   // A thread without a pace yet (say a product too small to split ran on one thread only):
   // equal shares, not a share of nothing for it.

@@ -65,12 +65,13 @@ void dropout_block(Mask* m, int64_t n, float p, uint64_t base, const float* x, f
     // A whole vector of 16: the same test on all 16 lanes at once, into a mask register, and
     // the same products. g++'s own vectors for the loops below narrowed the 64-bit lanes to
     // bytes word by word: the byte mask took twice as long to draw as this (chapter 14).
-    if (first == 0 && count == kLanes) {
-      // bits >> 40 < threshold exactly when bits < threshold·2⁴⁰ (threshold < 2²⁴ as p < 1)
+    if (first == 0 && count == kLanes && threshold < (uint64_t{1} << 24)) {
+      // bits >> 40 < threshold exactly when bits < threshold·2⁴⁰ (which needs threshold < 2²⁴,
+      // p < 1: every caller checks p, and p = 1 takes the loops below, dropping everything)
       const __m512i t = _mm512_set1_epi64(static_cast<long long>(threshold << 40));
-      const __mmask16 keep = static_cast<__mmask16>(
-          _mm512_cmpge_epu64_mask(_mm512_loadu_si512(bits), t) |
-          (_mm512_cmpge_epu64_mask(_mm512_loadu_si512(bits + 8), t) << 8));
+      const __mmask16 keep =
+          static_cast<__mmask16>(_mm512_cmpge_epu64_mask(_mm512_loadu_si512(bits), t) |
+                                 (_mm512_cmpge_epu64_mask(_mm512_loadu_si512(bits + 8), t) << 8));
       const __m512 factor = _mm512_maskz_mov_ps(keep, _mm512_set1_ps(keep_scale));  // 0 or 1/(1−p)
       if constexpr (std::is_same<Mask, float>::value) {
         if (m) _mm512_storeu_ps(m + i0, factor);

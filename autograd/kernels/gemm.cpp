@@ -213,15 +213,15 @@ constexpr int64_t kParallelMacs = 1 << 20;
 // multiply-add products by pace too was 0.99 of the speed of equal shares, step by step: over
 // so short a product the thread that wrote the operands last reads them from its own cache,
 // and what the timer sees is where the data was, not how fast the core is.
-constexpr int kPacedThreads = 8;  // more threads than this share equally
+constexpr int kPacedThreads = 8;     // more threads than this share equally
 constexpr double kPaceDecay = 0.95;  // each product's weight in the pace, relative to the next
 constexpr int64_t kPacedMacs = int64_t(1) << 26;
 struct alignas(64) ThreadPace {  // one cache line per thread: no two threads write one line
   std::atomic<double> macs{0}, seconds{0};
 };
 ThreadPace g_pace[kPacedThreads];
-std::atomic<int> g_shares_for{0};  // the thread count the published shares are for
-std::atomic<double> g_share_end[kPacedThreads];  // thread t's share ends at this fraction
+std::atomic<int> g_shares_for{0};                  // the thread count the published shares are for
+std::atomic<double> g_share_end[kPacedThreads]{};  // thread t's share ends at this fraction
 
 void record_pace(int t, double macs, double seconds) {
   if (t >= kPacedThreads) return;
@@ -232,9 +232,9 @@ void record_pace(int t, double macs, double seconds) {
                   std::memory_order_relaxed);
 }
 
-// Outside parallel regions only. Shares in proportion to each thread's pace, each within a
-// factor of 2 of the mean pace (one slow product must not starve a thread of work); equal
-// shares until every thread has a pace.
+// Outside parallel regions only. Shares in proportion to each thread's pace, each pace held
+// within a factor of 2 of the mean (one slow product must not starve a thread of work: two
+// shares differ by 4x at most); equal shares until every thread has a pace.
 void publish_shares() {
   if (omp_in_parallel()) return;
   const int n = std::min(omp_get_max_threads(), kPacedThreads);
@@ -242,7 +242,7 @@ void publish_shares() {
   for (int t = 0; t < n; ++t) {
     const double s = g_pace[t].seconds.load(std::memory_order_relaxed);
     pace[t] = s > 0 ? g_pace[t].macs.load(std::memory_order_relaxed) / s : 0;
-    if (!(pace[t] > 0)) {  // no pace yet (or a product too short for the clock to see)
+    if (!(pace[t] > 0) || !std::isfinite(pace[t])) {  // none yet, or a clock too coarse
       g_shares_for.store(0, std::memory_order_relaxed);
       return;
     }
@@ -267,8 +267,7 @@ void publish_shares() {
 int64_t share_start(int64_t tiles, int t, int threads, bool paced) {
   if (t <= 0) return 0;
   if (t >= threads) return tiles;
-  if (!paced || g_shares_for.load(std::memory_order_relaxed) != threads)
-    return tiles * t / threads;
+  if (!paced || g_shares_for.load(std::memory_order_relaxed) != threads) return tiles * t / threads;
   const double f = g_share_end[t - 1].load(std::memory_order_relaxed);
   return std::clamp<int64_t>(std::llround(f * static_cast<double>(tiles)), 0, tiles);
 }
@@ -498,17 +497,16 @@ struct Tiled {
     if (t >= n) return;
     // The busiest thread's tiles either way (shares by pace: share_start).
     const bool paced = p.M * p.N * p.K >= kPacedMacs;
-    auto most = [&](int64_t tiles) {
+    auto largest_share = [&](int64_t tiles) {
       int64_t m = 0;
       for (int u = 0; u < n; ++u)
         m = std::max(m, share_start(tiles, u + 1, n, paced) - share_start(tiles, u, n, paced));
       return m;
     };
-    const int64_t most_rows = most(row_tiles), most_cols = most(col_tiles);
+    const int64_t most_rows = largest_share(row_tiles), most_cols = largest_share(col_tiles);
     constexpr int64_t kPackCost = 16;
     const int64_t by_rows = most_rows * MR * p.N * p.K + kPackCost * p.K * p.N;
     const int64_t by_cols = most_cols * NR * p.M * p.K + kPackCost * p.M * p.K;
-    const double t0 = omp_get_wtime();
     int64_t m0 = 0, m1 = p.M, n0 = 0, n1 = p.N;
     if (by_rows <= by_cols) {
       m0 = std::min(p.M, share_start(row_tiles, t, n, paced) * MR);
@@ -517,7 +515,9 @@ struct Tiled {
       n0 = std::min(p.N, share_start(col_tiles, t, n, paced) * NR);
       n1 = std::min(p.N, share_start(col_tiles, t + 1, n, paced) * NR);
     }
-    if (m0 < m1 && n0 < n1) run(p, m0, m1, n0, n1);
+    if (m0 >= m1 || n0 >= n1) return;  // a share of no tiles (few tiles, a slow thread)
+    const double t0 = paced ? omp_get_wtime() : 0;
+    run(p, m0, m1, n0, n1);
     if (paced)
       record_pace(t, static_cast<double>((m1 - m0) * (n1 - n0) * p.K), omp_get_wtime() - t0);
   }
