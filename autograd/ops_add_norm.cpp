@@ -18,8 +18,7 @@
 namespace qkv {
 
 Tensor dropout_add_layer_norm(const Tensor& x, const Tensor& residual, float p, bool training,
-                              Generator& gen, const Tensor& weight, const Tensor& bias,
-                              float eps) {
+                              Generator& gen, const Tensor& weight, const Tensor& bias, float eps) {
   ProfileScope prof("dropout_add_layer_norm");
   const char* op = "dropout_add_layer_norm";
   require_defined(x, op, "input");
@@ -64,20 +63,18 @@ Tensor dropout_add_layer_norm(const Tensor& x, const Tensor& residual, float p, 
   // y = layer_norm(s), s = r + m ⊙ x  ⇒  ds from layer_norm's rule (ch10), dr = ds,
   //                                      dx = ds ⊙ m   (m = 0 or 1/(1−p); ch04, ch02)
   Tensor saved = s.detach();
-  record(out, op, {x, residual, weight, bias},
-         [x, residual, weight, bias, saved, mean, rstd, keep, scale, drop, rows,
-          D](const Tensor& g) {
-           const GradOut dr = grad_out(residual, {x, weight, bias});
-           const GradOut dx = grad_out(x, {residual, weight, bias});
-           float* dw = needs_grad(weight) ? weight.grad_buffer().data() : nullptr;
-           float* db = needs_grad(bias) ? bias.grad_buffer().data() : nullptr;
-           const kernels::SecondInput second{dx.data, drop ? keep->data() : nullptr, scale,
-                                             dx.add};
-           kernels::layer_norm_backward(dr.data, second, dw, db, g.data(), saved.data(),
-                                        mean.data(), rstd.data(),
-                                        weight.defined() ? weight.data() : nullptr, rows, D,
-                                        dr.add);
-         });
+  record(
+      out, op, {x, residual, weight, bias},
+      [x, residual, weight, bias, saved, mean, rstd, keep, scale, drop, rows, D](const Tensor& g) {
+        const GradOut dr = grad_out(residual, {x, weight, bias});
+        const GradOut dx = grad_out(x, {residual, weight, bias});
+        float* dw = needs_grad(weight) ? weight.grad_buffer().data() : nullptr;
+        float* db = needs_grad(bias) ? bias.grad_buffer().data() : nullptr;
+        const kernels::SecondInput second{dx.data, drop ? keep->data() : nullptr, scale, dx.add};
+        kernels::layer_norm_backward(dr.data, second, dw, db, g.data(), saved.data(), mean.data(),
+                                     rstd.data(), weight.defined() ? weight.data() : nullptr, rows,
+                                     D, dr.add);
+      });
   return out;
 }
 

@@ -1,9 +1,9 @@
 // Each fused op equals the composition of simple ops it replaces, forward and backward
 // (MiniTorch's habit: the fast layer is held equal to the obviously correct one).
+#include <omp.h>
+
 #include <cmath>
 #include <functional>
-
-#include <omp.h>
 
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
@@ -152,8 +152,8 @@ TEST_CASE("dropout_add_layer_norm equals dropout, add and layer_norm, bit for bi
     for (int threads : {1, 2})
       for (float p : {0.f, 0.1f, 0.3f})
         for (bool training : {true, false}) {
-          INFO("shape " << shape_str(shape) << " threads " << threads << " p " << p
-                        << " training " << training);
+          INFO("shape " << shape_str(shape) << " threads " << threads << " p " << p << " training "
+                        << training);
           omp_set_num_threads(threads);
           const int64_t D = shape.back();
           Tensor x = rnd(shape, 20), r = rnd(shape, 21), w = rnd({D}, 22), b = rnd({D}, 23);
@@ -162,8 +162,7 @@ TEST_CASE("dropout_add_layer_norm equals dropout, add and layer_norm, bit for bi
           auto fused_with = [&](size_t res) {
             return [&, res](const std::vector<Tensor>& v) {
               Generator gen(5);
-              return dropout_add_layer_norm(v[0], v[res], p, training, gen, v[res + 1],
-                                            v[res + 2]);
+              return dropout_add_layer_norm(v[0], v[res], p, training, gen, v[res + 1], v[res + 2]);
             };
           };
           auto composed_with = [&](size_t res) {

@@ -178,7 +178,7 @@ void forward_pairs(const AttentionDims& d, const float* q, const float* k, const
   const int64_t dk = DK ? DK : d.dk, dv = DV ? DV : d.dv;
   const float scale = d.scale;
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-#pragma omp parallel for schedule(static) if (worth_threads(d))
+#pragma omp parallel for schedule(guided) if (worth_threads(d))  // parallel.h: why guided
   for (int64_t pr = 0; pr < pairs; ++pr) {
     const int64_t b = pr / d.H, h = pr % d.H;
     // Kᵀ [dk, mp], kRows rows of scores and of the mask [kRows, mp], (widths at run time) sums
@@ -278,7 +278,7 @@ void backward_pairs(const AttentionDims& d, const float* q, const float* k, cons
   const int64_t pairs = d.B * d.H, n = d.n, m = d.m, mp = padded(m);
   const int64_t hk = DK ? DK : d.dk, hv = DV ? DV : d.dv;
   const float scale = d.scale;
-#pragma omp parallel for schedule(static) if (worth_threads(d))
+#pragma omp parallel for schedule(guided) if (worth_threads(d))  // parallel.h: why guided
   for (int64_t pr = 0; pr < pairs; ++pr) {
     const int64_t b = pr / d.H, h = pr % d.H;
     // Vᵀ [dv, mp], dS [n, mp], kRows rows of dU, U [n, m] when recomputed, and (widths at run

@@ -39,7 +39,7 @@ inline void cross_entropy_forward(float* row_loss, float* lse, const float* logi
                                   int64_t ignore_index, float smoothing) {
   constexpr int64_t kChunk = 64;  // classes per pass through the small buffers below
   const int64_t groups = (rows + 15) / 16;
-#pragma omp parallel for schedule(static) if (rows * classes >= kParallelMin)
+#pragma omp parallel for schedule(guided) if (rows * classes >= kParallelMin)  // parallel.h
   for (int64_t grp = 0; grp < groups; ++grp) {
     const int64_t r0 = grp * 16;
     if (r0 + 16 <= rows) {
@@ -99,7 +99,7 @@ inline void cross_entropy_backward(float* dlogits, const float* logits, const fl
                                    int64_t ignore_index, float smoothing, float scale,
                                    bool add = true) {
   const float uniform = smoothing / static_cast<float>(classes);
-#pragma omp parallel for schedule(static) if (rows * classes >= kParallelMin)
+#pragma omp parallel for schedule(guided) if (rows * classes >= kParallelMin)  // parallel.h
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t t = targets[r];
     float* d = dlogits + r * classes;
