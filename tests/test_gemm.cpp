@@ -363,10 +363,10 @@ TEST_CASE("gemm shares big products by each thread's pace, and the result stays 
     }
   }
   // Paces 10 apart: each is held within 2x of the mean (5.5), so 2.75 : 10, and thread 0 gets
-  // 0.216 of the work, not 0.09. With 2 row tiles and 1 column tile that rounds to no tiles at
-  // all for thread 0, and thread 1 computes the whole product.
+  // 0.216 of the work, not 0.09. With 2 tiles each way at most (8×32 tiles with AVX-512, 6×16
+  // without) that rounds to no tiles at all for thread 0: thread 1 computes the whole product.
   {
-    const int64_t M = 12, N = 64, K = 87382;  // 2^26 multiply-adds, just
+    const int64_t M = 12, N = 32, K = 174763;  // 2^26 multiply-adds, just
     const auto A = random_matrix(M * K, 67), B = random_matrix(K * N, 68);
     const auto C0 = random_matrix(M * N, 69);
     auto whole = C0;
