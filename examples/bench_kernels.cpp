@@ -5,9 +5,8 @@
 // Transformer's shapes, on 1 and 2 threads, best of several runs, each as GFLOP/s and as a
 // fraction of the peak measured in this same run (so a busy or throttled machine lowers
 // both), and of the peak measured in rounds alternating with each product's ("beside"). Then the
-// steps of chapter 03 at 512³. The last line is JSON (512³, 2 threads):
-//   {"gemm_512_gflops": X, "peak_gflops": Y, "ratio": Z, "peak_beside_gflops": P, "ratio_beside":
-//   R}
+// steps of chapter 03 at 512³. The last line is JSON (512³, 2 threads), with the keys
+//   gemm_512_gflops, peak_gflops, ratio, peak_beside_gflops, ratio_beside
 #include <omp.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
