@@ -417,3 +417,68 @@ TEST_CASE("gemm shares big products by each thread's pace, and the result stays 
   qkv::kernels::gemm_set_paces({});
   omp_set_num_threads(saved);
 }
+
+TEST_CASE(
+    "gemm splits the sum over k of a small C among the threads, and the result stays the "
+    "same bits",
+    "[ch14][gemm]") {
+  // Weight-gradient shapes, dW = dyᵀ·x: C at most 256 columns or rows per thread, K over two or
+  // more KC = 256 slices, so 2 and 3 threads each sum their own slices and add them in order.
+  // beta = 1 and 0.5 add onto C; beta = 0 over NaN must ignore C. alpha = 0.5 and a bias take
+  // the usual split (the slices could not be added unrounded): the same bits too.
+  ThreadCountGuard guard;
+  struct Shape {
+    bool ta, tb;
+    int64_t M, N, K;
+  };
+  for (Shape s : {Shape{true, false, 128, 128, 640}, Shape{true, false, 64, 64, 513},
+                  Shape{true, false, 100, 64, 1792}, Shape{false, false, 5, 256, 700},
+                  Shape{false, true, 300, 200, 1100}, Shape{true, true, 31, 500, 768}})
+    for (float beta : {0.f, 1.f, 0.5f})
+      for (float alpha : {1.f, 0.5f}) {
+        const int64_t lda = s.ta ? s.M : s.K, ldb = s.tb ? s.K : s.N;
+        const auto A = random_matrix(s.M * s.K, 81), B = random_matrix(s.K * s.N, 82);
+        auto C0 = random_matrix(s.M * s.N, 83);
+        if (beta == 0.f) std::fill(C0.begin(), C0.end(), std::numeric_limits<float>::quiet_NaN());
+        auto one = C0;
+        omp_set_num_threads(1);
+        gemm(s.ta, s.tb, s.M, s.N, s.K, alpha, A.data(), lda, B.data(), ldb, beta, one.data(), s.N);
+        for (int threads : {2, 3}) {
+          INFO("M=" << s.M << " N=" << s.N << " K=" << s.K << " ta=" << s.ta << " tb=" << s.tb
+                    << " alpha=" << alpha << " beta=" << beta << " threads=" << threads);
+          omp_set_num_threads(threads);
+          auto by_gemm = C0;
+          gemm(s.ta, s.tb, s.M, s.N, s.K, alpha, A.data(), lda, B.data(), ldb, beta, by_gemm.data(),
+               s.N);
+          REQUIRE(bit_identical(one, by_gemm));
+          // In a region an op opened, after another product (the buffers are reused).
+          auto first = C0, parts = C0;
+          const qkv::kernels::Gemm g1(s.ta, s.tb, s.M, s.N, s.K, alpha, A.data(), lda, B.data(),
+                                      ldb, beta, first.data(), s.N);
+          qkv::kernels::Gemm g2 = g1;
+          g2.C = parts.data();
+          qkv::kernels::gemm_prepare_parts();
+#pragma omp parallel num_threads(threads)
+          {
+            qkv::kernels::gemm_part(g1, omp_get_thread_num(), omp_get_num_threads());
+            qkv::kernels::gemm_part(g2, omp_get_thread_num(), omp_get_num_threads());
+          }
+          REQUIRE(bit_identical(one, first));
+          REQUIRE(bit_identical(one, parts));
+        }
+      }
+  // With a bias (the linear layers' forward): never split by k, the same bits.
+  {
+    const int64_t M = 64, N = 64, K = 640;
+    const auto A = random_matrix(M * K, 84), B = random_matrix(N * K, 85),
+               bias = random_matrix(N, 86);
+    std::vector<float> one(M * N), two(M * N);
+    omp_set_num_threads(1);
+    qkv::kernels::gemm({false, true, M, N, K, 1.f, A.data(), K, B.data(), K, 0.f, one.data(), N,
+                        bias.data(), true});
+    omp_set_num_threads(2);
+    qkv::kernels::gemm({false, true, M, N, K, 1.f, A.data(), K, B.data(), K, 0.f, two.data(), N,
+                        bias.data(), true});
+    REQUIRE(bit_identical(one, two));
+  }
+}

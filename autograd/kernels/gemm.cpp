@@ -16,7 +16,8 @@
 // serves them all, and it makes the micro-kernel's loads contiguous. With several threads,
 // each runs this whole nest on its own rectangle of C (gemm_on). Every C element is
 // summed over k in the same order whatever the thread count: k runs 0..K-1 inside a KC
-// slice, the slices are added to C in order, and threads only ever split M or N.
+// slice, the slices are added to C in order, and threads split M or N, or, for a small C
+// with a long sum, whole KC slices whose sums are still added to C in order (part_split_k).
 #include "autograd/kernels/gemm.h"
 
 #include <omp.h>
@@ -272,6 +273,14 @@ int64_t share_start(int64_t tiles, int t, int threads, bool paced) {
   return std::clamp<int64_t>(std::llround(f * static_cast<double>(tiles)), 0, tiles);
 }
 
+// Splitting k (Tiled::part_split_k): each thread's buffer of slice sums, and where the others
+// find it. Thread t writes its own entry before the barrier they all read it after.
+struct SplitKPartials {};
+float* g_partials[kPacedThreads];
+// Below this many rows or columns of C per thread, a product summed over several KC slices
+// splits k instead (measured shape by shape, chapter 14).
+constexpr int64_t kSplitKWidth = 256;
+
 // Everything that depends on the tile shape.
 template <int64_t MR, int64_t NR>
 struct Tiled {
@@ -488,6 +497,7 @@ struct Tiled {
   // whether gemm() opened the region or an op did, to run several products in one (gemm_part).
   // The shares are equal, or by each thread's pace for big products (share_start above).
   static void part(const Problem& p, int t, int threads) {
+    if (split_k_applies(p, threads)) return part_split_k(p, t, threads);
     const int64_t row_tiles = (p.M + MR - 1) / MR, col_tiles = (p.N + NR - 1) / NR;
     const int n = static_cast<int>(std::min<int64_t>(threads, std::max(row_tiles, col_tiles)));
     if (n <= 1) {
@@ -520,6 +530,76 @@ struct Tiled {
     run(p, m0, m1, n0, n1);
     if (paced)
       record_pace(t, static_cast<double>((m1 - m0) * (n1 - n0) * p.K), omp_get_wtime() - t0);
+  }
+
+  // ---- Splitting k (chapter 14, the seventh round) ----
+  // A weight gradient of the small model, dW = dyᵀ·x with W [128, 128] and 640 rows in the
+  // batch, is a small C summed over a long k. Split by rows (or columns), each thread packs all
+  // of op(B) (or op(A)), 640 × 128 floats, for 64 rows (columns) of C: the copy costs as much
+  // as the multiply-adds, and two threads were only 1.1 to 1.4 times as fast as one. Split by
+  // k, each thread packs and multiplies only its own slices of the sum.
+  //
+  // The slices are the KC-long ones that one thread sums anyway, and each is added to C in
+  // the same order: C = ((beta·C + s0) + s1) + s2, where s is a slice's sum started from zero.
+  // So a slice can be summed by any thread into a buffer of its own and added later, and C
+  // comes out the same bits. Thread 0 sums the first whole slices straight into C, each other
+  // thread as many whole slices into its buffer, the slices left over are split among all the
+  // threads by rows; after a barrier, each thread adds the buffers to its rows of C, in order.
+  // alpha must be 1 (a slice's α·s then needs no rounding, as in one thread's C = α·s + C) and
+  // there must be no bias or ReLU (they go on after the whole sum).
+  static bool split_k_applies(const Problem& p, int threads) {
+    const int64_t slices = (p.K + KC - 1) / KC;
+    return threads > 1 && threads <= kPacedThreads && slices >= threads && p.alpha == 1.f &&
+           p.bias == nullptr && omp_in_parallel() && omp_get_num_threads() == threads &&
+           split_k_pays(p, threads);
+  }
+  static bool split_k_pays(const Problem& p, int threads) {
+    return p.M * p.N * p.K < kPacedMacs && std::max(p.M, p.N) <= kSplitKWidth * threads;
+  }
+
+  // Slice s of the sum over k: op(A)[:, s·KC : s·KC + KC] · op(B)[s·KC : s·KC + KC, :] into
+  // c (ldc) with this beta.
+  static Problem slice(const Problem& p, int64_t s, int64_t count, float* c, int64_t ldc,
+                       float beta) {
+    Problem q = p;
+    const int64_t k0 = s * KC;
+    q.K = std::min(p.K, k0 + count * KC) - k0;
+    q.A = p.A + (p.trans_a ? k0 * p.lda : k0);
+    q.B = p.B + (p.trans_b ? k0 : k0 * p.ldb);
+    q.C = c;
+    q.ldc = ldc;
+    q.beta = beta;
+    return q;
+  }
+
+  static void part_split_k(const Problem& p, int t, int n) {
+    const int64_t slices = (p.K + KC - 1) / KC, whole = slices / n, left = slices - whole * n;
+    const int64_t mn = p.M * p.N, row_tiles = (p.M + MR - 1) / MR;
+    const int64_t r0 = std::min(p.M, row_tiles * t / n * MR);
+    const int64_t r1 = std::min(p.M, row_tiles * (t + 1) / n * MR);
+    // This thread's buffer: its whole slices (none for thread 0), then its rows of the others.
+    float* mine = thread_scratch<SplitKPartials>((whole + left) * mn);
+    g_partials[t] = mine;
+    if (t == 0) {
+      run(slice(p, 0, whole, p.C, p.ldc, p.beta), 0, p.M, 0, p.N);
+    } else {
+      for (int64_t s = 0; s < whole; ++s)
+        run(slice(p, t * whole + s, 1, mine + s * mn, p.N, 0.f), 0, p.M, 0, p.N);
+    }
+    for (int64_t s = 0; s < left; ++s)
+      if (r0 < r1)
+        run(slice(p, n * whole + s, 1, mine + (whole + s) * mn, p.N, 0.f), r0, r1, 0, p.N);
+#pragma omp barrier
+    for (int64_t i = r0; i < r1; ++i) {
+      float* c = p.C + i * p.ldc;
+      for (int64_t s = whole; s < slices; ++s) {  // slice s, in order
+        const float* from = s < n * whole ? g_partials[s / whole] + (s % whole) * mn
+                                          : mine + (whole + s - n * whole) * mn;
+        from += i * p.N;
+#pragma omp simd
+        for (int64_t j = 0; j < p.N; ++j) c[j] = from[j] + c[j];
+      }
+    }
   }
 
   static void split(const Problem& p, int max_threads) {

@@ -58,9 +58,11 @@ void gemm(const Gemm& g);
 // Several products in one parallel region (chapter 14: each region wakes the other threads).
 // Inside a region of `threads` threads that the caller opened, thread `thread` computes its
 // own rectangle of C; together they compute gemm(g), bit for bit, whatever `threads` is.
-// No barrier inside: a thread may go on to its share of the next product at once, as long as
-// that product does not read this one's C. gemm_worth_threads says whether `macs`
-// multiply-adds pay for waking the threads (gemm() uses the same rule).
+// Every thread of the region calls it: a product whose sum over k the threads split (a small C
+// with a long sum, gemm.cpp) waits at one barrier inside. Otherwise a thread may go on to its
+// share of the next product at once, as long as that product does not read this one's C.
+// gemm_worth_threads says whether `macs` multiply-adds pay for waking the threads (gemm() uses
+// the same rule).
 void gemm_part(const Gemm& g, int thread, int threads);
 bool gemm_worth_threads(int64_t macs);
 // Call before opening a region that runs gemm_part, outside any region: sets how the next
