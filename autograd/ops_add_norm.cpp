@@ -42,6 +42,7 @@ Tensor dropout_add_layer_norm(const Tensor& x, const Tensor& residual, float p, 
   Tensor mean = Tensor::empty({rows}), rstd = Tensor::empty({rows});
   const float* w = weight.defined() ? weight.data() : nullptr;
   const float* b = bias.defined() ? bias.data() : nullptr;
+  kernels::RegionEnd end;
 #pragma omp parallel if (n >= kernels::kParallelMin)
   {
     const int t = omp_get_thread_num(), threads = omp_get_num_threads();
@@ -59,6 +60,7 @@ Tensor dropout_add_layer_norm(const Tensor& x, const Tensor& residual, float p, 
     }
     kernels::layer_norm_forward_rows(out.data(), mean.data(), rstd.data(), sd, w, b, r0, r1, D,
                                      eps);
+    end.done(t);
   }
   // y = layer_norm(s), s = r + m ⊙ x  ⇒  ds from layer_norm's rule (ch10), dr = ds,
   //                                      dx = ds ⊙ m   (m = 0 or 1/(1−p); ch04, ch02)

@@ -5,6 +5,7 @@
 #include "autograd/counters.h"
 #include "autograd/engine.h"
 #include "autograd/kernels/gemm.h"
+#include "autograd/kernels/parallel.h"
 #include "autograd/kernels/reduce.h"
 #include "autograd/op_util.h"
 #include "autograd/ops.h"
@@ -55,6 +56,7 @@ void linear_backward(const float* dy, const Tensor& x, const Tensor& weight, con
                               gw.add ? 1.f : 0.f, dw, in_f);
   const int64_t macs = rows * in_f * out_f * ((dx ? 1 : 0) + (dw ? 1 : 0));
   kernels::gemm_prepare_parts();
+  kernels::RegionEnd end;
 #pragma omp parallel if (kernels::gemm_worth_threads(macs))
   {
     const int t = omp_get_thread_num(), threads = omp_get_num_threads();
@@ -65,6 +67,7 @@ void linear_backward(const float* dy, const Tensor& x, const Tensor& weight, con
     if (dx) kernels::gemm_part(dx_gemm, t, threads);
     if (dw) kernels::gemm_part(dw_gemm, t, threads);
     if (db) kernels::sum_rows_into_part(db, dy, rows, out_f, t, threads, gb.add);
+    end.done(t);
   }
 }
 

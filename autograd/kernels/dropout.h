@@ -103,8 +103,13 @@ template <class Mask>
 void dropout_mask(Mask* m, int64_t n, float p, uint64_t base, const float* x = nullptr,
                   float* y = nullptr) {
   const int64_t blocks = (n + kDropoutBlock - 1) / kDropoutBlock;
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-  for (int64_t b = 0; b < blocks; ++b) dropout_block(m, n, p, base, x, y, b, 0, n);
+  RegionEnd end;
+#pragma omp parallel if (n >= kParallelMin)
+  {
+#pragma omp for schedule(static) nowait
+    for (int64_t b = 0; b < blocks; ++b) dropout_block(m, n, p, base, x, y, b, 0, n);
+    end.done(omp_get_thread_num());
+  }
 }
 
 // The same mask, only its elements [begin, end), on the calling thread: for an op that splits
@@ -132,11 +137,13 @@ inline void dropout_backward_range(float* dx, const float* dy, const uint8_t* ke
 // The same over all n elements, the threads taking equal shares.
 inline void dropout_backward(float* dx, const float* dy, const uint8_t* keep, int64_t n,
                              float scale, bool add = true) {
+  RegionEnd region_end;
 #pragma omp parallel if (n >= kParallelMin)
   {
     const int64_t t = omp_get_thread_num(), threads = omp_get_num_threads();
     const int64_t begin = n * t / threads, end = n * (t + 1) / threads;
     dropout_backward_range(dx + begin, dy + begin, keep + begin, end - begin, scale, add);
+    region_end.done(static_cast<int>(t));
   }
 }
 

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "autograd/aligned.h"
+#include "autograd/kernels/parallel.h"
 #include "autograd/kernels/transpose.h"
 
 namespace qkv::kernels {
@@ -608,8 +609,12 @@ struct Tiled {
     if (max_threads > 1 && !omp_in_parallel() && p.M * p.N * p.K >= kParallelMacs)
       n = static_cast<int>(std::min<int64_t>(max_threads, tiles));
     if (n == 1) return run(p, 0, p.M, 0, p.N);
+    RegionEnd end;
 #pragma omp parallel num_threads(n)
-    part(p, omp_get_thread_num(), omp_get_num_threads());
+    {
+      part(p, omp_get_thread_num(), omp_get_num_threads());
+      end.done(omp_get_thread_num());
+    }
   }
 };
 

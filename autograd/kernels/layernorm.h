@@ -99,10 +99,15 @@ inline void layer_norm_forward_rows(float* y, float* mean, float* rstd, const fl
 inline void layer_norm_forward(float* y, float* mean, float* rstd, const float* x, const float* w,
                                const float* b, int64_t rows, int64_t D, float eps) {
   const int64_t groups = (rows + 15) / 16;
-#pragma omp parallel for schedule(guided) if (rows * D >= kParallelMin)  // parallel.h
-  for (int64_t grp = 0; grp < groups; ++grp)
-    layer_norm_forward_rows(y, mean, rstd, x, w, b, grp * 16, std::min(rows, grp * 16 + 16), D,
-                            eps);
+  RegionEnd end;
+#pragma omp parallel if (rows * D >= kParallelMin)
+  {
+#pragma omp for schedule(guided) nowait  // parallel.h
+    for (int64_t grp = 0; grp < groups; ++grp)
+      layer_norm_forward_rows(y, mean, rstd, x, w, b, grp * 16, std::min(rows, grp * 16 + 16), D,
+                              eps);
+    end.done(omp_get_thread_num());
+  }
 }
 
 // mean(g) and mean(g·x̂) of one row, and of 16 rows at once (the same arithmetic, lane by lane;
@@ -261,12 +266,14 @@ inline void layer_norm_backward(float* dx, const SecondInput& second, float* dw,
                                 const float* dy, const float* x, const float* mean,
                                 const float* rstd, const float* w, int64_t rows, int64_t D,
                                 bool add_dx = true) {
+  RegionEnd end;
 #pragma omp parallel if (rows * D >= kParallelMin)
   {
     const int t = omp_get_thread_num(), threads = omp_get_num_threads();
     if (dx || second.dx2)
       layer_norm_backward_input_part(dx, second, dy, x, mean, rstd, w, rows, D, t, threads, add_dx);
     if (dw || db) layer_norm_backward_params_part(dw, db, dy, x, mean, rstd, rows, D, t, threads);
+    end.done(t);
   }
 }
 

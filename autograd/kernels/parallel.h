@@ -22,6 +22,9 @@
 // 1.023, base 1.012.
 #pragma once
 
+#include <omp.h>
+
+#include <atomic>
 #include <cstdint>
 
 namespace qkv::kernels {
@@ -30,5 +33,53 @@ namespace qkv::kernels {
 #define QKV_PARALLEL_MIN (1 << 15)
 #endif
 constexpr int64_t kParallelMin = QKV_PARALLEL_MIN;
+
+// The end of a region's work (chapter 14, the seventh round). With OMP_WAIT_POLICY=passive a
+// thread that waits sleeps, and the region's closing barrier then costs the main thread a
+// wake-up (about 6 µs here) whenever another thread finishes after it, which is most of the
+// time: the other thread started about 6 µs late, woken at the region's start. So the other
+// threads report here as they finish, and the main thread, which has nothing else to do,
+// spins until they have and so reaches the barrier last, where nobody needs to wake it.
+// It spins for kJoinSpinSeconds at most: a thread the host has descheduled (other programs
+// busy on the cores) is waited for asleep, as before, and after a spin that timed out the
+// next regions do not spin at all, 1, 2, 4, … up to 16 of them, until one succeeds again.
+// Every thread of the region calls done(its thread number) as its last step; the object lives
+// in the function that opens the region. Nothing is computed differently, only waited for.
+// (Timed step by step on two threads: tiny 1.015 to 1.033, small 0.999 to 1.016 as fast; with
+// a third program busy on the cores 0.98 to 1.01. Without the back-off, 0.95 to 0.97 there.)
+constexpr double kJoinSpinSeconds = 15e-6;
+inline std::atomic<int> g_join_skip{0}, g_join_backoff{1};  // only the main thread writes them
+class RegionEnd {
+ public:
+  void done(int thread) {
+    if (thread != 0) {
+      others_done_.fetch_add(1, std::memory_order_release);
+      return;
+    }
+    const int others = omp_get_num_threads() - 1;
+    if (others_done_.load(std::memory_order_acquire) >= others) return;
+    const int skip = g_join_skip.load(std::memory_order_relaxed);
+    if (skip > 0) {
+      g_join_skip.store(skip - 1, std::memory_order_relaxed);
+      return;
+    }
+    const double t0 = omp_get_wtime();
+    while (others_done_.load(std::memory_order_acquire) < others) {
+      if (omp_get_wtime() - t0 > kJoinSpinSeconds) {
+        const int backoff = g_join_backoff.load(std::memory_order_relaxed);
+        g_join_skip.store(backoff, std::memory_order_relaxed);
+        g_join_backoff.store(backoff < 16 ? 2 * backoff : backoff, std::memory_order_relaxed);
+        return;
+      }
+#if defined(__x86_64__)
+      __builtin_ia32_pause();
+#endif
+    }
+    g_join_backoff.store(1, std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<int> others_done_{0};
+};
 
 }  // namespace qkv::kernels
