@@ -322,7 +322,7 @@ struct Tiled {
     // base step's GEMM time, measured by alternating the two versions call by call, ch14).
     for (int64_t i = 0; i < mr; ++i)
       for (int64_t j = 0; j < nr; j += 16) __builtin_prefetch(c + i * ldc + j, 1, 3);
-    float acc[MR][NR] = {};
+    float acc[MR][NR];
 #if defined(__clang__)
     // clang (14) vectorises the loop below but keeps acc in memory: a load and a store around
     // every FMA, 0.2 of the peak. Spelled with vector types, the MR×NR/LANES accumulators are
@@ -346,7 +346,17 @@ struct Tiled {
     }
     std::memcpy(acc, vacc, sizeof acc);
 #else
-    for (int64_t k = 0; k < kc; ++k) {
+    // The first k step (kc >= 1: run() never passes an empty slice) writes the accumulators,
+    // fma(a, b, +0): the value adding to a zeroed accumulator gives (+0 for a product of −0
+    // too), without first storing zeros for the loop to load back (perf: `rep stos`).
+    for (int64_t i = 0; i < MR; ++i) {
+      const float ai = a(i);
+#pragma omp simd simdlen(QKV_GEMM_LANES)
+      for (int64_t j = 0; j < NR; ++j) acc[i][j] = std::fma(ai, b[j], 0.f);
+    }
+    a.next();
+    b += NR;
+    for (int64_t k = 1; k < kc; ++k) {
       for (int64_t i = 0; i < MR; ++i) {
         const float ai = a(i);
 #pragma omp simd simdlen(QKV_GEMM_LANES)
@@ -356,6 +366,20 @@ struct Tiled {
       b += NR;
     }
 #endif
+    if (mr == MR && nr == NR) {  // a whole tile: fixed bounds, so C is updated in whole vectors
+      for (int64_t i = 0; i < MR; ++i) {
+        float* ci = c + i * ldc;
+        if (beta == 0.f) {
+#pragma omp simd
+          for (int64_t j = 0; j < NR; ++j) ci[j] = alpha * acc[i][j];
+        } else {
+#pragma omp simd
+          for (int64_t j = 0; j < NR; ++j) ci[j] = combine(alpha, acc[i][j], beta, ci[j]);
+        }
+        if (bias) epilogue(ci, bias, NR, relu);
+      }
+      return;
+    }
     for (int64_t i = 0; i < mr; ++i) {
       float* ci = c + i * ldc;
       if (beta == 0.f) {
