@@ -422,41 +422,60 @@ TEST_CASE(
     "gemm splits the sum over k of a small C among the threads, and the result stays the "
     "same bits",
     "[ch14][gemm]") {
-  // Weight-gradient shapes, dW = dyᵀ·x: C at most 256 columns or rows per thread, K over two or
-  // more KC = 256 slices, so 2 and 3 threads each sum their own slices and add them in order.
-  // beta = 1 and 0.5 add onto C; beta = 0 over NaN must ignore C. alpha = 0.5 and a bias take
-  // the usual split (the slices could not be added unrounded): the same bits too.
+  // Weight-gradient shapes, dW = dyᵀ·x: C at most 256 columns or rows per thread, K over 2 to 7
+  // KC = 256 slices, so 2 and 3 threads each sum their own slices and add them in order; N of
+  // 16 and 32 take the narrow tiles, and C is also stored with rows wider than N. beta = 1 and
+  // 0.5 add onto C; beta = 0 over NaN must ignore C. alpha = 0.5 and a bias take the usual split
+  // (the slices could not be added unrounded): the same bits too.
   ThreadCountGuard guard;
   struct Shape {
     bool ta, tb;
-    int64_t M, N, K;
+    int64_t M, N, K, pad_c;
   };
-  for (Shape s : {Shape{true, false, 128, 128, 640}, Shape{true, false, 64, 64, 513},
-                  Shape{true, false, 100, 64, 1792}, Shape{false, false, 5, 256, 700},
-                  Shape{false, true, 300, 200, 1100}, Shape{true, true, 31, 500, 768}})
+  using qkv::kernels::gemm_products_split_by_k;
+  for (Shape s : {Shape{true, false, 128, 128, 640, 0}, Shape{true, false, 64, 64, 513, 0},
+                  Shape{true, false, 100, 64, 1792, 0}, Shape{false, false, 5, 256, 1000, 0},
+                  Shape{false, true, 300, 200, 1100, 0}, Shape{true, true, 31, 500, 768, 0},
+                  Shape{true, false, 64, 16, 1100, 0}, Shape{true, false, 64, 64, 300, 0},
+                  Shape{false, false, 70, 32, 640, 5}, Shape{true, false, 128, 100, 520, 3}})
     for (float beta : {0.f, 1.f, 0.5f})
       for (float alpha : {1.f, 0.5f}) {
-        const int64_t lda = s.ta ? s.M : s.K, ldb = s.tb ? s.K : s.N;
+        const int64_t lda = s.ta ? s.M : s.K, ldb = s.tb ? s.K : s.N, ldc = s.N + s.pad_c;
         const auto A = random_matrix(s.M * s.K, 81), B = random_matrix(s.K * s.N, 82);
-        auto C0 = random_matrix(s.M * s.N, 83);
+        auto C0 = random_matrix(s.M * ldc, 83);
         if (beta == 0.f) std::fill(C0.begin(), C0.end(), std::numeric_limits<float>::quiet_NaN());
         auto one = C0;
         omp_set_num_threads(1);
-        gemm(s.ta, s.tb, s.M, s.N, s.K, alpha, A.data(), lda, B.data(), ldb, beta, one.data(), s.N);
+        gemm(s.ta, s.tb, s.M, s.N, s.K, alpha, A.data(), lda, B.data(), ldb, beta, one.data(), ldc);
+        // A second, different and larger product, run after the first in one region: the
+        // threads' buffers are written again (and grow) while no thread may still read them.
+        const int64_t M2 = s.M + 37;
+        const int64_t lda2 = s.ta ? M2 : s.K;
+        const auto A2 = random_matrix(M2 * s.K, 87), B2 = random_matrix(s.K * s.N, 88);
+        const auto C2 = random_matrix(M2 * s.N, 89);
+        auto one2 = C2;
+        gemm(s.ta, s.tb, M2, s.N, s.K, alpha, A2.data(), lda2, B2.data(), ldb, 1.f, one2.data(),
+             s.N);
         for (int threads : {2, 3}) {
           INFO("M=" << s.M << " N=" << s.N << " K=" << s.K << " ta=" << s.ta << " tb=" << s.tb
-                    << " alpha=" << alpha << " beta=" << beta << " threads=" << threads);
+                    << " ldc=" << ldc << " alpha=" << alpha << " beta=" << beta
+                    << " threads=" << threads);
           omp_set_num_threads(threads);
+          const int64_t split_before = gemm_products_split_by_k();
           auto by_gemm = C0;
           gemm(s.ta, s.tb, s.M, s.N, s.K, alpha, A.data(), lda, B.data(), ldb, beta, by_gemm.data(),
-               s.N);
+               ldc);
           REQUIRE(bit_identical(one, by_gemm));
-          // In a region an op opened, after another product (the buffers are reused).
-          auto first = C0, parts = C0;
+          // Split by k exactly when alpha is 1 and there is a slice for every thread (every
+          // shape here is small enough).
+          const int64_t kc = qkv::kernels::gemm_blocks().KC, slices = (s.K + kc - 1) / kc;
+          REQUIRE(gemm_products_split_by_k() - split_before ==
+                  (alpha == 1.f && slices >= threads ? 1 : 0));
+          auto first = C0, second = C2;
           const qkv::kernels::Gemm g1(s.ta, s.tb, s.M, s.N, s.K, alpha, A.data(), lda, B.data(),
-                                      ldb, beta, first.data(), s.N);
-          qkv::kernels::Gemm g2 = g1;
-          g2.C = parts.data();
+                                      ldb, beta, first.data(), ldc);
+          const qkv::kernels::Gemm g2(s.ta, s.tb, M2, s.N, s.K, alpha, A2.data(), lda2, B2.data(),
+                                      ldb, 1.f, second.data(), s.N);
           qkv::kernels::gemm_prepare_parts();
 #pragma omp parallel num_threads(threads)
           {
@@ -464,7 +483,7 @@ TEST_CASE(
             qkv::kernels::gemm_part(g2, omp_get_thread_num(), omp_get_num_threads());
           }
           REQUIRE(bit_identical(one, first));
-          REQUIRE(bit_identical(one, parts));
+          REQUIRE(bit_identical(one2, second));
         }
       }
   // With a bias (the linear layers' forward): never split by k, the same bits.
@@ -477,8 +496,10 @@ TEST_CASE(
     qkv::kernels::gemm({false, true, M, N, K, 1.f, A.data(), K, B.data(), K, 0.f, one.data(), N,
                         bias.data(), true});
     omp_set_num_threads(2);
+    const int64_t split_before = qkv::kernels::gemm_products_split_by_k();
     qkv::kernels::gemm({false, true, M, N, K, 1.f, A.data(), K, B.data(), K, 0.f, two.data(), N,
                         bias.data(), true});
+    REQUIRE(qkv::kernels::gemm_products_split_by_k() == split_before);
     REQUIRE(bit_identical(one, two));
   }
 }

@@ -275,11 +275,13 @@ int64_t share_start(int64_t tiles, int t, int threads, bool paced) {
 }
 
 // Splitting k (Tiled::part_split_k): each thread's buffer of slice sums, and where the others
-// find it. Thread t writes its own entry before the barrier they all read it after.
+// find it. Thread t writes its own entry before the barrier they all read it after. One team
+// at a time (qkv opens no region inside another).
 struct SplitKPartials {};
 float* g_partials[kPacedThreads];
-// Below this many rows or columns of C per thread, a product summed over several KC slices
-// splits k instead (measured shape by shape, chapter 14).
+std::atomic<int64_t> g_split_by_k{0};  // products split by k so far (gemm_products_split_by_k)
+// With at most this many rows or columns of C per thread, a product summed over several KC
+// slices splits k instead (measured shape by shape, chapter 14).
 constexpr int64_t kSplitKWidth = 256;
 
 // Everything that depends on the tile shape.
@@ -511,16 +513,17 @@ struct Tiled {
   }
 
   // Splits C among the threads: each thread gets a rectangle of whole tiles and runs the
-  // blocked loop nest on it with its own packing buffers. No barriers, no shared writes; k is
-  // never split. Splitting the rows means every thread reads all of op(B); splitting the
-  // columns, all of op(A). The estimate below, in multiply-adds (reading a float from memory,
-  // to pack it or in place, costs about as much as 16 of them), picks the cheaper split for
-  // the busiest thread. Reading A in place is not free: op(A) is usually an activation the
-  // threads have just written by rows, half of it in the other core's cache (counting it as
-  // free chose the columns for small's [640, 128] products: 1.04-1.19x slower, their dW
-  // 1.5-1.75x, chapter 14). part() is thread t's share of `threads`: the same rectangles
-  // whether gemm() opened the region or an op did, to run several products in one (gemm_part).
-  // The shares are equal, or by each thread's pace for big products (share_start above).
+  // blocked loop nest on it with its own packing buffers. No barriers, no shared writes, k not
+  // split (a small C with a long sum splits k instead: part_split_k above). Splitting the rows
+  // means every thread reads all of op(B); splitting the columns, all of op(A). The estimate below,
+  // in multiply-adds (reading a float from memory, to pack it or in place, costs about as much as
+  // 16 of them), picks the cheaper split for the busiest thread. Reading A in place is not free:
+  // op(A) is usually an activation the threads have just written by rows, half of it in the other
+  // core's cache (counting it as free chose the columns for small's [640, 128] products: 1.04-1.19x
+  // slower, their dW 1.5-1.75x, chapter 14). part() is thread t's share of `threads`: the same
+  // rectangles whether gemm() opened the region or an op did, to run several products in one
+  // (gemm_part). The shares are equal, or by each thread's pace for big products (share_start
+  // above).
   static void part(const Problem& p, int t, int threads) {
     if (split_k_applies(p, threads)) return part_split_k(p, t, threads);
     const int64_t row_tiles = (p.M + MR - 1) / MR, col_tiles = (p.N + NR - 1) / NR;
@@ -561,15 +564,17 @@ struct Tiled {
   // A weight gradient of the small model, dW = dyᵀ·x with W [128, 128] and 640 rows in the
   // batch, is a small C summed over a long k. Split by rows (or columns), each thread packs all
   // of op(B) (or op(A)), 640 × 128 floats, for 64 rows (columns) of C: the copy costs as much
-  // as the multiply-adds, and two threads were only 1.1 to 1.4 times as fast as one. Split by
-  // k, each thread packs and multiplies only its own slices of the sum.
+  // as the multiply-adds, and two threads were only 1.10 (dW alone) to 1.23 (the whole
+  // backward) times as fast as one. Split by k, each thread packs and multiplies only its own
+  // slices of the sum.
   //
   // The slices are the KC-long ones that one thread sums anyway, and each is added to C in
   // the same order: C = ((beta·C + s0) + s1) + s2, where s is a slice's sum started from zero.
   // So a slice can be summed by any thread into a buffer of its own and added later, and C
   // comes out the same bits. Thread 0 sums the first whole slices straight into C, each other
   // thread as many whole slices into its buffer, the slices left over are split among all the
-  // threads by rows; after a barrier, each thread adds the buffers to its rows of C, in order.
+  // threads by rows; after a barrier, each thread adds the buffers to its rows of C, in order,
+  // and a second barrier keeps every buffer until all have read it.
   // alpha must be 1 (a slice's α·s then needs no rounding, as in one thread's C = α·s + C) and
   // there must be no bias or ReLU (they go on after the whole sum).
   static bool split_k_applies(const Problem& p, int threads) {
@@ -597,34 +602,47 @@ struct Tiled {
     return q;
   }
 
-  static void part_split_k(const Problem& p, int t, int n) {
-    const int64_t slices = (p.K + KC - 1) / KC, whole = slices / n, left = slices - whole * n;
-    const int64_t mn = p.M * p.N, row_tiles = (p.M + MR - 1) / MR;
-    const int64_t r0 = std::min(p.M, row_tiles * t / n * MR);
-    const int64_t r1 = std::min(p.M, row_tiles * (t + 1) / n * MR);
-    // This thread's buffer: its whole slices (none for thread 0), then its rows of the others.
-    float* mine = thread_scratch<SplitKPartials>((whole + left) * mn);
+  static void part_split_k(const Problem& p, int t, int threads) {
+    const int64_t slices = (p.K + KC - 1) / KC, whole = slices / threads;
+    const int64_t left = slices - whole * threads, row_tiles = (p.M + MR - 1) / MR;
+    const int64_t mn = p.M * p.N;                                    // one slice's sums, [M, N]
+    const int64_t r0 = std::min(p.M, row_tiles * t / threads * MR);  // this thread's rows of C
+    const int64_t r1 = std::min(p.M, row_tiles * (t + 1) / threads * MR), rows = r1 - r0;
+    // This thread's buffer: its whole slices, [whole, M, N] (none for thread 0: its go into C),
+    // then its rows of the slices left over, [left, rows, N].
+    const int64_t own = t == 0 ? 0 : whole * mn;
+    float* mine = thread_scratch<SplitKPartials>(own + left * rows * p.N);
     g_partials[t] = mine;
     if (t == 0) {
+      g_split_by_k.fetch_add(1, std::memory_order_relaxed);
       run(slice(p, 0, whole, p.C, p.ldc, p.beta), 0, p.M, 0, p.N);
     } else {
       for (int64_t s = 0; s < whole; ++s)
         run(slice(p, t * whole + s, 1, mine + s * mn, p.N, 0.f), 0, p.M, 0, p.N);
     }
-    for (int64_t s = 0; s < left; ++s)
-      if (r0 < r1)
-        run(slice(p, n * whole + s, 1, mine + (whole + s) * mn, p.N, 0.f), r0, r1, 0, p.N);
+    for (int64_t s = 0; s < left && rows > 0; ++s) {
+      Problem q = slice(p, threads * whole + s, 1, mine + own + s * rows * p.N, p.N, 0.f);
+      q.M = rows;  // rows r0..r1 of op(A); r0 is a whole number of tiles, so the same tiles
+      q.A += p.trans_a ? r0 : r0 * p.lda;
+      run(q, 0, rows, 0, p.N);
+    }
 #pragma omp barrier
     for (int64_t i = r0; i < r1; ++i) {
       float* c = p.C + i * p.ldc;
       for (int64_t s = whole; s < slices; ++s) {  // slice s, in order
-        const float* from = s < n * whole ? g_partials[s / whole] + (s % whole) * mn
-                                          : mine + (whole + s - n * whole) * mn;
-        from += i * p.N;
+        const float* from = s < threads * whole
+                                ? g_partials[s / whole] + (s % whole) * mn + i * p.N
+                                : mine + own + (s - threads * whole) * rows * p.N + (i - r0) * p.N;
+        // The micro-kernel's own update, C = α·s + β·C with α = β = 1 (p.alpha is 1 here; a
+        // literal 1 would let the compiler drop the product and emit another instruction,
+        // which keeps a different NaN when NaNs meet).
 #pragma omp simd
-        for (int64_t j = 0; j < p.N; ++j) c[j] = from[j] + c[j];
+        for (int64_t j = 0; j < p.N; ++j) c[j] = combine(p.alpha, from[j], p.alpha, c[j]);
       }
     }
+    // The others' buffers are read until here: none may start the next product (and write its
+    // buffer again) before all are done.
+#pragma omp barrier
   }
 
   static void split(const Problem& p, int max_threads) {
@@ -689,6 +707,8 @@ void count_macs(int64_t macs) { g_macs_done.fetch_add(macs, std::memory_order_re
 GemmBlocks gemm_blocks() { return {cache_blocks().MC, KC, cache_blocks().NC}; }
 
 int64_t gemm_macs_done() { return g_macs_done.load(std::memory_order_relaxed); }
+
+int64_t gemm_products_split_by_k() { return g_split_by_k.load(std::memory_order_relaxed); }
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {

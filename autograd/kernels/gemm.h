@@ -7,7 +7,10 @@
 //
 // Contract: C must not overlap A or B. beta == 0 means C is overwritten (its old contents,
 // even NaN, are ignored). Each element of C is summed over k in one fixed order whatever
-// the number of OpenMP threads, so results do not depend on OMP_NUM_THREADS.
+// the number of OpenMP threads, so results do not depend on OMP_NUM_THREADS. One exception:
+// where a NaN already in C (beta != 0) meets a NaN from the products, C stays NaN, but which
+// of the two comes out, its sign and payload, may depend on the thread count (x86 keeps one
+// operand's NaN, and the compiler picks the operand order of each add; chapter 14).
 #pragma once
 
 #include <cstdint>
@@ -57,10 +60,13 @@ void gemm(const Gemm& g);
 
 // Several products in one parallel region (chapter 14: each region wakes the other threads).
 // Inside a region of `threads` threads that the caller opened, thread `thread` computes its
-// own rectangle of C; together they compute gemm(g), bit for bit, whatever `threads` is.
-// Every thread of the region calls it: a product whose sum over k the threads split (a small C
-// with a long sum, gemm.cpp) waits at one barrier inside. Otherwise a thread may go on to its
-// share of the next product at once, as long as that product does not read this one's C.
+// share of C (a rectangle; or, for a small C with a long sum, some of the sum's slices and then
+// its rows of their total); together they compute gemm(g), bit for bit, whatever `threads` is.
+// Every thread of the region calls it, each for its own number: a product whose sum over k the
+// threads split waits at two barriers inside (so one thread calling it for several numbers
+// inside a region would wait forever; outside any region, in turn, is fine: nothing splits k
+// there). Otherwise a thread may go on to its share of the next product at once, as long as
+// that product does not read this one's C.
 // gemm_worth_threads says whether `macs` multiply-adds pay for waking the threads (gemm() uses
 // the same rule).
 void gemm_part(const Gemm& g, int thread, int threads);
@@ -70,6 +76,8 @@ bool gemm_worth_threads(int64_t macs);
 // chapter 14). Without it, gemm_part shares as gemm() did last; the results are the same
 // either way, only the time differs.
 void gemm_prepare_parts();
+// For tests: how many products so far were split by k among the threads (gemm.cpp).
+int64_t gemm_products_split_by_k();
 // For tests and benchmarks: sets each thread's recorded pace (multiply-adds per second; 0 =
 // none yet), which the next gemm() or gemm_prepare_parts() turns into shares.
 void gemm_set_paces(const std::vector<double>& macs_per_second);
