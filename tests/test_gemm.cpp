@@ -503,3 +503,23 @@ TEST_CASE(
     REQUIRE(bit_identical(one, two));
   }
 }
+
+TEST_CASE("a sum of products that are all -0 is +0, as a sum started from zero gives",
+          "[ch03][gemm]") {
+  // 0 · (−1) = −0, and +0 + (−0) = +0: the micro-kernel's first step is fma(a, b, +0), not a·b,
+  // so a tile whose every product is −0 comes out +0, as the reference (and one accumulator
+  // started at zero, then added to) gives. One term, three, and over two KC slices.
+  for (int64_t K : {1, 3, 300}) {
+    const int64_t M = 13, N = 70;
+    const std::vector<float> A(M * K, 0.f), B(K * N, -1.f);
+    std::vector<float> C(M * N, 5.f), R(M * N, 5.f);
+    gemm(false, false, M, N, K, 1.f, A.data(), K, B.data(), N, 0.f, C.data(), N);
+    gemm_reference(false, false, M, N, K, 1.f, A.data(), K, B.data(), N, 0.f, R.data(), N);
+    INFO("K=" << K);
+    for (size_t i = 0; i < C.size(); ++i) {
+      REQUIRE(C[i] == 0.f);
+      REQUIRE_FALSE(std::signbit(C[i]));
+      REQUIRE_FALSE(std::signbit(R[i]));
+    }
+  }
+}
