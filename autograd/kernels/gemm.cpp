@@ -368,31 +368,25 @@ struct Tiled {
       b += NR;
     }
 #endif
-    if (mr == MR && nr == NR) {  // a whole tile: fixed bounds, so C is updated in whole vectors
-      for (int64_t i = 0; i < MR; ++i) {
+    // C[0:rows, 0:cols] = α·acc + β·C, then the bias and ReLU. A whole tile passes the constants
+    // MR and NR, so that once inlined its loops have fixed bounds and update C in whole vectors.
+    auto write_c = [&](int64_t rows, int64_t cols) {
+      for (int64_t i = 0; i < rows; ++i) {
         float* ci = c + i * ldc;
         if (beta == 0.f) {
 #pragma omp simd
-          for (int64_t j = 0; j < NR; ++j) ci[j] = alpha * acc[i][j];
+          for (int64_t j = 0; j < cols; ++j) ci[j] = alpha * acc[i][j];
         } else {
 #pragma omp simd
-          for (int64_t j = 0; j < NR; ++j) ci[j] = combine(alpha, acc[i][j], beta, ci[j]);
+          for (int64_t j = 0; j < cols; ++j) ci[j] = combine(alpha, acc[i][j], beta, ci[j]);
         }
-        if (bias) epilogue(ci, bias, NR, relu);
+        if (bias) epilogue(ci, bias, cols, relu);
       }
-      return;
-    }
-    for (int64_t i = 0; i < mr; ++i) {
-      float* ci = c + i * ldc;
-      if (beta == 0.f) {
-#pragma omp simd
-        for (int64_t j = 0; j < nr; ++j) ci[j] = alpha * acc[i][j];
-      } else {
-#pragma omp simd
-        for (int64_t j = 0; j < nr; ++j) ci[j] = combine(alpha, acc[i][j], beta, ci[j]);
-      }
-      if (bias) epilogue(ci, bias, nr, relu);
-    }
+    };
+    if (mr == MR && nr == NR)
+      write_c(MR, NR);
+    else
+      write_c(mr, nr);
   }
 
   // Pack op(B)[k0:k0+kc, j0:j0+nc] into ceil(nc/NR) panels of kc×NR floats, padding the last
