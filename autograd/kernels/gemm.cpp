@@ -575,10 +575,7 @@ struct Tiled {
     const int64_t slices = (p.K + KC - 1) / KC;
     return threads > 1 && threads <= kPacedThreads && slices >= threads && p.alpha == 1.f &&
            p.bias == nullptr && omp_in_parallel() && omp_get_num_threads() == threads &&
-           split_k_pays(p, threads);
-  }
-  static bool split_k_pays(const Problem& p, int threads) {
-    return p.M * p.N * p.K < kPacedMacs && std::max(p.M, p.N) <= kSplitKWidth * threads;
+           p.M * p.N * p.K < kPacedMacs && std::max(p.M, p.N) <= kSplitKWidth * threads;
   }
 
   // Slice s of the sum over k: op(A)[:, s·KC : s·KC + KC] · op(B)[s·KC : s·KC + KC, :] into
