@@ -94,3 +94,37 @@ TEST_CASE("layer_norm kernel: 16 rows at a time gives the one-row loop's bits, o
     }
   }
 }
+
+TEST_CASE("layer_norm kernel: dw and db are each column's in-order sum, on any share of the columns",
+          "[ch14][layernorm]") {
+  const int64_t rows = 45;
+  for (int64_t D : {8, 40, 64, 100, 128, 200}) {  // one chunk, chunks, wide groups, and tails
+    const std::vector<float> x = uniform(rows * D, 5, -2.f, 2.f), dy = uniform(rows * D, 6, -1.f, 1.f),
+                             w0 = uniform(D, 7, -1.f, 1.f), b0 = uniform(D, 8, -1.f, 1.f);
+    std::vector<float> mean(rows), rstd(rows);
+    for (int64_t r = 0; r < rows; ++r) mean[r] = x[r * D] * .1f, rstd[r] = 1.f + .01f * r;
+    // The reference: one column at a time (the narrowest path), db also by a plain loop.
+    std::vector<float> dw_ref = w0, db_ref = b0, db_plain = b0;
+    for (int64_t j = 0; j < D; ++j) {
+      kernels::layer_norm_params_columns<16>(dw_ref.data(), db_ref.data(), dy.data(), x.data(),
+                                             mean.data(), rstd.data(), rows, D, j, 1);
+      for (int64_t r = 0; r < rows; ++r) db_plain[j] += dy[r * D + j];
+    }
+    CHECK(same_bits(db_ref, db_plain));
+    for (int threads : {1, 2, 3}) {
+      INFO("D " << D << " threads " << threads);
+      std::vector<float> dw = w0, db = b0;
+      for (int t = 0; t < threads; ++t)
+        kernels::layer_norm_backward_params_part(dw.data(), db.data(), dy.data(), x.data(),
+                                                 mean.data(), rstd.data(), rows, D, t, threads);
+      CHECK(same_bits(dw, dw_ref));
+      CHECK(same_bits(db, db_ref));
+      for (int64_t j = 0; j < D; ++j) {  // and the value, summed in double
+        double s = w0[j];
+        for (int64_t r = 0; r < rows; ++r)
+          s += double(dy[r * D + j]) * (x[r * D + j] - mean[r]) * rstd[r];
+        CHECK(dw[j] == Approx(s).margin(1e-4));
+      }
+    }
+  }
+}

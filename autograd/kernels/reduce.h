@@ -5,6 +5,7 @@
 // not associative: splitting one sum across threads would change the last bits).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 
@@ -46,21 +47,31 @@ inline void sum_axis(float* out, const float* a, int64_t outer, int64_t n, int64
 // `threads` threads share the work inside a region the caller opened (a Linear layer's bias
 // gradient beside its two products, ops_linear.cpp). Each column is summed from 0 over r in
 // order, then added to out: the bits of sum_axis followed by add_into, whatever `threads` is.
-// Columns go in chunks of 16 floats, one cache line, so no two threads write the same line.
+// Columns are shared in chunks of 16 floats, one cache line, so no two threads write the same
+// line. A thread sums 64 of its columns at once where it can: one addition per row and column
+// waits for the one before it (4 cycles), so one 16-wide chain at a time left the adder idle
+// three cycles in four, and four chains fill it; a row's 64 columns are also 4 neighbouring
+// cache lines instead of one line per row (2.4-4x faster at [640, 128], chapter 14).
+template <int64_t W>  // W columns from j0, W a multiple of 16 or the short last chunk
+inline void sum_rows_columns(float* out, const float* a, int64_t rows, int64_t n, int64_t j0,
+                             int64_t w, bool add) {
+  float acc[W] = {};
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* src = a + r * n + j0;
+#pragma omp simd
+    for (int64_t l = 0; l < (W == 16 ? w : W); ++l) acc[l] += src[l];
+  }
+  for (int64_t l = 0; l < w; ++l) out[j0 + l] = add ? out[j0 + l] + acc[l] : acc[l];
+}
 inline void sum_rows_into_part(float* out, const float* a, int64_t rows, int64_t n, int t,
                                int threads, bool add = true) {
-  constexpr int64_t kChunk = 16;
+  constexpr int64_t kChunk = 16, kWide = 64;
   const int64_t chunks = (n + kChunk - 1) / kChunk;
-  for (int64_t c = chunks * t / threads; c < chunks * (t + 1) / threads; ++c) {
-    const int64_t j0 = c * kChunk, w = j0 + kChunk < n ? kChunk : n - j0;
-    float acc[kChunk] = {};
-    for (int64_t r = 0; r < rows; ++r) {
-      const float* src = a + r * n + j0;
-#pragma omp simd
-      for (int64_t l = 0; l < w; ++l) acc[l] += src[l];
-    }
-    for (int64_t l = 0; l < w; ++l) out[j0 + l] = add ? out[j0 + l] + acc[l] : acc[l];
-  }
+  const int64_t j1 = std::min(n, chunks * (t + 1) / threads * kChunk);
+  int64_t j0 = chunks * t / threads * kChunk;
+  for (; j0 + kWide <= j1; j0 += kWide) sum_rows_columns<kWide>(out, a, rows, n, j0, kWide, add);
+  for (; j0 < j1; j0 += kChunk)
+    sum_rows_columns<kChunk>(out, a, rows, n, j0, std::min(kChunk, j1 - j0), add);
 }
 
 // out[o, i] = max_k a[o, k, i]; arg[o, i] = the first k reaching it.
