@@ -56,6 +56,7 @@ void linear_backward(const float* dy, const Tensor& x, const Tensor& weight, con
                               gw.add ? 1.f : 0.f, dw, in_f);
   const int64_t macs = rows * in_f * out_f * ((dx ? 1 : 0) + (dw ? 1 : 0));
   kernels::gemm_prepare_parts();
+  kernels::GemmClaims dx_claims;
   kernels::RegionEnd end;
 #pragma omp parallel if (kernels::gemm_worth_threads(macs))
   {
@@ -64,7 +65,7 @@ void linear_backward(const float* dy, const Tensor& x, const Tensor& weight, con
       before(t, threads);
 #pragma omp barrier
     }
-    if (dx) kernels::gemm_part(dx_gemm, t, threads);
+    if (dx) kernels::gemm_part(dx_gemm, t, threads, &dx_claims);
     if (dw) kernels::gemm_part(dw_gemm, t, threads);
     if (db) kernels::sum_rows_into_part(db, dy, rows, out_f, t, threads, gb.add);
     end.done(t);

@@ -284,6 +284,9 @@ std::atomic<int64_t> g_split_by_k{0};  // products split by k so far (gemm_produ
 // slices splits k instead (measured shape by shape, chapter 14).
 constexpr int64_t kSplitKWidth = 256;
 
+constexpr int64_t kMinClaim = 2;  // row tiles per claim, at least (Tiled::run_claimed)
+std::atomic<int64_t> g_claimed{0};  // products shared by claims so far (gemm_products_claimed)
+
 // Everything that depends on the tile shape.
 template <int64_t MR, int64_t NR>
 struct Tiled {
@@ -455,54 +458,101 @@ struct Tiled {
     }
   }
 
+  // Rows [m0, m1) of C against one packed block of B: columns [jc, jc + nc), k slice
+  // [pc, pc + kc). pa is this thread's buffer for packed A.
+  static void rows_block(const Problem& p, int64_t m0, int64_t m1, int64_t jc, int64_t nc,
+                         int64_t pc, int64_t kc, const float* pb, float* pa, bool direct_a) {
+    const int64_t a_rs = p.trans_a ? 1 : p.lda, a_cs = p.trans_a ? p.lda : 1;
+    const int64_t MC = cache_blocks().MC;
+    const int64_t panels = (nc + NR - 1) / NR;
+    const float beta = pc == 0 ? p.beta : 1.f;  // later k slices add onto C
+    const bool last = pc + kc >= p.K;           // the bias goes on after the whole sum
+    for (int64_t ic = m0; ic < m1; ic += MC) {
+      const int64_t mc = std::min(MC, m1 - ic);
+      if (direct_a) {  // only the last, partial row tile is packed
+        const int64_t full = mc / MR * MR;
+        if (full < mc) pack_a(p.trans_a, p.A, p.lda, ic + full, mc - full, pc, kc, pa + full * kc);
+      } else {
+        pack_a(p.trans_a, p.A, p.lda, ic, mc, pc, kc, pa);
+      }
+      for (int64_t q = 0; q < panels; ++q) {
+        const int64_t jr = q * NR;
+        const int64_t nr = std::min(NR, nc - jr);
+        const float* b = pb + q * kc * NR;
+        for (int64_t ir = 0; ir < mc; ir += MR) {
+          const int64_t mr = std::min(MR, mc - ir);
+          float* c = p.C + (ic + ir) * p.ldc + jc + jr;
+          const float* bias = last && p.bias ? p.bias + jc + jr : nullptr;
+          if (direct_a && mr == MR)
+            micro_kernel(kc, StridedA{p.A + (ic + ir) * a_rs + pc * a_cs, a_rs, a_cs}, b, c, p.ldc,
+                         mr, nr, p.alpha, beta, bias, p.relu);
+          else
+            micro_kernel(kc, PackedA{pa + ir * kc}, b, c, p.ldc, mr, nr, p.alpha, beta, bias,
+                         p.relu);
+        }
+      }
+    }
+  }
+
+  // Packing A pays when each packed panel is reused across many NR-wide panels of B. When C
+  // has few columns it is used once or twice: read A in place instead (full tiles only). A
+  // transposed A is read across its rows (6 floats per k, a new cache line at each k), which
+  // only pays when there is a single panel to sweep.
+  static bool reads_a_in_place(const Problem& p, int64_t cols) {
+    return cols <= (p.trans_a ? 1 : 2) * NR;
+  }
+
   // The blocked loop nest on one thread, for the rows [m0, m1) and columns [n0, n1) of C.
   // m0 is a multiple of MR and n0 of NR, so the tiles are those of the whole C whichever
   // thread computes them: the arithmetic of each element does not depend on the split.
   static void run(const Problem& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-    // Packing A pays when each packed panel is reused across many NR-wide panels of B. When
-    // C has few columns it is used once or twice: read A in place instead (full tiles only).
-    // A transposed A is read across its rows (6 floats per k, a new cache line at each k),
-    // which only pays when there is a single panel to sweep.
-    const bool direct_a = n1 - n0 <= (p.trans_a ? 1 : 2) * NR;
-    const int64_t a_rs = p.trans_a ? 1 : p.lda, a_cs = p.trans_a ? p.lda : 1;
+    const bool direct_a = reads_a_in_place(p, n1 - n0);
     const int64_t MC = cache_blocks().MC, NC = cache_blocks().NC;
     float* pa = thread_scratch<PackedAPanels>(MC * KC);
     float* pb = thread_scratch<PackedBPanels>(KC * std::min(NC, (n1 - n0 + NR - 1) / NR * NR));
     for (int64_t jc = n0; jc < n1; jc += NC) {
       const int64_t nc = std::min(NC, n1 - jc);
-      const int64_t panels = (nc + NR - 1) / NR;
       for (int64_t pc = 0; pc < p.K; pc += KC) {
         const int64_t kc = std::min(KC, p.K - pc);
-        const float beta = pc == 0 ? p.beta : 1.f;  // later k slices add onto C
-        const bool last = pc + kc >= p.K;           // the bias goes on after the whole sum
         pack_b(p.trans_b, p.B, p.ldb, pc, kc, jc, nc, pb);
-        for (int64_t ic = m0; ic < m1; ic += MC) {
-          const int64_t mc = std::min(MC, m1 - ic);
-          if (direct_a) {  // only the last, partial row tile is packed
-            const int64_t full = mc / MR * MR;
-            if (full < mc)
-              pack_a(p.trans_a, p.A, p.lda, ic + full, mc - full, pc, kc, pa + full * kc);
-          } else {
-            pack_a(p.trans_a, p.A, p.lda, ic, mc, pc, kc, pa);
-          }
-          for (int64_t q = 0; q < panels; ++q) {
-            const int64_t jr = q * NR;
-            const int64_t nr = std::min(NR, nc - jr);
-            const float* b = pb + q * kc * NR;
-            for (int64_t ir = 0; ir < mc; ir += MR) {
-              const int64_t mr = std::min(MR, mc - ir);
-              float* c = p.C + (ic + ir) * p.ldc + jc + jr;
-              const float* bias = last && p.bias ? p.bias + jc + jr : nullptr;
-              if (direct_a && mr == MR)
-                micro_kernel(kc, StridedA{p.A + (ic + ir) * a_rs + pc * a_cs, a_rs, a_cs}, b, c,
-                             p.ldc, mr, nr, p.alpha, beta, bias, p.relu);
-              else
-                micro_kernel(kc, PackedA{pa + ir * kc}, b, c, p.ldc, mr, nr, p.alpha, beta, bias,
-                             p.relu);
-            }
-          }
-        }
+        rows_block(p, m0, m1, jc, nc, pc, kc, pb, pa, direct_a);
       }
+    }
+  }
+
+  // A product of one k slice and one block of columns (K <= KC, N <= NC), its row tiles shared
+  // by two threads that claim them from opposite ends, a quarter of what is left at a time
+  // (chapter 14, the eighth round). Split in fixed halves, the thread woken at the region's
+  // start (6-20 µs late with passive waiting) finished last, and the other waited for it; now
+  // it takes fewer tiles. Each keeps to its own end, the rows it wrote in the op before if that
+  // op split its rows in halves too. Each thread packs all of B, as in the split by rows. Only
+  // one slice: a tile summed over several slices must be summed by one thread, slice after
+  // slice, which claims per slice would not ensure. Which thread computes a tile changes with
+  // the timing; how it is computed does not.
+  static void run_claimed(const Problem& p, int t, GemmClaims& claims) {
+    const int64_t tiles = (p.M + MR - 1) / MR;  // GemmClaims::taken counts these, from both ends
+    const int64_t MC = cache_blocks().MC;
+    float* pa = thread_scratch<PackedAPanels>(MC * KC);
+    float* pb = thread_scratch<PackedBPanels>(KC * ((p.N + NR - 1) / NR * NR));
+    pack_b(p.trans_b, p.B, p.ldb, 0, p.K, 0, p.N, pb);
+    const bool direct_a = reads_a_in_place(p, p.N);
+    if (t == 0) g_claimed.fetch_add(1, std::memory_order_relaxed);
+    int64_t front = 0, back = tiles;  // thread 0 claims from the top, thread 1 from the bottom
+    for (;;) {
+      const int64_t left = tiles - claims.taken.load(std::memory_order_relaxed);
+      const int64_t want = std::max(kMinClaim, left / 4);
+      const int64_t before = claims.taken.fetch_add(want, std::memory_order_relaxed);
+      if (before >= tiles) return;  // claimed together, never more than `tiles`: no overlap
+      const int64_t got = std::min(want, tiles - before);
+      int64_t r0, r1;
+      if (t == 0) {
+        r0 = front;
+        r1 = front += got;
+      } else {
+        r1 = back;
+        r0 = back -= got;
+      }
+      rows_block(p, r0 * MR, std::min(p.M, r1 * MR), 0, p.N, 0, p.K, pb, pa, direct_a);
     }
   }
 
@@ -517,8 +567,9 @@ struct Tiled {
   // slower, their dW 1.5-1.75x, chapter 14). part() is thread t's share of `threads`: the same
   // rectangles whether gemm() opened the region or an op did, to run several products in one
   // (gemm_part). The shares are equal, or by each thread's pace for big products (share_start
-  // above).
-  static void part(const Problem& p, int t, int threads) {
+  // above), or, for a product of one slice on two threads given `claims`, claimed as the threads
+  // get to them (run_claimed).
+  static void part(const Problem& p, int t, int threads, GemmClaims* claims = nullptr) {
     if (split_k_applies(p, threads)) return part_split_k(p, t, threads);
     const int64_t row_tiles = (p.M + MR - 1) / MR, col_tiles = (p.N + NR - 1) / NR;
     const int n = static_cast<int>(std::min<int64_t>(threads, std::max(row_tiles, col_tiles)));
@@ -541,6 +592,8 @@ struct Tiled {
     const int64_t by_cols = most_cols * NR * p.M * p.K + kPackCost * p.M * p.K;
     int64_t m0 = 0, m1 = p.M, n0 = 0, n1 = p.N;
     if (by_rows <= by_cols) {
+      if (claims && n == 2 && threads == 2 && !paced && p.K <= KC && p.N <= cache_blocks().NC)
+        return run_claimed(p, t, *claims);
       m0 = std::min(p.M, share_start(row_tiles, t, n, paced) * MR);
       m1 = std::min(p.M, share_start(row_tiles, t + 1, n, paced) * MR);
     } else {
@@ -642,10 +695,11 @@ struct Tiled {
     if (max_threads > 1 && !omp_in_parallel() && p.M * p.N * p.K >= kParallelMacs)
       n = static_cast<int>(std::min<int64_t>(max_threads, tiles));
     if (n == 1) return run(p, 0, p.M, 0, p.N);
+    GemmClaims claims;
     RegionEnd end;
 #pragma omp parallel num_threads(n)
     {
-      part(p, omp_get_thread_num(), omp_get_num_threads());
+      part(p, omp_get_thread_num(), omp_get_num_threads(), &claims);
       end.done(omp_get_thread_num());
     }
   }
@@ -676,18 +730,18 @@ void gemm_on(const Problem& p, int max_threads) {
 }
 
 // The same tile as gemm_on, thread t's share of `threads`.
-void part_on(const Problem& p, int t, int threads) {
+void part_on(const Problem& p, int t, int threads, GemmClaims* claims) {
   if (p.M <= 0 || p.N <= 0) return;
   if (p.K <= 0) {
     if (t == 0) no_products(p);
     return;
   }
 #if defined(__AVX512F__)
-  if (p.N <= 16) return Tiled<12, 16>::part(p, t, threads);
-  if (p.N <= 32) return Tiled<8, 32>::part(p, t, threads);
-  return Tiled<6, 64>::part(p, t, threads);
+  if (p.N <= 16) return Tiled<12, 16>::part(p, t, threads, claims);
+  if (p.N <= 32) return Tiled<8, 32>::part(p, t, threads, claims);
+  return Tiled<6, 64>::part(p, t, threads, claims);
 #else
-  return Tiled<6, 16>::part(p, t, threads);
+  return Tiled<6, 16>::part(p, t, threads, claims);
 #endif
 }
 
@@ -700,6 +754,8 @@ GemmBlocks gemm_blocks() { return {cache_blocks().MC, KC, cache_blocks().NC}; }
 int64_t gemm_macs_done() { return g_macs_done.load(std::memory_order_relaxed); }
 
 int64_t gemm_products_split_by_k() { return g_split_by_k.load(std::memory_order_relaxed); }
+
+int64_t gemm_products_claimed() { return g_claimed.load(std::memory_order_relaxed); }
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
@@ -724,10 +780,10 @@ void gemm_set_paces(const std::vector<double>& macs_per_second) {
   }
 }
 
-void gemm_part(const Gemm& g, int thread, int threads) {
+void gemm_part(const Gemm& g, int thread, int threads, GemmClaims* claims) {
   if (thread == 0 && g.M > 0 && g.N > 0 && g.K > 0)
     g_macs_done.fetch_add(g.M * g.N * g.K, std::memory_order_relaxed);
-  part_on(g, thread, threads);
+  part_on(g, thread, threads, claims);
 }
 
 void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,

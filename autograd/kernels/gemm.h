@@ -13,6 +13,7 @@
 // operand's NaN, and the compiler picks the operand order of each add; chapter 14).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -69,15 +70,24 @@ void gemm(const Gemm& g);
 // that product does not read this one's C.
 // gemm_worth_threads says whether `macs` multiply-adds pay for waking the threads (gemm() uses
 // the same rule).
-void gemm_part(const Gemm& g, int thread, int threads);
+// With `claims` (one per product, made before the region and shared by its threads), two
+// threads may share the rows of a product summed in one slice (K <= 256) by claiming them from
+// opposite ends instead of in fixed halves, so that the one that started late does fewer:
+// which thread computes a row then varies, the row's bits do not.
+struct GemmClaims {
+  std::atomic<int64_t> taken{0};  // row tiles claimed so far, by either thread
+};
+void gemm_part(const Gemm& g, int thread, int threads, GemmClaims* claims = nullptr);
 bool gemm_worth_threads(int64_t macs);
 // Call before opening a region that runs gemm_part, outside any region: sets how the next
 // products are shared among the threads, from how fast each thread has been lately (gemm.cpp,
 // chapter 14). Without it, gemm_part shares as gemm() did last; the results are the same
 // either way, only the time differs.
 void gemm_prepare_parts();
-// For tests: how many products so far were split by k among the threads (gemm.cpp).
+// For tests: how many products so far were split by k among the threads, and how many were
+// shared by claims (gemm.cpp).
 int64_t gemm_products_split_by_k();
+int64_t gemm_products_claimed();
 // For tests and benchmarks: sets each thread's recorded pace (multiply-adds per second; 0 =
 // none yet), which the next gemm() or gemm_prepare_parts() turns into shares.
 void gemm_set_paces(const std::vector<double>& macs_per_second);
