@@ -532,42 +532,49 @@ TEST_CASE("gemm_part with claims: whichever thread claims which rows, the bits o
     bool claimed;  // one slice, split by rows: shared by claims
   };
   // A Linear's forward ([640, 64]·[64, 64]ᵀ) and input gradient, rows that are not a whole
-  // number of tiles, the narrow tiles (N <= 16, N <= 32), a bias; and, not claimed, a sum of
-  // two slices (K > 256) and a product split by columns.
-  for (Shape s : {Shape{false, true, 640, 64, 64, true}, Shape{false, false, 640, 64, 128, true},
-                  Shape{false, true, 301, 128, 100, true}, Shape{false, false, 200, 16, 64, true},
-                  Shape{true, false, 150, 32, 64, true}, Shape{false, true, 640, 64, 300, false},
-                  Shape{false, false, 12, 640, 64, false}}) {
+  // number of tiles, the narrow tiles (N <= 16, N <= 32), a bias, two tiles in all (one claim);
+  // and, not claimed, a sum of two slices (K > 256) and a product split by columns. Written
+  // over NaN (β = 0) and added to C (β = 1, as a second consumer's gradient is).
+  for (Shape s :
+       {Shape{false, true, 640, 64, 64, true}, Shape{false, false, 640, 64, 128, true},
+        Shape{false, true, 301, 128, 100, true}, Shape{false, false, 200, 16, 64, true},
+        Shape{true, false, 150, 32, 64, true}, Shape{false, true, 20, 16, 64, true},
+        Shape{false, true, 640, 64, 300, false}, Shape{false, false, 12, 640, 64, false}}) {
     const int64_t lda = s.ta ? s.M : s.K, ldb = s.tb ? s.K : s.N;
     const auto A = random_matrix(s.M * s.K, 61), B = random_matrix(s.K * s.N, 62);
     const auto bias = random_matrix(s.N, 63);
     const float nan = std::numeric_limits<float>::quiet_NaN();
-    // β = 0 over NaN: a row no thread computed stays NaN.
-    std::vector<float> whole(static_cast<size_t>(s.M * s.N), nan);
-    auto product = [&](std::vector<float>& c) {
-      return qkv::kernels::Gemm(s.ta, s.tb, s.M, s.N, s.K, 1.f, A.data(), lda, B.data(), ldb, 0.f,
-                                c.data(), s.N, bias.data());
-    };
-    qkv::kernels::gemm(product(whole));
-    INFO("M=" << s.M << " N=" << s.N << " K=" << s.K);
-    // Thread 0 first: it claims every row. Thread 1 first: it does. Then a real region.
-    for (int order : {0, 1, 2}) {
-      INFO("order " << order);
-      std::vector<float> parts(whole.size(), nan);
-      const qkv::kernels::Gemm g = product(parts);
-      qkv::kernels::GemmClaims claims;
-      const int64_t before = qkv::kernels::gemm_products_claimed();
-      if (order < 2) {
-        qkv::kernels::gemm_part(g, order, 2, &claims);
-        qkv::kernels::gemm_part(g, 1 - order, 2, &claims);
-      } else {
+    for (float beta : {0.f, 1.f}) {
+      // β = 0 over NaN: a row no thread computed stays NaN. β = 1 adds to C0.
+      const std::vector<float> c0 = beta == 0.f
+                                        ? std::vector<float>(static_cast<size_t>(s.M * s.N), nan)
+                                        : random_matrix(s.M * s.N, 64);
+      std::vector<float> whole = c0;
+      auto product = [&](std::vector<float>& c) {
+        return qkv::kernels::Gemm(s.ta, s.tb, s.M, s.N, s.K, 1.f, A.data(), lda, B.data(), ldb,
+                                  beta, c.data(), s.N, beta == 0.f ? bias.data() : nullptr);
+      };
+      qkv::kernels::gemm(product(whole));
+      INFO("M=" << s.M << " N=" << s.N << " K=" << s.K << " beta " << beta);
+      // Thread 0 first: it claims every row. Thread 1 first: it does. Then a real region.
+      for (int order : {0, 1, 2}) {
+        INFO("order " << order);
+        std::vector<float> parts = c0;
+        const qkv::kernels::Gemm g = product(parts);
+        qkv::kernels::GemmClaims claims;
+        const int64_t before = qkv::kernels::gemm_products_claimed();
+        if (order < 2) {
+          qkv::kernels::gemm_part(g, order, 2, &claims);
+          qkv::kernels::gemm_part(g, 1 - order, 2, &claims);
+        } else {
 #pragma omp parallel num_threads(2)
-        qkv::kernels::gemm_part(g, omp_get_thread_num(), omp_get_num_threads(), &claims);
+          qkv::kernels::gemm_part(g, omp_get_thread_num(), omp_get_num_threads(), &claims);
+        }
+        REQUIRE(bit_identical(whole, parts));
+        // (A runtime that gives the region one thread shares nothing.)
+        if (order < 2 || omp_get_max_threads() >= 2)
+          CHECK(qkv::kernels::gemm_products_claimed() - before == (s.claimed ? 1 : 0));
       }
-      REQUIRE(bit_identical(whole, parts));
-      // (A runtime that gives the region one thread shares nothing.)
-      if (order < 2 || omp_get_max_threads() >= 2)
-        CHECK(qkv::kernels::gemm_products_claimed() - before == (s.claimed ? 1 : 0));
     }
   }
 }

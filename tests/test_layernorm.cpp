@@ -95,12 +95,14 @@ TEST_CASE("layer_norm kernel: 16 rows at a time gives the one-row loop's bits, o
   }
 }
 
-TEST_CASE("layer_norm kernel: dw and db are each column's in-order sum, on any share of the columns",
-          "[ch14][layernorm]") {
+TEST_CASE(
+    "layer_norm kernel: dw and db are each column's in-order sum, on any share of the columns",
+    "[ch14][layernorm]") {
   const int64_t rows = 45;
   for (int64_t D : {8, 40, 64, 100, 128, 200}) {  // one chunk, chunks, wide groups, and tails
-    const std::vector<float> x = uniform(rows * D, 5, -2.f, 2.f), dy = uniform(rows * D, 6, -1.f, 1.f),
-                             w0 = uniform(D, 7, -1.f, 1.f), b0 = uniform(D, 8, -1.f, 1.f);
+    const std::vector<float> x = uniform(rows * D, 5, -2.f, 2.f),
+                             dy = uniform(rows * D, 6, -1.f, 1.f), w0 = uniform(D, 7, -1.f, 1.f),
+                             b0 = uniform(D, 8, -1.f, 1.f);
     std::vector<float> mean(rows), rstd(rows);
     for (int64_t r = 0; r < rows; ++r) mean[r] = x[r * D] * .1f, rstd[r] = 1.f + .01f * r;
     // The reference: one column at a time (the narrowest path), db also by a plain loop.

@@ -284,7 +284,7 @@ std::atomic<int64_t> g_split_by_k{0};  // products split by k so far (gemm_produ
 // slices splits k instead (measured shape by shape, chapter 14).
 constexpr int64_t kSplitKWidth = 256;
 
-constexpr int64_t kMinClaim = 2;  // row tiles per claim, at least (Tiled::run_claimed)
+constexpr int64_t kMinClaim = 2;    // row tiles per claim (Tiled::run_claimed; the last may be 1)
 std::atomic<int64_t> g_claimed{0};  // products shared by claims so far (gemm_products_claimed)
 
 // Everything that depends on the tile shape.
@@ -533,25 +533,29 @@ struct Tiled {
     const int64_t tiles = (p.M + MR - 1) / MR;  // GemmClaims::taken counts these, from both ends
     const int64_t MC = cache_blocks().MC;
     float* pa = thread_scratch<PackedAPanels>(MC * KC);
-    float* pb = thread_scratch<PackedBPanels>(KC * ((p.N + NR - 1) / NR * NR));
-    pack_b(p.trans_b, p.B, p.ldb, 0, p.K, 0, p.N, pb);
+    // B is packed at this thread's first claim: a thread that comes too late for any packs none.
+    float* pb = nullptr;
     const bool direct_a = reads_a_in_place(p, p.N);
     if (t == 0) g_claimed.fetch_add(1, std::memory_order_relaxed);
-    int64_t front = 0, back = tiles;  // thread 0 claims from the top, thread 1 from the bottom
+    // The claims of both threads are one sequence of fetch_adds on `taken`: each gets the
+    // count before it, so the claims that start below `tiles` are disjoint and add up to
+    // exactly `tiles`. Thread 0's tiles grow down from the top and thread 1's up from the bottom,
+    // so the two edges meet where the last claim ends. No data passes through `taken` (the
+    // tiles' rows of C are disjoint; the region's closing barrier publishes them), so relaxed
+    // order suffices.
+    int64_t edge = t == 0 ? 0 : tiles;  // this thread's next tile: top edge for 0, bottom for 1
     for (;;) {
       const int64_t left = tiles - claims.taken.load(std::memory_order_relaxed);
       const int64_t want = std::max(kMinClaim, left / 4);
-      const int64_t before = claims.taken.fetch_add(want, std::memory_order_relaxed);
-      if (before >= tiles) return;  // claimed together, never more than `tiles`: no overlap
-      const int64_t got = std::min(want, tiles - before);
-      int64_t r0, r1;
-      if (t == 0) {
-        r0 = front;
-        r1 = front += got;
-      } else {
-        r1 = back;
-        r0 = back -= got;
+      const int64_t first = claims.taken.fetch_add(want, std::memory_order_relaxed);
+      if (first >= tiles) return;
+      const int64_t got = std::min(want, tiles - first);
+      if (!pb) {
+        pb = thread_scratch<PackedBPanels>(KC * ((p.N + NR - 1) / NR * NR));
+        pack_b(p.trans_b, p.B, p.ldb, 0, p.K, 0, p.N, pb);
       }
+      const int64_t r0 = t == 0 ? edge : edge - got, r1 = r0 + got;
+      edge = t == 0 ? r1 : r0;
       rows_block(p, r0 * MR, std::min(p.M, r1 * MR), 0, p.N, 0, p.K, pb, pa, direct_a);
     }
   }

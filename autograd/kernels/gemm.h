@@ -62,7 +62,8 @@ void gemm(const Gemm& g);
 // Several products in one parallel region (chapter 14: each region wakes the other threads).
 // Inside a region of `threads` threads that the caller opened, thread `thread` computes its
 // share of C (a rectangle; or, for a small C with a long sum, some of the sum's slices and then
-// its rows of their total); together they compute gemm(g), bit for bit, whatever `threads` is.
+// its rows of their total; or, given claims, the rows it claims); together they compute
+// gemm(g), bit for bit, whatever `threads` is.
 // Every thread of the region calls it, each for its own number: a product whose sum over k the
 // threads split waits at two barriers inside (so one thread calling it for several numbers
 // inside a region would wait forever; outside any region, in turn, is fine: nothing splits k
@@ -70,11 +71,13 @@ void gemm(const Gemm& g);
 // that product does not read this one's C.
 // gemm_worth_threads says whether `macs` multiply-adds pay for waking the threads (gemm() uses
 // the same rule).
-// With `claims` (one per product, made before the region and shared by its threads), two
-// threads may share the rows of a product summed in one slice (K <= 256) by claiming them from
-// opposite ends instead of in fixed halves, so that the one that started late does fewer:
-// which thread computes a row then varies, the row's bits do not.
-struct GemmClaims {
+// With `claims`, two threads may share the rows of C by claiming them from opposite ends
+// instead of in fixed halves, so that the one that started late does fewer (chapter 14): which
+// thread computes a row then varies, the row's bits do not. Only for a product summed in one
+// slice (K <= 256), below the paced size, that the two threads of a two-thread region split by
+// rows; otherwise claims are ignored. One GemmClaims per product, made before the region, and
+// every thread passes the same one (with one each, every thread would compute all of C).
+struct alignas(64) GemmClaims {   // a cache line of its own: both threads write it
   std::atomic<int64_t> taken{0};  // row tiles claimed so far, by either thread
 };
 void gemm_part(const Gemm& g, int thread, int threads, GemmClaims* claims = nullptr);

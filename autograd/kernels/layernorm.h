@@ -237,8 +237,8 @@ inline void layer_norm_backward_input_part(float* dx, const SecondInput& second,
 // summed it.
 template <int64_t W>
 inline void layer_norm_params_columns(float* dw, float* db, const float* dy, const float* x,
-                                      const float* mean, const float* rstd, int64_t rows,
-                                      int64_t D, int64_t j0, int64_t w) {
+                                      const float* mean, const float* rstd, int64_t rows, int64_t D,
+                                      int64_t j0, int64_t w) {
   float aw[W] = {}, ab[W] = {};
   for (int64_t j = 0; j < w; ++j) aw[j] = dw ? dw[j0 + j] : 0.f, ab[j] = db ? db[j0 + j] : 0.f;
   for (int64_t r = 0; r < rows; ++r) {
