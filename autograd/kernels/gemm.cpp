@@ -17,7 +17,8 @@
 // each runs this whole nest on its own rectangle of C (gemm_on). Every C element is
 // summed over k in the same order whatever the thread count: k runs 0..K-1 inside a KC
 // slice, the slices are added to C in order, and threads split M or N, or, for a small C
-// with a long sum, whole KC slices whose sums are still added to C in order (part_split_k).
+// with a long sum, whole KC slices whose sums are still added to C in order (part_split_k),
+// or, two threads on a sum of one slice, claim its rows from opposite ends (run_claimed).
 #include "autograd/kernels/gemm.h"
 
 #include <omp.h>
@@ -596,7 +597,7 @@ struct Tiled {
     const int64_t by_cols = most_cols * NR * p.M * p.K + kPackCost * p.M * p.K;
     int64_t m0 = 0, m1 = p.M, n0 = 0, n1 = p.N;
     if (by_rows <= by_cols) {
-      if (claims && n == 2 && threads == 2 && !paced && p.K <= KC && p.N <= cache_blocks().NC)
+      if (claims && threads == 2 && !paced && p.K <= KC && p.N <= cache_blocks().NC)
         return run_claimed(p, t, *claims);
       m0 = std::min(p.M, share_start(row_tiles, t, n, paced) * MR);
       m1 = std::min(p.M, share_start(row_tiles, t + 1, n, paced) * MR);
