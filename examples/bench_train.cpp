@@ -415,8 +415,11 @@ int run(int argc, char** argv) {
   c.dropout = 0.1f;
   c.tie_output = false;  // nn.Linear to the vocabulary, as the reference
   nn::Seq2SeqTransformer model(c, gen);
-  std::printf("bench_train: %d OpenMP threads, %lld parameters, ", omp_get_max_threads(),
-              static_cast<long long>(model.num_parameters()));
+  // How the threads wait (omp_wait.h) matters to the time only: --count's output, the same on
+  // every run, leaves it out.
+  const std::string waiting = count ? "" : " (" + app::omp_wait_setting() + ")";
+  std::printf("bench_train: %d OpenMP threads%s, %lld parameters, ", omp_get_max_threads(),
+              waiting.c_str(), static_cast<long long>(model.num_parameters()));
   if (mode == "greedy") {
     std::printf("greedy decoding of %lld sources of %lld tokens to %lld tokens, %s\n",
                 static_cast<long long>(sentences), static_cast<long long>(z.S),
@@ -431,5 +434,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return app::run_app("bench_train", run, argc, argv, /*passive_wait=*/false);
+  return app::run_app("bench_train", run, argc, argv);  // waits as the apps do (omp_wait.h)
 }

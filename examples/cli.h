@@ -30,6 +30,8 @@
 #include <string>
 #include <vector>
 
+#include "examples/omp_wait.h"
+
 namespace qkv::app {
 
 // Thrown for a bad command line; run_app prints it with the usage line and exits 2.
@@ -175,24 +177,13 @@ class ArgParser {
   std::vector<std::string> positionals_;
 };
 
-// OpenMP threads that wait for each other by spinning are fast on an idle machine and many
-// times slower than one thread on a busy one (measured: 200 training steps took 15 s with
-// passive waiting and 204 s with spinning, on 2 cores shared with other jobs). The OpenMP
-// runtime reads OMP_WAIT_POLICY before main() runs, so when it is unset this re-executes the
-// program once with OMP_WAIT_POLICY=passive. Set OMP_WAIT_POLICY yourself to choose.
-inline void prefer_passive_omp_wait(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-  if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
-  execv("/proc/self/exe", argv);  // returns only on failure: then carry on as we are
-  unsetenv("OMP_WAIT_POLICY");
-}
-
 // Every program's main(): runs `run` and turns exceptions into the exit codes above. stdout
 // is flushed first, so the message comes after whatever the program printed. With
-// passive_wait (the apps), OpenMP waits passively unless OMP_WAIT_POLICY says otherwise.
+// passive_wait (the apps), OpenMP waits passively, after a short spin on an idle machine, unless
+// OMP_WAIT_POLICY or GOMP_SPINCOUNT says otherwise (omp_wait.h).
 inline int run_app(const char* program, const std::function<int(int, char**)>& run, int argc,
                    char** argv, bool passive_wait = true) {
-  if (passive_wait) prefer_passive_omp_wait(argv);
+  if (passive_wait) choose_omp_wait(argv);
   try {
     return run(argc, argv);
   } catch (const UsageError& e) {

@@ -22,12 +22,9 @@ struct Result {
   }
 };
 
-// Runs `build/<args>` (a shell command line) from the repository root.
-inline Result run(const std::string& args) {
-  // Passive OpenMP waiting: on a busy machine, spinning threads slow everything down.
-  const std::string cmd = "cd '" QKV_SOURCE_DIR
-                          "' && OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} '" QKV_BUILD_DIR "'/" +
-                          args + " 2>&1";
+// Runs a shell command line from the repository root, stderr with stdout.
+inline Result run_shell(const std::string& command) {
+  const std::string cmd = "cd '" QKV_SOURCE_DIR "' && " + command + " 2>&1";
   Result r;
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
@@ -37,6 +34,12 @@ inline Result run(const std::string& args) {
   const int status = pclose(p);
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+// Runs `build/<args>` (a shell command line) from the repository root.
+inline Result run(const std::string& args) {
+  // Passive OpenMP waiting: on a busy machine, spinning threads slow everything down.
+  return run_shell("OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} '" QKV_BUILD_DIR "'/" + args);
 }
 
 }  // namespace qkv::test

@@ -112,3 +112,34 @@ TEST_CASE("bench_train --alternate-threads: half the steps on each count, the sa
   CHECK(r.status == 2);
   CHECK(r.output.find("times training steps only") != std::string::npos);
 }
+
+// examples/omp_wait.h: how the apps' OpenMP threads wait (chapter 14, the ninth round).
+TEST_CASE("omp_wait: /proc/stat's cpu line, the spin count, and the apps' choice", "[cli][ch14]") {
+  CHECK(app::runnable_tasks("0.52 0.58 0.59 3/467 12345\n") == 3);
+  CHECK(app::runnable_tasks("0.00 0.01 0.05 1/90 77") == 1);
+  CHECK(app::runnable_tasks("0.52 0.58 0.59") == -1);  // no runnable count
+  CHECK(app::runnable_tasks("0.52 0.58 0.59 3-467 1") == -1);
+  CHECK(app::runnable_tasks("") == -1);
+
+  const double others = app::busy_cpus(0.01);
+  CHECK(others >= 0);  // /proc/loadavg is there on Linux
+  const int64_t spins = app::spins_for(app::kSpinSeconds);
+  CHECK(spins >= 100);
+  CHECK(spins <= 20000);
+
+  // An app started with neither variable set re-executes itself with its choice; the test
+  // programs run with OMP_WAIT_POLICY set, so run one without it.
+  test::Result r = test::run_shell(
+      "env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT '" QKV_BUILD_DIR
+      "/bench_train' --d-model 16 --heads 2 --d-ff 32 --layers 1 --batch 4 --src-len 4 "
+      "--tgt-len 4 --src-vocab 20 --tgt-vocab 20 --warmup 0 --steps 1");
+  REQUIRE(r.status == 0);
+  INFO(r.output);
+  CHECK(r.output.find("(OMP_WAIT_POLICY=passive") != std::string::npos);  // spin or not: busy?
+  // Given by the user, both are left as they are.
+  r = test::run_shell("OMP_WAIT_POLICY=passive GOMP_SPINCOUNT=123 '" QKV_BUILD_DIR
+                      "/bench_train' --d-model 16 --heads 2 --d-ff 32 --layers 1 --batch 4 "
+                      "--src-len 4 --tgt-len 4 --src-vocab 20 --tgt-vocab 20 --warmup 0 --steps 1");
+  REQUIRE(r.status == 0);
+  CHECK(r.output.find("(OMP_WAIT_POLICY=passive, GOMP_SPINCOUNT=123)") != std::string::npos);
+}

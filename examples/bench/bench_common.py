@@ -1,7 +1,9 @@
 """What compare.py and compare_greedy.py share: their common flags, the two environments, and
 running qkv and torch_bench.py once (the last line each prints is a JSON object).
 
-qkv runs with OMP_WAIT_POLICY=passive, as its apps do. PyTorch runs with OPENBLAS_CORETYPE and
+qkv runs with OMP_WAIT_POLICY and GOMP_SPINCOUNT removed from its environment, so that
+bench_train chooses them as its apps do (examples/omp_wait.h: passive, after a 40 µs spin when
+the machine is idle as it starts). PyTorch runs with OPENBLAS_CORETYPE and
 OPENBLAS_L2_SIZE removed from its environment (some machines force AVX2 kernels with them) and
 OMP_WAIT_POLICY left as it is; and, since OpenBLAS's own CPU detection can fail inside a virtual
 machine (on the Intel Xeon VM of chapter 14 it picks "Prescott", SSE3 kernels, 1.6× slower than
@@ -12,7 +14,7 @@ import json, os, subprocess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TORCH_PY = os.path.join(HERE, "torch_bench.py")
-QKV_ENV = dict(os.environ, OMP_WAIT_POLICY="passive")
+QKV_ENV = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
 TORCH_ENV = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
 # PyTorch's thread settings, intra-op threads / OpenBLAS threads.
 TORCH_1T = [("1/1", ["--threads", "1", "--blas-threads", "1"]),

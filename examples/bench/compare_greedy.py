@@ -18,7 +18,7 @@ the decoder over the whole prefix. qkv without the cache (--no-kv-cache) does th
   /usr/bin/python3 examples/bench/compare_greedy.py [--rounds 3] [--sizes tiny,small,base]
 
 PyTorch and qkv run with the environments of bench_common.py (OPENBLAS_CORETYPE and
-OPENBLAS_L2_SIZE removed for PyTorch, OMP_WAIT_POLICY=passive for qkv, as its apps do). Nothing
+OPENBLAS_L2_SIZE removed for PyTorch, OpenMP waiting for qkv as its apps choose it). Nothing
 in qkv imports this.
 """
 import argparse, statistics, sys

@@ -143,9 +143,8 @@ std::unique_ptr<app::Checkpoint> load_resume(Flags& f, const app::ArgParser& arg
 
 void set_threads(int64_t threads) {
   if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
-  const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
-  std::printf("OpenMP: %d threads (%d processors available), OMP_WAIT_POLICY=%s\n",
-              omp_get_max_threads(), omp_get_num_procs(), wait_policy ? wait_policy : "(unset)");
+  std::printf("OpenMP: %d threads (%d processors available), %s\n", omp_get_max_threads(),
+              omp_get_num_procs(), app::omp_wait_setting().c_str());
 }
 
 // The corpus as the model sees it: vocabularies (the checkpoint's when resuming), the
