@@ -1,5 +1,8 @@
 #include "nn/train.h"
 
+#include <omp.h>
+
+#include <chrono>
 #include <cmath>
 
 namespace qkv::nn {
@@ -22,7 +25,12 @@ StepResult fit(Optimizer& opt, int64_t last_step, const std::function<Tensor(int
   StepResult r;
   for (int64_t step = options.first_step; step <= last_step; ++step) {
     if (options.lr) opt.lr = options.lr(step);
+    if (options.threads) omp_set_num_threads(options.threads->next_threads());
+    const auto t0 = std::chrono::steady_clock::now();
     r = train_step(opt, loss_at(step), options.clip);
+    if (options.threads)
+      options.threads->took(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     r.step = step;
     if (!r.finite) return r;
     if (options.on_step) options.on_step(r);

@@ -1,9 +1,15 @@
 // nn/train: the training step (loss, gradient norm, a non-finite value reported, nothing
-// updated) and the loop every training program uses.
+// updated) and the loop every training program uses; nn/thread_choice: its thread count.
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "autograd/ops.h"
+#include "nn/layers.h"
+#include "nn/optim.h"
+#include "nn/thread_choice.h"
 #include "nn/train.h"
 #include "tests/catch.h"
 
@@ -89,4 +95,86 @@ TEST_CASE("fit: sets each step's rate, numbers the steps, stops at the first non
   CHECK(last.step == 2);
   CHECK(seen == std::vector<int64_t>{1});
   CHECK(calls == 2);
+}
+
+// nn/thread_choice.h: one thread or n, chosen by timing the run's first steps (chapter 14).
+TEST_CASE(
+    "ThreadChoice: warm-up on n threads, blocks in turn, each block's first step not "
+    "counted, the faster count kept",
+    "[ch14][train]") {
+  // One thread takes 1 ms a step, except the first step of each of its blocks, 100 ms (the caches
+  // the other count left); two threads take 2 ms. Counted, those first steps would make one
+  // thread's median 100 ms and the choice two threads.
+  ThreadChoice c(2, /*pairs=*/3, /*block=*/2, /*warmup=*/2);
+  std::vector<int> counts;
+  for (int64_t step = 0; !c.decided(); ++step) {
+    REQUIRE(step < 100);
+    const int n = c.next_threads();
+    counts.push_back(n);
+    const bool first_of_block = step >= 2 && (step - 2) % 2 == 0;
+    c.took(n == 1 ? (first_of_block ? 0.1 : 0.001) : 0.002);
+  }
+  REQUIRE(counts.size() == 2 + 2 * 2 * 3);
+  CHECK(c.chosen() == 1);
+  CHECK(c.median_1() == 0.001);
+  CHECK(c.median_n() == 0.002);
+  CHECK(counts[0] == 2);  // the warm-up runs on n
+  CHECK(counts[1] == 2);
+  for (size_t b = 0; b < 6; ++b) CHECK(counts[2 + 2 * b + 1] == counts[2 + 2 * b]);  // blocks
+  for (size_t pair = 0; pair < 3; ++pair)  // each pair: one block on each count
+    CHECK(counts[2 + 4 * pair] + counts[2 + 4 * pair + 2] == 3);
+  CHECK(c.next_threads() == 1);  // kept from then on
+  c.took(5.0);
+  CHECK(c.chosen() == 1);
+
+  // Faster on two threads: two are kept. Over 32 pairs both orders occur.
+  ThreadChoice d(2, /*pairs=*/32, /*block=*/2, /*warmup=*/0);
+  std::vector<int> firsts;
+  for (int64_t step = 0; !d.decided(); ++step) {
+    const int n = d.next_threads();
+    if (step % 4 == 0) firsts.push_back(n);
+    d.took(n == 1 ? 0.003 : 0.001);
+  }
+  CHECK(d.chosen() == 2);
+  CHECK(std::count(firsts.begin(), firsts.end(), 1) > 0);
+  CHECK(std::count(firsts.begin(), firsts.end(), 2) > 0);
+  // One thread available: nothing to choose, nothing timed.
+  ThreadChoice e(1);
+  CHECK(e.decided());
+  CHECK(e.next_threads() == 1);
+}
+
+TEST_CASE("fit with a ThreadChoice: the same numbers as without, the chosen count left set",
+          "[ch14][train]") {
+  // A Linear on 512 rows: its products and sums are big enough to split between threads.
+  auto run = [](bool choose) {
+    Generator gen(7);
+    Linear layer(64, 64, gen);
+    const Tensor x = Tensor::randn({512, 64}, gen);
+    Adam opt(layer.parameters(), 1e-2f);
+    ThreadChoice threads(2, /*pairs=*/2, /*block=*/2, /*warmup=*/1);
+    LoopOptions o;
+    if (choose) o.threads = &threads;
+    std::vector<float> losses;
+    o.on_step = [&](const StepResult& r) { losses.push_back(r.loss); };
+    fit(
+        opt, 12,
+        [&](int64_t) {
+          const Tensor y = layer.forward(x);
+          return sum(mul(y, y));
+        },
+        o);
+    if (choose) {
+      CHECK(threads.decided());  // after 1 + 2·2·2 = 9 of the 12 steps
+      CHECK(omp_get_max_threads() == threads.chosen());
+    }
+    std::vector<float> out = losses;
+    for (const Tensor& p : layer.parameters())
+      for (float v : p.to_vector()) out.push_back(v);
+    return out;
+  };
+  const int before = omp_get_max_threads();
+  const std::vector<float> plain = run(false), chosen = run(true);
+  omp_set_num_threads(before);
+  CHECK(plain == chosen);  // bit for bit: losses, then every parameter
 }

@@ -141,10 +141,15 @@ std::unique_ptr<app::Checkpoint> load_resume(Flags& f, const app::ArgParser& arg
   return ckpt;
 }
 
-void set_threads(int64_t threads) {
+// Neither --threads nor OMP_NUM_THREADS given: train times its first steps on one thread and on
+// all of them, and goes on with the faster (nn/thread_choice.h). Returns whether it will.
+bool set_threads(int64_t threads) {
   if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
-  std::printf("OpenMP: %d threads (%d processors available), %s\n", omp_get_max_threads(),
-              omp_get_num_procs(), app::omp_wait_setting().c_str());
+  const bool choose =
+      threads == 0 && std::getenv("OMP_NUM_THREADS") == nullptr && omp_get_max_threads() > 1;
+  std::printf("OpenMP: %s%d threads (%d processors available), %s\n", choose ? "1 or " : "",
+              omp_get_max_threads(), omp_get_num_procs(), app::omp_wait_setting().c_str());
+  return choose;
 }
 
 // The corpus as the model sees it: vocabularies (the checkpoint's when resuming), the
@@ -354,7 +359,7 @@ class Progress {
 
 // The training loop (nn::fit) with this app's batches, progress and periodic checkpoints.
 // Returns the training time in seconds.
-double train(const Flags& f, const Corpus& c, const Plan& plan, Run& run) {
+double train(const Flags& f, const Corpus& c, const Plan& plan, Run& run, bool choose_threads) {
   const Settings& s = f.s;
   app::TrainState& st = run.state;
   const int64_t total = s.steps;
@@ -397,6 +402,8 @@ double train(const Flags& f, const Corpus& c, const Plan& plan, Run& run) {
                       static_cast<double>(st.batch_in_epoch) / static_cast<double>(batches.size()));
   };
   loop.stop = [] { return app::interrupt_signal() != 0; };
+  nn::ThreadChoice threads(omp_get_max_threads());
+  if (choose_threads) loop.threads = &threads;
   app::catch_interrupts();
   run.model.train();
   const nn::StepResult last = nn::fit(run.opt, total, loss_at, loop);
@@ -415,6 +422,11 @@ double train(const Flags& f, const Corpus& c, const Plan& plan, Run& run) {
               static_cast<long long>(st.step - loop.first_step + 1),
               app::format_duration(seconds).c_str(),
               static_cast<double>(progress.tokens()) / std::max(seconds, 1e-9) / 1000);
+  if (choose_threads && threads.decided())
+    std::printf(
+        "threads: a step took %.1f ms on 1 thread, %.1f ms on %d (medians of the first "
+        "steps, taken in turn): trained on %d\n",
+        threads.median_1() * 1e3, threads.median_n() * 1e3, threads.threads(), threads.chosen());
   return seconds;
 }
 
@@ -489,11 +501,11 @@ int run(int argc, char** argv) {
   if (!args.parse(argc, argv)) return 0;
   const std::unique_ptr<app::Checkpoint> ckpt = load_resume(f, args);
   validate(f, args);
-  set_threads(f.r.threads);
+  const bool choose_threads = set_threads(f.r.threads);
   const Corpus corpus = load_corpus(f.s, args, ckpt.get());
   std::unique_ptr<Run> run = build_run(f, corpus, ckpt.get(), args);
   const Plan plan = plan_training(f.s, corpus, *run);
-  const double train_seconds = train(f, corpus, plan, *run);
+  const double train_seconds = train(f, corpus, plan, *run, choose_threads);
   if (run->interrupted) {  // the checkpoint is written: say how to go on, exit 128 + signal
     std::printf(
         "interrupted by %s after step %lld of %lld: checkpoint written to %s\n"

@@ -7,17 +7,13 @@ BUILD=${1:-build}
 CKPT="$BUILD/translator.ckpt"
 
 echo "== training (build/train_translator with its defaults; under a minute)"
-# Passive OpenMP waiting unless you chose otherwise: on a machine shared with other jobs,
-# threads that spin while they wait for each other slow training down many times.
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
-# Two threads unless you chose otherwise. Measured side by side on the 2-core Intel Xeon (other
-# jobs running, load average 9-12), the default recipe, 7 interleaved pairs of runs: training took
-# 15.7-27.7 s on two threads (median 21.4) against 24.1-29.0 s on one (median 25.7); two threads
-# won 5 of the 7 pairs, for about 12 % more CPU time; with the kernels merged later that day,
-# 10.6-16.8 s on two threads against 17.9-19.4 s on one; at load average 3 a draw (12.0 and
-# 12.2 s on two, 10.7 and 15.3 s on one). With earlier kernels one thread was the
-# faster one at this size (chapter 12, "Threads").
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+# OpenMP's waiting is train_translator's own choice unless you set OMP_WAIT_POLICY or
+# GOMP_SPINCOUNT: passive, after a 40 µs spin if the machine is idle as it starts
+# (examples/omp_wait.h; on a machine shared with other jobs, threads that spin while they wait
+# for each other slow training down many times).
+# The thread count is train_translator's own choice unless you set OMP_NUM_THREADS: it times its
+# first steps on one thread and on all cores, in turn, and trains on the faster (two won on the
+# Intel Xeon, one on the AMD EPYC Zen 5; chapter 12, "Threads").
 # The output also goes to a log (to pick up the final JSON line); keep the live progress
 # bar when the terminal is the one watching.
 if [ -t 1 ]; then PROGRESS=live; else PROGRESS=lines; fi

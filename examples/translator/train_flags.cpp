@@ -114,7 +114,9 @@ void declare_training_flags(ArgParser& args, Settings& s) {
 }
 
 void declare_run_flags(ArgParser& args, RunFlags& r) {
-  args.option("--threads", "N", "OpenMP threads (default: OMP_NUM_THREADS or every core)",
+  args.option("--threads", "N",
+              "OpenMP threads (default: OMP_NUM_THREADS, else 1 or every core, whichever the "
+              "first steps, timed in turn, ran faster on)",
               r.threads);
   args.option("--checkpoint-every", "N",
               "also write the checkpoint every N steps (default: only at the end)",
