@@ -22,6 +22,14 @@ StepResult train_step(Optimizer& opt, const Tensor& loss, double clip) {
 
 StepResult fit(Optimizer& opt, int64_t last_step, const std::function<Tensor(int64_t)>& loss_at,
                const LoopOptions& options) {
+  // A loop that ends before the choice is made leaves every thread on, not the count of its
+  // last timed step.
+  struct Undecided {
+    ThreadChoice* choice;
+    ~Undecided() {
+      if (choice && !choice->decided()) omp_set_num_threads(choice->threads());
+    }
+  } undecided{options.threads};
   StepResult r;
   for (int64_t step = options.first_step; step <= last_step; ++step) {
     if (options.lr) opt.lr = options.lr(step);

@@ -34,8 +34,9 @@ struct LoopOptions {
   std::function<float(int64_t step)> lr;           // empty: opt.lr is left as it is
   std::function<void(const StepResult&)> on_step;  // after every finite step
   std::function<bool()> stop;       // asked after on_step; true ends the loop there (a Ctrl-C)
-  ThreadChoice* threads = nullptr;  // given: it sets the thread count of every step (and keeps
-                                    // the one it chose after the loop); see thread_choice.h
+  ThreadChoice* threads = nullptr;  // given: it sets the thread count of every step, and after
+                                    // the loop the one it chose (all of them if it had not yet
+                                    // chosen); see thread_choice.h
 };
 
 // Steps first_step … last_step: for each, opt.lr = lr(step), loss = loss_at(step), then

@@ -177,4 +177,26 @@ TEST_CASE("fit with a ThreadChoice: the same numbers as without, the chosen coun
   const std::vector<float> plain = run(false), chosen = run(true);
   omp_set_num_threads(before);
   CHECK(plain == chosen);  // bit for bit: losses, then every parameter
+
+  // A loop too short to choose (the choice needs 9 steps here) ends with every thread on, even
+  // when its last step ran on one.
+  Tensor p = Tensor::from_vector({1.f, 2.f}, {2}, true);
+  SGD opt({p}, 0.1f);
+  for (int64_t steps = 2; steps <= 5; ++steps) {
+    ThreadChoice short_choice(3, /*pairs=*/2, /*block=*/2, /*warmup=*/1);
+    LoopOptions o;
+    o.threads = &short_choice;
+    std::vector<int> counts;
+    fit(
+        opt, steps,
+        [&](int64_t) {
+          counts.push_back(omp_get_max_threads());
+          return linear_loss(p, {1.f, 1.f});
+        },
+        o);
+    CHECK_FALSE(short_choice.decided());
+    CHECK(std::count(counts.begin(), counts.end(), 1) > 0);  // some step ran on one thread
+    CHECK(omp_get_max_threads() == 3);
+  }
+  omp_set_num_threads(before);
 }
