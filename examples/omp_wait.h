@@ -49,7 +49,7 @@ inline int runnable_tasks(const std::string& loadavg) {
 }
 
 // How many CPUs other programs kept busy, on average over `seconds`: the runnable tasks other
-// than this one, sampled every millisecond (the load averages are minutes long, /proc/stat's
+// than this one, sampled every millisecond (the load averages are minutes long, and /proc/stat
 // counts 10 ms ticks). Negative if /proc/loadavg cannot be read.
 inline double busy_cpus(double seconds) {
   const int samples = std::max(1, static_cast<int>(seconds / 1e-3));

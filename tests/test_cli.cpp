@@ -114,7 +114,8 @@ TEST_CASE("bench_train --alternate-threads: half the steps on each count, the sa
 }
 
 // examples/omp_wait.h: how the apps' OpenMP threads wait (chapter 14, the ninth round).
-TEST_CASE("omp_wait: /proc/stat's cpu line, the spin count, and the apps' choice", "[cli][ch14]") {
+TEST_CASE("omp_wait: /proc/loadavg's runnable tasks, the spin count, and the apps' choice",
+          "[cli][ch14]") {
   CHECK(app::runnable_tasks("0.52 0.58 0.59 3/467 12345\n") == 3);
   CHECK(app::runnable_tasks("0.00 0.01 0.05 1/90 77") == 1);
   CHECK(app::runnable_tasks("0.52 0.58 0.59") == -1);  // no runnable count

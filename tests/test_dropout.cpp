@@ -69,11 +69,12 @@ TEST_CASE("dropout's mask: whole vectors and single elements draw the same bits"
   }
 }
 
-// The mask against its definition, written out element by element and lane by lane: lane l of
-// block b starts from four draws of Generator(base ^ 0x9E3779B97F4A7C15·(16b + l + 1)), element
-// i of the block takes lane i % 16 at step i / 16 of xoshiro256**, and is dropped when the top
-// 24 bits are below p·2²⁴. Whatever instructions the kernel uses, these are its bits.
-TEST_CASE("dropout's mask: the 16 xoshiro256** lanes of each block, written out one by one",
+// The mask against its definition, element by element: lane l of block b is a Generator
+// (autograd/random.h's xoshiro256**) set to four draws of Generator(base ^
+// 0x9E3779B97F4A7C15·(16b + l + 1)); element i of the block takes lane i % 16's draw number
+// i / 16 and is dropped when its top 24 bits are below p·2²⁴. Whatever instructions the kernel
+// uses, these are its bits.
+TEST_CASE("dropout's mask: each block's 16 lanes are Generators, drawn one element at a time",
           "[ch04][dropout]") {
   const int64_t n = 2 * kernels::kDropoutBlock + 1000;
   const uint64_t base = 0x1234567890abcdefull;
@@ -86,21 +87,13 @@ TEST_CASE("dropout's mask: the 16 xoshiro256** lanes of each block, written out 
     for (int64_t b = 0; b * kernels::kDropoutBlock < n; ++b)
       for (int64_t l = 0; l < 16; ++l) {
         Generator seeder(base ^ (0x9E3779B97F4A7C15ull * static_cast<uint64_t>(b * 16 + l + 1)));
-        uint64_t s[4];
-        for (uint64_t& w : s) w = seeder.next_u64();
+        Generator::State state{};
+        for (uint64_t& w : state.s) w = seeder.next_u64();
+        Generator lane;
+        lane.set_state(state);
         const int64_t end = std::min(n, (b + 1) * kernels::kDropoutBlock);
-        for (int64_t i = b * kernels::kDropoutBlock + l; i < end; i += 16) {
-          const uint64_t r = s[1] * 5;
-          const uint64_t out = ((r << 7) | (r >> 57)) * 9;
-          const uint64_t t = s[1] << 17;
-          s[2] ^= s[0];
-          s[3] ^= s[1];
-          s[1] ^= s[2];
-          s[0] ^= s[3];
-          s[2] ^= t;
-          s[3] = (s[3] << 45) | (s[3] >> 19);
-          wrong += mask[i] != ((out >> 40) < threshold ? 0 : 1);
-        }
+        for (int64_t i = b * kernels::kDropoutBlock + l; i < end; i += 16)
+          wrong += mask[i] != ((lane.next_u64() >> 40) < threshold ? 0 : 1);
       }
     CHECK(wrong == 0);
   }
