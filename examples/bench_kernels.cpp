@@ -12,6 +12,7 @@
 #include <immintrin.h>
 #endif
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -131,6 +132,48 @@ double memory_bandwidth(int threads, int reps) {
     if (r > 0) best = std::max(best, 3.0 * 4 * n / s);
   }
   return best;
+}
+
+// ---- Data handed from one core to the other ------------------------------------------------
+// Microseconds to read `floats` floats that were just written, by the core that wrote them and
+// by the other one (medians of 200 reads each). In a training step one op writes an activation
+// by rows and the next often reads some of those rows on the other core: then each cache line
+// is fetched from that core's cache instead of its own (chapter 14, "The tenth round": part of
+// why two threads are not twice as fast as one).
+struct Handoff {
+  double self_us, other_us;
+};
+Handoff handoff_read(int64_t floats) {
+  std::vector<float, qkv::AlignedAllocator<float>> buf(static_cast<size_t>(floats), 1.f);
+  std::vector<double> us[2];
+  float sink = 0;
+#pragma omp parallel num_threads(2) reduction(+ : sink)
+  {
+    const int t = omp_get_thread_num();
+    for (int it = 0; it < 400 + 2; ++it) {
+      const int reader = it % 2;  // thread 0 writes every time; thread 0, then 1, reads
+      if (t == 0)
+        for (int64_t i = 0; i < floats; ++i) buf[i] = buf[i] * 0.5f + 1.f;
+#pragma omp barrier
+      if (t == reader) {
+        const auto t0 = Clock::now();
+        float acc[64] = {};  // 4 vectors of independent sums: the loads, not the adds, limit it
+        for (int64_t i = 0; i + 64 <= floats; i += 64)
+#pragma omp simd
+          for (int j = 0; j < 64; ++j) acc[j] += buf[i + j];
+        const double s = seconds_since(t0);
+        for (float a : acc) sink += a;
+        if (it >= 2) us[reader].push_back(s * 1e6);
+      }
+#pragma omp barrier
+    }
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  if (!(sink > 0)) std::printf("(handoff sum %g)\n", sink);  // keeps the reads
+  return {median(us[0]), median(us[1])};
 }
 
 // ---- Timing a GEMM ---------------------------------------------------------------------
@@ -349,7 +392,7 @@ std::vector<Result> time_stages(const Options& opt, int max_threads) {
 }
 
 void print_report(const Options& opt, int max_threads, const double* peak, const double* bandwidth,
-                  const std::vector<Result>& results, const std::vector<Result>& batched,
+                  const Handoff& handoff, const std::vector<Result>& results, const std::vector<Result>& batched,
                   const std::vector<Result>& steps, double gflops_512_top, double peak_512_beside) {
   std::printf("bench_kernels: FP32, %d cores, best of >= %d runs, GFLOP/s = 2·M·N·K / time\n",
               omp_get_num_procs(), opt.reps);
@@ -363,6 +406,11 @@ void print_report(const Options& opt, int max_threads, const double* peak, const
   std::printf("\nmemory bandwidth (y = y + s·x over 2 × 256 MB): 1 thread %.1f GB/s",
               bandwidth[1] / 1e9);
   if (max_threads >= 2) std::printf(", 2 threads %.1f GB/s", bandwidth[2] / 1e9);
+  if (handoff.self_us > 0)
+    std::printf(
+        "\nreading 320 KB just written (one [640, 128] activation of the small model): by the "
+        "core that wrote it %.1f µs, by the other core %.1f µs (%.1fx)",
+        handoff.self_us, handoff.other_us, handoff.other_us / handoff.self_us);
   const qkv::kernels::GemmBlocks blocks = qkv::kernels::gemm_blocks();
   std::printf("\ncache blocks from this machine's caches: MC %lld, KC %lld (fixed), NC %lld",
               static_cast<long long>(blocks.MC), static_cast<long long>(blocks.KC),
@@ -423,7 +471,8 @@ int run(int argc, char** argv) {
   measure_peak();
   double bandwidth[3] = {0, 0, 0};
   for (int t = 1; t <= max_threads; ++t) bandwidth[t] = memory_bandwidth(t, 3);
-  print_report(opt, max_threads, peak, bandwidth, results, batched, steps, gflops_512_top,
+  const Handoff handoff = max_threads >= 2 ? handoff_read(640 * 128) : Handoff{0, 0};
+  print_report(opt, max_threads, peak, bandwidth, handoff, results, batched, steps, gflops_512_top,
                peak_512_beside);
   return 0;
 }

@@ -5,7 +5,8 @@
 // ignored, Adam(1e-3, 0.9, 0.98, 1e-9), every 4th row padded at its end.
 //
 // --mode train (default), last line {"step_ms_median": …, "tokens_per_s": …, "peak_rss_mb": …};
-// --profile adds the time per op; --count the calls and GEMM work per op, which, unlike time,
+// --profile adds the time per op (with --alternate-threads, each op's median on either count);
+// --count the calls and GEMM work per op, which, unlike time,
 // are the same on every run. --alternate-threads times one thread and --threads threads in
 // alternating steps of one run; last line {"step_ms_median_1": …, "step_ms_median_n": …,
 // "threads": N, "speedup": …}. --mode greedy decodes --sentences sources to --max-out tokens
@@ -19,6 +20,8 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "autograd/ops.h"
@@ -131,6 +134,32 @@ void print_profile(int64_t steps) {
       2e-9 * static_cast<double>(gemm_macs) / gemm_s);
 }
 
+// With --alternate-threads: each op's median time per step on one thread and on n, and their
+// ratio (chapter 14: which ops two threads speed up, measured in steps milliseconds apart).
+void print_alternating_profile(std::map<std::string, std::vector<double>> (&op_ms)[2], int n) {
+  struct Row {
+    std::string name;
+    double one, many;
+  };
+  std::vector<Row> rows;
+  double sum[2] = {0, 0};
+  for (const auto& [name, ms] : op_ms[0]) {
+    auto& other = op_ms[1][name];
+    Row r{name, median(ms), other.empty() ? 0.0 : median(other)};
+    sum[0] += r.one;
+    sum[1] += r.many;
+    rows.push_back(r);
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.one > b.one; });
+  std::printf("%-32s %12s %12s %8s\n", "op", "1 thread ms", (std::to_string(n) + " threads ms").c_str(),
+              "ratio");
+  for (const auto& r : rows)
+    std::printf("%-32s %12.3f %12.3f %7.2fx\n", r.name.c_str(), r.one, r.many,
+                r.many > 0 ? r.one / r.many : 0.0);
+  std::printf("%-32s %12.3f %12.3f %7.2fx (sums of the medians, ms per step)\n", "total", sum[0],
+              sum[1], sum[1] > 0 ? sum[0] / sum[1] : 0.0);
+}
+
 // The profile as a bar chart (chapter 14's figure): a timing, so it names the CPU and the run.
 void write_profile_svg(const std::string& path, int64_t steps, const std::string& run) {
   const double n = static_cast<double>(steps);
@@ -190,6 +219,7 @@ int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t
           int alternate = 0) {
   nn::Adam opt(model.parameters(), 1e-3f, 0.9f, 0.98f, 1e-9f);
   std::vector<double> total, fwd, bwd, upd, by_threads[2];
+  std::map<std::string, std::vector<double>> op_ms[2];  // alternating with --profile: per step
   float last_loss = 0.f;
   for (int64_t step = 0; step < warmup + steps; ++step) {
     const bool one = alternate > 0 && one_thread_step(step < warmup ? step : step - warmup);
@@ -207,6 +237,11 @@ int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t
     const double all = ms_since(t0);
     last_loss = loss.item();
     if (step >= warmup) {
+      if (alternate > 0 && profile) {  // this step's time per op, then start the next afresh
+        for (const auto& e : profiler_report())
+          op_ms[one ? 0 : 1][e.name].push_back(1000.0 * e.seconds);
+        profiler_reset();
+      }
       by_threads[one ? 0 : 1].push_back(all);
       total.push_back(all);
       fwd.push_back(f);
@@ -219,7 +254,8 @@ int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t
     print_count(steps);
     return 0;
   }
-  if (profile) print_profile(steps);
+  if (profile && alternate > 0) print_alternating_profile(op_ms, alternate);
+  if (profile && alternate == 0) print_profile(steps);
   if (profile && !profile_svg.empty()) {
     char run[160];
     std::snprintf(run, sizeof run,
@@ -336,7 +372,8 @@ void declare_flags(app::ArgParser& args, Flags& f) {
             "greedy: recompute the whole prefix at every step instead of using the key/value cache",
             f.no_kv_cache);
   args.flag("--profile",
-            "print the time per op (forward and backward), exclusive, over the timed steps",
+            "print the time per op (forward and backward), exclusive, over the timed steps; with "
+            "--alternate-threads, each op's median step on 1 and on N threads",
             f.profile);
   args.flag("--count",
             "print the calls and GEMM work per op and step, no timing (the same on every run)",
@@ -375,8 +412,8 @@ void validate(const Flags& f) {
   at_least("--threads", f.threads, 0);
   if (f.alternate_threads) {
     if (f.mode != "train") throw app::UsageError("--alternate-threads times training steps only");
-    if (f.profile || f.count)
-      throw app::UsageError("--alternate-threads does not combine with --profile or --count");
+    if (f.count || !f.profile_svg.empty())
+      throw app::UsageError("--alternate-threads does not combine with --count or --profile-svg");
     at_least("--steps", f.steps, 2);
   }
   if (f.D % f.H != 0)

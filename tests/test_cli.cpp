@@ -1,5 +1,7 @@
 // examples/cli.h: the one command-line parser and app shell of every program.
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "examples/cli.h"
@@ -105,9 +107,16 @@ TEST_CASE("bench_train --alternate-threads: half the steps on each count, the sa
   test::Result r = test::run(model + " --threads 1 --alternate-threads");
   CHECK(r.status == 2);
   CHECK(r.output.find("--alternate-threads needs 2 or more threads, got 1") != std::string::npos);
-  r = test::run(model + " --alternate-threads --profile");
+  r = test::run(model + " --alternate-threads --count");
   CHECK(r.status == 2);
-  CHECK(r.output.find("does not combine with --profile") != std::string::npos);
+  CHECK(r.output.find("does not combine with --count") != std::string::npos);
+  // With --profile, each op's medians on 1 and 2 threads, and the same training.
+  r = test::run(model + " --threads 2 --alternate-threads --profile");
+  INFO(r.output);
+  CHECK(r.status == 0);
+  CHECK(r.output.find("1 thread ms") != std::string::npos);
+  CHECK(r.output.find("\nlinear (backward) ") != std::string::npos);
+  CHECK(final_loss(r.output) == final_loss(one.output));
   r = test::run(model + " --alternate-threads --mode greedy");
   CHECK(r.status == 2);
   CHECK(r.output.find("times training steps only") != std::string::npos);
@@ -124,6 +133,18 @@ TEST_CASE("omp_wait: /proc/loadavg's runnable tasks, the spin count, and the app
 
   const double others = app::busy_cpus(0.01);
   CHECK(others >= 0);  // /proc/loadavg is there on Linux
+  // Busy means busy in every window: a program that keeps one core busy all along is seen.
+  {
+    std::atomic<bool> stop{false};
+    std::thread hog([&] {
+      while (!stop.load(std::memory_order_relaxed)) {
+      }
+    });
+    const bool busy = app::machine_busy();
+    stop = true;
+    hog.join();
+    CHECK(busy);
+  }
   const int64_t spins = app::spins_for(app::kSpinSeconds);
   CHECK(spins >= 100);
   CHECK(spins <= 20000);

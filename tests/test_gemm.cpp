@@ -220,6 +220,29 @@ TEST_CASE("gemm_batched matches per-matrix references, with stride 0 broadcastin
         }
 }
 
+TEST_CASE("a row of C has the same bits however many rows C has (B read in place or packed)",
+          "[ch03][gemm]") {
+  // With few rows of C and B not transposed, gemm reads B's rows in place (gemm.cpp,
+  // reads_b_in_place); with many it packs B first. Both feed the micro-kernel the same values
+  // in the same order, so the first rows of a tall product equal the short product bit for
+  // bit: K past one slice (300), N past whole panels (130 = 2·64 + 2), and a transposed A.
+  ThreadCountGuard guard;
+  omp_set_num_threads(1);
+  for (bool ta : {false, true})
+    for (int64_t short_m : {6, 30, 90}) {
+      const int64_t tall_m = 600, N = 130, K = 300;
+      const auto A = random_matrix(tall_m * K, 41), B = random_matrix(K * N, 42);
+      // The short product's A: the tall one's first rows (ta: its first columns, lda = tall_m).
+      std::vector<float> tall(tall_m * N), shorter(short_m * N);
+      gemm(ta, false, tall_m, N, K, 1.f, A.data(), ta ? tall_m : K, B.data(), N, 0.f, tall.data(),
+           N);
+      gemm(ta, false, short_m, N, K, 1.f, A.data(), ta ? tall_m : K, B.data(), N, 0.f,
+           shorter.data(), N);
+      INFO("ta=" << ta << " short M=" << short_m);
+      REQUIRE(bit_identical(shorter, std::vector<float>(tall.begin(), tall.begin() + short_m * N)));
+    }
+}
+
 TEST_CASE("gemm results are bit-identical on 1 and 2 threads", "[ch03][gemm]") {
   ThreadCountGuard guard;
   struct Shape {

@@ -82,7 +82,12 @@ namespace {
 // of chapter 14), and the packed B block a quarter of L3, capped at 4096 columns (8 MB; an L3
 // shared by many cores is not ours alone).
 constexpr int64_t KC = 256;
-constexpr int64_t kRowMultiple = 24;  // a multiple of every MR below
+constexpr int64_t kRowMultiple = 24;
+// C with at most this many rows reads a B that is not transposed in place (Tiled::run).
+#ifndef QKV_DIRECT_B_ROWS
+#define QKV_DIRECT_B_ROWS 128
+#endif
+constexpr int64_t kDirectBRows = QKV_DIRECT_B_ROWS;  // a multiple of every MR below
 constexpr int64_t kColMultiple = 64;  // a multiple of every NR below
 
 // A cache's size in bytes as the C library reports it, else as Linux's sysfs does, else
@@ -307,6 +312,18 @@ struct Tiled {
     float operator()(int64_t i) const { return p[i * rs]; }
     void next() { p += cs; }
   };
+  // Where it reads its NR values of op(B) at each k: a packed panel (op(B)[k, jr+j] at
+  // p[k·NR + j]), or, for a B that is not transposed and a C of few rows, B itself, one row of
+  // B after the other (see run(): there the copy is not paid back).
+  struct PackedB {
+    const float* p;
+    void next() { p += NR; }
+  };
+  struct RowsOfB {
+    const float* p;
+    int64_t ldb;
+    void next() { p += ldb; }
+  };
 
   // The micro-kernel: C[0:mr, 0:nr] = alpha·(A panel · B panel) + beta·C, mr <= MR and
   // nr <= NR (a tile at the bottom or right edge of C is cut short; its packed panels are
@@ -314,15 +331,16 @@ struct Tiled {
   // steps of NR values. acc is a fixed-size array the compiler keeps in registers; std::fma
   // says "one rounding per multiply-add" in the source, so every compiler emits the same FMA
   // instruction whatever its -ffp-contract default.
-  template <class APanel>
-  QKV_WIDE_VECTORS static void micro_kernel(int64_t kc, const APanel& a_in,
-                                            const float* __restrict b, float* __restrict c,
-                                            int64_t ldc, int64_t mr, int64_t nr, float alpha,
-                                            float beta, const float* __restrict bias, bool relu) {
+  template <class APanel, class BPanel>
+  QKV_WIDE_VECTORS static void micro_kernel(int64_t kc, const APanel& a_in, const BPanel& b_in,
+                                            float* __restrict c, int64_t ldc, int64_t mr,
+                                            int64_t nr, float alpha, float beta,
+                                            const float* __restrict bias, bool relu) {
     // a_in by reference, copied here field by field: passed by value, StridedA's three words
     // went through the stack and were read back with one 16-byte load from two 8-byte stores,
     // a store-forwarding stall on every call (perf record, chapter 14).
     APanel a = a_in;
+    BPanel b = b_in;
     // C's lines are asked for now, for writing, so they arrive while the k loop runs: in
     // training C was written by another op a while ago and is rarely still in L1 (4-7% of a
     // base step's GEMM time, measured by alternating the two versions call by call, ch14).
@@ -340,7 +358,7 @@ struct Tiled {
     lanes vacc[MR][V] = {};
     for (int64_t k = 0; k < kc; ++k) {
       lanes bv[V];
-      std::memcpy(bv, b, sizeof bv);
+      std::memcpy(bv, b.p, sizeof bv);
 #pragma unroll
       for (int64_t i = 0; i < MR; ++i) {
         const lanes ai = a(i);
@@ -348,7 +366,7 @@ struct Tiled {
         for (int64_t v = 0; v < V; ++v) vacc[i][v] = ai * bv[v] + vacc[i][v];
       }
       a.next();
-      b += NR;
+      b.next();
     }
     std::memcpy(acc, vacc, sizeof acc);
 #else
@@ -358,18 +376,19 @@ struct Tiled {
     for (int64_t i = 0; i < MR; ++i) {
       const float ai = a(i);
 #pragma omp simd simdlen(QKV_GEMM_LANES)
-      for (int64_t j = 0; j < NR; ++j) acc[i][j] = std::fma(ai, b[j], 0.f);
+      for (int64_t j = 0; j < NR; ++j) acc[i][j] = std::fma(ai, b.p[j], 0.f);
     }
     a.next();
-    b += NR;
+    b.next();
     for (int64_t k = 1; k < kc; ++k) {
+      const float* __restrict bk = b.p;
       for (int64_t i = 0; i < MR; ++i) {
         const float ai = a(i);
 #pragma omp simd simdlen(QKV_GEMM_LANES)
-        for (int64_t j = 0; j < NR; ++j) acc[i][j] = std::fma(ai, b[j], acc[i][j]);
+        for (int64_t j = 0; j < NR; ++j) acc[i][j] = std::fma(ai, bk[j], acc[i][j]);
       }
       a.next();
-      b += NR;
+      b.next();
     }
 #endif
     // C[0:rows, 0:cols] = α·acc + β·C, then the bias and ReLU. A whole tile passes the constants
@@ -462,7 +481,8 @@ struct Tiled {
   // Rows [m0, m1) of C against one packed block of B: columns [jc, jc + nc), k slice
   // [pc, pc + kc). pa is this thread's buffer for packed A.
   static void rows_block(const Problem& p, int64_t m0, int64_t m1, int64_t jc, int64_t nc,
-                         int64_t pc, int64_t kc, const float* pb, float* pa, bool direct_a) {
+                         int64_t pc, int64_t kc, const float* pb, float* pa, bool direct_a,
+                         bool direct_b) {
     const int64_t a_rs = p.trans_a ? 1 : p.lda, a_cs = p.trans_a ? p.lda : 1;
     const int64_t MC = cache_blocks().MC;
     const int64_t panels = (nc + NR - 1) / NR;
@@ -479,18 +499,23 @@ struct Tiled {
       for (int64_t q = 0; q < panels; ++q) {
         const int64_t jr = q * NR;
         const int64_t nr = std::min(NR, nc - jr);
-        const float* b = pb + q * kc * NR;
-        for (int64_t ir = 0; ir < mc; ir += MR) {
-          const int64_t mr = std::min(MR, mc - ir);
-          float* c = p.C + (ic + ir) * p.ldc + jc + jr;
-          const float* bias = last && p.bias ? p.bias + jc + jr : nullptr;
-          if (direct_a && mr == MR)
-            micro_kernel(kc, StridedA{p.A + (ic + ir) * a_rs + pc * a_cs, a_rs, a_cs}, b, c, p.ldc,
-                         mr, nr, p.alpha, beta, bias, p.relu);
-          else
-            micro_kernel(kc, PackedA{pa + ir * kc}, b, c, p.ldc, mr, nr, p.alpha, beta, bias,
-                         p.relu);
-        }
+        auto sweep = [&](const auto& b) {  // the row tiles against this panel of B
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int64_t mr = std::min(MR, mc - ir);
+            float* c = p.C + (ic + ir) * p.ldc + jc + jr;
+            const float* bias = last && p.bias ? p.bias + jc + jr : nullptr;
+            if (direct_a && mr == MR)
+              micro_kernel(kc, StridedA{p.A + (ic + ir) * a_rs + pc * a_cs, a_rs, a_cs}, b, c,
+                           p.ldc, mr, nr, p.alpha, beta, bias, p.relu);
+            else
+              micro_kernel(kc, PackedA{pa + ir * kc}, b, c, p.ldc, mr, nr, p.alpha, beta, bias,
+                           p.relu);
+          }
+        };
+        if (direct_b && nr == NR)
+          sweep(RowsOfB{p.B + pc * p.ldb + jc + jr, p.ldb});
+        else
+          sweep(PackedB{pb + q * kc * NR});
       }
     }
   }
@@ -503,11 +528,25 @@ struct Tiled {
     return cols <= (p.trans_a ? 1 : 2) * NR;
   }
 
+  // Packing B pays when each packed panel is swept by many row tiles of A. When C has few
+  // rows and B is not transposed (a weight gradient dW = dyᵀ·x, x read by rows), the copy
+  // costs more than it saves: read B's rows in place instead (whole panels only; a last,
+  // narrower panel is still packed, zero-padded).
+  static bool reads_b_in_place(const Problem& p, int64_t rows) {
+    return !p.trans_b && rows <= kDirectBRows;
+  }
+  static void pack_b_for(const Problem& p, int64_t pc, int64_t kc, int64_t jc, int64_t nc,
+                         float* pb, bool direct_b) {
+    if (!direct_b) return pack_b(p.trans_b, p.B, p.ldb, pc, kc, jc, nc, pb);
+    const int64_t whole = nc / NR * NR;
+    if (whole < nc) pack_b(p.trans_b, p.B, p.ldb, pc, kc, jc + whole, nc - whole, pb + whole * kc);
+  }
+
   // The blocked loop nest on one thread, for the rows [m0, m1) and columns [n0, n1) of C.
   // m0 is a multiple of MR and n0 of NR, so the tiles are those of the whole C whichever
   // thread computes them: the arithmetic of each element does not depend on the split.
   static void run(const Problem& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-    const bool direct_a = reads_a_in_place(p, n1 - n0);
+    const bool direct_a = reads_a_in_place(p, n1 - n0), direct_b = reads_b_in_place(p, m1 - m0);
     const int64_t MC = cache_blocks().MC, NC = cache_blocks().NC;
     float* pa = thread_scratch<PackedAPanels>(MC * KC);
     float* pb = thread_scratch<PackedBPanels>(KC * std::min(NC, (n1 - n0 + NR - 1) / NR * NR));
@@ -515,8 +554,8 @@ struct Tiled {
       const int64_t nc = std::min(NC, n1 - jc);
       for (int64_t pc = 0; pc < p.K; pc += KC) {
         const int64_t kc = std::min(KC, p.K - pc);
-        pack_b(p.trans_b, p.B, p.ldb, pc, kc, jc, nc, pb);
-        rows_block(p, m0, m1, jc, nc, pc, kc, pb, pa, direct_a);
+        pack_b_for(p, pc, kc, jc, nc, pb, direct_b);
+        rows_block(p, m0, m1, jc, nc, pc, kc, pb, pa, direct_a, direct_b);
       }
     }
   }
@@ -536,7 +575,7 @@ struct Tiled {
     float* pa = thread_scratch<PackedAPanels>(MC * KC);
     // B is packed at this thread's first claim: a thread that comes too late for any packs none.
     float* pb = nullptr;
-    const bool direct_a = reads_a_in_place(p, p.N);
+    const bool direct_a = reads_a_in_place(p, p.N), direct_b = reads_b_in_place(p, p.M);
     if (t == 0) g_claimed.fetch_add(1, std::memory_order_relaxed);
     // The claims of both threads are one sequence of fetch_adds on `taken`: each gets the
     // count before it, so the claims that start below `tiles` are disjoint and add up to
@@ -553,11 +592,11 @@ struct Tiled {
       const int64_t got = std::min(want, tiles - first);
       if (!pb) {
         pb = thread_scratch<PackedBPanels>(KC * ((p.N + NR - 1) / NR * NR));
-        pack_b(p.trans_b, p.B, p.ldb, 0, p.K, 0, p.N, pb);
+        pack_b_for(p, 0, p.K, 0, p.N, pb, direct_b);
       }
       const int64_t r0 = t == 0 ? edge : edge - got, r1 = r0 + got;
       edge = t == 0 ? r1 : r0;
-      rows_block(p, r0 * MR, std::min(p.M, r1 * MR), 0, p.N, 0, p.K, pb, pa, direct_a);
+      rows_block(p, r0 * MR, std::min(p.M, r1 * MR), 0, p.N, 0, p.K, pb, pa, direct_a, direct_b);
     }
   }
 
