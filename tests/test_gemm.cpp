@@ -552,17 +552,21 @@ TEST_CASE("gemm_part with claims: whichever thread claims which rows, the bits o
   struct Shape {
     bool ta, tb;
     int64_t M, N, K;
-    bool claimed;  // one slice, split by rows: shared by claims
+    bool claimed;  // split by rows, B packed in at most 1 MB: shared by claims
   };
   // A Linear's forward ([640, 64]·[64, 64]ᵀ) and input gradient, rows that are not a whole
-  // number of tiles, the narrow tiles (N <= 16, N <= 32), a bias, two tiles in all (one claim);
-  // and, not claimed, a sum of two slices (K > 256) and a product split by columns. Written
-  // over NaN (β = 0) and added to C (β = 1, as a second consumer's gradient is).
+  // number of tiles, the narrow tiles (N <= 16, N <= 32), a bias, two tiles in all (one claim),
+  // sums of two and three slices (K > 256: each claim sums its tiles slice after slice);
+  // and, not claimed, a B too big to pack whole (2 slices × 1152 columns) and a product split
+  // by columns. Written over NaN (β = 0) and added to C (β = 1, as a second consumer's
+  // gradient is).
   for (Shape s :
        {Shape{false, true, 640, 64, 64, true}, Shape{false, false, 640, 64, 128, true},
         Shape{false, true, 301, 128, 100, true}, Shape{false, false, 200, 16, 64, true},
         Shape{true, false, 150, 32, 64, true}, Shape{false, true, 20, 16, 64, true},
-        Shape{false, true, 640, 64, 300, false}, Shape{false, false, 12, 640, 64, false}}) {
+        Shape{false, true, 640, 64, 300, true}, Shape{false, false, 640, 128, 512, true},
+        Shape{true, true, 701, 100, 600, true}, Shape{false, true, 640, 1100, 300, false},
+        Shape{false, false, 12, 640, 64, false}}) {
     const int64_t lda = s.ta ? s.M : s.K, ldb = s.tb ? s.K : s.N;
     const auto A = random_matrix(s.M * s.K, 61), B = random_matrix(s.K * s.N, 62);
     const auto bias = random_matrix(s.N, 63);
@@ -577,7 +581,11 @@ TEST_CASE("gemm_part with claims: whichever thread claims which rows, the bits o
         return qkv::kernels::Gemm(s.ta, s.tb, s.M, s.N, s.K, 1.f, A.data(), lda, B.data(), ldb,
                                   beta, c.data(), s.N, beta == 0.f ? bias.data() : nullptr);
       };
-      qkv::kernels::gemm(product(whole));
+      {  // the reference: gemm() on one thread, the plain loop nest, no claims
+        ThreadCountGuard guard;
+        omp_set_num_threads(1);
+        qkv::kernels::gemm(product(whole));
+      }
       INFO("M=" << s.M << " N=" << s.N << " K=" << s.K << " beta " << beta);
       // Thread 0 first: it claims every row. Thread 1 first: it does. Then a real region.
       for (int order : {0, 1, 2}) {

@@ -18,7 +18,7 @@
 // summed over k in the same order whatever the thread count: k runs 0..K-1 inside a KC
 // slice, the slices are added to C in order, and threads split M or N, or, for a small C
 // with a long sum, whole KC slices whose sums are still added to C in order (part_split_k),
-// or, two threads on a sum of one slice, claim its rows from opposite ends (run_claimed).
+// or, two threads on a product of moderate size, claim its rows from opposite ends (run_claimed).
 #include "autograd/kernels/gemm.h"
 
 #include <omp.h>
@@ -291,6 +291,9 @@ std::atomic<int64_t> g_split_by_k{0};  // products split by k so far (gemm_produ
 constexpr int64_t kSplitKWidth = 256;
 
 constexpr int64_t kMinClaim = 2;    // row tiles per claim (Tiled::run_claimed; the last may be 1)
+// At most this much of B, packed, per thread for a claimed product (1 MB: a [512, 128] weight
+// of the small model's feed-forward, two k slices, is a quarter of it).
+constexpr int64_t kClaimedPackFloats = int64_t(1) << 18;
 std::atomic<int64_t> g_claimed{0};  // products shared by claims so far (gemm_products_claimed)
 
 // Everything that depends on the tile shape.
@@ -560,18 +563,24 @@ struct Tiled {
     }
   }
 
-  // A product of one k slice and one block of columns (K <= KC, N <= NC), its row tiles shared
-  // by two threads that claim them from opposite ends, a quarter of what is left at a time
-  // (chapter 14, the eighth round). Split in fixed halves, the thread woken at the region's
-  // start (6-20 µs late with passive waiting) finished last, and the other waited for it; now
-  // it takes fewer tiles. Each keeps to its own end, the rows it wrote in the op before if that
-  // op split its rows in halves too. Each thread packs all of B, as in the split by rows. Only
-  // one slice: a tile summed over several slices must be summed by one thread, slice after
-  // slice, which claims per slice would not ensure. Which thread computes a tile changes with
-  // the timing; how it is computed does not.
+  // A product of one block of columns (N <= NC), its row tiles shared by two threads that
+  // claim them from opposite ends, a quarter of what is left at a time (chapter 14, the eighth
+  // round). Split in fixed halves, the thread woken at the region's start (6-20 µs late with
+  // passive waiting) finished last, and the other waited for it; now it takes fewer tiles.
+  // Each keeps to its own end, the rows it wrote in the op before if that op split its rows in
+  // halves too. Each thread packs all of B, as in the split by rows, every k slice of it (at
+  // most kClaimedPackFloats in all): a claim's tiles are summed slice after slice by the thread
+  // that claimed them, as one thread sums them. Which thread computes a tile changes with the
+  // timing; how it is computed does not.
+  static bool claims_apply(const Problem& p, int threads, bool paced) {
+    const int64_t slices = (p.K + KC - 1) / KC, padded_n = (p.N + NR - 1) / NR * NR;
+    return threads == 2 && !paced && p.N <= cache_blocks().NC &&
+           slices * KC * padded_n <= kClaimedPackFloats;
+  }
   static void run_claimed(const Problem& p, int t, GemmClaims& claims) {
     const int64_t tiles = (p.M + MR - 1) / MR;  // GemmClaims::taken counts these, from both ends
     const int64_t MC = cache_blocks().MC;
+    const int64_t slice_floats = KC * ((p.N + NR - 1) / NR * NR);  // one packed k slice of B
     float* pa = thread_scratch<PackedAPanels>(MC * KC);
     // B is packed at this thread's first claim: a thread that comes too late for any packs none.
     float* pb = nullptr;
@@ -591,12 +600,15 @@ struct Tiled {
       if (first >= tiles) return;
       const int64_t got = std::min(want, tiles - first);
       if (!pb) {
-        pb = thread_scratch<PackedBPanels>(KC * ((p.N + NR - 1) / NR * NR));
-        pack_b_for(p, 0, p.K, 0, p.N, pb, direct_b);
+        pb = thread_scratch<PackedBPanels>((p.K + KC - 1) / KC * slice_floats);
+        for (int64_t pc = 0; pc < p.K; pc += KC)
+          pack_b_for(p, pc, std::min(KC, p.K - pc), 0, p.N, pb + pc / KC * slice_floats, direct_b);
       }
       const int64_t r0 = t == 0 ? edge : edge - got, r1 = r0 + got;
       edge = t == 0 ? r1 : r0;
-      rows_block(p, r0 * MR, std::min(p.M, r1 * MR), 0, p.N, 0, p.K, pb, pa, direct_a, direct_b);
+      for (int64_t pc = 0; pc < p.K; pc += KC)  // the slices in order, as run() sums them
+        rows_block(p, r0 * MR, std::min(p.M, r1 * MR), 0, p.N, pc, std::min(KC, p.K - pc),
+                   pb + pc / KC * slice_floats, pa, direct_a, direct_b);
     }
   }
 
@@ -611,8 +623,8 @@ struct Tiled {
   // slower, their dW 1.5-1.75x, chapter 14). part() is thread t's share of `threads`: the same
   // rectangles whether gemm() opened the region or an op did, to run several products in one
   // (gemm_part). The shares are equal, or by each thread's pace for big products (share_start
-  // above), or, for a product of one slice on two threads given `claims`, claimed as the threads
-  // get to them (run_claimed).
+  // above), or, for a product below the paced size on two threads given `claims`, claimed as
+  // the threads get to them (run_claimed).
   static void part(const Problem& p, int t, int threads, GemmClaims* claims = nullptr) {
     if (split_k_applies(p, threads)) return part_split_k(p, t, threads);
     const int64_t row_tiles = (p.M + MR - 1) / MR, col_tiles = (p.N + NR - 1) / NR;
@@ -636,8 +648,7 @@ struct Tiled {
     const int64_t by_cols = most_cols * NR * p.M * p.K + kPackCost * p.M * p.K;
     int64_t m0 = 0, m1 = p.M, n0 = 0, n1 = p.N;
     if (by_rows <= by_cols) {
-      if (claims && threads == 2 && !paced && p.K <= KC && p.N <= cache_blocks().NC)
-        return run_claimed(p, t, *claims);
+      if (claims && claims_apply(p, threads, paced)) return run_claimed(p, t, *claims);
       m0 = std::min(p.M, share_start(row_tiles, t, n, paced) * MR);
       m1 = std::min(p.M, share_start(row_tiles, t + 1, n, paced) * MR);
     } else {

@@ -73,9 +73,9 @@ void gemm(const Gemm& g);
 // the same rule).
 // With `claims`, two threads may share the rows of C by claiming them from opposite ends
 // instead of in fixed halves, so that the one that started late does fewer (chapter 14): which
-// thread computes a row then varies, the row's bits do not. Only for a product summed in one
-// slice (K <= 256), below the paced size, that the two threads of a two-thread region split by
-// rows; otherwise claims are ignored. One GemmClaims per product, made before the region, and
+// thread computes a row then varies, the row's bits do not. Only for a product below the paced
+// size whose packed B fits 1 MB (K·N up to 2^18) and that the two threads of a two-thread
+// region split by rows; otherwise claims are ignored. One GemmClaims per product, made before the region, and
 // every thread passes the same one (with one each, every thread would compute all of C).
 struct alignas(64) GemmClaims {   // a cache line of its own: both threads write it
   std::atomic<int64_t> taken{0};  // row tiles claimed so far, by either thread
