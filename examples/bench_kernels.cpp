@@ -134,6 +134,29 @@ double memory_bandwidth(int threads, int reps) {
   return best;
 }
 
+// ---- How much of a second core the machine gives ------------------------------------------
+// The FMA loop on 1 and on 2 threads in alternating pairs (one run of each, ~10 ms), and the
+// median over the pairs of the 2T/1T throughput. On a quiet machine it is 2 (1.96 to 1.99
+// here); where the host hands one of the two cores to other work for part of the time, it is
+// less, and a program's own 2T/1T cannot be more (compare.py prints it beside qkv's).
+void print_cores() {
+  std::vector<double> one, two, ratio;
+  for (int pair = 0; pair < 25; ++pair) {
+    const bool one_first = pair % 2 == 0;
+    const double a = fma_peak(one_first ? 1 : 2, 1), b = fma_peak(one_first ? 2 : 1, 1);
+    const double p1 = one_first ? a : b, p2 = one_first ? b : a;
+    one.push_back(p1);
+    two.push_back(p2);
+    ratio.push_back(p2 / p1);
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  std::printf("{\"fma_1t_gflops\": %.1f, \"fma_2t_gflops\": %.1f, \"two_core_ratio\": %.3f}\n",
+              median(one) / 1e9, median(two) / 1e9, median(ratio));
+}
+
 // ---- Data handed from one core to the other ------------------------------------------------
 // Microseconds to read `floats` floats that were just written, by the core that wrote them and
 // by the other one (medians of 200 reads each). In a training step one op writes an activation
@@ -223,6 +246,7 @@ Buffer random_buffer(int64_t n, uint32_t seed) {
 struct Options {
   int reps = 5;
   bool stages = true;
+  bool cores = false;
 };
 
 // The options, or none after --help (printed).
@@ -241,6 +265,10 @@ bool parse(int argc, char** argv, Options& o) {
       "512^3 on 2 threads against the 2-thread peak.");
   args.option("--reps", "N", "at least N timed runs per measurement, best kept (default 5)", reps);
   args.flag("--no-stages", "skip the chapter 03 steps (the naive loop takes a while)", no_stages);
+  args.flag("--cores",
+            "only how much of a second core the machine gives now: the FMA loop on 1 and on 2 "
+            "threads in 25 alternating pairs, the median 2T/1T, as one JSON line",
+            o.cores);
   if (!args.parse(argc, argv)) return false;
   if (reps < 1 || reps > 1000)
     throw qkv::app::UsageError("--reps needs a whole number from 1 to 1000");
@@ -450,6 +478,10 @@ void print_report(const Options& opt, int max_threads, const double* peak, const
 int run(int argc, char** argv) {
   Options opt;
   if (!parse(argc, argv, opt)) return 0;
+  if (opt.cores) {
+    print_cores();
+    return 0;
+  }
   const int max_threads = std::min(2, omp_get_num_procs());
   const int saved_threads = omp_get_max_threads();
 

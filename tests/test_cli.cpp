@@ -122,6 +122,24 @@ TEST_CASE("bench_train --alternate-threads: half the steps on each count, the sa
   CHECK(r.output.find("times training steps only") != std::string::npos);
 }
 
+// bench_kernels --cores: the machine's own 2T/1T, which compare.py prints beside qkv's.
+TEST_CASE("bench_kernels --cores: one JSON line, the FMA loop on 1 and 2 threads and their ratio",
+          "[cli][ch14]") {
+  test::Result r = test::run("bench_kernels --cores");
+  REQUIRE(r.status == 0);
+  INFO(r.output);
+  const std::string json = r.last_line();
+  for (const char* key : {"{\"fma_1t_gflops\": ", "\"fma_2t_gflops\": ", "\"two_core_ratio\": "})
+    CHECK(json.find(key) != std::string::npos);
+  // The ratio is a median of 2T/1T throughputs: positive, and no more than 2 threads can give
+  // (a little over 2 only from timing noise).
+  const size_t at = json.find("\"two_core_ratio\": ");
+  REQUIRE(at != std::string::npos);
+  const double ratio = std::stod(json.substr(at + 18));
+  CHECK(ratio > 0.1);
+  CHECK(ratio < 2.5);
+}
+
 // examples/omp_wait.h: how the apps' OpenMP threads wait (chapter 14, the ninth round).
 TEST_CASE("omp_wait: /proc/loadavg's runnable tasks, the spin count, and the apps' choice",
           "[cli][ch14]") {

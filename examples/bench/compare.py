@@ -9,7 +9,9 @@ the medians over the rounds, PyTorch's best setting, the ratio PyTorch best / qk
 2T/1T and both peak RSS. With --alternate, each round also runs qkv with
 --alternate-threads (1 and 2 threads in alternating steps of one run, twice the steps) and the
 report adds that 2T/1T: steps milliseconds apart share the machine's state, where separate
-runs do not.
+runs do not. Each round also asks bench_kernels --cores (next to --qkv) how much of a second core
+the machine gives at that time (its FMA loop's 2T/1T): a bound on any program's 2T/1T then, and
+the report prints its median beside qkv's (--no-cores to skip).
 
   /usr/bin/python3 examples/bench/compare.py [--rounds 3] [--sizes tiny,small,base] [--qkv build/bench_train]
   /usr/bin/python3 examples/bench/compare.py --qkv build/bench_train --qkv-b other/bench_train  # A/B
@@ -18,7 +20,7 @@ PyTorch runs once with OpenBLAS's own core choice and once for each core type in
 with the environments of bench_common.py; its best setting is the one compared. Nothing in qkv
 imports this or torch_bench.py.
 """
-import argparse, statistics, sys
+import argparse, os, statistics, sys
 
 from bench_common import TORCH_1T, add_common_args, add_torch_cores_arg, run_qkv, run_torch, torch_variants
 
@@ -38,6 +40,8 @@ def parse_args():
     p.add_argument("--qkv-b", default="", help="a second qkv build to compare (A/B), no PyTorch")
     p.add_argument("--no-torch", action="store_true")
     p.add_argument("--torch-2t", action="store_true", help="also PyTorch with 2 intra-op threads")
+    p.add_argument("--no-cores", action="store_true",
+                   help="skip bench_kernels --cores (the machine's own 2T/1T) in each round")
     p.add_argument("--alternate", action="store_true",
                    help="also qkv's 2T/1T from one run of alternating steps (bench_train --alternate-threads)")
     add_torch_cores_arg(p)
@@ -60,8 +64,15 @@ def variants_of(a):
 def measure(a, sizes, variants):
     """Step times (ms) per (size, label) over the interleaved rounds, and the peak RSS of each."""
     res = {(s, v[0]): [] for s in sizes for v in variants}
+    res["cores"] = []
     rss = {}
+    kernels = os.path.join(os.path.dirname(a.qkv) or ".", "bench_kernels")
     for r in range(a.rounds):
+        if not a.no_cores:
+            j = run_qkv(kernels, ["--cores"])
+            res["cores"].append(j["two_core_ratio"])
+            print(f"round {r + 1} machine: FMA loop 2T/1T {j['two_core_ratio']}", file=sys.stderr,
+                  flush=True)
         for s in sizes:
             flags, steps, warmup = SIZES[s]
             common = flags.split() + ["--steps", str(steps), "--warmup", str(warmup)]
@@ -91,6 +102,11 @@ def report(a, sizes, labels, med, rss, res_alt=None):
     for s in sizes:
         print("%-6s " % s + " ".join("%15.1f" % med[(s, l)] for l in labels))
     print()
+    if res_alt.get("cores"):
+        print(f"machine: FMA loop 2T/1T {statistics.median(res_alt['cores']):.2f} "
+              f"(rounds: {', '.join('%.2f' % x for x in res_alt['cores'])}): how much of a second "
+              f"core the host gave")
+        print()
     if alt:
         for s in sizes:
             print(f"{s}: 2T/1T in one run of alternating steps {med[(s, 'qkv 1T|2T')]:.2f} "
@@ -120,8 +136,9 @@ def main():
     variants = variants_of(a)
     sizes = a.sizes.split(",")
     res, rss = measure(a, sizes, variants)
-    med = {k: statistics.median(v) for k, v in res.items()}
+    med = {k: statistics.median(v) for k, v in res.items() if v}
     res_alt = {s: res.get((s, "qkv 1T|2T"), []) for s in sizes}
+    res_alt["cores"] = res["cores"]
     report(a, sizes, [v[0] for v in variants], med, rss, res_alt)
 
 
