@@ -5,12 +5,14 @@
 // in one region. Every number is the one the three ops give (tests/test_fused_ops.cpp).
 #include <omp.h>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
 #include "autograd/engine.h"
 #include "autograd/kernels/dropout.h"
 #include "autograd/kernels/layernorm.h"
+#include "autograd/kernels/parallel.h"
 #include "autograd/op_util.h"
 #include "autograd/ops.h"
 #include "autograd/profiler.h"
@@ -43,23 +45,26 @@ Tensor dropout_add_layer_norm(const Tensor& x, const Tensor& residual, float p, 
   const float* w = weight.defined() ? weight.data() : nullptr;
   const float* b = bias.defined() ? bias.data() : nullptr;
   kernels::RegionEnd end;
+  kernels::EndClaims claims;  // groups of 16 rows, claimed from both ends (parallel.h)
 #pragma omp parallel if (n >= kernels::kParallelMin)
   {
     const int t = omp_get_thread_num(), threads = omp_get_num_threads();
-    const int64_t r0 = rows * t / threads, r1 = rows * (t + 1) / threads;
-    const int64_t e0 = r0 * D, e1 = r1 * D;
-    float* sd = s.data();
-    const float *xd = x.data(), *rd = residual.data();
-    if (drop) {  // sd = x·(0 or scale), then sd = residual + sd: two roundings, as two ops
-      kernels::dropout_mask_range(keep->data(), n, p, base, xd, sd, e0, e1);
+    kernels::share_items(claims, (rows + 15) / 16, t, threads, [&](int64_t g0, int64_t g1) {
+      const int64_t r0 = g0 * 16, r1 = std::min(rows, g1 * 16);
+      const int64_t e0 = r0 * D, e1 = r1 * D;
+      float* sd = s.data();
+      const float *xd = x.data(), *rd = residual.data();
+      if (drop) {  // sd = x·(0 or scale), then sd = residual + sd: two roundings, as two ops
+        kernels::dropout_mask_range(keep->data(), n, p, base, xd, sd, e0, e1);
 #pragma omp simd
-      for (int64_t i = e0; i < e1; ++i) sd[i] = rd[i] + sd[i];
-    } else {
+        for (int64_t i = e0; i < e1; ++i) sd[i] = rd[i] + sd[i];
+      } else {
 #pragma omp simd
-      for (int64_t i = e0; i < e1; ++i) sd[i] = rd[i] + xd[i];
-    }
-    kernels::layer_norm_forward_rows(out.data(), mean.data(), rstd.data(), sd, w, b, r0, r1, D,
-                                     eps);
+        for (int64_t i = e0; i < e1; ++i) sd[i] = rd[i] + xd[i];
+      }
+      kernels::layer_norm_forward_rows(out.data(), mean.data(), rstd.data(), sd, w, b, r0, r1, D,
+                                       eps);
+    });
     end.done(t);
   }
   // y = layer_norm(s), s = r + m ⊙ x  ⇒  ds from layer_norm's rule (ch10), dr = ds,

@@ -586,30 +586,16 @@ struct Tiled {
     float* pb = nullptr;
     const bool direct_a = reads_a_in_place(p, p.N), direct_b = reads_b_in_place(p, p.M);
     if (t == 0) g_claimed.fetch_add(1, std::memory_order_relaxed);
-    // The claims of both threads are one sequence of fetch_adds on `taken`: each gets the
-    // count before it, so the claims that start below `tiles` are disjoint and add up to
-    // exactly `tiles`. Thread 0's tiles grow down from the top and thread 1's up from the bottom,
-    // so the two edges meet where the last claim ends. No data passes through `taken` (the
-    // tiles' rows of C are disjoint; the region's closing barrier publishes them), so relaxed
-    // order suffices.
-    int64_t edge = t == 0 ? 0 : tiles;  // this thread's next tile: top edge for 0, bottom for 1
-    for (;;) {
-      const int64_t left = tiles - claims.taken.load(std::memory_order_relaxed);
-      const int64_t want = std::max(kMinClaim, left / 4);
-      const int64_t first = claims.taken.fetch_add(want, std::memory_order_relaxed);
-      if (first >= tiles) return;
-      const int64_t got = std::min(want, tiles - first);
+    claim_from_ends(claims, tiles, t, kMinClaim, [&](int64_t r0, int64_t r1) {
       if (!pb) {
         pb = thread_scratch<PackedBPanels>((p.K + KC - 1) / KC * slice_floats);
         for (int64_t pc = 0; pc < p.K; pc += KC)
           pack_b_for(p, pc, std::min(KC, p.K - pc), 0, p.N, pb + pc / KC * slice_floats, direct_b);
       }
-      const int64_t r0 = t == 0 ? edge : edge - got, r1 = r0 + got;
-      edge = t == 0 ? r1 : r0;
       for (int64_t pc = 0; pc < p.K; pc += KC)  // the slices in order, as run() sums them
         rows_block(p, r0 * MR, std::min(p.M, r1 * MR), 0, p.N, pc, std::min(KC, p.K - pc),
                    pb + pc / KC * slice_floats, pa, direct_a, direct_b);
-    }
+    });
   }
 
   // Splits C among the threads: each thread gets a rectangle of whole tiles and runs the

@@ -17,6 +17,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "autograd/kernels/parallel.h"
+
 namespace qkv::kernels {
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
@@ -77,9 +79,7 @@ void gemm(const Gemm& g);
 // size whose packed B fits 1 MB (K·N up to 2^18) and that the two threads of a two-thread
 // region split by rows; otherwise claims are ignored. One GemmClaims per product, made before the region, and
 // every thread passes the same one (with one each, every thread would compute all of C).
-struct alignas(64) GemmClaims {   // a cache line of its own: both threads write it
-  std::atomic<int64_t> taken{0};  // row tiles claimed so far, by either thread
-};
+using GemmClaims = EndClaims;  // parallel.h: row tiles claimed so far, by either thread
 void gemm_part(const Gemm& g, int thread, int threads, GemmClaims* claims = nullptr);
 bool gemm_worth_threads(int64_t macs);
 // Call before opening a region that runs gemm_part, outside any region: sets how the next

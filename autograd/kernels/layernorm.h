@@ -162,8 +162,8 @@ inline void layer_norm_grad_stats16(const float* dy, const float* x, const float
   }
 }
 
-// dx += the input gradient above, thread t's share of the rows when `threads` threads run it
-// inside one region (add false: dx = it, dx is a new buffer). dx2, if given, receives the
+// dx += the input gradient above, for the rows [first, last) (add false: dx = it, dx is a new
+// buffer). dx2, if given, receives the
 // same through a dropout mask (an add of a dropped-out input before the norm: both inputs of
 // the add, dropout_add_layer_norm): d·(keep2[i] ? scale2 : 0), or d itself without keep2;
 // added, or written when add2 is false.
@@ -174,11 +174,10 @@ struct SecondInput {
   float scale2 = 1.f;
   bool add2 = true;
 };
-inline void layer_norm_backward_input_part(float* dx, const SecondInput& second, const float* dy,
+inline void layer_norm_backward_input_rows(float* dx, const SecondInput& second, const float* dy,
                                            const float* x, const float* mean, const float* rstd,
-                                           const float* w, int64_t rows, int64_t D, int t,
-                                           int threads, bool add = true) {
-  const int64_t first = rows * t / threads, last = rows * (t + 1) / threads;
+                                           const float* w, int64_t first, int64_t last,
+                                           int64_t D, bool add = true) {
   float* d = second.dx2 ? thread_scratch<RowGrad>(D) : nullptr;  // one row's gradient
   for (int64_t r0 = first; r0 < last; r0 += 16) {
     const int64_t r1 = std::min(last, r0 + 16);
@@ -283,11 +282,15 @@ inline void layer_norm_backward(float* dx, const SecondInput& second, float* dw,
                                 const float* rstd, const float* w, int64_t rows, int64_t D,
                                 bool add_dx = true) {
   RegionEnd end;
+  EndClaims claims;  // groups of 16 rows for dx, claimed from both ends (parallel.h)
 #pragma omp parallel if (rows * D >= kParallelMin)
   {
     const int t = omp_get_thread_num(), threads = omp_get_num_threads();
     if (dx || second.dx2)
-      layer_norm_backward_input_part(dx, second, dy, x, mean, rstd, w, rows, D, t, threads, add_dx);
+      share_items(claims, (rows + 15) / 16, t, threads, [&](int64_t g0, int64_t g1) {
+        layer_norm_backward_input_rows(dx, second, dy, x, mean, rstd, w, g0 * 16,
+                                       std::min(rows, g1 * 16), D, add_dx);
+      });
     if (dw || db) layer_norm_backward_params_part(dw, db, dy, x, mean, rstd, rows, D, t, threads);
     end.done(t);
   }

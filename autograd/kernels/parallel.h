@@ -24,6 +24,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 
@@ -104,5 +105,42 @@ class RegionEnd {
  private:
   std::atomic<int> others_done_{0};
 };
+
+// ---- Claims from both ends (chapter 14, the eighth and tenth rounds) ----
+// Two threads share `n` items (row tiles of a product, groups of rows) by claiming them from
+// opposite ends, a quarter of what is left at a time and at least `min_claim`: thread 0's items
+// grow down from item 0, thread 1's up from item n, until the two edges meet. Each keeps to its
+// own end, the rows it wrote in the op before if that op split its rows in halves; and the one
+// that started late, or runs slower while the host is busy, does fewer. body(first, last) is
+// called for each claim. The claims are one sequence of fetch_adds on `taken`, so those that
+// start below n are disjoint and add up to exactly n. No data passes through `taken` (the
+// items' outputs are disjoint; the region's closing barrier publishes them): relaxed order
+// suffices. One counter per loop, made before the region and passed by both threads.
+struct alignas(64) EndClaims {  // a cache line of its own: both threads write it
+  std::atomic<int64_t> taken{0};
+};
+template <class Body>
+void claim_from_ends(EndClaims& claims, int64_t n, int t, int64_t min_claim, Body&& body) {
+  int64_t edge = t == 0 ? 0 : n;  // this thread's next item: top edge for 0, bottom for 1
+  for (;;) {
+    const int64_t left = n - claims.taken.load(std::memory_order_relaxed);
+    const int64_t want = std::max(min_claim, left / 4);
+    const int64_t first = claims.taken.fetch_add(want, std::memory_order_relaxed);
+    if (first >= n) return;
+    const int64_t got = std::min(want, n - first);
+    const int64_t r0 = t == 0 ? edge : edge - got;
+    edge = t == 0 ? r0 + got : r0;
+    body(r0, r0 + got);
+  }
+}
+
+// Items [0, n) shared by the threads of a region: claimed from both ends on two threads, in
+// fixed equal shares otherwise. body(first, last) as above.
+template <class Body>
+void share_items(EndClaims& claims, int64_t n, int t, int threads, Body&& body) {
+  if (threads == 2) return claim_from_ends(claims, n, t, 1, body);
+  const int64_t first = n * t / threads, last = n * (t + 1) / threads;
+  if (first < last) body(first, last);
+}
 
 }  // namespace qkv::kernels
