@@ -420,8 +420,9 @@ std::vector<Result> time_stages(const Options& opt, int max_threads) {
 }
 
 void print_report(const Options& opt, int max_threads, const double* peak, const double* bandwidth,
-                  const Handoff& handoff, const std::vector<Result>& results, const std::vector<Result>& batched,
-                  const std::vector<Result>& steps, double gflops_512_top, double peak_512_beside) {
+                  const Handoff& handoff, const std::vector<Result>& results,
+                  const std::vector<Result>& batched, const std::vector<Result>& steps,
+                  double gflops_512_top, double peak_512_beside) {
   std::printf("bench_kernels: FP32, %d cores, best of >= %d runs, GFLOP/s = 2·M·N·K / time\n",
               omp_get_num_procs(), opt.reps);
   std::printf("FMA peak (%d chains of %d-lane FMAs per thread): 1 thread %.1f GFLOP/s", kChains,

@@ -150,9 +150,10 @@ void print_alternating_profile(std::map<std::string, std::vector<double>> (&op_m
     sum[1] += r.many;
     rows.push_back(r);
   }
-  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.one > b.one; });
-  std::printf("%-32s %12s %12s %8s\n", "op", "1 thread ms", (std::to_string(n) + " threads ms").c_str(),
-              "ratio");
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const Row& a, const Row& b) { return a.one > b.one; });
+  std::printf("%-32s %12s %12s %8s\n", "op", "1 thread ms",
+              (std::to_string(n) + " threads ms").c_str(), "ratio");
   for (const auto& r : rows)
     std::printf("%-32s %12.3f %12.3f %7.2fx\n", r.name.c_str(), r.one, r.many,
                 r.many > 0 ? r.one / r.many : 0.0);

@@ -109,8 +109,7 @@ inline void choose_omp_wait(char** argv) {
   if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) return;
   const bool busy = machine_busy();
   if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
-  if (!busy)
-    setenv("GOMP_SPINCOUNT", std::to_string(spins_for(kSpinSeconds)).c_str(), 1);
+  if (!busy) setenv("GOMP_SPINCOUNT", std::to_string(spins_for(kSpinSeconds)).c_str(), 1);
   execv("/proc/self/exe", argv);  // returns only on failure: then carry on as we are
   unsetenv("OMP_WAIT_POLICY");
   unsetenv("GOMP_SPINCOUNT");

@@ -560,13 +560,12 @@ TEST_CASE("gemm_part with claims: whichever thread claims which rows, the bits o
   // and, not claimed, a B too big to pack whole (2 slices × 1152 columns) and a product split
   // by columns. Written over NaN (β = 0) and added to C (β = 1, as a second consumer's
   // gradient is).
-  for (Shape s :
-       {Shape{false, true, 640, 64, 64, true}, Shape{false, false, 640, 64, 128, true},
-        Shape{false, true, 301, 128, 100, true}, Shape{false, false, 200, 16, 64, true},
-        Shape{true, false, 150, 32, 64, true}, Shape{false, true, 20, 16, 64, true},
-        Shape{false, true, 640, 64, 300, true}, Shape{false, false, 640, 128, 512, true},
-        Shape{true, true, 701, 100, 600, true}, Shape{false, true, 640, 1100, 300, false},
-        Shape{false, false, 12, 640, 64, false}}) {
+  for (Shape s : {Shape{false, true, 640, 64, 64, true}, Shape{false, false, 640, 64, 128, true},
+                  Shape{false, true, 301, 128, 100, true}, Shape{false, false, 200, 16, 64, true},
+                  Shape{true, false, 150, 32, 64, true}, Shape{false, true, 20, 16, 64, true},
+                  Shape{false, true, 640, 64, 300, true}, Shape{false, false, 640, 128, 512, true},
+                  Shape{true, true, 701, 100, 600, true}, Shape{false, true, 640, 1100, 300, false},
+                  Shape{false, false, 12, 640, 64, false}}) {
     const int64_t lda = s.ta ? s.M : s.K, ldb = s.tb ? s.K : s.N;
     const auto A = random_matrix(s.M * s.K, 61), B = random_matrix(s.K * s.N, 62);
     const auto bias = random_matrix(s.N, 63);

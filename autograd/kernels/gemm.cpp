@@ -18,7 +18,8 @@
 // summed over k in the same order whatever the thread count: k runs 0..K-1 inside a KC
 // slice, the slices are added to C in order, and threads split M or N, or, for a small C
 // with a long sum, whole KC slices whose sums are still added to C in order (part_split_k),
-// or, two threads on a product of moderate size, claim its rows from opposite ends (run_claimed).
+// or, two threads on a product of moderate size, claim its rows from opposite ends
+// (run_claimed).
 #include "autograd/kernels/gemm.h"
 
 #include <omp.h>
@@ -82,13 +83,13 @@ namespace {
 // of chapter 14), and the packed B block a quarter of L3, capped at 4096 columns (8 MB; an L3
 // shared by many cores is not ours alone).
 constexpr int64_t KC = 256;
-constexpr int64_t kRowMultiple = 24;
-// C with at most this many rows reads a B that is not transposed in place (Tiled::run).
+constexpr int64_t kRowMultiple = 24;  // a multiple of every MR below
+constexpr int64_t kColMultiple = 64;  // a multiple of every NR below
+// C with at most this many rows reads a B that is not transposed in place (reads_b_in_place).
 #ifndef QKV_DIRECT_B_ROWS
 #define QKV_DIRECT_B_ROWS 128
 #endif
-constexpr int64_t kDirectBRows = QKV_DIRECT_B_ROWS;  // a multiple of every MR below
-constexpr int64_t kColMultiple = 64;  // a multiple of every NR below
+constexpr int64_t kDirectBRows = QKV_DIRECT_B_ROWS;
 
 // A cache's size in bytes as the C library reports it, else as Linux's sysfs does, else
 // `fallback`. level 1 means the data cache.
@@ -290,7 +291,7 @@ std::atomic<int64_t> g_split_by_k{0};  // products split by k so far (gemm_produ
 // slices splits k instead (measured shape by shape, chapter 14).
 constexpr int64_t kSplitKWidth = 256;
 
-constexpr int64_t kMinClaim = 2;    // row tiles per claim (Tiled::run_claimed; the last may be 1)
+constexpr int64_t kMinClaim = 2;  // row tiles per claim (Tiled::run_claimed; the last may be 1)
 // At most this much of B, packed, per thread for a claimed product (1 MB: a [512, 128] weight
 // of the small model's feed-forward, two k slices, is a quarter of it).
 constexpr int64_t kClaimedPackFloats = int64_t(1) << 18;

@@ -77,8 +77,9 @@ void gemm(const Gemm& g);
 // instead of in fixed halves, so that the one that started late does fewer (chapter 14): which
 // thread computes a row then varies, the row's bits do not. Only for a product below the paced
 // size whose packed B fits 1 MB (K·N up to 2^18) and that the two threads of a two-thread
-// region split by rows; otherwise claims are ignored. One GemmClaims per product, made before the region, and
-// every thread passes the same one (with one each, every thread would compute all of C).
+// region split by rows; otherwise claims are ignored. One GemmClaims per product, made before
+// the region, and every thread passes the same one (with one each, every thread would compute
+// all of C).
 using GemmClaims = EndClaims;  // parallel.h: row tiles claimed so far, by either thread
 void gemm_part(const Gemm& g, int thread, int threads, GemmClaims* claims = nullptr);
 bool gemm_worth_threads(int64_t macs);

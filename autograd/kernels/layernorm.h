@@ -163,10 +163,9 @@ inline void layer_norm_grad_stats16(const float* dy, const float* x, const float
 }
 
 // dx += the input gradient above, for the rows [first, last) (add false: dx = it, dx is a new
-// buffer). dx2, if given, receives the
-// same through a dropout mask (an add of a dropped-out input before the norm: both inputs of
-// the add, dropout_add_layer_norm): d·(keep2[i] ? scale2 : 0), or d itself without keep2;
-// added, or written when add2 is false.
+// buffer). dx2, if given, receives the same through a dropout mask (an add of a dropped-out
+// input before the norm: both inputs of the add, dropout_add_layer_norm):
+// d·(keep2[i] ? scale2 : 0), or d itself without keep2; added, or written when add2 is false.
 struct RowGrad {};  // thread_scratch tag
 struct SecondInput {
   float* dx2 = nullptr;
@@ -176,8 +175,8 @@ struct SecondInput {
 };
 inline void layer_norm_backward_input_rows(float* dx, const SecondInput& second, const float* dy,
                                            const float* x, const float* mean, const float* rstd,
-                                           const float* w, int64_t first, int64_t last,
-                                           int64_t D, bool add = true) {
+                                           const float* w, int64_t first, int64_t last, int64_t D,
+                                           bool add = true) {
   float* d = second.dx2 ? thread_scratch<RowGrad>(D) : nullptr;  // one row's gradient
   for (int64_t r0 = first; r0 < last; r0 += 16) {
     const int64_t r1 = std::min(last, r0 + 16);
