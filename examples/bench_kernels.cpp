@@ -38,6 +38,11 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
 // ---- The FMA peak ----------------------------------------------------------------------
 // kChains independent accumulators, each one vector register of the widest kind the CPU
 // has (zmm, 16 floats, with AVX-512): an FMA takes 4 cycles and a core starts 2 per cycle,
@@ -142,17 +147,12 @@ double memory_bandwidth(int threads, int reps) {
 void print_cores() {
   std::vector<double> one, two, ratio;
   for (int pair = 0; pair < 25; ++pair) {
-    const bool one_first = pair % 2 == 0;
-    const double a = fma_peak(one_first ? 1 : 2, 1), b = fma_peak(one_first ? 2 : 1, 1);
-    const double p1 = one_first ? a : b, p2 = one_first ? b : a;
-    one.push_back(p1);
-    two.push_back(p2);
-    ratio.push_back(p2 / p1);
+    double p[3];  // p[t]: the loop's FLOP/s on t threads; which count runs first alternates
+    for (int t : {1 + pair % 2, 2 - pair % 2}) p[t] = fma_peak(t, 1);
+    one.push_back(p[1]);
+    two.push_back(p[2]);
+    ratio.push_back(p[2] / p[1]);
   }
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
   std::printf("{\"fma_1t_gflops\": %.1f, \"fma_2t_gflops\": %.1f, \"two_core_ratio\": %.3f}\n",
               median(one) / 1e9, median(two) / 1e9, median(ratio));
 }
@@ -191,10 +191,6 @@ Handoff handoff_read(int64_t floats) {
 #pragma omp barrier
     }
   }
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
   if (!(sink > 0)) std::printf("(handoff sum %g)\n", sink);  // keeps the reads
   return {median(us[0]), median(us[1])};
 }

@@ -6,8 +6,8 @@
 //
 // --mode train (default), last line {"step_ms_median": …, "tokens_per_s": …, "peak_rss_mb": …};
 // --profile adds the time per op (with --alternate-threads, each op's median on either count);
-// --count the calls and GEMM work per op, which, unlike time,
-// are the same on every run. --alternate-threads times one thread and --threads threads in
+// --count the calls and GEMM work per op, which, unlike time, are the same on every run.
+// --alternate-threads times one thread and --threads threads in
 // alternating steps of one run; last line {"step_ms_median_1": …, "step_ms_median_n": …,
 // "threads": N, "speedup": …}. --mode greedy decodes --sentences sources to --max-out tokens
 // each, all in one batch and then one by one, like the reference (no early stop), with the

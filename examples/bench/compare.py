@@ -62,15 +62,16 @@ def variants_of(a):
 
 
 def measure(a, sizes, variants):
-    """Step times (ms) per (size, label) over the interleaved rounds, and the peak RSS of each."""
+    """Step times (ms) per (size, label) over the interleaved rounds, the peak RSS of each, and
+    the machine's own 2T/1T of each round (bench_kernels --cores; empty with --no-cores)."""
     res = {(s, v[0]): [] for s in sizes for v in variants}
-    res["cores"] = []
+    cores = []
     rss = {}
     kernels = os.path.join(os.path.dirname(a.qkv) or ".", "bench_kernels")
     for r in range(a.rounds):
         if not a.no_cores:
             j = run_qkv(kernels, ["--cores"])
-            res["cores"].append(j["two_core_ratio"])
+            cores.append(j["two_core_ratio"])
             print(f"round {r + 1} machine: FMA loop 2T/1T {j['two_core_ratio']}", file=sys.stderr,
                   flush=True)
         for s in sizes:
@@ -91,10 +92,10 @@ def measure(a, sizes, variants):
                       file=sys.stderr, flush=True)
                 rss[(s, label)] = max(rss.get((s, label), 0), j["peak_rss_mb"])
         print(f"round {r + 1}/{a.rounds} done", file=sys.stderr)
-    return res, rss
+    return res, rss, cores
 
 
-def report(a, sizes, labels, med, rss, res_alt=None):
+def report(a, sizes, labels, med, rss, res_alt=None, cores=()):
     alt = "qkv 1T|2T" in labels
     labels = [l for l in labels if l != "qkv 1T|2T"]
     print("step ms, median of %d interleaved rounds" % a.rounds)
@@ -102,9 +103,9 @@ def report(a, sizes, labels, med, rss, res_alt=None):
     for s in sizes:
         print("%-6s " % s + " ".join("%15.1f" % med[(s, l)] for l in labels))
     print()
-    if res_alt.get("cores"):
-        print(f"machine: FMA loop 2T/1T {statistics.median(res_alt['cores']):.2f} "
-              f"(rounds: {', '.join('%.2f' % x for x in res_alt['cores'])}): how much of a second "
+    if cores:
+        print(f"machine: FMA loop 2T/1T {statistics.median(cores):.2f} "
+              f"(rounds: {', '.join('%.2f' % x for x in cores)}): how much of a second "
               f"core the host gave")
         print()
     if alt:
@@ -135,11 +136,10 @@ def main():
     a = parse_args()
     variants = variants_of(a)
     sizes = a.sizes.split(",")
-    res, rss = measure(a, sizes, variants)
-    med = {k: statistics.median(v) for k, v in res.items() if v}
+    res, rss, cores = measure(a, sizes, variants)
+    med = {k: statistics.median(v) for k, v in res.items()}
     res_alt = {s: res.get((s, "qkv 1T|2T"), []) for s in sizes}
-    res_alt["cores"] = res["cores"]
-    report(a, sizes, [v[0] for v in variants], med, rss, res_alt)
+    report(a, sizes, [v[0] for v in variants], med, rss, res_alt, cores)
 
 
 if __name__ == "__main__":
