@@ -8,9 +8,6 @@
 // steps of chapter 03 at 512³. The last line is JSON (512³, 2 threads), with the keys
 //   gemm_512_gflops, peak_gflops, ratio, peak_beside_gflops, ratio_beside
 #include <omp.h>
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
 
 #include <algorithm>
 #include <chrono>
@@ -27,10 +24,14 @@
 #include "autograd/kernels/gemm.h"
 #include "autograd/random.h"
 #include "examples/cli.h"
+#include "examples/fma_probe.h"
 #include "examples/gemm_stages.h"
 
 namespace {
 
+using qkv::app::fma_peak;
+using qkv::app::kChains;
+using qkv::app::kLanes;
 using Buffer = std::vector<float, qkv::AlignedAllocator<float>>;
 using Clock = std::chrono::steady_clock;
 
@@ -41,81 +42,6 @@ double seconds_since(Clock::time_point t0) {
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
-}
-
-// ---- The FMA peak ----------------------------------------------------------------------
-// kChains independent accumulators, each one vector register of the widest kind the CPU
-// has (zmm, 16 floats, with AVX-512): an FMA takes 4 cycles and a core starts 2 per cycle,
-// so at least 8 must be in flight; 12 leaves slack. Each lane computes x = x·m + a over and
-// over; the values stay finite and the compiler cannot shorten the chain. Intrinsics here
-// (with a portable fallback) so that the peak is the hardware's, whatever vector width the
-// compiler would have chosen for a plain loop.
-constexpr int kChains = 12;
-#if defined(__AVX512F__)
-constexpr int kLanes = 16;
-float fma_loop(int64_t iters, float m, float a) {
-  __m512 acc[kChains];
-  for (int c = 0; c < kChains; ++c) acc[c] = _mm512_set1_ps(0.01f * static_cast<float>(c));
-  const __m512 vm = _mm512_set1_ps(m), va = _mm512_set1_ps(a);
-  for (int64_t it = 0; it < iters; ++it)
-    for (int c = 0; c < kChains; ++c) acc[c] = _mm512_fmadd_ps(acc[c], vm, va);
-  alignas(64) float out[16];
-  float s = 0.f;
-  for (int c = 0; c < kChains; ++c) {
-    _mm512_store_ps(out, acc[c]);
-    for (float x : out) s += x;
-  }
-  return s;
-}
-#elif defined(__AVX__) && defined(__FMA__)
-constexpr int kLanes = 8;
-float fma_loop(int64_t iters, float m, float a) {
-  __m256 acc[kChains];
-  for (int c = 0; c < kChains; ++c) acc[c] = _mm256_set1_ps(0.01f * static_cast<float>(c));
-  const __m256 vm = _mm256_set1_ps(m), va = _mm256_set1_ps(a);
-  for (int64_t it = 0; it < iters; ++it)
-    for (int c = 0; c < kChains; ++c) acc[c] = _mm256_fmadd_ps(acc[c], vm, va);
-  alignas(32) float out[8];
-  float s = 0.f;
-  for (int c = 0; c < kChains; ++c) {
-    _mm256_store_ps(out, acc[c]);
-    for (float x : out) s += x;
-  }
-  return s;
-}
-#else
-constexpr int kLanes = 4;
-float fma_loop(int64_t iters, float m, float a) {
-  float acc[kChains][kLanes];
-  for (int c = 0; c < kChains; ++c)
-    for (int l = 0; l < kLanes; ++l) acc[c][l] = 0.01f * static_cast<float>(c + l);
-  for (int64_t it = 0; it < iters; ++it)
-    for (int c = 0; c < kChains; ++c) {
-#pragma omp simd
-      for (int l = 0; l < kLanes; ++l) acc[c][l] = std::fma(acc[c][l], m, a);
-    }
-  float s = 0.f;
-  for (int c = 0; c < kChains; ++c)
-    for (int l = 0; l < kLanes; ++l) s += acc[c][l];
-  return s;
-}
-#endif
-
-// FLOP/s of fma_loop on `threads` threads at once, best of `reps`.
-double fma_peak(int threads, int reps) {
-  const int64_t iters = 4'000'000;  // ~10 ms per thread at ~200 GFLOP/s
-  volatile float m = 0.9999f, a = 1e-4f;
-  double best = 0;
-  for (int r = 0; r < reps; ++r) {
-    float sink = 0.f;
-    const auto t0 = Clock::now();
-#pragma omp parallel num_threads(threads) reduction(+ : sink)
-    sink += fma_loop(iters, m, a);
-    const double s = seconds_since(t0);
-    if (!std::isfinite(sink)) std::printf("(non-finite FMA loop result)\n");
-    best = std::max(best, 2.0 * kChains * kLanes * iters * threads / s);
-  }
-  return best;
 }
 
 // ---- Memory bandwidth --------------------------------------------------------------------

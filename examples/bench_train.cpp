@@ -27,6 +27,7 @@
 #include "autograd/ops.h"
 #include "autograd/profiler.h"
 #include "examples/cli.h"
+#include "examples/fma_probe.h"
 #include "examples/plot/bar_chart.h"
 #include "examples/plot/figure_file.h"
 #include "nn/decoding.h"
@@ -215,17 +216,59 @@ bool one_thread_step(int64_t step) {
   return (static_cast<uint64_t>(step % 2) ^ pair_bit) != 0;
 }
 
+// With --probe-cores, before each timed step of an alternating run: how much of a second core
+// the machine gives (two_core_ratio_now, ~2 ms of the FMA loop). A pair of steps counts as
+// having had two cores when the probes before both of its steps reached kTwoCores.
+constexpr double kTwoCores = 1.8;
+
+// The alternating run's 2T/1T again, over the pairs whose probes saw two cores; prints it, and
+// returns the JSON keys it adds to the last line.
+std::string print_two_core_pairs(const std::vector<double>& t1, const std::vector<double>& tn,
+                                 const std::vector<double>& probe, int alternate) {
+  std::vector<double> good1, goodn, sorted = probe;
+  for (size_t p = 0; p < t1.size(); ++p)
+    if (std::min(probe[2 * p], probe[2 * p + 1]) >= kTwoCores) {
+      good1.push_back(t1[p]);
+      goodn.push_back(tn[p]);
+    }
+  std::sort(sorted.begin(), sorted.end());
+  std::printf(
+      "machine: FMA loop 2T/1T before each step, median %.2f (%.2f to %.2f); %zu of %zu pairs "
+      "had two cores (both probes >= %.1f)\n",
+      median(probe), sorted.front(), sorted.back(), good1.size(), t1.size(), kTwoCores);
+  char keys[160];
+  if (good1.empty()) {
+    std::snprintf(keys, sizeof keys, ", \"fma_two_core_ratio\": %.3f, \"pairs_two_cores\": 0",
+                  median(probe));
+    return keys;
+  }
+  const double m1 = median(good1), mn = median(goodn);
+  std::printf("  over those pairs: 1 thread %.3f ms, %d threads %.3f ms, %.2fx\n", m1, alternate,
+              mn, m1 / mn);
+  std::snprintf(keys, sizeof keys,
+                ", \"fma_two_core_ratio\": %.3f, \"pairs_two_cores\": %zu, "
+                "\"speedup_two_cores\": %.3f",
+                median(probe), good1.size(), m1 / mn);
+  return keys;
+}
+
 int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t steps,
           int64_t warmup, bool profile, bool count, const std::string& profile_svg = "",
-          int alternate = 0) {
+          int alternate = 0, bool probe_cores = false) {
   nn::Adam opt(model.parameters(), 1e-3f, 0.9f, 0.98f, 1e-9f);
-  std::vector<double> total, fwd, bwd, upd, by_threads[2];
+  // Each timed step's phases, milliseconds: [0] on one thread when alternating, else every step;
+  // [1] on N threads when alternating.
+  struct Phases {
+    std::vector<double> step, forward, backward, update;
+  } by_threads[2];
   std::map<std::string, std::vector<double>> op_ms[2];  // alternating with --profile: per step
+  std::vector<double> pair_ms[2], probe;  // alternating: each pair's two steps; --probe-cores
   float last_loss = 0.f;
   for (int64_t step = 0; step < warmup + steps; ++step) {
     const bool one = alternate > 0 && one_thread_step(step < warmup ? step : step - warmup);
     if (alternate > 0) omp_set_num_threads(one ? 1 : alternate);
     const Batch b = make_batch(z, gen);
+    if (probe_cores && step >= warmup) probe.push_back(app::two_core_ratio_now());
     profiler_enable((profile || count) && step >= warmup);
     const auto t0 = std::chrono::steady_clock::now();
     Tensor logits = model.forward(b.src, b.src_keep, b.tgt_in, b.tgt_keep);  // [B, T, TV]
@@ -243,11 +286,12 @@ int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t
           op_ms[one ? 0 : 1][e.name].push_back(1000.0 * e.seconds);
         profiler_reset();
       }
-      by_threads[one ? 0 : 1].push_back(all);
-      total.push_back(all);
-      fwd.push_back(f);
-      bwd.push_back(fb - f);
-      upd.push_back(all - fb);
+      if (alternate > 0) pair_ms[one ? 0 : 1].push_back(all);  // step 2p and 2p+1: pair p
+      Phases& ph = by_threads[alternate > 0 && !one ? 1 : 0];
+      ph.step.push_back(all);
+      ph.forward.push_back(f);
+      ph.backward.push_back(fb - f);
+      ph.update.push_back(all - fb);
     }
   }
   profiler_enable(false);
@@ -266,23 +310,40 @@ int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t
     write_profile_svg(profile_svg, steps, run);
   }
   if (alternate > 0) {
-    const double m1 = median(by_threads[0]), mn = median(by_threads[1]);
+    const Phases &one = by_threads[0], &n = by_threads[1];
+    const double m1 = median(one.step), mn = median(n.step);
     std::printf(
         "alternating steps: 1 thread %.3f ms (median of %zu steps), %d threads %.3f ms (median "
         "of %zu); %d threads are %.2fx as fast; final loss %.4f\n",
-        m1, by_threads[0].size(), alternate, mn, by_threads[1].size(), alternate, m1 / mn,
-        last_loss);
+        m1, one.step.size(), alternate, mn, n.step.size(), alternate, m1 / mn, last_loss);
+    // Which phase two threads speed up least: Adam's update is a pass over all the weights and
+    // their moments, bound by memory rather than arithmetic (chapter 14, the eleventh round).
+    const std::vector<double>* phase[3][2] = {
+        {&one.forward, &n.forward}, {&one.backward, &n.backward}, {&one.update, &n.update}};
+    const char* name[3] = {"forward", "backward", "adam+zero_grad"};
+    for (int k = 0; k < 3; ++k) {
+      const double a = median(*phase[k][0]), b = median(*phase[k][1]);
+      std::printf("  %-15s 1 thread %8.3f ms, %d threads %8.3f ms, %.2fx\n", name[k], a, alternate,
+                  b, a / b);
+    }
+    const size_t pairs = std::min(pair_ms[0].size(), pair_ms[1].size());
+    pair_ms[0].resize(pairs);  // an odd step count's last step has no partner
+    pair_ms[1].resize(pairs);
+    const std::string keys =
+        probe_cores ? print_two_core_pairs(pair_ms[0], pair_ms[1], probe, alternate) : "";
     std::printf(
         "{\"step_ms_median_1\": %.3f, \"step_ms_median_n\": %.3f, \"threads\": %d, "
-        "\"speedup\": %.3f, \"peak_rss_mb\": %.1f}\n",
-        m1, mn, alternate, m1 / mn, peak_rss_mb());
+        "\"speedup\": %.3f, \"peak_rss_mb\": %.1f%s}\n",
+        m1, mn, alternate, m1 / mn, peak_rss_mb(), keys.c_str());
     return 0;
   }
-  const double med = median(total);
+  const Phases& all = by_threads[0];
+  const double med = median(all.step);
   std::printf(
       "forward %.3f ms, backward %.3f ms, adam+zero_grad %.3f ms (medians of %lld steps); final "
       "loss %.4f\n",
-      median(fwd), median(bwd), median(upd), static_cast<long long>(steps), last_loss);
+      median(all.forward), median(all.backward), median(all.update),
+      static_cast<long long>(steps), last_loss);
   std::printf("{\"step_ms_median\": %.3f, \"tokens_per_s\": %.1f, \"peak_rss_mb\": %.1f}\n", med,
               static_cast<double>(z.B * (z.S + z.T)) / (med / 1000.0), peak_rss_mb());
   return 0;
@@ -347,7 +408,8 @@ struct Flags {
   int64_t D = 64, H = 4, F = 256, N = 2, threads = 0, seed = 0, steps = 20, warmup = 3,
           sentences = 64, max_out = 12, repeats = 5;
   Sizes z{64, 10, 10, 100, 100};
-  bool profile = false, count = false, no_kv_cache = false, alternate_threads = false;
+  bool profile = false, count = false, no_kv_cache = false, alternate_threads = false,
+       probe_cores = false;
   std::string profile_svg;
 };
 
@@ -385,6 +447,11 @@ void declare_flags(app::ArgParser& args, Flags& f) {
             "time 1 thread and --threads threads (0: all cores) in alternating steps of one run, "
             "half the steps each, and print both medians and their ratio",
             f.alternate_threads);
+  args.flag("--probe-cores",
+            "with --alternate-threads: before each step, ~2 ms of an FMA loop on 1 and 2 threads "
+            "(how much of a second core the machine gives); also print the ratio over the pairs "
+            "of steps that had two cores",
+            f.probe_cores);
 }
 
 void validate(const Flags& f) {
@@ -417,6 +484,8 @@ void validate(const Flags& f) {
       throw app::UsageError("--alternate-threads does not combine with --count or --profile-svg");
     at_least("--steps", f.steps, 2);
   }
+  if (f.probe_cores && !f.alternate_threads)
+    throw app::UsageError("--probe-cores goes with --alternate-threads");
   if (f.D % f.H != 0)
     throw app::UsageError("--d-model " + std::to_string(f.D) + " is not divisible by --heads " +
                           std::to_string(f.H));
@@ -467,7 +536,7 @@ int run(int argc, char** argv) {
   }
   std::printf("batch %lld × (%lld + %lld) tokens\n", static_cast<long long>(z.B),
               static_cast<long long>(z.S), static_cast<long long>(z.T));
-  return train(model, z, gen, steps, warmup, profile, count, f.profile_svg, alternate);
+  return train(model, z, gen, steps, warmup, profile, count, f.profile_svg, alternate, f.probe_cores);
 }
 }  // namespace
 

@@ -89,6 +89,12 @@ TEST_CASE("bench_train --alternate-threads: half the steps on each count, the sa
   CHECK(alt.output.find("1 thread ") != std::string::npos);
   CHECK(alt.output.find("(median of 3 steps), 2 threads") != std::string::npos);
   CHECK(alt.output.find("(median of 3); 2 threads are") != std::string::npos);
+  // Then the same split by phase: forward, backward, and Adam's update with zero_grad.
+  for (const char* phase : {"\n  forward ", "\n  backward ", "\n  adam+zero_grad "}) {
+    const size_t at = alt.output.find(phase);
+    CHECK(at != std::string::npos);
+    if (at != std::string::npos) CHECK(alt.output.find(", 2 threads ", at) != std::string::npos);
+  }
   const std::string json = alt.last_line();
   for (const char* key : {"\"step_ms_median_1\": ", "\"step_ms_median_n\": ", "\"threads\": 2, ",
                           "\"speedup\": ", "\"peak_rss_mb\": "})
@@ -120,6 +126,19 @@ TEST_CASE("bench_train --alternate-threads: half the steps on each count, the sa
   r = test::run(model + " --alternate-threads --mode greedy");
   CHECK(r.status == 2);
   CHECK(r.output.find("times training steps only") != std::string::npos);
+  // --probe-cores: the machine's 2T/1T before each step, and the ratio over the pairs that had
+  // two cores (how many depends on the machine; the keys do not). The probes change no number.
+  r = test::run(model + " --threads 2 --alternate-threads --probe-cores");
+  INFO(r.output);
+  CHECK(r.status == 0);
+  CHECK(r.output.find("machine: FMA loop 2T/1T before each step, median ") != std::string::npos);
+  CHECK(r.output.find(" of 3 pairs had two cores") != std::string::npos);
+  for (const char* key : {"\"fma_two_core_ratio\": ", "\"pairs_two_cores\": "})
+    CHECK(r.last_line().find(key) != std::string::npos);
+  CHECK(final_loss(r.output) == final_loss(one.output));
+  r = test::run(model + " --threads 2 --probe-cores");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--probe-cores goes with --alternate-threads") != std::string::npos);
 }
 
 // bench_kernels --cores: the machine's own 2T/1T, which compare.py prints beside qkv's.

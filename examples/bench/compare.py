@@ -52,7 +52,7 @@ def variants_of(a):
     """(label, qkv executable or PyTorch's core type, flags) for each variant, in running order."""
     variants = [("qkv 1T", a.qkv, ["--threads", "1"]), ("qkv 2T", a.qkv, ["--threads", "2"])]
     if a.alternate:
-        variants.append(("qkv 1T|2T", a.qkv, ["--threads", "2", "--alternate-threads"]))
+        variants.append(("qkv 1T|2T", a.qkv, ["--threads", "2", "--alternate-threads", "--probe-cores"]))
     if a.qkv_b:
         variants += [("B 1T", a.qkv_b, ["--threads", "1"]), ("B 2T", a.qkv_b, ["--threads", "2"])]
     elif not a.no_torch:
@@ -82,8 +82,13 @@ def measure(a, sizes, variants):
                     alt = flags.split() + ["--steps", str(2 * steps), "--warmup", str(max(2, warmup))]
                     j = run_qkv(exe, alt + extra)
                     res[(s, label)].append(j["speedup"])
+                    # the same over the pairs of steps whose probes saw two cores (none: no figure)
+                    if "speedup_two_cores" in j:
+                        res.setdefault((s, "two cores"), []).append(j["speedup_two_cores"])
                     print(f"round {r + 1} {s} {label}: {j['step_ms_median_1']} / {j['step_ms_median_n']} ms, "
-                          f"2T/1T {j['speedup']}", file=sys.stderr, flush=True)
+                          f"2T/1T {j['speedup']}; {j['pairs_two_cores']} pairs with two cores "
+                          f"(FMA 2T/1T {j['fma_two_core_ratio']}): {j.get('speedup_two_cores', '-')}",
+                          file=sys.stderr, flush=True)
                     continue
                 j = run_torch(common + extra, exe) if label.startswith("torch") else run_qkv(exe, common + extra)
                 res[(s, label)].append(j["step_ms_median"])
@@ -110,8 +115,12 @@ def report(a, sizes, labels, med, rss, res_alt=None, cores=()):
         print()
     if alt:
         for s in sizes:
+            two = res_alt.get((s, "two cores"), [])
             print(f"{s}: 2T/1T in one run of alternating steps {med[(s, 'qkv 1T|2T')]:.2f} "
-                  f"(rounds: {', '.join('%.2f' % x for x in res_alt[s])})")
+                  f"(rounds: {', '.join('%.2f' % x for x in res_alt[s])}); over the pairs of steps "
+                  f"that had two cores: "
+                  + (f"{statistics.median(two):.2f} (rounds: {', '.join('%.2f' % x for x in two)})"
+                     if two else "none"))
         print()
     if a.qkv_b:
         for s in sizes:
@@ -139,6 +148,7 @@ def main():
     res, rss, cores = measure(a, sizes, variants)
     med = {k: statistics.median(v) for k, v in res.items()}
     res_alt = {s: res.get((s, "qkv 1T|2T"), []) for s in sizes}
+    res_alt.update({k: v for k, v in res.items() if k[1] == "two cores"})
     report(a, sizes, [v[0] for v in variants], med, rss, res_alt, cores)
 
 
