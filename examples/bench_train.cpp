@@ -217,7 +217,7 @@ bool one_thread_step(int64_t step) {
 }
 
 // With --probe-cores, before each timed step of an alternating run: how much of a second core
-// the machine gives (two_core_ratio_now, ~2 ms of the FMA loop). A pair of steps counts as
+// the machine gives (two_core_ratio_now, ~3 ms of the FMA loop). A pair of steps counts as
 // having had two cores when the probes before both of its steps reached kTwoCores.
 constexpr double kTwoCores = 1.8;
 
@@ -448,7 +448,7 @@ void declare_flags(app::ArgParser& args, Flags& f) {
             "half the steps each, and print both medians and their ratio",
             f.alternate_threads);
   args.flag("--probe-cores",
-            "with --alternate-threads: before each step, ~2 ms of an FMA loop on 1 and 2 threads "
+            "with --alternate-threads: before each step, ~3 ms of an FMA loop on 1 and 2 threads "
             "(how much of a second core the machine gives); also print the ratio over the pairs "
             "of steps that had two cores",
             f.probe_cores);
