@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "autograd/counters.h"
+#include "autograd/kernels/gemm.h"
 #include "autograd/ops.h"
 #include "autograd/tensor.h"
 #include "tests/catch.h"
@@ -497,4 +498,55 @@ TEST_CASE("ops: results are bit-for-bit the same on 1 and 2 threads", "[ch02][op
     REQUIRE(differ == 0);
   }
   REQUIRE(std::isfinite(one[3][0]));
+}
+
+// linear's backward on two threads hands small products out whole, one per thread (dx to one,
+// dW to the other: kOneProductEachMacs in ops_linear.cpp), larger ones in shares. Either way
+// every gradient must be the bits one thread computes, also when x's gradient is added to (x
+// feeds two layers). The counters say which way ran: shares of these shapes claim dx's rows
+// and split dW's sum over k; whole products do neither.
+TEST_CASE("linear backward: small products one per thread, the same bits as one thread",
+          "[ch14][ops][determinism]") {
+  struct Case {
+    int64_t rows, in, out;
+    bool whole;  // one product per thread on two threads
+  };
+  for (const Case c : {Case{256, 64, 64, true}, Case{300, 48, 80, true}, Case{1100, 64, 64, false}}) {
+    INFO("rows " << c.rows << ", in " << c.in << ", out " << c.out);
+    auto run = [&](int threads, int64_t* claimed, int64_t* split) {
+      Generator gen(7);
+      Tensor x = Tensor::randn({c.rows, c.in}, gen, 0, 1, true);
+      Tensor w1 = Tensor::randn({c.out, c.in}, gen, 0, 0.2f, true);
+      Tensor b1 = Tensor::randn({c.out}, gen, 0, 0.2f, true);
+      Tensor w2 = Tensor::randn({c.out, c.in}, gen, 0, 0.2f, true);
+      Tensor r = Tensor::randn({c.rows, c.out}, gen);
+      Tensor loss = sum(mul(add(linear(x, w1, b1), linear(x, w2, Tensor())), r));
+      const int saved = omp_get_max_threads();
+      omp_set_num_threads(threads);
+      const int64_t claimed0 = kernels::gemm_products_claimed();
+      const int64_t split0 = kernels::gemm_products_split_by_k();
+      loss.backward();
+      *claimed = kernels::gemm_products_claimed() - claimed0;
+      *split = kernels::gemm_products_split_by_k() - split0;
+      omp_set_num_threads(saved);
+      return std::vector<std::vector<float>>{x.grad().to_vector(), w1.grad().to_vector(),
+                                             b1.grad().to_vector(), w2.grad().to_vector()};
+    };
+    int64_t claimed1, split1, claimed2, split2;
+    const auto one = run(1, &claimed1, &split1);
+    const auto two = run(2, &claimed2, &split2);
+    CHECK(claimed1 + split1 == 0);
+    if (c.whole) {
+      CHECK(claimed2 + split2 == 0);
+    } else {
+      CHECK(split2 > 0);
+    }
+    for (size_t k = 0; k < one.size(); ++k) {
+      INFO("gradient " << k << " (x, w1, b1, w2)");
+      REQUIRE(one[k].size() == two[k].size());
+      size_t differ = 0;
+      for (size_t i = 0; i < one[k].size(); ++i) differ += one[k][i] != two[k][i];
+      CHECK(differ == 0);
+    }
+  }
 }
