@@ -49,10 +49,11 @@ inline void accumulate_grad(const Tensor& input, const Tensor& g, float scale = 
 
 // The backward of y = x·Wᵀ + b from dy [rows, out]: dx += dy·W, dW += dyᵀ·x, db += Σ_rows dy
 // (ch04; each written instead, GEMM beta = 0, when its buffer is new: grad_out), the three in
-// one parallel region, each thread on its share of each (chapter 14: a region per product
-// woke the other thread three times), or, two threads on small products, one product each. Inputs that need no gradient are skipped; bias may be
-// undefined. `before(t, threads)`, if given, runs first in the region,
-// each thread on its share, followed by a barrier: linear_relu_dropout computes dy there.
+// one parallel region (chapter 14: a region per product woke the other thread three times),
+// each thread on its share of each, or, two threads on small products, one product each. Inputs
+// that need no gradient are skipped; bias may be undefined. `before(t, threads)`, if given, runs
+// first in the region, each thread on its share, followed by a barrier: linear_relu_dropout
+// computes dy there.
 void linear_backward(const float* dy, const Tensor& x, const Tensor& weight, const Tensor& bias,
                      int64_t rows, const std::function<void(int t, int threads)>& before = {});
 

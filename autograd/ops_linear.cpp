@@ -77,8 +77,9 @@ void linear_backward(const float* dy, const Tensor& x, const Tensor& weight, con
 #pragma omp barrier
     }
     if (one_each && threads == 2) {
-      // Thread 1, woken when the region opens, starts later: it takes dx, the shorter (its sum
-      // runs over out_f terms, dW's over all the rows).
+      // dx to thread 1: woken when the region opens, it usually starts a few microseconds
+      // later (with `before`, both start together after its barrier), and dx, with the same
+      // multiply-adds as dW, measured the faster of the two (27.8 against 32.2 µs at tiny).
       if (t == 1)
         kernels::gemm_part(dx_gemm, 0, 1);
       else

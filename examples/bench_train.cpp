@@ -221,34 +221,32 @@ bool one_thread_step(int64_t step) {
 // having had two cores when the probes before both of its steps reached kTwoCores.
 constexpr double kTwoCores = 1.8;
 
-// The alternating run's 2T/1T again, over the pairs whose probes saw two cores; prints it, and
+// The alternating run's 2T/1T again, over the pairs whose probes saw two cores: prints it, and
 // returns the JSON keys it adds to the last line.
-std::string print_two_core_pairs(const std::vector<double>& t1, const std::vector<double>& tn,
-                                 const std::vector<double>& probe, int alternate) {
-  std::vector<double> good1, goodn, sorted = probe;
+std::string report_two_core_pairs(const std::vector<double>& t1, const std::vector<double>& t2,
+                                  const std::vector<double>& probe) {
+  std::vector<double> good1, good2;
   for (size_t p = 0; p < t1.size(); ++p)
     if (std::min(probe[2 * p], probe[2 * p + 1]) >= kTwoCores) {
       good1.push_back(t1[p]);
-      goodn.push_back(tn[p]);
+      good2.push_back(t2[p]);
     }
-  std::sort(sorted.begin(), sorted.end());
+  const auto [lo, hi] = std::minmax_element(probe.begin(), probe.end());
+  const double machine = median(probe);
   std::printf(
       "machine: FMA loop 2T/1T before each step, median %.2f (%.2f to %.2f); %zu of %zu pairs "
       "had two cores (both probes >= %.1f)\n",
-      median(probe), sorted.front(), sorted.back(), good1.size(), t1.size(), kTwoCores);
+      machine, *lo, *hi, good1.size(), t1.size(), kTwoCores);
   char keys[160];
-  if (good1.empty()) {
-    std::snprintf(keys, sizeof keys, ", \"fma_two_core_ratio\": %.3f, \"pairs_two_cores\": 0",
-                  median(probe));
-    return keys;
+  int at =
+      std::snprintf(keys, sizeof keys, ", \"fma_two_core_ratio\": %.3f, \"pairs_two_cores\": %zu",
+                    machine, good1.size());
+  if (!good1.empty()) {
+    const double m1 = median(good1), m2 = median(good2);
+    std::printf("  over those pairs: 1 thread %.3f ms, 2 threads %.3f ms, %.2fx\n", m1, m2,
+                m1 / m2);
+    std::snprintf(keys + at, sizeof keys - at, ", \"speedup_two_cores\": %.3f", m1 / m2);
   }
-  const double m1 = median(good1), mn = median(goodn);
-  std::printf("  over those pairs: 1 thread %.3f ms, %d threads %.3f ms, %.2fx\n", m1, alternate,
-              mn, m1 / mn);
-  std::snprintf(keys, sizeof keys,
-                ", \"fma_two_core_ratio\": %.3f, \"pairs_two_cores\": %zu, "
-                "\"speedup_two_cores\": %.3f",
-                median(probe), good1.size(), m1 / mn);
   return keys;
 }
 
@@ -318,19 +316,20 @@ int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t
         m1, one.step.size(), alternate, mn, n.step.size(), alternate, m1 / mn, last_loss);
     // Which phase two threads speed up least: Adam's update is a pass over all the weights and
     // their moments, bound by memory rather than arithmetic (chapter 14, the eleventh round).
-    const std::vector<double>* phase[3][2] = {
-        {&one.forward, &n.forward}, {&one.backward, &n.backward}, {&one.update, &n.update}};
-    const char* name[3] = {"forward", "backward", "adam+zero_grad"};
-    for (int k = 0; k < 3; ++k) {
-      const double a = median(*phase[k][0]), b = median(*phase[k][1]);
-      std::printf("  %-15s 1 thread %8.3f ms, %d threads %8.3f ms, %.2fx\n", name[k], a, alternate,
-                  b, a / b);
+    const std::pair<const char*, std::vector<double> Phases::*> phases[] = {
+        {"forward", &Phases::forward},
+        {"backward", &Phases::backward},
+        {"adam+zero_grad", &Phases::update}};
+    for (const auto& [name, times] : phases) {
+      const double a = median(one.*times), b = median(n.*times);
+      std::printf("  %-15s 1 thread %8.3f ms, %d threads %8.3f ms, %.2fx\n", name, a, alternate, b,
+                  a / b);
     }
     const size_t pairs = std::min(pair_ms[0].size(), pair_ms[1].size());
     pair_ms[0].resize(pairs);  // an odd step count's last step has no partner
     pair_ms[1].resize(pairs);
     const std::string keys =
-        probe_cores ? print_two_core_pairs(pair_ms[0], pair_ms[1], probe, alternate) : "";
+        probe_cores ? report_two_core_pairs(pair_ms[0], pair_ms[1], probe) : "";
     std::printf(
         "{\"step_ms_median_1\": %.3f, \"step_ms_median_n\": %.3f, \"threads\": %d, "
         "\"speedup\": %.3f, \"peak_rss_mb\": %.1f%s}\n",
@@ -342,8 +341,8 @@ int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t
   std::printf(
       "forward %.3f ms, backward %.3f ms, adam+zero_grad %.3f ms (medians of %lld steps); final "
       "loss %.4f\n",
-      median(all.forward), median(all.backward), median(all.update),
-      static_cast<long long>(steps), last_loss);
+      median(all.forward), median(all.backward), median(all.update), static_cast<long long>(steps),
+      last_loss);
   std::printf("{\"step_ms_median\": %.3f, \"tokens_per_s\": %.1f, \"peak_rss_mb\": %.1f}\n", med,
               static_cast<double>(z.B * (z.S + z.T)) / (med / 1000.0), peak_rss_mb());
   return 0;
@@ -448,9 +447,9 @@ void declare_flags(app::ArgParser& args, Flags& f) {
             "half the steps each, and print both medians and their ratio",
             f.alternate_threads);
   args.flag("--probe-cores",
-            "with --alternate-threads: before each step, ~3 ms of an FMA loop on 1 and 2 threads "
-            "(how much of a second core the machine gives); also print the ratio over the pairs "
-            "of steps that had two cores",
+            "with --alternate-threads on 2 threads: before each step, ~3 ms of an FMA loop on 1 "
+            "and 2 threads (how much of a second core the machine gives); also print the ratio "
+            "over the pairs of steps that had two cores",
             f.probe_cores);
 }
 
@@ -504,6 +503,9 @@ int run(int argc, char** argv) {
   if (f.alternate_threads && alternate < 2)
     throw app::UsageError("--alternate-threads needs 2 or more threads, got " +
                           std::to_string(alternate) + " (--threads, or OMP_NUM_THREADS)");
+  if (f.probe_cores && alternate != 2)  // the probe measures two cores, the pairs must use two
+    throw app::UsageError("--probe-cores needs --alternate-threads on 2 threads, got " +
+                          std::to_string(omp_get_max_threads()) + " (--threads 2)");
   const std::string& mode = f.mode;
   const int64_t D = f.D, H = f.H, F = f.F, N = f.N, seed = f.seed, steps = f.steps,
                 warmup = f.warmup, sentences = f.sentences, max_out = f.max_out,
@@ -536,7 +538,8 @@ int run(int argc, char** argv) {
   }
   std::printf("batch %lld × (%lld + %lld) tokens\n", static_cast<long long>(z.B),
               static_cast<long long>(z.S), static_cast<long long>(z.T));
-  return train(model, z, gen, steps, warmup, profile, count, f.profile_svg, alternate, f.probe_cores);
+  return train(model, z, gen, steps, warmup, profile, count, f.profile_svg, alternate,
+               f.probe_cores);
 }
 }  // namespace
 

@@ -92,8 +92,10 @@ TEST_CASE("bench_train --alternate-threads: half the steps on each count, the sa
   // Then the same split by phase: forward, backward, and Adam's update with zero_grad.
   for (const char* phase : {"\n  forward ", "\n  backward ", "\n  adam+zero_grad "}) {
     const size_t at = alt.output.find(phase);
-    CHECK(at != std::string::npos);
-    if (at != std::string::npos) CHECK(alt.output.find(", 2 threads ", at) != std::string::npos);
+    REQUIRE(at != std::string::npos);
+    const std::string line = alt.output.substr(at + 1, alt.output.find('\n', at + 1) - at - 1);
+    CHECK(line.find(" 1 thread ") != std::string::npos);
+    CHECK(line.find(", 2 threads ") != std::string::npos);
   }
   const std::string json = alt.last_line();
   for (const char* key : {"\"step_ms_median_1\": ", "\"step_ms_median_n\": ", "\"threads\": 2, ",
@@ -135,10 +137,18 @@ TEST_CASE("bench_train --alternate-threads: half the steps on each count, the sa
   CHECK(r.output.find(" of 3 pairs had two cores") != std::string::npos);
   for (const char* key : {"\"fma_two_core_ratio\": ", "\"pairs_two_cores\": "})
     CHECK(r.last_line().find(key) != std::string::npos);
+  // The ratio over those pairs, printed and in the JSON, exactly when there were any.
+  const bool any = r.last_line().find("\"pairs_two_cores\": 0") == std::string::npos;
+  CHECK((r.output.find("  over those pairs: 1 thread ") != std::string::npos) == any);
+  CHECK((r.last_line().find("\"speedup_two_cores\": ") != std::string::npos) == any);
   CHECK(final_loss(r.output) == final_loss(one.output));
   r = test::run(model + " --threads 2 --probe-cores");
   CHECK(r.status == 2);
   CHECK(r.output.find("--probe-cores goes with --alternate-threads") != std::string::npos);
+  r = test::run(model + " --threads 3 --alternate-threads --probe-cores");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--probe-cores needs --alternate-threads on 2 threads, got 3") !=
+        std::string::npos);
 }
 
 // bench_kernels --cores: the machine's own 2T/1T, which compare.py prints beside qkv's.

@@ -505,13 +505,16 @@ TEST_CASE("ops: results are bit-for-bit the same on 1 and 2 threads", "[ch02][op
 // every gradient must be the bits one thread computes, also when x's gradient is added to (x
 // feeds two layers). The counters say which way ran: shares of these shapes claim dx's rows
 // and split dW's sum over k; whole products do neither.
+// The first layer is linear_relu_dropout, whose backward computes dy in the region before the
+// products (linear_backward's `before`, then a barrier); the second a plain linear.
 TEST_CASE("linear backward: small products one per thread, the same bits as one thread",
           "[ch14][ops][determinism]") {
   struct Case {
     int64_t rows, in, out;
     bool whole;  // one product per thread on two threads
   };
-  for (const Case c : {Case{256, 64, 64, true}, Case{300, 48, 80, true}, Case{1100, 64, 64, false}}) {
+  const Case cases[] = {{256, 64, 64, true}, {300, 48, 80, true}, {1100, 64, 64, false}};
+  for (const Case& c : cases) {
     INFO("rows " << c.rows << ", in " << c.in << ", out " << c.out);
     auto run = [&](int threads, int64_t* claimed, int64_t* split) {
       Generator gen(7);
@@ -520,7 +523,9 @@ TEST_CASE("linear backward: small products one per thread, the same bits as one 
       Tensor b1 = Tensor::randn({c.out}, gen, 0, 0.2f, true);
       Tensor w2 = Tensor::randn({c.out, c.in}, gen, 0, 0.2f, true);
       Tensor r = Tensor::randn({c.rows, c.out}, gen);
-      Tensor loss = sum(mul(add(linear(x, w1, b1), linear(x, w2, Tensor())), r));
+      Generator drop(11);
+      Tensor h = linear_relu_dropout(x, w1, b1, 0.25f, true, drop);
+      Tensor loss = sum(mul(add(h, linear(x, w2, Tensor())), r));
       const int saved = omp_get_max_threads();
       omp_set_num_threads(threads);
       const int64_t claimed0 = kernels::gemm_products_claimed();

@@ -9,7 +9,9 @@ the medians over the rounds, PyTorch's best setting, the ratio PyTorch best / qk
 2T/1T and both peak RSS. With --alternate, each round also runs qkv with
 --alternate-threads (1 and 2 threads in alternating steps of one run, twice the steps) and the
 report adds that 2T/1T: steps milliseconds apart share the machine's state, where separate
-runs do not. Each round also asks bench_kernels --cores (next to --qkv) how much of a second core
+runs do not. That run also probes the machine before each step (--probe-cores, in builds from
+chapter 14's eleventh round on), and the report adds the 2T/1T over the pairs of steps that had
+two cores. Each round also asks bench_kernels --cores (next to --qkv) how much of a second core
 the machine gives at that time (its FMA loop's 2T/1T): a bound on any program's 2T/1T then, and
 the report prints its median beside qkv's (--no-cores to skip).
 
@@ -65,6 +67,7 @@ def measure(a, sizes, variants):
     """Step times (ms) per (size, label) over the interleaved rounds, the peak RSS of each, and
     the machine's own 2T/1T of each round (bench_kernels --cores; empty with --no-cores)."""
     res = {(s, v[0]): [] for s in sizes for v in variants}
+    two_cores = {s: [] for s in sizes}  # alternating runs: 2T/1T over the pairs with two cores
     cores = []
     rss = {}
     kernels = os.path.join(os.path.dirname(a.qkv) or ".", "bench_kernels")
@@ -84,7 +87,7 @@ def measure(a, sizes, variants):
                     res[(s, label)].append(j["speedup"])
                     # the same over the pairs of steps whose probes saw two cores (none: no figure)
                     if "speedup_two_cores" in j:
-                        res.setdefault((s, "two cores"), []).append(j["speedup_two_cores"])
+                        two_cores[s].append(j["speedup_two_cores"])
                     print(f"round {r + 1} {s} {label}: {j['step_ms_median_1']} / {j['step_ms_median_n']} ms, "
                           f"2T/1T {j['speedup']}; {j['pairs_two_cores']} pairs with two cores "
                           f"(FMA 2T/1T {j['fma_two_core_ratio']}): {j.get('speedup_two_cores', '-')}",
@@ -97,10 +100,10 @@ def measure(a, sizes, variants):
                       file=sys.stderr, flush=True)
                 rss[(s, label)] = max(rss.get((s, label), 0), j["peak_rss_mb"])
         print(f"round {r + 1}/{a.rounds} done", file=sys.stderr)
-    return res, rss, cores
+    return res, rss, cores, two_cores
 
 
-def report(a, sizes, labels, med, rss, res_alt=None, cores=()):
+def report(a, sizes, labels, med, rss, res_alt=None, cores=(), two_cores=None):
     alt = "qkv 1T|2T" in labels
     labels = [l for l in labels if l != "qkv 1T|2T"]
     print("step ms, median of %d interleaved rounds" % a.rounds)
@@ -115,12 +118,12 @@ def report(a, sizes, labels, med, rss, res_alt=None, cores=()):
         print()
     if alt:
         for s in sizes:
-            two = res_alt.get((s, "two cores"), [])
+            two = two_cores[s]
             print(f"{s}: 2T/1T in one run of alternating steps {med[(s, 'qkv 1T|2T')]:.2f} "
                   f"(rounds: {', '.join('%.2f' % x for x in res_alt[s])}); over the pairs of steps "
                   f"that had two cores: "
-                  + (f"{statistics.median(two):.2f} (rounds: {', '.join('%.2f' % x for x in two)})"
-                     if two else "none"))
+                  + (f"{statistics.median(two):.2f} ({len(two)} of {len(res_alt[s])} rounds had "
+                     f"such pairs: {', '.join('%.2f' % x for x in two)})" if two else "none"))
         print()
     if a.qkv_b:
         for s in sizes:
@@ -145,11 +148,10 @@ def main():
     a = parse_args()
     variants = variants_of(a)
     sizes = a.sizes.split(",")
-    res, rss, cores = measure(a, sizes, variants)
-    med = {k: statistics.median(v) for k, v in res.items()}
+    res, rss, cores, two_cores = measure(a, sizes, variants)
+    med = {k: statistics.median(v) for k, v in res.items() if v}
     res_alt = {s: res.get((s, "qkv 1T|2T"), []) for s in sizes}
-    res_alt.update({k: v for k, v in res.items() if k[1] == "two cores"})
-    report(a, sizes, [v[0] for v in variants], med, rss, res_alt, cores)
+    report(a, sizes, [v[0] for v in variants], med, rss, res_alt, cores, two_cores)
 
 
 if __name__ == "__main__":
