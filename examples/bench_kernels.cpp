@@ -26,22 +26,19 @@
 #include "examples/cli.h"
 #include "examples/fma_probe.h"
 #include "examples/gemm_stages.h"
+#include "examples/stats.h"
 
 namespace {
 
 using qkv::app::fma_peak;
 using qkv::app::kChains;
 using qkv::app::kLanes;
+using qkv::app::median;
 using Buffer = std::vector<float, qkv::AlignedAllocator<float>>;
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 // ---- Memory bandwidth --------------------------------------------------------------------
@@ -66,18 +63,18 @@ double memory_bandwidth(int threads, int reps) {
 }
 
 // ---- How much of a second core the machine gives ------------------------------------------
-// The FMA loop on 1 and on 2 threads in alternating pairs (one run of each, ~10 ms), and the
-// median over the pairs of the 2T/1T throughput. On a quiet machine it is 2 (1.96 to 1.99
-// here); where the host hands one of the two cores to other work for part of the time, it is
-// less, and a program's own 2T/1T cannot be more (compare.py prints it beside qkv's).
+// The FMA loop on 1 and on 2 threads in 25 rounds (fma_one_and_two, ~10 ms a run), and the
+// median over the rounds of the 2T/1T throughput: the measurement bench_train --probe-cores
+// makes before each step, longer. On a quiet machine it is 2 (1.96 to 1.99 here); where the
+// host hands one of the two cores to other work for part of the time, it is less, and a
+// program's own 2T/1T cannot be more (compare.py prints it beside qkv's).
 void print_cores() {
   std::vector<double> one, two, ratio;
-  for (int pair = 0; pair < 25; ++pair) {
-    double p[3];  // p[t]: the loop's FLOP/s on t threads; which count runs first alternates
-    for (int t : {1 + pair % 2, 2 - pair % 2}) p[t] = fma_peak(t, 1);
-    one.push_back(p[1]);
-    two.push_back(p[2]);
-    ratio.push_back(p[2] / p[1]);
+  for (int round = 0; round < 25; ++round) {
+    const qkv::app::OneAndTwo r = qkv::app::fma_one_and_two(4'000'000);
+    one.push_back(r.one);
+    two.push_back(r.two);
+    ratio.push_back(r.two / r.one);
   }
   std::printf("{\"fma_1t_gflops\": %.1f, \"fma_2t_gflops\": %.1f, \"two_core_ratio\": %.3f}\n",
               median(one) / 1e9, median(two) / 1e9, median(ratio));
@@ -189,7 +186,7 @@ bool parse(int argc, char** argv, Options& o) {
   args.flag("--no-stages", "skip the chapter 03 steps (the naive loop takes a while)", no_stages);
   args.flag("--cores",
             "only how much of a second core the machine gives now: the FMA loop on 1 and on 2 "
-            "threads in 25 alternating pairs, the median 2T/1T, as one JSON line",
+            "threads in 25 rounds, the median 2T/1T, as one JSON line",
             o.cores);
   if (!args.parse(argc, argv)) return false;
   if (reps < 1 || reps > 1000)

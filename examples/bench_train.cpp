@@ -30,6 +30,7 @@
 #include "examples/fma_probe.h"
 #include "examples/plot/bar_chart.h"
 #include "examples/plot/figure_file.h"
+#include "examples/stats.h"
 #include "nn/decoding.h"
 #include "nn/optim.h"
 #include "nn/transformer.h"
@@ -37,10 +38,7 @@
 using namespace qkv;
 
 namespace {
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using qkv::app::median;
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }

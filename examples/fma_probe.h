@@ -91,15 +91,16 @@ inline double fma_peak(int threads, int reps, int64_t iters = 4'000'000) {
   return best;
 }
 
-// How much of a second core the machine gives at this moment: the FMA loop's throughput on 2
-// threads over that on 1, each run for `iters` steps (the default, ~1 ms). 2 on a quiet
-// machine; on a shared host, down to 1 where the host runs both of our cores on one of its own
-// (seen for minutes at a time, chapter 14, the eleventh round). Each of the two threads times
-// its own loop, started together after both have arrived: a thread woken from sleep can take
-// a few hundred microseconds to arrive, which timing the whole region would count against it.
-// The one-thread figure is the better of two runs, one before the pair and one after: a single
-// run caught in a moment's slowdown gave ratios up to 2.6.
-inline double two_core_ratio_now(int64_t iters = 400'000) {
+// The FMA loop's throughput (FLOP/s) on one thread and on two at this moment, each run for
+// `iters` steps of the loop per thread (400k: ~1 ms). The two-thread figure adds what each
+// thread timed of its own loop, the two started together after both had arrived: a thread
+// woken from sleep can take a few hundred microseconds to arrive, which timing the whole region
+// would count against the machine. The one-thread figure is the better of two runs, one before
+// the pair and one after: a single run caught in a moment's slowdown gave ratios up to 2.6.
+struct OneAndTwo {
+  double one, two;
+};
+inline OneAndTwo fma_one_and_two(int64_t iters = 400'000) {
   const double one_before = fma_peak(1, 1, iters);
   volatile float m = 0.9999f, a = 1e-4f;
   std::atomic<int> arrived{0};
@@ -120,7 +121,15 @@ inline double two_core_ratio_now(int64_t iters = 400'000) {
     rate[t] = 2.0 * kChains * kLanes * static_cast<double>(iters) / s;
   }
   if (!std::isfinite(sink)) std::printf("(non-finite FMA loop result)\n");
-  return (rate[0] + rate[1]) / std::max(one_before, fma_peak(1, 1, iters));
+  return {std::max(one_before, fma_peak(1, 1, iters)), rate[0] + rate[1]};
+}
+
+// How much of a second core the machine gives at this moment: 2 on a quiet machine; on a
+// shared host, down to 1 where the host runs both of our cores on one of its own (seen for
+// minutes at a time, chapter 14, the eleventh round).
+inline double two_core_ratio_now(int64_t iters = 400'000) {
+  const OneAndTwo r = fma_one_and_two(iters);
+  return r.two / r.one;
 }
 
 }  // namespace qkv::app
