@@ -149,7 +149,7 @@ def main():
     variants = variants_of(a)
     sizes = a.sizes.split(",")
     res, rss, cores, two_cores = measure(a, sizes, variants)
-    med = {k: statistics.median(v) for k, v in res.items() if v}
+    med = {k: statistics.median(v) for k, v in res.items()}
     res_alt = {s: res.get((s, "qkv 1T|2T"), []) for s in sizes}
     report(a, sizes, [v[0] for v in variants], med, rss, res_alt, cores, two_cores)
 
