@@ -92,36 +92,43 @@ inline double fma_peak(int threads, int reps, int64_t iters = 4'000'000) {
 }
 
 // The FMA loop's throughput (FLOP/s) on one thread and on two at this moment, each run for
-// `iters` steps of the loop per thread (400k: ~1 ms). The two-thread figure adds what each
-// thread timed of its own loop, the two started together after both had arrived: a thread
-// woken from sleep can take a few hundred microseconds to arrive, which timing the whole region
-// would count against the machine. The one-thread figure is the better of two runs, one before
-// the pair and one after: a single run caught in a moment's slowdown gave ratios up to 2.6.
+// `iters` steps of the loop per thread (400k: ~1 ms). The two-thread figure is both loops' work
+// over the time from their start, together once both threads have arrived, to the later end: a
+// thread woken from sleep can take a few hundred microseconds to arrive, which timing the whole
+// region would count against the machine. (Adding what each thread timed of its own loop, as a
+// first version did, credits a machine that runs the two loops one after the other with two
+// cores: under the sanitizers that gave 2.6.) The one-thread figure is the better of two runs,
+// one before the pair and one after, so that a moment's slowdown of one run does not inflate
+// the ratio.
 struct OneAndTwo {
   double one, two;
 };
 inline OneAndTwo fma_one_and_two(int64_t iters = 400'000) {
+  using Clock = std::chrono::steady_clock;
   const double one_before = fma_peak(1, 1, iters);
   volatile float m = 0.9999f, a = 1e-4f;
   std::atomic<int> arrived{0};
-  double rate[2] = {0, 0};
+  Clock::time_point start, end[2];
   float sink = 0.f;
 #pragma omp parallel num_threads(2) reduction(+ : sink)
   {
     const int t = omp_get_thread_num();
-    arrived.fetch_add(1);
+    // The last to arrive reads the clock before it lets the other go, so no loop starts before it.
+    const Clock::time_point now = Clock::now();
+    if (arrived.fetch_add(1) + 1 == omp_get_num_threads()) start = now;
     while (arrived.load() < omp_get_num_threads()) {
 #if defined(__x86_64__)
       __builtin_ia32_pause();
 #endif
     }
-    const auto t0 = std::chrono::steady_clock::now();
     sink += fma_loop(iters, m, a);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    rate[t] = 2.0 * kChains * kLanes * static_cast<double>(iters) / s;
+    end[t] = Clock::now();
   }
   if (!std::isfinite(sink)) std::printf("(non-finite FMA loop result)\n");
-  return {std::max(one_before, fma_peak(1, 1, iters)), rate[0] + rate[1]};
+  const int threads = end[1] == Clock::time_point{} ? 1 : 2;  // a team of one: no second loop
+  const double s = std::chrono::duration<double>(std::max(end[0], end[1]) - start).count();
+  const double two = 2.0 * kChains * kLanes * static_cast<double>(iters) * threads / s;
+  return {std::max(one_before, fma_peak(1, 1, iters)), two};
 }
 
 // How much of a second core the machine gives at this moment: 2 on a quiet machine; on a
