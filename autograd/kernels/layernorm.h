@@ -99,14 +99,15 @@ inline void layer_norm_forward_rows(float* y, float* mean, float* rstd, const fl
 inline void layer_norm_forward(float* y, float* mean, float* rstd, const float* x, const float* w,
                                const float* b, int64_t rows, int64_t D, float eps) {
   const int64_t groups = (rows + 15) / 16;
+  EndClaims claims;  // groups taken, from both ends (parallel.h)
   RegionEnd end;
 #pragma omp parallel if (rows * D >= kParallelMin)
   {
-#pragma omp for schedule(guided) nowait  // parallel.h
-    for (int64_t grp = 0; grp < groups; ++grp)
-      layer_norm_forward_rows(y, mean, rstd, x, w, b, grp * 16, std::min(rows, grp * 16 + 16), D,
-                              eps);
-    end.done(omp_get_thread_num());
+    const int thread = omp_get_thread_num();
+    share_items(claims, groups, thread, omp_get_num_threads(), [&](int64_t g0, int64_t g1) {
+      layer_norm_forward_rows(y, mean, rstd, x, w, b, g0 * 16, std::min(rows, g1 * 16), D, eps);
+    });
+    end.done(thread);
   }
 }
 

@@ -9,17 +9,23 @@
 // against 2^15 at the tiny and small models, two threads: 2^13 and 2^14 the same, 2^17 up to
 // 10% slower at small, 2^20 14-29% slower.
 //
-// Most loops share their rows out statically, one equal block per thread: the block a thread
-// writes in one op is the block it reads in the next, from its own cache. The heaviest row-wise
-// loops (attention's (batch, head) pairs, LayerNorm's forward, cross-entropy) use
-// schedule(guided) instead: the first chunks are still large and in order, half the rows and
-// then a quarter, so the rows mostly stay where the static split had them, and the last, small
-// chunks go to whichever thread is free. On a shared host one core can run 1.17 to 1.39 times
-// as fast as the other for seconds (chapter 14, the sixth round), and an equal split waits for
-// the slower. Every row is still computed whole by one thread, so the results do not depend on
-// who takes which.
-// Timed step by step on two threads, guided / static: small 1.009 to 1.022, tiny 0.974 to
-// 1.023, base 1.012.
+// Where each row is computed decides where it lives: the block a thread writes in one op is
+// the block it reads in the next from its own cache, if the next op gives it the same rows;
+// otherwise it reads them from the other core's, 3.5 times as slow here (bench_kernels). So
+// every row-wise loop keeps thread 0 on the first rows and thread 1 on the last: the element-
+// wise loops in equal static blocks, the GEMM, LayerNorm, attention's (batch, head) pairs and
+// cross-entropy by claims from both ends (below), which also let the faster core take more
+// when the host runs one core 1.17 to 1.39 times as fast as the other (chapter 14, the sixth
+// round). Every row is still computed whole by one thread, so the results do not depend on who
+// takes which.
+// Attention, LayerNorm's forward and cross-entropy used schedule(guided) until the twelfth
+// round, meant to keep the first, large chunks in order. But the first chunk goes to whichever
+// thread asks first, and since the ninth round's short spin (omp_wait.h) that was thread 1,
+// awake while thread 0 opened the region: in 87% of the attention calls at the tiny model
+// (chapter 14, the twelfth round). The rows the GEMMs had written on core 0 were read on core
+// 1 and the other way round. Claims from both ends, switched every other step of one
+// two-thread run: attention's forward 10 to 18% faster, the step 1.8 to 2.4% (tiny), 3.8 to
+// 4.6% (small), 1.3 to 1.4% (base).
 #pragma once
 
 #include <omp.h>
@@ -134,11 +140,21 @@ void claim_from_ends(EndClaims& claims, int64_t n, int t, int64_t min_claim, Bod
   }
 }
 
+// Loops shared from both ends by share_items so far, counted once per loop (by thread 0): the
+// tests' proof that an op takes this path. Relaxed: a tally, never used to order memory.
+inline std::atomic<int64_t> g_shared_from_ends{0};
+inline int64_t loops_shared_from_ends() {
+  return g_shared_from_ends.load(std::memory_order_relaxed);
+}
+
 // Items [0, n) shared by the threads of a region: claimed from both ends on two threads, in
 // fixed equal shares otherwise. body(first, last) as above.
 template <class Body>
 void share_items(EndClaims& claims, int64_t n, int t, int threads, Body&& body) {
-  if (threads == 2) return claim_from_ends(claims, n, t, 1, body);
+  if (threads == 2) {
+    if (t == 0) g_shared_from_ends.fetch_add(1, std::memory_order_relaxed);
+    return claim_from_ends(claims, n, t, 1, body);
+  }
   const int64_t first = n * t / threads, last = n * (t + 1) / threads;
   if (first < last) body(first, last);
 }
