@@ -178,106 +178,99 @@ void forward_pairs(const AttentionDims& d, const float* q, const float* k, const
   const int64_t dk = DK ? DK : d.dk, dv = DV ? DV : d.dv;
   const float scale = d.scale;
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-  EndClaims claims;  // pairs taken, from both ends (parallel.h: why)
-  RegionEnd end;
-#pragma omp parallel if (worth_threads(d))
-  {
-    const int thread = omp_get_thread_num();
-    share_items(claims, pairs, thread, omp_get_num_threads(), [&](int64_t first, int64_t last) {
-      for (int64_t pr = first; pr < last; ++pr) {
-        const int64_t b = pr / d.H, h = pr % d.H;
-        // Kᵀ [dk, mp], kRows rows of scores and of the mask [kRows, mp], (widths at run time) sums
-        float* kt = scratch(dk * mp + 2 * kRows * mp + (DV ? 0 : kRows * dv));
-        float* s = kt + dk * mp;
-        float* keep = s + kRows * mp;
-        float acc_local[DV ? kRows * DV : 1];
-        float* acc = DV ? acc_local : keep + kRows * mp;
-        transpose_head(k + b * m * d.ldk + h * dk, d.ldk, m, dk, kt, mp);
-        const float* vb = v + b * m * d.ldv + h * dv;
-        const float* mrow = mask.p ? mask.p + b * mask.sb + h * mask.sh : nullptr;
-        // A mask row per query (causal) is copied kRows rows at a time, before the scores: the
-        // copy's last store is masked, and a load right after a masked store stalls.
-        const bool keep_per_row = mrow && mask.si != 0;
-        if (!keep_per_row) fill_keep(keep, mrow, mask.sj, m, mp);
-        for (int64_t i0 = 0; i0 < n; i0 += kRows) {
-          const int64_t rows = std::min(kRows, n - i0);
-          const float* qr[kRows];
-          for (int64_t r = 0; r < kRows; ++r)
-            qr[r] = q + (b * n + i0 + std::min(r, rows - 1)) * d.ldq + h * dk;
-          if (keep_per_row)
-            for (int64_t r = 0; r < rows; ++r)
-              fill_keep(keep + r * mp, mrow + (i0 + r) * mask.si, mask.sj, m, mp);
-          scores_block<DK>(qr, kt, dk, mp, s);
-          // mask and scale, then exp(x − max) over whole vectors (masked and padding keys: −∞ → 0)
-          bool dead[kRows] = {};
-          for (int64_t r = 0; r < rows; ++r) {
-            float* sr = s + r * mp;
-            const float* kr = keep_per_row ? keep + r * mp : keep;
-            float mv[kLanes];
-            for (int64_t j = 0; j < kLanes; ++j) mv[j] = kNegInf;
-            for (int64_t j0 = 0; j0 < mp; j0 += kLanes)
+  // the pairs shared from both ends (parallel.h: why)
+  parallel_for_items(pairs, worth_threads(d), [&](int64_t first, int64_t last) {
+    for (int64_t pr = first; pr < last; ++pr) {
+      const int64_t b = pr / d.H, h = pr % d.H;
+      // Kᵀ [dk, mp], kRows rows of scores and of the mask [kRows, mp], (widths at run time) sums
+      float* kt = scratch(dk * mp + 2 * kRows * mp + (DV ? 0 : kRows * dv));
+      float* s = kt + dk * mp;
+      float* keep = s + kRows * mp;
+      float acc_local[DV ? kRows * DV : 1];
+      float* acc = DV ? acc_local : keep + kRows * mp;
+      transpose_head(k + b * m * d.ldk + h * dk, d.ldk, m, dk, kt, mp);
+      const float* vb = v + b * m * d.ldv + h * dv;
+      const float* mrow = mask.p ? mask.p + b * mask.sb + h * mask.sh : nullptr;
+      // A mask row per query (causal) is copied kRows rows at a time, before the scores: the
+      // copy's last store is masked, and a load right after a masked store stalls.
+      const bool keep_per_row = mrow && mask.si != 0;
+      if (!keep_per_row) fill_keep(keep, mrow, mask.sj, m, mp);
+      for (int64_t i0 = 0; i0 < n; i0 += kRows) {
+        const int64_t rows = std::min(kRows, n - i0);
+        const float* qr[kRows];
+        for (int64_t r = 0; r < kRows; ++r)
+          qr[r] = q + (b * n + i0 + std::min(r, rows - 1)) * d.ldq + h * dk;
+        if (keep_per_row)
+          for (int64_t r = 0; r < rows; ++r)
+            fill_keep(keep + r * mp, mrow + (i0 + r) * mask.si, mask.sj, m, mp);
+        scores_block<DK>(qr, kt, dk, mp, s);
+        // mask and scale, then exp(x − max) over whole vectors (masked and padding keys: −∞ → 0)
+        bool dead[kRows] = {};
+        for (int64_t r = 0; r < rows; ++r) {
+          float* sr = s + r * mp;
+          const float* kr = keep_per_row ? keep + r * mp : keep;
+          float mv[kLanes];
+          for (int64_t j = 0; j < kLanes; ++j) mv[j] = kNegInf;
+          for (int64_t j0 = 0; j0 < mp; j0 += kLanes)
 #pragma omp simd
-              for (int64_t j = 0; j < kLanes; ++j) {
-                const float x = kr[j0 + j] != 0.f ? sr[j0 + j] * scale : kNegInf;
-                sr[j0 + j] = x;
-                mv[j] = x > mv[j] ? x : mv[j];
-              }
-            const float mx = max_of_lanes(mv);
-            if (mx == kNegInf) {  // every key masked: no weight anywhere, output 0
-              dead[r] = true;
-              for (int64_t j = 0; j < mp; ++j) sr[j] = 0.f;
-              continue;
+            for (int64_t j = 0; j < kLanes; ++j) {
+              const float x = kr[j0 + j] != 0.f ? sr[j0 + j] * scale : kNegInf;
+              sr[j0 + j] = x;
+              mv[j] = x > mv[j] ? x : mv[j];
             }
-#pragma omp simd
-            for (int64_t j = 0; j < mp; ++j) sr[j] = exp_fast(sr[j] - mx);
+          const float mx = max_of_lanes(mv);
+          if (mx == kNegInf) {  // every key masked: no weight anywhere, output 0
+            dead[r] = true;
+            for (int64_t j = 0; j < mp; ++j) sr[j] = 0.f;
+            continue;
           }
-          // the sums in order, j by j (the same on every thread), the rows side by side
-          float sum[kRows] = {};
-          for (int64_t j = 0; j < m; ++j)
-            for (int64_t r = 0; r < kRows; ++r) sum[r] += s[r * mp + j];
-          // weights, and the dropped weights U, which also stay in s for the weighted sum
-          for (int64_t r = 0; r < rows; ++r) {
-            float* sr = s + r * mp;
-            float* pi = weights + (pr * n + i0 + r) * m;
-            const float inv = dead[r] ? 0.f : 1.f / sum[r];
 #pragma omp simd
-            for (int64_t j = 0; j < m; ++j) {
-              const float p = sr[j] * inv;
-              pi[j] = p;
-              sr[j] = p;
-            }
-            if (drop) {
-              const float* di = drop + (pr * n + i0 + r) * m;
+          for (int64_t j = 0; j < mp; ++j) sr[j] = exp_fast(sr[j] - mx);
+        }
+        // the sums in order, j by j (the same on every thread), the rows side by side
+        float sum[kRows] = {};
+        for (int64_t j = 0; j < m; ++j)
+          for (int64_t r = 0; r < kRows; ++r) sum[r] += s[r * mp + j];
+        // weights, and the dropped weights U, which also stay in s for the weighted sum
+        for (int64_t r = 0; r < rows; ++r) {
+          float* sr = s + r * mp;
+          float* pi = weights + (pr * n + i0 + r) * m;
+          const float inv = dead[r] ? 0.f : 1.f / sum[r];
 #pragma omp simd
-              for (int64_t j = 0; j < m; ++j) sr[j] *= di[j];
-              if (used) std::copy(sr, sr + m, used + (pr * n + i0 + r) * m);
-            }
-          }
-          // oᵣ = Σⱼ uᵣⱼ·vⱼ: each term a multiply-add along a contiguous row of V, for kRows rows
-#pragma omp simd
-          for (int64_t c = 0; c < kRows * dv; ++c) acc[c] = 0.f;
           for (int64_t j = 0; j < m; ++j) {
-            const float* vr = vb + j * d.ldv;
-            for (int64_t r = 0; r < kRows; ++r) {
-              const float u = s[r * mp + j];
-#pragma omp simd
-              for (int64_t c = 0; c < dv; ++c)
-                acc[r * dv + c] = std::fma(u, vr[c], acc[r * dv + c]);
-            }
+            const float p = sr[j] * inv;
+            pi[j] = p;
+            sr[j] = p;
           }
-          for (int64_t r = 0; r < rows; ++r) {
-            float* oi = o + (b * n + i0 + r) * d.ldo + h * dv;
-            if (dead[r])  // 0 whatever V holds
-              for (int64_t c = 0; c < dv; ++c) oi[c] = 0.f;
-            else
+          if (drop) {
+            const float* di = drop + (pr * n + i0 + r) * m;
 #pragma omp simd
-              for (int64_t c = 0; c < dv; ++c) oi[c] = acc[r * dv + c];
+            for (int64_t j = 0; j < m; ++j) sr[j] *= di[j];
+            if (used) std::copy(sr, sr + m, used + (pr * n + i0 + r) * m);
           }
         }
+        // oᵣ = Σⱼ uᵣⱼ·vⱼ: each term a multiply-add along a contiguous row of V, for kRows rows
+#pragma omp simd
+        for (int64_t c = 0; c < kRows * dv; ++c) acc[c] = 0.f;
+        for (int64_t j = 0; j < m; ++j) {
+          const float* vr = vb + j * d.ldv;
+          for (int64_t r = 0; r < kRows; ++r) {
+            const float u = s[r * mp + j];
+#pragma omp simd
+            for (int64_t c = 0; c < dv; ++c) acc[r * dv + c] = std::fma(u, vr[c], acc[r * dv + c]);
+          }
+        }
+        for (int64_t r = 0; r < rows; ++r) {
+          float* oi = o + (b * n + i0 + r) * d.ldo + h * dv;
+          if (dead[r])  // 0 whatever V holds
+            for (int64_t c = 0; c < dv; ++c) oi[c] = 0.f;
+          else
+#pragma omp simd
+            for (int64_t c = 0; c < dv; ++c) oi[c] = acc[r * dv + c];
+        }
       }
-    });
-    end.done(thread);
-  }
+    }
+  });
 }
 
 template <int64_t DK, int64_t DV>
@@ -287,80 +280,74 @@ void backward_pairs(const AttentionDims& d, const float* q, const float* k, cons
   const int64_t pairs = d.B * d.H, n = d.n, m = d.m, mp = padded(m);
   const int64_t hk = DK ? DK : d.dk, hv = DV ? DV : d.dv;
   const float scale = d.scale;
-  EndClaims claims;  // pairs taken, from both ends (parallel.h: why)
-  RegionEnd end;
-#pragma omp parallel if (worth_threads(d))
-  {
-    const int thread = omp_get_thread_num();
-    share_items(claims, pairs, thread, omp_get_num_threads(), [&](int64_t first, int64_t last) {
-      for (int64_t pr = first; pr < last; ++pr) {
-        const int64_t b = pr / d.H, h = pr % d.H;
-        // Vᵀ [dv, mp], dS [n, mp], kRows rows of dU, U [n, m] when recomputed, and (widths at run
-        // time) the sums
-        const int64_t wmax = std::max(hk, hv);
-        const bool recompute_u = drop && !used;
-        float* vt = scratch(hv * mp + n * mp + kRows * mp + (recompute_u ? n * m : 0) +
-                            (DK && DV ? 0 : kRows * wmax));
-        float* ds = vt + hv * mp;
-        float* g = ds + n * mp;
-        float* u_local = g + kRows * mp;
-        float* acc = u_local + (recompute_u ? n * m : 0);  // only when the widths are run-time
-        transpose_head(v + b * m * d.ldv + h * hv, d.ldv, m, hv, vt, mp);
-        const float* qb = q + b * n * d.ldq + h * hk;
-        const float* kb = k + b * m * d.ldk + h * hk;
-        const float* dob = d_o + b * n * d.ldo + h * hv;
-        const float* P = weights + pr * n * m;
-        const float* U = used ? used + pr * n * m : P;
-        if (recompute_u) {  // U = P ⊙ drop, the forward pass's products again
-          const float* D = drop + pr * n * m;
+  // the pairs shared from both ends (parallel.h: why)
+  parallel_for_items(pairs, worth_threads(d), [&](int64_t first, int64_t last) {
+    for (int64_t pr = first; pr < last; ++pr) {
+      const int64_t b = pr / d.H, h = pr % d.H;
+      // Vᵀ [dv, mp], dS [n, mp], kRows rows of dU, U [n, m] when recomputed, and (widths at run
+      // time) the sums
+      const int64_t wmax = std::max(hk, hv);
+      const bool recompute_u = drop && !used;
+      float* vt = scratch(hv * mp + n * mp + kRows * mp + (recompute_u ? n * m : 0) +
+                          (DK && DV ? 0 : kRows * wmax));
+      float* ds = vt + hv * mp;
+      float* g = ds + n * mp;
+      float* u_local = g + kRows * mp;
+      float* acc = u_local + (recompute_u ? n * m : 0);  // only when the widths are run-time
+      transpose_head(v + b * m * d.ldv + h * hv, d.ldv, m, hv, vt, mp);
+      const float* qb = q + b * n * d.ldq + h * hk;
+      const float* kb = k + b * m * d.ldk + h * hk;
+      const float* dob = d_o + b * n * d.ldo + h * hv;
+      const float* P = weights + pr * n * m;
+      const float* U = used ? used + pr * n * m : P;
+      if (recompute_u) {  // U = P ⊙ drop, the forward pass's products again
+        const float* D = drop + pr * n * m;
 #pragma omp simd
-          for (int64_t t = 0; t < n * m; ++t) u_local[t] = P[t] * D[t];
-          U = u_local;
-        }
-        for (int64_t i0 = 0; i0 < n; i0 += kRows) {
-          const int64_t rows = std::min(kRows, n - i0);
-          int64_t ir[kRows];  // the rows, the last one repeated to fill the block
-          const float* dor[kRows];
-          for (int64_t r = 0; r < kRows; ++r) {
-            ir[r] = i0 + std::min(r, rows - 1);
-            dor[r] = dob + ir[r] * d.ldo;
-          }
-          // g = dUᵢ = dOᵢ·Vᵀ (16 keys at a time), then dPᵢ = dUᵢ ⊙ dropᵢ
-          scores_block<DV>(dor, vt, hv, mp, g);
-          if (drop)
-            for (int64_t r = 0; r < kRows; ++r) {
-              const float* di = drop + (pr * n + ir[r]) * m;
-              float* gr = g + r * mp;
-#pragma omp simd
-              for (int64_t j = 0; j < m; ++j) gr[j] *= di[j];
-            }
-          // softmax backward, then the score scale: dSᵢ = scale·Pᵢ ⊙ (dPᵢ − ⟨dPᵢ, Pᵢ⟩); each
-          // ⟨dPᵢ, Pᵢ⟩ summed j by j in order, the rows side by side
-          float dot[kRows] = {};
-          for (int64_t j = 0; j < m; ++j)
-            for (int64_t r = 0; r < kRows; ++r) dot[r] += g[r * mp + j] * P[ir[r] * m + j];
-          for (int64_t r = 0; r < rows; ++r) {
-            const float* pi = P + (i0 + r) * m;
-            const float* gr = g + r * mp;
-            const float dr = dot[r];
-            float* dsi = ds + (i0 + r) * mp;
-#pragma omp simd
-            for (int64_t j = 0; j < m; ++j) dsi[j] = pi[j] * (gr[j] - dr) * scale;
-          }
-        }
-        if (dv)  // dVⱼ += Σᵢ uᵢⱼ·dOᵢ
-          add_weighted_rows<DV>(dv + b * m * d.ldv + h * hv, d.ldv, m, U, 1, m, dob, d.ldo, n, hv,
-                                acc, add.v);
-        if (dq)  // dQᵢ += Σⱼ dSᵢⱼ·Kⱼ
-          add_weighted_rows<DK>(dq + b * n * d.ldq + h * hk, d.ldq, n, ds, mp, 1, kb, d.ldk, m, hk,
-                                acc, add.q);
-        if (dk)  // dKⱼ += Σᵢ dSᵢⱼ·Qᵢ
-          add_weighted_rows<DK>(dk + b * m * d.ldk + h * hk, d.ldk, m, ds, 1, mp, qb, d.ldq, n, hk,
-                                acc, add.k);
+        for (int64_t t = 0; t < n * m; ++t) u_local[t] = P[t] * D[t];
+        U = u_local;
       }
-    });
-    end.done(thread);
-  }
+      for (int64_t i0 = 0; i0 < n; i0 += kRows) {
+        const int64_t rows = std::min(kRows, n - i0);
+        int64_t ir[kRows];  // the rows, the last one repeated to fill the block
+        const float* dor[kRows];
+        for (int64_t r = 0; r < kRows; ++r) {
+          ir[r] = i0 + std::min(r, rows - 1);
+          dor[r] = dob + ir[r] * d.ldo;
+        }
+        // g = dUᵢ = dOᵢ·Vᵀ (16 keys at a time), then dPᵢ = dUᵢ ⊙ dropᵢ
+        scores_block<DV>(dor, vt, hv, mp, g);
+        if (drop)
+          for (int64_t r = 0; r < kRows; ++r) {
+            const float* di = drop + (pr * n + ir[r]) * m;
+            float* gr = g + r * mp;
+#pragma omp simd
+            for (int64_t j = 0; j < m; ++j) gr[j] *= di[j];
+          }
+        // softmax backward, then the score scale: dSᵢ = scale·Pᵢ ⊙ (dPᵢ − ⟨dPᵢ, Pᵢ⟩); each
+        // ⟨dPᵢ, Pᵢ⟩ summed j by j in order, the rows side by side
+        float dot[kRows] = {};
+        for (int64_t j = 0; j < m; ++j)
+          for (int64_t r = 0; r < kRows; ++r) dot[r] += g[r * mp + j] * P[ir[r] * m + j];
+        for (int64_t r = 0; r < rows; ++r) {
+          const float* pi = P + (i0 + r) * m;
+          const float* gr = g + r * mp;
+          const float dr = dot[r];
+          float* dsi = ds + (i0 + r) * mp;
+#pragma omp simd
+          for (int64_t j = 0; j < m; ++j) dsi[j] = pi[j] * (gr[j] - dr) * scale;
+        }
+      }
+      if (dv)  // dVⱼ += Σᵢ uᵢⱼ·dOᵢ
+        add_weighted_rows<DV>(dv + b * m * d.ldv + h * hv, d.ldv, m, U, 1, m, dob, d.ldo, n, hv,
+                              acc, add.v);
+      if (dq)  // dQᵢ += Σⱼ dSᵢⱼ·Kⱼ
+        add_weighted_rows<DK>(dq + b * n * d.ldq + h * hk, d.ldq, n, ds, mp, 1, kb, d.ldk, m, hk,
+                              acc, add.q);
+      if (dk)  // dKⱼ += Σᵢ dSᵢⱼ·Qᵢ
+        add_weighted_rows<DK>(dk + b * m * d.ldk + h * hk, d.ldk, m, ds, 1, mp, qb, d.ldq, n, hk,
+                              acc, add.k);
+    }
+  });
 }
 
 }  // namespace

@@ -39,67 +39,60 @@ inline void cross_entropy_forward(float* row_loss, float* lse, const float* logi
                                   int64_t ignore_index, float smoothing) {
   constexpr int64_t kChunk = 64;  // classes per pass through the small buffers below
   const int64_t groups = (rows + 15) / 16;
-  EndClaims claims;  // groups taken, from both ends (parallel.h)
-  RegionEnd end;
-#pragma omp parallel if (rows * classes >= kParallelMin)
-  {
-    const int thread = omp_get_thread_num();
-    auto run = [&](int64_t first, int64_t last) {
-      for (int64_t grp = first; grp < last; ++grp) {
-        const int64_t r0 = grp * 16;
-        if (r0 + 16 <= rows) {
-          float m[16], s[16] = {}, total[16] = {};
-          float* t =
-              thread_scratch<RowLanes>(2 * 16 * kChunk);  // x, then exp(x − m), lane l = row r0 + l
-          float* e = t + 16 * kChunk;
-          // the max too, lane by lane: row_max's chain of compare-and-selects, 16 rows at once
-          for (int64_t l = 0; l < 16; ++l) m[l] = -std::numeric_limits<float>::infinity();
-          for (int64_t c0 = 0; c0 < classes; c0 += kChunk) {
-            const int64_t len = std::min(kChunk, classes - c0);
-            rows_to_lanes16(logits + r0 * classes + c0, classes, len, t);
-            for (int64_t c = 0; c < len; ++c)
+  // groups shared from both ends (parallel.h)
+  parallel_for_items(groups, rows * classes >= kParallelMin, [&](int64_t first, int64_t last) {
+    for (int64_t grp = first; grp < last; ++grp) {
+      const int64_t r0 = grp * 16;
+      if (r0 + 16 <= rows) {
+        float m[16], s[16] = {}, total[16] = {};
+        float* t =
+            thread_scratch<RowLanes>(2 * 16 * kChunk);  // x, then exp(x − m), lane l = row r0 + l
+        float* e = t + 16 * kChunk;
+        // the max too, lane by lane: row_max's chain of compare-and-selects, 16 rows at once
+        for (int64_t l = 0; l < 16; ++l) m[l] = -std::numeric_limits<float>::infinity();
+        for (int64_t c0 = 0; c0 < classes; c0 += kChunk) {
+          const int64_t len = std::min(kChunk, classes - c0);
+          rows_to_lanes16(logits + r0 * classes + c0, classes, len, t);
+          for (int64_t c = 0; c < len; ++c)
 #pragma omp simd
-              for (int64_t l = 0; l < 16; ++l) m[l] = t[c * 16 + l] > m[l] ? t[c * 16 + l] : m[l];
-          }
-          for (int64_t c0 = 0; c0 < classes; c0 += kChunk) {
-            const int64_t len = std::min(kChunk, classes - c0);
-            rows_to_lanes16(logits + r0 * classes + c0, classes, len, t);
-            for (int64_t c = 0; c < len; ++c)
-#pragma omp simd
-              for (int64_t l = 0; l < 16; ++l) e[c * 16 + l] = exp_fast(t[c * 16 + l] - m[l]);
-            for (int64_t c = 0; c < len; ++c)
-#pragma omp simd
-              for (int64_t l = 0; l < 16; ++l) {
-                s[l] += e[c * 16 + l];
-                total[l] += t[c * 16 + l];
-              }
-          }
-          for (int64_t l = 0; l < 16; ++l)
-            cross_entropy_row_loss(row_loss + r0 + l, lse + r0 + l, logits + (r0 + l) * classes,
-                                   targets[r0 + l], classes, ignore_index, smoothing, m[l], s[l],
-                                   total[l]);
-          continue;
+            for (int64_t l = 0; l < 16; ++l) m[l] = t[c * 16 + l] > m[l] ? t[c * 16 + l] : m[l];
         }
-        for (int64_t r = r0; r < rows; ++r) {
-          const float* x = logits + r * classes;
-          const float m = row_max(x, classes);
-          float s = 0.f, total = 0.f;
-          // exp in chunks through a small buffer, so exp_fast runs vectorised; the sums in order
-          float e[kChunk];
-          for (int64_t c0 = 0; c0 < classes; c0 += kChunk) {
-            const int64_t len = std::min(kChunk, classes - c0);
-            for (int64_t c = 0; c < len; ++c) e[c] = exp_fast(x[c0 + c] - m);
-            for (int64_t c = 0; c < len; ++c) s += e[c];
-          }
-          for (int64_t c = 0; c < classes; ++c) total += x[c];
-          cross_entropy_row_loss(row_loss + r, lse + r, x, targets[r], classes, ignore_index,
-                                 smoothing, m, s, total);
+        for (int64_t c0 = 0; c0 < classes; c0 += kChunk) {
+          const int64_t len = std::min(kChunk, classes - c0);
+          rows_to_lanes16(logits + r0 * classes + c0, classes, len, t);
+          for (int64_t c = 0; c < len; ++c)
+#pragma omp simd
+            for (int64_t l = 0; l < 16; ++l) e[c * 16 + l] = exp_fast(t[c * 16 + l] - m[l]);
+          for (int64_t c = 0; c < len; ++c)
+#pragma omp simd
+            for (int64_t l = 0; l < 16; ++l) {
+              s[l] += e[c * 16 + l];
+              total[l] += t[c * 16 + l];
+            }
         }
+        for (int64_t l = 0; l < 16; ++l)
+          cross_entropy_row_loss(row_loss + r0 + l, lse + r0 + l, logits + (r0 + l) * classes,
+                                 targets[r0 + l], classes, ignore_index, smoothing, m[l], s[l],
+                                 total[l]);
+        continue;
       }
-    };
-    share_items(claims, groups, thread, omp_get_num_threads(), run);
-    end.done(thread);
-  }
+      for (int64_t r = r0; r < rows; ++r) {
+        const float* x = logits + r * classes;
+        const float m = row_max(x, classes);
+        float s = 0.f, total = 0.f;
+        // exp in chunks through a small buffer, so exp_fast runs vectorised; the sums in order
+        float e[kChunk];
+        for (int64_t c0 = 0; c0 < classes; c0 += kChunk) {
+          const int64_t len = std::min(kChunk, classes - c0);
+          for (int64_t c = 0; c < len; ++c) e[c] = exp_fast(x[c0 + c] - m);
+          for (int64_t c = 0; c < len; ++c) s += e[c];
+        }
+        for (int64_t c = 0; c < classes; ++c) total += x[c];
+        cross_entropy_row_loss(row_loss + r, lse + r, x, targets[r], classes, ignore_index,
+                               smoothing, m, s, total);
+      }
+    }
+  });
 }
 
 // dlogits += scale · (softmax(x) − q) for each row that is not ignored.
@@ -108,31 +101,24 @@ inline void cross_entropy_backward(float* dlogits, const float* logits, const fl
                                    int64_t ignore_index, float smoothing, float scale,
                                    bool add = true) {
   const float uniform = smoothing / static_cast<float>(classes);
-  EndClaims claims;  // rows taken, from both ends (parallel.h)
-  RegionEnd end;
-#pragma omp parallel if (rows * classes >= kParallelMin)
-  {
-    const int thread = omp_get_thread_num();
-    auto run = [&](int64_t first, int64_t last) {
-      for (int64_t r = first; r < last; ++r) {
-        const int64_t t = targets[r];
-        float* d = dlogits + r * classes;
-        if (t == ignore_index) {
-          if (!add)  // a new buffer: an ignored row's gradient is 0, written like any other
-            for (int64_t c = 0; c < classes; ++c) d[c] = 0.f;
-          continue;
-        }
-        const float* x = logits + r * classes;
-        if (add)
-          for (int64_t c = 0; c < classes; ++c) d[c] += scale * (exp_fast(x[c] - lse[r]) - uniform);
-        else
-          for (int64_t c = 0; c < classes; ++c) d[c] = scale * (exp_fast(x[c] - lse[r]) - uniform);
-        d[t] -= scale * (1.f - smoothing);
+  // rows shared from both ends (parallel.h)
+  parallel_for_items(rows, rows * classes >= kParallelMin, [&](int64_t first, int64_t last) {
+    for (int64_t r = first; r < last; ++r) {
+      const int64_t t = targets[r];
+      float* d = dlogits + r * classes;
+      if (t == ignore_index) {
+        if (!add)  // a new buffer: an ignored row's gradient is 0, written like any other
+          for (int64_t c = 0; c < classes; ++c) d[c] = 0.f;
+        continue;
       }
-    };
-    share_items(claims, rows, thread, omp_get_num_threads(), run);
-    end.done(thread);
-  }
+      const float* x = logits + r * classes;
+      if (add)
+        for (int64_t c = 0; c < classes; ++c) d[c] += scale * (exp_fast(x[c] - lse[r]) - uniform);
+      else
+        for (int64_t c = 0; c < classes; ++c) d[c] = scale * (exp_fast(x[c] - lse[r]) - uniform);
+      d[t] -= scale * (1.f - smoothing);
+    }
+  });
 }
 
 }  // namespace qkv::kernels

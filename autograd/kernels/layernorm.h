@@ -99,16 +99,10 @@ inline void layer_norm_forward_rows(float* y, float* mean, float* rstd, const fl
 inline void layer_norm_forward(float* y, float* mean, float* rstd, const float* x, const float* w,
                                const float* b, int64_t rows, int64_t D, float eps) {
   const int64_t groups = (rows + 15) / 16;
-  EndClaims claims;  // groups taken, from both ends (parallel.h)
-  RegionEnd end;
-#pragma omp parallel if (rows * D >= kParallelMin)
-  {
-    const int thread = omp_get_thread_num();
-    share_items(claims, groups, thread, omp_get_num_threads(), [&](int64_t g0, int64_t g1) {
-      layer_norm_forward_rows(y, mean, rstd, x, w, b, g0 * 16, std::min(rows, g1 * 16), D, eps);
-    });
-    end.done(thread);
-  }
+  // groups of 16 rows shared from both ends (parallel.h)
+  parallel_for_items(groups, rows * D >= kParallelMin, [&](int64_t g0, int64_t g1) {
+    layer_norm_forward_rows(y, mean, rstd, x, w, b, g0 * 16, std::min(rows, g1 * 16), D, eps);
+  });
 }
 
 // mean(g) and mean(g·x̂) of one row, and of 16 rows at once (the same arithmetic, lane by lane;

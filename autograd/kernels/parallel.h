@@ -159,4 +159,20 @@ void share_items(EndClaims& claims, int64_t n, int t, int threads, Body&& body) 
   if (first < last) body(first, last);
 }
 
+// A parallel region of its own (when `use_threads`) over items [0, n), shared as share_items
+// shares them, with RegionEnd's wait at its end: the whole loop of a row-wise kernel that has
+// nothing else to do in its region (attention's pairs, cross-entropy's rows, LayerNorm's
+// forward). body(first, last) as above.
+template <class Body>
+void parallel_for_items(int64_t n, bool use_threads, Body&& body) {
+  EndClaims claims;
+  RegionEnd end;
+#pragma omp parallel if (use_threads)
+  {
+    const int t = omp_get_thread_num();
+    share_items(claims, n, t, omp_get_num_threads(), body);
+    end.done(t);
+  }
+}
+
 }  // namespace qkv::kernels
