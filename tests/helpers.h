@@ -1,6 +1,8 @@
 // Small helpers shared by the test files.
 #pragma once
 
+#include <omp.h>
+
 #include <cmath>
 #include <functional>
 #include <vector>
@@ -10,6 +12,24 @@
 #include "tests/catch.h"
 
 namespace qkv::test {
+
+// Restores the OpenMP thread count when a test ends, even when it fails.
+struct ThreadCountGuard {
+  int saved = omp_get_max_threads();
+  ~ThreadCountGuard() { omp_set_num_threads(saved); }
+};
+
+// Whether a region asked for two threads gets them (OMP_THREAD_LIMIT=1 or a dynamic runtime
+// can give one): a test about how two threads share work skips itself, with a warning, if not.
+inline bool two_threads_available() {
+  int got = 0;
+#pragma omp parallel num_threads(2)
+  {
+#pragma omp single
+    got = omp_get_num_threads();
+  }
+  return got == 2;
+}
 
 // Uniform values in [lo, hi), requiring grad, from a fixed seed.
 inline Tensor rnd(const Shape& s, uint64_t seed, float lo = -1.f, float hi = 1.f) {

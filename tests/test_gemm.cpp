@@ -18,10 +18,12 @@
 #include "autograd/kernels/gemm.h"
 #include "autograd/random.h"
 #include "tests/catch.h"
+#include "tests/helpers.h"
 
 using qkv::kernels::gemm;
 using qkv::kernels::gemm_batched;
 using qkv::kernels::gemm_reference;
+using qkv::test::ThreadCountGuard;
 
 namespace {
 
@@ -93,12 +95,6 @@ bool bit_identical(const std::vector<float>& x, const std::vector<float>& y) {
            return std::memcmp(&a, &b, sizeof a) == 0;
          });
 }
-
-// Restores the OpenMP thread count when a test ends, even when it fails.
-struct ThreadCountGuard {
-  int saved = omp_get_max_threads();
-  ~ThreadCountGuard() { omp_set_num_threads(saved); }
-};
 
 }  // namespace
 

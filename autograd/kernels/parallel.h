@@ -12,20 +12,18 @@
 // Where each row is computed decides where it lives: the block a thread writes in one op is
 // the block it reads in the next from its own cache, if the next op gives it the same rows;
 // otherwise it reads them from the other core's, 3.5 times as slow here (bench_kernels). So
-// every row-wise loop keeps thread 0 on the first rows and thread 1 on the last: the element-
-// wise loops in equal static blocks, the GEMM, LayerNorm, attention's (batch, head) pairs and
-// cross-entropy by claims from both ends (below), which also let the faster core take more
-// when the host runs one core 1.17 to 1.39 times as fast as the other (chapter 14, the sixth
-// round). Every row is still computed whole by one thread, so the results do not depend on who
-// takes which.
-// Attention, LayerNorm's forward and cross-entropy used schedule(guided) until the twelfth
-// round, meant to keep the first, large chunks in order. But the first chunk goes to whichever
-// thread asks first, and since the ninth round's short spin (omp_wait.h) that was thread 1,
-// awake while thread 0 opened the region: in 87% of the attention calls at the tiny model
-// (chapter 14, the twelfth round). The rows the GEMMs had written on core 0 were read on core
-// 1 and the other way round. Claims from both ends, switched every other step of one
-// two-thread run: attention's forward 10 to 18% faster, the step 1.8 to 2.4% (tiny), 3.8 to
-// 4.6% (small), 1.3 to 1.4% (base).
+// every row-wise loop keeps thread 0 on the first rows and thread 1 on the last. The loops of
+// simple per-element or per-row work (element-wise, softmax, bias and activation, dropout)
+// split in equal static blocks. The GEMM, LayerNorm, attention's (batch, head)
+// pairs and cross-entropy claim their items from both ends (below): on two threads the faster
+// core then also takes more when the host runs one core 1.17 to 1.39 times as fast as the
+// other (chapter 14, the sixth round); on more threads they split equally. Every row is still
+// computed whole by one thread, so the results do not depend on who takes which.
+// Attention, LayerNorm's forward and cross-entropy used schedule(guided) until chapter 14's
+// twelfth round. Its first chunk goes to whichever thread asks first, which was thread 1,
+// already spinning while thread 0 opened the region: the rows the GEMMs had written on core 0
+// were read on core 1. Claims from both ends made the step 1.8 to 2.4% faster at the tiny
+// model, 4.0 to 4.6% at small, 1.3 to 1.4% at base.
 #pragma once
 
 #include <omp.h>
@@ -141,7 +139,8 @@ void claim_from_ends(EndClaims& claims, int64_t n, int t, int64_t min_claim, Bod
 }
 
 // Loops shared from both ends by share_items so far, counted once per loop (by thread 0): the
-// tests' proof that an op takes this path. Relaxed: a tally, never used to order memory.
+// tests' proof that an op takes this path. Relaxed: a tally, never used to order memory; one
+// uncontended add per loop, against the loop's microseconds of work.
 inline std::atomic<int64_t> g_shared_from_ends{0};
 inline int64_t loops_shared_from_ends() {
   return g_shared_from_ends.load(std::memory_order_relaxed);
