@@ -3,7 +3,6 @@
 // three backward, and the dropped-out sublayer output and the sum each went to memory and
 // back; here each thread takes a share of the rows and does all of it, forward and backward,
 // in one region. Every number is the one the three ops give (tests/test_fused_ops.cpp).
-#include <omp.h>
 
 #include <algorithm>
 #include <memory>
@@ -44,29 +43,24 @@ Tensor dropout_add_layer_norm(const Tensor& x, const Tensor& residual, float p, 
   Tensor mean = Tensor::empty({rows}), rstd = Tensor::empty({rows});
   const float* w = weight.defined() ? weight.data() : nullptr;
   const float* b = bias.defined() ? bias.data() : nullptr;
-  kernels::RegionEnd end;
-  kernels::EndClaims claims;  // groups of 16 rows, claimed from both ends (parallel.h)
-#pragma omp parallel if (n >= kernels::kParallelMin)
-  {
-    const int t = omp_get_thread_num(), threads = omp_get_num_threads();
-    kernels::share_items(claims, (rows + 15) / 16, t, threads, [&](int64_t g0, int64_t g1) {
-      const int64_t r0 = g0 * 16, r1 = std::min(rows, g1 * 16);
-      const int64_t e0 = r0 * D, e1 = r1 * D;
-      float* sd = s.data();
-      const float *xd = x.data(), *rd = residual.data();
-      if (drop) {  // sd = x·(0 or scale), then sd = residual + sd: two roundings, as two ops
-        kernels::dropout_mask_range(keep->data(), n, p, base, xd, sd, e0, e1);
+  // groups of 16 rows, shared from both ends (parallel.h)
+  kernels::parallel_for_items(
+      (rows + 15) / 16, n >= kernels::kParallelMin, [&](int64_t g0, int64_t g1) {
+        const int64_t r0 = g0 * 16, r1 = std::min(rows, g1 * 16);
+        const int64_t e0 = r0 * D, e1 = r1 * D;
+        float* sd = s.data();
+        const float *xd = x.data(), *rd = residual.data();
+        if (drop) {  // sd = x·(0 or scale), then sd = residual + sd: two roundings, as two ops
+          kernels::dropout_mask_range(keep->data(), n, p, base, xd, sd, e0, e1);
 #pragma omp simd
-        for (int64_t i = e0; i < e1; ++i) sd[i] = rd[i] + sd[i];
-      } else {
+          for (int64_t i = e0; i < e1; ++i) sd[i] = rd[i] + sd[i];
+        } else {
 #pragma omp simd
-        for (int64_t i = e0; i < e1; ++i) sd[i] = rd[i] + xd[i];
-      }
-      kernels::layer_norm_forward_rows(out.data(), mean.data(), rstd.data(), sd, w, b, r0, r1, D,
-                                       eps);
-    });
-    end.done(t);
-  }
+          for (int64_t i = e0; i < e1; ++i) sd[i] = rd[i] + xd[i];
+        }
+        kernels::layer_norm_forward_rows(out.data(), mean.data(), rstd.data(), sd, w, b, r0, r1, D,
+                                         eps);
+      });
   // y = layer_norm(s), s = r + m ⊙ x  ⇒  ds from layer_norm's rule (ch10), dr = ds,
   //                                      dx = ds ⊙ m   (m = 0 or 1/(1−p); ch04, ch02)
   Tensor saved = s.detach();

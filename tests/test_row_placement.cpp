@@ -65,8 +65,10 @@ int64_t loops_shared(Op&& op) {
 int64_t round_up(int64_t at_least, int64_t step) { return (at_least + step - 1) / step * step; }
 }  // namespace
 
-TEST_CASE("attention, LayerNorm and cross-entropy share their rows from both ends on two threads",
-          "[ch14][parallel]") {
+TEST_CASE(
+    "attention, LayerNorm, Add&Norm and cross-entropy share their rows from both ends on two "
+    "threads",
+    "[ch14][parallel]") {
   if (!two_threads_available()) {
     WARN("a region asked for 2 threads got 1: nothing to share");
     return;
@@ -88,6 +90,15 @@ TEST_CASE("attention, LayerNorm and cross-entropy share their rows from both end
     const int64_t rows = std::max<int64_t>(640, round_up(kernels::kParallelMin, D) / D);
     Tensor x = rnd({rows, D}, 5), w = rnd({D}, 6), b = rnd({D}, 7);
     REQUIRE(loops_shared([&] { layer_norm(x, w, b); }) == 1);
+  }
+  SECTION("dropout_add_layer_norm, forward and backward") {
+    const int64_t rows = std::max<int64_t>(640, round_up(kernels::kParallelMin, D) / D);
+    Tensor x = rnd({rows, D}, 9), res = rnd({rows, D}, 10), w = rnd({D}, 11), b = rnd({D}, 12);
+    Generator gen(13);
+    Tensor y;
+    REQUIRE(loops_shared([&] { y = dropout_add_layer_norm(x, res, 0.1f, true, gen, w, b); }) == 1);
+    Tensor loss = sum(mul(y, y));
+    REQUIRE(loops_shared([&] { loss.backward(); }) == 1);
   }
   SECTION("cross_entropy, forward and backward") {
     const int64_t classes = 100;

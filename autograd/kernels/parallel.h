@@ -161,7 +161,7 @@ void share_items(EndClaims& claims, int64_t n, int t, int threads, Body&& body) 
 // A parallel region of its own (when `use_threads`) over items [0, n), shared as share_items
 // shares them, with RegionEnd's wait at its end: the whole loop of a row-wise kernel that has
 // nothing else to do in its region (attention's pairs, cross-entropy's rows, LayerNorm's
-// forward). body(first, last) as above.
+// forward, dropout_add_layer_norm's forward). body(first, last) as above.
 template <class Body>
 void parallel_for_items(int64_t n, bool use_threads, Body&& body) {
   EndClaims claims;
