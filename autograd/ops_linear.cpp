@@ -47,9 +47,9 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
 // the eleventh round): a product this small, cut in two, pays for its cut (dx's claims, dW's
 // split of the sum over k with its two barriers) about as much as it saves. Each product is
 // then computed exactly as one thread computes it, so nothing changes but the time. Switched
-// every other step of one two-thread run at the tiny model (seven runs), where it takes the
-// 64 × 64 projections and the output layer: `linear (backward)` 1 to 6 % faster, the step 1
-// to 2 %; also taking the feed-forward's 640 × 256 × 64 (10.5 M each) lost up to 7 % there.
+// every other step of one two-thread run at the tiny model (seven runs, AMD EPYC Zen 5), where it
+// takes the 64 × 64 projections and the output layer: `linear (backward)` 1 to 6 % faster, the step
+// 1 to 2 %; also taking the feed-forward's 640 × 256 × 64 (10.5 M each) lost up to 7 % there.
 constexpr int64_t kOneProductEachMacs = int64_t(1) << 22;
 
 void linear_backward(const float* dy, const Tensor& x, const Tensor& weight, const Tensor& bias,
@@ -79,7 +79,8 @@ void linear_backward(const float* dy, const Tensor& x, const Tensor& weight, con
     if (one_each && threads == 2) {
       // dx to thread 1: woken when the region opens, it usually starts a few microseconds
       // later (with `before`, both start together after its barrier), and dx, with the same
-      // multiply-adds as dW, measured the faster of the two (27.8 against 32.2 µs at tiny).
+      // multiply-adds as dW, measured the faster of the two (27.8 against 32.2 µs at tiny, AMD
+      // EPYC Zen 5).
       if (t == 1)
         kernels::gemm_part(dx_gemm, 0, 1);
       else

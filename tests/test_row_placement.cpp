@@ -61,8 +61,8 @@ int64_t loops_shared(Op&& op) {
   return kernels::loops_shared_from_ends() - before;
 }
 
-// The smallest multiple of `step` that is at least `at_least`.
-int64_t round_up(int64_t at_least, int64_t step) { return (at_least + step - 1) / step * step; }
+// How many b it takes to reach a: ⌈a / b⌉.
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 }  // namespace
 
 TEST_CASE(
@@ -77,8 +77,8 @@ TEST_CASE(
   // 4·kParallelMin multiply-adds): the sizes below are chosen from it, whatever it is built as.
   const int64_t n = 20, H = 4, hd = 16, D = H * hd;
   SECTION("fused_attention, forward and backward") {
-    const int64_t B = std::max<int64_t>(
-        16, round_up(4 * kernels::kParallelMin, H * n * n * 2 * hd) / (H * n * n * 2 * hd));
+    const int64_t B =
+        std::max<int64_t>(16, ceil_div(4 * kernels::kParallelMin, H * n * n * 2 * hd));
     Tensor q = rnd({B, n, D}, 1), k = rnd({B, n, D}, 2), v = rnd({B, n, D}, 3);
     Generator gen(4);
     AttentionOutput r;
@@ -87,12 +87,12 @@ TEST_CASE(
     REQUIRE(loops_shared([&] { loss.backward(); }) == 1);
   }
   SECTION("layer_norm, forward") {
-    const int64_t rows = std::max<int64_t>(640, round_up(kernels::kParallelMin, D) / D);
+    const int64_t rows = std::max<int64_t>(640, ceil_div(kernels::kParallelMin, D));
     Tensor x = rnd({rows, D}, 5), w = rnd({D}, 6), b = rnd({D}, 7);
     REQUIRE(loops_shared([&] { layer_norm(x, w, b); }) == 1);
   }
   SECTION("dropout_add_layer_norm, forward and backward") {
-    const int64_t rows = std::max<int64_t>(640, round_up(kernels::kParallelMin, D) / D);
+    const int64_t rows = std::max<int64_t>(640, ceil_div(kernels::kParallelMin, D));
     Tensor x = rnd({rows, D}, 9), res = rnd({rows, D}, 10), w = rnd({D}, 11), b = rnd({D}, 12);
     Generator gen(13);
     Tensor y;
@@ -102,7 +102,7 @@ TEST_CASE(
   }
   SECTION("cross_entropy, forward and backward") {
     const int64_t classes = 100;
-    const int64_t rows = std::max<int64_t>(640, round_up(kernels::kParallelMin, classes) / classes);
+    const int64_t rows = std::max<int64_t>(640, ceil_div(kernels::kParallelMin, classes));
     Tensor logits = rnd({rows, classes}, 8);
     std::vector<float> t(rows);
     for (int64_t r = 0; r < rows; ++r) t[r] = static_cast<float>(r % classes);

@@ -9,21 +9,21 @@
 // against 2^15 at the tiny and small models, two threads: 2^13 and 2^14 the same, 2^17 up to
 // 10% slower at small, 2^20 14-29% slower.
 //
-// Where each row is computed decides where it lives: the block a thread writes in one op is
-// the block it reads in the next from its own cache, if the next op gives it the same rows;
-// otherwise it reads them from the other core's, 3.5 times as slow here (bench_kernels). So
-// every row-wise loop keeps thread 0 on the first rows and thread 1 on the last. The loops of
-// simple per-element or per-row work (element-wise, softmax, bias and activation, dropout)
-// split in equal static blocks. The GEMM, LayerNorm, attention's (batch, head)
-// pairs and cross-entropy claim their items from both ends (below): on two threads the faster
-// core then also takes more when the host runs one core 1.17 to 1.39 times as fast as the
-// other (chapter 14, the sixth round); on more threads they split equally. Every row is still
-// computed whole by one thread, so the results do not depend on who takes which.
-// Attention, LayerNorm's forward and cross-entropy used schedule(guided) until chapter 14's
-// twelfth round. Its first chunk goes to whichever thread asks first, which was thread 1,
-// already spinning while thread 0 opened the region: the rows the GEMMs had written on core 0
-// were read on core 1. Claims from both ends made the step 1.8 to 2.4% faster at the tiny
-// model, 4.0 to 4.6% at small, 1.3 to 1.4% at base.
+// Where each row is computed decides where it lives: the block a thread writes in one op is the
+// block it reads in the next from its own cache, if the next op gives it the same rows; otherwise
+// it reads them from the other core's, 3.5 times as slow on the AMD EPYC Zen 5 (bench_kernels'
+// first line). So every row-wise loop keeps thread 0 on the first rows and thread 1 on the last.
+// The loops of simple per-element or per-row work (element-wise, softmax, bias and activation,
+// dropout) split in equal static blocks. The GEMM, LayerNorm, attention's (batch, head) pairs and
+// cross-entropy claim their items from both ends (below): on two threads the faster core then also
+// takes more when the host runs one core 1.17 to 1.39 times as fast as the other (chapter 14, the
+// sixth round, Intel Xeon); on more threads they split equally. Every row is still computed whole by one
+// thread, so the results do not depend on who takes which.
+// Attention, LayerNorm's forward and cross-entropy used schedule(guided) until chapter 14's twelfth
+// round. Its first chunk goes to whichever thread asks first, which was thread 1, already spinning
+// while thread 0 opened the region: the rows the GEMMs had written on core 0 were read on core 1.
+// Claims from both ends made the step 1.8 to 2.4% faster at the tiny model, 4.0 to 4.6% at small,
+// 1.3 to 1.4% at base (AMD EPYC Zen 5, every other step of one run).
 #pragma once
 
 #include <omp.h>
