@@ -17,8 +17,8 @@
 // dropout) split in equal static blocks. The GEMM, LayerNorm, attention's (batch, head) pairs and
 // cross-entropy claim their items from both ends (below): on two threads the faster core then also
 // takes more when the host runs one core 1.17 to 1.39 times as fast as the other (chapter 14, the
-// sixth round, Intel Xeon); on more threads they split equally. Every row is still computed whole by one
-// thread, so the results do not depend on who takes which.
+// sixth round, Intel Xeon); on more threads they split equally. Every row is still computed whole
+// by one thread, so the results do not depend on who takes which.
 // Attention, LayerNorm's forward and cross-entropy used schedule(guided) until chapter 14's twelfth
 // round. Its first chunk goes to whichever thread asks first, which was thread 1, already spinning
 // while thread 0 opened the region: the rows the GEMMs had written on core 0 were read on core 1.
