@@ -522,9 +522,11 @@ int run(int argc, char** argv) {
   c.dropout = 0.1f;
   c.tie_output = false;  // nn.Linear to the vocabulary, as the reference
   nn::Seq2SeqTransformer model(c, gen);
-  // How the threads wait (omp_wait.h) matters to the time only: --count's output, the same on
-  // every run, leaves it out.
-  const std::string waiting = count ? "" : " (" + app::omp_wait_setting() + ")";
+  // How the threads wait and the heap's pages (runtime_settings.h) matter to the time only:
+  // --count's output, the same on every run, leaves them out.
+  const std::string pages = app::huge_pages_setting();
+  const std::string waiting =
+      count ? "" : " (" + app::omp_wait_setting() + (pages.empty() ? "" : ", " + pages) + ")";
   std::printf("bench_train: %d OpenMP threads%s, %lld parameters, ", omp_get_max_threads(),
               waiting.c_str(), static_cast<long long>(model.num_parameters()));
   if (mode == "greedy") {
@@ -542,5 +544,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return app::run_app("bench_train", run, argc, argv);  // waits as the apps do (omp_wait.h)
+  return app::run_app("bench_train", run, argc, argv);  // runtime_settings.h
 }

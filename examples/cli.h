@@ -30,7 +30,7 @@
 #include <string>
 #include <vector>
 
-#include "examples/omp_wait.h"
+#include "examples/runtime_settings.h"
 
 namespace qkv::app {
 
@@ -180,10 +180,11 @@ class ArgParser {
 // Every program's main(): runs `run` and turns exceptions into the exit codes above. stdout
 // is flushed first, so the message comes after whatever the program printed. With
 // passive_wait (the apps), OpenMP waits passively, after a short spin on an idle machine, unless
-// OMP_WAIT_POLICY or GOMP_SPINCOUNT says otherwise (omp_wait.h).
+// OMP_WAIT_POLICY or GOMP_SPINCOUNT says otherwise (omp_wait.h), and glibc's heap asks for huge
+// pages unless GLIBC_TUNABLES says otherwise (runtime_settings.h).
 inline int run_app(const char* program, const std::function<int(int, char**)>& run, int argc,
                    char** argv, bool passive_wait = true) {
-  if (passive_wait) choose_omp_wait(argv);
+  if (passive_wait) choose_runtime_settings(argv);
   try {
     return run(argc, argv);
   } catch (const UsageError& e) {

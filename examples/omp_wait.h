@@ -16,8 +16,9 @@
 // only if the machine was idle when they started: if other programs keep a core busy, every
 // spin is time taken from them, so then the apps wait passively, as before.
 // libomp (clang's runtime) reads OMP_WAIT_POLICY=passive and ignores GOMP_SPINCOUNT.
-// The runtime reads these variables before main() runs, so choose_omp_wait re-executes the
-// program once with them set. Set OMP_WAIT_POLICY or GOMP_SPINCOUNT yourself to choose.
+// The runtime reads these variables before main() runs, so the apps re-execute themselves
+// once with them set (choose_runtime_settings in runtime_settings.h). Set OMP_WAIT_POLICY or
+// GOMP_SPINCOUNT yourself to choose.
 #pragma once
 
 #include <unistd.h>
@@ -101,18 +102,6 @@ inline int64_t spins_for(double seconds) {
   const double per_spin = best / kProbe;
   const double spins = per_spin > 0 ? seconds / per_spin : 1000;
   return static_cast<int64_t>(std::min(std::max(spins, 100.0), 20000.0));
-}
-
-// Re-executes the program once with OMP_WAIT_POLICY=passive and, on an idle machine,
-// GOMP_SPINCOUNT for kSpinSeconds; nothing if either variable is already set.
-inline void choose_omp_wait(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) return;
-  const bool busy = machine_busy();
-  if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
-  if (!busy) setenv("GOMP_SPINCOUNT", std::to_string(spins_for(kSpinSeconds)).c_str(), 1);
-  execv("/proc/self/exe", argv);  // returns only on failure: then carry on as we are
-  unsetenv("OMP_WAIT_POLICY");
-  unsetenv("GOMP_SPINCOUNT");
 }
 
 // "OMP_WAIT_POLICY=passive, GOMP_SPINCOUNT=2105": what the program runs with, for its banner.

@@ -210,5 +210,37 @@ TEST_CASE("omp_wait: /proc/loadavg's runnable tasks, the spin count, and the app
                       "/bench_train' --d-model 16 --heads 2 --d-ff 32 --layers 1 --batch 4 "
                       "--src-len 4 --tgt-len 4 --src-vocab 20 --tgt-vocab 20 --warmup 0 --steps 1");
   REQUIRE(r.status == 0);
-  CHECK(r.output.find("(OMP_WAIT_POLICY=passive, GOMP_SPINCOUNT=123)") != std::string::npos);
+  INFO(r.output);
+  // The heap's huge pages are still asked for (runtime_settings.h): the app re-executed itself.
+  CHECK(r.output.find("(OMP_WAIT_POLICY=passive, GOMP_SPINCOUNT=123, glibc.malloc.hugetlb=1)") !=
+        std::string::npos);
+}
+
+// examples/runtime_settings.h: glibc's heap asks for huge pages (chapter 14, the thirteenth
+// round), unless the user's GLIBC_TUNABLES says otherwise.
+TEST_CASE("runtime_settings: glibc.malloc.hugetlb=1 added to GLIBC_TUNABLES, a given value kept",
+          "[cli][ch14]") {
+  CHECK(app::with_huge_pages(nullptr) == "glibc.malloc.hugetlb=1");
+  CHECK(app::with_huge_pages("") == "glibc.malloc.hugetlb=1");
+  CHECK(app::with_huge_pages("glibc.malloc.trim_threshold=7") ==
+        "glibc.malloc.trim_threshold=7:glibc.malloc.hugetlb=1");
+  CHECK(app::with_huge_pages("glibc.malloc.hugetlb=0").empty());  // the user's choice stands
+  CHECK(app::with_huge_pages("a=1:glibc.malloc.hugetlb=2:b=3").empty());
+
+  const std::string run = "'" QKV_BUILD_DIR
+                          "/bench_train' --d-model 16 --heads 2 --d-ff 32 --layers 1 --batch 4 "
+                          "--src-len 4 --tgt-len 4 --src-vocab 20 --tgt-vocab 20 --warmup 0 "
+                          "--steps 1";
+  // The tests run with OMP_WAIT_POLICY set: the app re-executes itself for the tunable alone.
+  test::Result r = test::run_shell("env -u GLIBC_TUNABLES OMP_WAIT_POLICY=passive " + run);
+  REQUIRE(r.status == 0);
+  INFO(r.output);
+  CHECK(r.output.find("(OMP_WAIT_POLICY=passive, glibc.malloc.hugetlb=1)") != std::string::npos);
+  r = test::run_shell(
+      "GLIBC_TUNABLES=glibc.malloc.trim_threshold=67108864:glibc.malloc.hugetlb=0 "
+      "OMP_WAIT_POLICY=passive " +
+      run);
+  REQUIRE(r.status == 0);
+  INFO(r.output);
+  CHECK(r.output.find("(OMP_WAIT_POLICY=passive, glibc.malloc.hugetlb=0)") != std::string::npos);
 }
