@@ -51,7 +51,10 @@ inline void choose_runtime_settings(char** argv) {
   }
   if (!tunables.empty()) setenv("GLIBC_TUNABLES", tunables.c_str(), 1);
   execv("/proc/self/exe", argv);  // returns only on failure: then carry on as we are
-  if (!wait_given) unsetenv("OMP_WAIT_POLICY"), unsetenv("GOMP_SPINCOUNT");
+  if (!wait_given) {
+    unsetenv("OMP_WAIT_POLICY");
+    unsetenv("GOMP_SPINCOUNT");
+  }
   if (old_tunables)
     setenv("GLIBC_TUNABLES", before.c_str(), 1);
   else
