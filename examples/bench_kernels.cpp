@@ -10,6 +10,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -67,7 +68,8 @@ double memory_bandwidth(int threads, int reps) {
 // median over the rounds of the 2T/1T throughput: the measurement bench_train --probe-cores
 // makes before each step, longer. On a quiet machine it is 2 (1.96 to 1.99 here); where the
 // host hands one of the two cores to other work for part of the time, it is less, and a
-// program's own 2T/1T cannot be more (compare.py prints it beside qkv's).
+// program's own 2T/1T cannot be more (compare.py prints it beside qkv's). Then how far apart
+// the two cores are now: a cache line's round trip between them (round_trip_us).
 void print_cores() {
   std::vector<double> one, two, ratio;
   for (int round = 0; round < 25; ++round) {
@@ -76,8 +78,10 @@ void print_cores() {
     two.push_back(r.two);
     ratio.push_back(r.two / r.one);
   }
-  std::printf("{\"fma_1t_gflops\": %.1f, \"fma_2t_gflops\": %.1f, \"two_core_ratio\": %.3f}\n",
-              median(one) / 1e9, median(two) / 1e9, median(ratio));
+  std::printf(
+      "{\"fma_1t_gflops\": %.1f, \"fma_2t_gflops\": %.1f, \"two_core_ratio\": %.3f, "
+      "\"round_trip_us\": %.3f}\n",
+      median(one) / 1e9, median(two) / 1e9, median(ratio), qkv::app::round_trip_us(2000));
 }
 
 // ---- Data handed from one core to the other ------------------------------------------------
@@ -116,6 +120,33 @@ Handoff handoff_read(int64_t floats) {
   }
   if (!(sink > 0)) std::printf("(handoff sum %g)\n", sink);  // keeps the reads
   return {median(us[0]), median(us[1])};
+}
+
+// ---- What it costs the two threads to meet ---------------------------------------------
+// Microseconds for an empty parallel region on 2 threads (OpenMP's start and end of a team,
+// 20 µs apart, as an op's regions follow each other in a step), and for one cache line's round
+// trip between the two cores (one thread writes a flag, the other writes it back), medians of
+// 2,000. A step opens 120 to 180 regions (chapter 14, "The thirteenth round"): the first figure
+// is paid that many times, and the second bounds what any start and end could cost.
+struct Meeting {
+  double region_us = 0, round_trip_us = 0;
+};
+Meeting meeting_costs() {
+  constexpr int kRuns = 2000;
+  Meeting m;
+  std::vector<double> us;
+  for (int it = 0; it < kRuns + 20; ++it) {
+    const auto t0 = Clock::now();
+#pragma omp parallel num_threads(2)
+    if (omp_get_thread_num() < 0) std::abort();  // a body that does nothing, not removed
+    if (it >= 20) us.push_back(seconds_since(t0) * 1e6);
+    const auto gap = Clock::now();
+    while (seconds_since(gap) < 20e-6) {
+    }
+  }
+  m.region_us = median(us);
+  m.round_trip_us = qkv::app::round_trip_us(kRuns);
+  return m;
 }
 
 // ---- Timing a GEMM ---------------------------------------------------------------------
@@ -339,9 +370,9 @@ std::vector<Result> time_stages(const Options& opt, int max_threads) {
 }
 
 void print_report(const Options& opt, int max_threads, const double* peak, const double* bandwidth,
-                  const Handoff& handoff, const std::vector<Result>& results,
-                  const std::vector<Result>& batched, const std::vector<Result>& steps,
-                  double gflops_512_top, double peak_512_beside) {
+                  const Handoff& handoff, const Meeting& meeting,
+                  const std::vector<Result>& results, const std::vector<Result>& batched,
+                  const std::vector<Result>& steps, double gflops_512_top, double peak_512_beside) {
   std::printf("bench_kernels: FP32, %d cores, best of >= %d runs, GFLOP/s = 2·M·N·K / time\n",
               omp_get_num_procs(), opt.reps);
   std::printf("FMA peak (%d chains of %d-lane FMAs per thread): 1 thread %.1f GFLOP/s", kChains,
@@ -359,6 +390,11 @@ void print_report(const Options& opt, int max_threads, const double* peak, const
         "\nreading 320 KB just written (one [640, 128] activation of the small model): by the "
         "core that wrote it %.1f µs, by the other core %.1f µs (%.1fx)",
         handoff.self_us, handoff.other_us, handoff.other_us / handoff.self_us);
+  if (meeting.region_us > 0)
+    std::printf(
+        "\nthe two threads meeting: an empty parallel region %.2f µs, a cache line to the other "
+        "core and back %.2f µs",
+        meeting.region_us, meeting.round_trip_us);
   const qkv::kernels::GemmBlocks blocks = qkv::kernels::gemm_blocks();
   std::printf("\ncache blocks from this machine's caches: MC %lld, KC %lld (fixed), NC %lld",
               static_cast<long long>(blocks.MC), static_cast<long long>(blocks.KC),
@@ -424,8 +460,9 @@ int run(int argc, char** argv) {
   double bandwidth[3] = {0, 0, 0};
   for (int t = 1; t <= max_threads; ++t) bandwidth[t] = memory_bandwidth(t, 3);
   const Handoff handoff = max_threads >= 2 ? handoff_read(640 * 128) : Handoff{0, 0};
-  print_report(opt, max_threads, peak, bandwidth, handoff, results, batched, steps, gflops_512_top,
-               peak_512_beside);
+  const Meeting meeting = max_threads >= 2 ? meeting_costs() : Meeting{};
+  print_report(opt, max_threads, peak, bandwidth, handoff, meeting, results, batched, steps,
+               gflops_512_top, peak_512_beside);
   return 0;
 }
 

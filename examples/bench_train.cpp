@@ -215,35 +215,74 @@ bool one_thread_step(int64_t step) {
 }
 
 // With --probe-cores, before each timed step of an alternating run: how much of a second core
-// the machine gives (two_core_ratio_now, ~3 ms of the FMA loop). A pair of steps counts as
-// having had two cores when the probes before both of its steps reached kTwoCores.
+// the machine gives (two_core_ratio_now, ~3 ms of the FMA loop), and how far apart the two cores
+// are (round_trip_us, a cache line there and back, ~0.1 ms). A pair of steps counts as having
+// had two cores when the probes before both of its steps reached kTwoCores, and as having had
+// them near each other when both round trips were below kNearCores: this host showed two
+// states, 0.15 to 0.17 µs and 0.55 to 0.58 µs (chapter 14, the thirteenth round).
 constexpr double kTwoCores = 1.8;
+constexpr double kNearCores = 0.35;  // µs
 
-// The alternating run's 2T/1T again, over the pairs whose probes saw two cores: prints it, and
-// returns the JSON keys it adds to the last line.
-std::string report_two_core_pairs(const std::vector<double>& t1, const std::vector<double>& t2,
-                                  const std::vector<double>& probe) {
-  std::vector<double> good1, good2;
+// The median 2T/1T over the pairs `keep` selects: {1 thread ms, 2 threads ms, pairs}.
+struct PairMedians {
+  double one = 0, two = 0;
+  size_t pairs = 0;
+};
+template <class Keep>
+PairMedians pair_medians(const std::vector<double>& t1, const std::vector<double>& t2, Keep keep) {
+  std::vector<double> a, b;
   for (size_t p = 0; p < t1.size(); ++p)
-    if (std::min(probe[2 * p], probe[2 * p + 1]) >= kTwoCores) {
-      good1.push_back(t1[p]);
-      good2.push_back(t2[p]);
-    }
+    if (keep(p)) a.push_back(t1[p]), b.push_back(t2[p]);
+  if (a.empty()) return {};
+  return {median(a), median(b), a.size()};
+}
+
+// The alternating run's 2T/1T again, over the pairs whose probes saw two cores, then split by
+// how near the cores were: prints it, and returns the JSON keys it adds to the last line.
+std::string report_two_core_pairs(const std::vector<double>& t1, const std::vector<double>& t2,
+                                  const std::vector<double>& probe,
+                                  const std::vector<double>& trip) {
+  auto two_cores = [&](size_t p) { return std::min(probe[2 * p], probe[2 * p + 1]) >= kTwoCores; };
+  auto near = [&](size_t p) { return std::max(trip[2 * p], trip[2 * p + 1]) < kNearCores; };
+  auto far = [&](size_t p) { return std::min(trip[2 * p], trip[2 * p + 1]) >= kNearCores; };
+  auto num = [](double v) {  // three decimals, as the rest of the JSON line
+    char b[32];
+    std::snprintf(b, sizeof b, "%.3f", v);
+    return std::string(b);
+  };
+  const PairMedians good = pair_medians(t1, t2, two_cores);
   const auto [lo, hi] = std::minmax_element(probe.begin(), probe.end());
   const double machine = median(probe);
   std::printf(
       "machine: FMA loop 2T/1T before each step, median %.2f (%.2f to %.2f); %zu of %zu pairs "
       "had two cores (both probes >= %.1f)\n",
-      machine, *lo, *hi, good1.size(), t1.size(), kTwoCores);
-  char keys[160];
-  int at =
-      std::snprintf(keys, sizeof keys, ", \"fma_two_core_ratio\": %.3f, \"pairs_two_cores\": %zu",
-                    machine, good1.size());
-  if (!good1.empty()) {
-    const double m1 = median(good1), m2 = median(good2);
-    std::printf("  over those pairs: 1 thread %.3f ms, 2 threads %.3f ms, %.2fx\n", m1, m2,
-                m1 / m2);
-    std::snprintf(keys + at, sizeof keys - at, ", \"speedup_two_cores\": %.3f", m1 / m2);
+      machine, *lo, *hi, good.pairs, t1.size(), kTwoCores);
+  std::string keys = ", \"fma_two_core_ratio\": " + num(machine) +
+                     ", \"pairs_two_cores\": " + std::to_string(good.pairs);
+  if (good.pairs > 0) {
+    std::printf("  over those pairs: 1 thread %.3f ms, 2 threads %.3f ms, %.2fx\n", good.one,
+                good.two, good.one / good.two);
+    keys += ", \"speedup_two_cores\": " + num(good.one / good.two);
+  }
+  const auto [tlo, thi] = std::minmax_element(trip.begin(), trip.end());
+  std::printf(
+      "  a cache line between the cores and back, before each step: median %.2f µs (%.2f "
+      "to %.2f)\n",
+      median(trip), *tlo, *thi);
+  keys += ", \"round_trip_us\": " + num(median(trip));
+  const std::pair<const char*, PairMedians> split[] = {
+      {"near", pair_medians(t1, t2, [&](size_t p) { return two_cores(p) && near(p); })},
+      {"far", pair_medians(t1, t2, [&](size_t p) { return two_cores(p) && far(p); })}};
+  for (const auto& [name, m] : split) {
+    std::printf("  pairs with two cores %s each other (round trips %s %.2f µs): %zu",
+                name[0] == 'n' ? "near" : "far from", name[0] == 'n' ? "<" : ">=", kNearCores,
+                m.pairs);
+    if (m.pairs > 0) {
+      std::printf(", 1 thread %.3f ms, 2 threads %.3f ms, %.2fx", m.one, m.two, m.one / m.two);
+      keys += std::string(", \"speedup_") + name + "\": " + num(m.one / m.two);
+    }
+    std::printf("\n");
+    keys += std::string(", \"pairs_") + name + "\": " + std::to_string(m.pairs);
   }
   return keys;
 }
@@ -258,13 +297,16 @@ int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t
     std::vector<double> step, forward, backward, update;
   } by_threads[2];
   std::map<std::string, std::vector<double>> op_ms[2];  // alternating with --profile: per step
-  std::vector<double> pair_ms[2], probe;  // alternating: each pair's two steps; --probe-cores
+  std::vector<double> pair_ms[2], probe, trip;  // alternating: each pair's two steps; probes
   float last_loss = 0.f;
   for (int64_t step = 0; step < warmup + steps; ++step) {
     const bool one = alternate > 0 && one_thread_step(step < warmup ? step : step - warmup);
     if (alternate > 0) omp_set_num_threads(one ? 1 : alternate);
     const Batch b = make_batch(z, gen);
-    if (probe_cores && step >= warmup) probe.push_back(app::two_core_ratio_now());
+    if (probe_cores && step >= warmup) {
+      probe.push_back(app::two_core_ratio_now());
+      trip.push_back(app::round_trip_us());
+    }
     profiler_enable((profile || count) && step >= warmup);
     const auto t0 = std::chrono::steady_clock::now();
     Tensor logits = model.forward(b.src, b.src_keep, b.tgt_in, b.tgt_keep);  // [B, T, TV]
@@ -327,7 +369,7 @@ int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t
     pair_ms[0].resize(pairs);  // an odd step count's last step has no partner
     pair_ms[1].resize(pairs);
     const std::string keys =
-        probe_cores ? report_two_core_pairs(pair_ms[0], pair_ms[1], probe) : "";
+        probe_cores ? report_two_core_pairs(pair_ms[0], pair_ms[1], probe, trip) : "";
     std::printf(
         "{\"step_ms_median_1\": %.3f, \"step_ms_median_n\": %.3f, \"threads\": %d, "
         "\"speedup\": %.3f, \"peak_rss_mb\": %.1f%s}\n",

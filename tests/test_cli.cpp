@@ -1,11 +1,14 @@
 // examples/cli.h: the one command-line parser and app shell of every program.
 #include <atomic>
+#include <cmath>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "examples/cli.h"
+#include "examples/fma_probe.h"
 #include "tests/catch.h"
+#include "tests/helpers.h"
 #include "tests/programs.h"
 
 using namespace qkv;
@@ -21,6 +24,12 @@ struct Argv {
   std::vector<std::string> words;
   std::vector<char*> ptrs;
 };
+
+// The number after `"key": ` in a JSON line; NaN if the key is not there.
+double json_number(const std::string& line, const std::string& key) {
+  const size_t at = line.find("\"" + key + "\": ");
+  return at == std::string::npos ? std::nan("") : std::stod(line.substr(at + key.size() + 4));
+}
 }  // namespace
 
 TEST_CASE("ArgParser: values, switches, positionals, and strict numbers in one place", "[cli]") {
@@ -141,6 +150,22 @@ TEST_CASE("bench_train --alternate-threads: half the steps on each count, the sa
   const bool any = r.last_line().find("\"pairs_two_cores\": 0") == std::string::npos;
   CHECK((r.output.find("  over those pairs: 1 thread ") != std::string::npos) == any);
   CHECK((r.last_line().find("\"speedup_two_cores\": ") != std::string::npos) == any);
+  // How far apart the cores were (a cache line's round trip before each step), and the pairs
+  // with two cores split into near and far: each pair in at most one of the two, a ratio for
+  // each side exactly when it has pairs.
+  CHECK(r.output.find("  a cache line between the cores and back, before each step: median ") !=
+        std::string::npos);
+  const std::string probed = r.last_line();
+  const double trip = json_number(probed, "round_trip_us");
+  CHECK(trip > 0);
+  CHECK(trip < 1000);
+  const double near = json_number(probed, "pairs_near");
+  const double far = json_number(probed, "pairs_far");
+  CHECK(near >= 0);
+  CHECK(far >= 0);
+  CHECK(near + far <= json_number(probed, "pairs_two_cores"));
+  CHECK(std::isnan(json_number(probed, "speedup_near")) == (near == 0));
+  CHECK(std::isnan(json_number(probed, "speedup_far")) == (far == 0));
   CHECK(final_loss(r.output) == final_loss(one.output));
   r = test::run(model + " --threads 2 --probe-cores");
   CHECK(r.status == 2);
@@ -167,6 +192,29 @@ TEST_CASE("bench_kernels --cores: one JSON line, the FMA loop on 1 and 2 threads
   const double ratio = std::stod(json.substr(at + 18));
   CHECK(ratio > 0.1);
   CHECK(ratio < 2.5);
+  // A cache line's round trip between the two cores, in µs: 0.15 to 0.6 on this project's hosts.
+  const double trip = json_number(json, "round_trip_us");
+  CHECK(trip > 0);
+  CHECK(trip < 1000);
+}
+
+// examples/fma_probe.h's round_trip_us: a time when two threads run, 0 when only one does (here
+// a region nested in another, which OpenMP gives one thread).
+TEST_CASE("round_trip_us: a cache line's round trip between two threads, 0 on one thread",
+          "[cli][ch14]") {
+  if (!test::two_threads_available()) {
+    WARN("one thread only: round_trip_us is not tested");
+    return;
+  }
+  const double us = app::round_trip_us();
+  CHECK(us > 0);
+  CHECK(us < 1000);
+  // Inside a region of two threads, the probe's own region is nested: OpenMP gives it one.
+  double nested[2] = {-1, -1};
+#pragma omp parallel num_threads(2)
+  nested[omp_get_thread_num()] = app::round_trip_us();
+  CHECK(nested[0] == 0);
+  CHECK(nested[1] == 0);
 }
 
 // examples/omp_wait.h: how the apps' OpenMP threads wait (chapter 14, the ninth round).

@@ -68,6 +68,9 @@ def measure(a, sizes, variants):
     the machine's own 2T/1T of each round (bench_kernels --cores; empty with --no-cores)."""
     res = {(s, v[0]): [] for s in sizes for v in variants}
     two_cores = {s: [] for s in sizes}  # alternating runs: 2T/1T over the pairs with two cores
+    # ... and over those of them whose cores were near each other, or far (bench_train's
+    # round_trip_us probe: the two states of chapter 14's thirteenth round)
+    near_far = {(s, k): [] for s in sizes for k in ("near", "far")}
     cores = []
     rss = {}
     kernels = os.path.join(os.path.dirname(a.qkv) or ".", "bench_kernels")
@@ -75,7 +78,8 @@ def measure(a, sizes, variants):
         if not a.no_cores:
             j = run_qkv(kernels, ["--cores"])
             cores.append(j["two_core_ratio"])
-            print(f"round {r + 1} machine: FMA loop 2T/1T {j['two_core_ratio']}", file=sys.stderr,
+            trip = f", a cache line's round trip {j['round_trip_us']} µs" if "round_trip_us" in j else ""
+            print(f"round {r + 1} machine: FMA loop 2T/1T {j['two_core_ratio']}{trip}", file=sys.stderr,
                   flush=True)
         for s in sizes:
             flags, steps, warmup = SIZES[s]
@@ -88,9 +92,15 @@ def measure(a, sizes, variants):
                     # the same over the pairs of steps whose probes saw two cores (none: no figure)
                     if "speedup_two_cores" in j:
                         two_cores[s].append(j["speedup_two_cores"])
+                    for k in ("near", "far"):
+                        if f"speedup_{k}" in j:
+                            near_far[(s, k)].append(j[f"speedup_{k}"])
+                    split = (f"; cores {j['round_trip_us']} µs apart, {j['pairs_near']} pairs near: "
+                             f"{j.get('speedup_near', '-')}, {j['pairs_far']} far: {j.get('speedup_far', '-')}"
+                             if "round_trip_us" in j else "")
                     print(f"round {r + 1} {s} {label}: {j['step_ms_median_1']} / {j['step_ms_median_n']} ms, "
                           f"2T/1T {j['speedup']}; {j['pairs_two_cores']} pairs with two cores "
-                          f"(FMA 2T/1T {j['fma_two_core_ratio']}): {j.get('speedup_two_cores', '-')}",
+                          f"(FMA 2T/1T {j['fma_two_core_ratio']}): {j.get('speedup_two_cores', '-')}{split}",
                           file=sys.stderr, flush=True)
                     continue
                 j = run_torch(common + extra, exe) if label.startswith("torch") else run_qkv(exe, common + extra)
@@ -100,10 +110,10 @@ def measure(a, sizes, variants):
                       file=sys.stderr, flush=True)
                 rss[(s, label)] = max(rss.get((s, label), 0), j["peak_rss_mb"])
         print(f"round {r + 1}/{a.rounds} done", file=sys.stderr)
-    return res, rss, cores, two_cores
+    return res, rss, cores, two_cores, near_far
 
 
-def report(a, sizes, labels, med, rss, res_alt=None, cores=(), two_cores=None):
+def report(a, sizes, labels, med, rss, res_alt=None, cores=(), two_cores=None, near_far=None):
     alt = "qkv 1T|2T" in labels
     labels = [l for l in labels if l != "qkv 1T|2T"]
     print("step ms, median of %d interleaved rounds" % a.rounds)
@@ -124,6 +134,11 @@ def report(a, sizes, labels, med, rss, res_alt=None, cores=(), two_cores=None):
                   f"that had two cores: "
                   + (f"{statistics.median(two):.2f} ({len(two)} of {len(res_alt[s])} rounds had "
                      f"such pairs: {', '.join('%.2f' % x for x in two)})" if two else "none"))
+            for k in ("near", "far"):
+                v = (near_far or {}).get((s, k), [])
+                if v:
+                    print(f"  of those, the cores {k}{' from' if k == 'far' else ''} each other: "
+                          f"{statistics.median(v):.2f} ({len(v)} rounds: {', '.join('%.2f' % x for x in v)})")
         print()
     if a.qkv_b:
         for s in sizes:
@@ -148,10 +163,10 @@ def main():
     a = parse_args()
     variants = variants_of(a)
     sizes = a.sizes.split(",")
-    res, rss, cores, two_cores = measure(a, sizes, variants)
+    res, rss, cores, two_cores, near_far = measure(a, sizes, variants)
     med = {k: statistics.median(v) for k, v in res.items()}
     res_alt = {s: res.get((s, "qkv 1T|2T"), []) for s in sizes}
-    report(a, sizes, [v[0] for v in variants], med, rss, res_alt, cores, two_cores)
+    report(a, sizes, [v[0] for v in variants], med, rss, res_alt, cores, two_cores, near_far)
 
 
 if __name__ == "__main__":
