@@ -21,22 +21,42 @@ namespace qkv::nn {
 class ThreadChoice {
  public:
   // Chooses between 1 and `threads` after `warmup` steps on `threads` (allocations, caches)
-  // and `pairs` pairs of blocks of `block` steps, one block on each count.
-  ThreadChoice(int threads, int64_t pairs = 4, int64_t block = 6, int64_t warmup = 4);
+  // and `pairs` pairs of blocks of `block` steps, one block on each count. With retime_after
+  // > 0 it times them again, the same way (without the warm-up), each time the steps since the
+  // last choice took retime_after times as long as that timing did, and keeps the faster again:
+  // the host can change what a second core is worth in the middle of a run (chapter 14, the
+  // thirteenth round). At most 1 / (1 + retime_after) of the steps are then timing steps.
+  ThreadChoice(int threads, int64_t pairs = 4, int64_t block = 6, int64_t warmup = 4,
+               double retime_after = 0);
 
   int next_threads();         // the thread count for the next step (the caller sets it)
   void took(double seconds);  // the step that next_threads() was asked for took this long
   bool decided() const { return chosen_ > 0; }
-  int chosen() const { return chosen_; }  // 0 while the steps are still being timed
+  int chosen() const { return chosen_; }  // the latest choice; 0 while the first is being timed
   int threads() const { return threads_; }
-  double median_1() const { return median(one_); }  // seconds; 0 before any step on 1 thread
-  double median_n() const { return median(many_); }
+  bool timing() const { return timing_; }  // the steps are being timed (first or again)
+  // The medians, in seconds, of the timing that made the first choice and of the latest one;
+  // 0 before any.
+  double median_1() const { return first_[0]; }
+  double median_n() const { return first_[1]; }
+  double last_median_1() const { return last_[0]; }
+  double last_median_n() const { return last_[1]; }
+  int choices() const { return choices_; }               // timings completed, the first included
+  int switches() const { return switches_; }             // choices that changed the count
+  int64_t steps_on_one() const { return steps_on_[0]; }  // steps run on 1 thread
+  int64_t steps_on_n() const { return steps_on_[1]; }    // and on `threads`
 
  private:
   static double median(std::vector<double> v);
   int threads_;
-  int64_t pairs_, block_, warmup_, steps_ = 0;
-  int current_ = 0, chosen_ = 0;
+  int64_t pairs_, block_, warmup_;
+  double retime_after_;
+  bool timing_ = true;
+  int64_t phase_step_ = 0;  // steps into the current timing
+  double timing_seconds_ = 0, since_choice_ = 0;
+  int current_ = 0, chosen_ = 0, choices_ = 0, switches_ = 0;
+  int64_t steps_on_[2] = {0, 0};
+  double first_[2] = {0, 0}, last_[2] = {0, 0};
   std::vector<double> one_, many_;
 };
 

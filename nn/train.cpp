@@ -22,12 +22,13 @@ StepResult train_step(Optimizer& opt, const Tensor& loss, double clip) {
 
 StepResult fit(Optimizer& opt, int64_t last_step, const std::function<Tensor(int64_t)>& loss_at,
                const LoopOptions& options) {
-  // A loop that ends before the choice is made leaves every thread on, not the count of its
-  // last timed step.
+  // A loop that ends while the steps are being timed leaves the count chosen last (every
+  // thread before the first choice), not the count of its last timed step.
   struct Undecided {
     ThreadChoice* choice;
     ~Undecided() {
-      if (choice && !choice->decided()) omp_set_num_threads(choice->threads());
+      if (choice && choice->timing())
+        omp_set_num_threads(choice->decided() ? choice->chosen() : choice->threads());
     }
   } undecided{options.threads};
   StepResult r;

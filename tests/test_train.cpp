@@ -144,6 +144,73 @@ TEST_CASE(
   CHECK(e.next_threads() == 1);
 }
 
+TEST_CASE(
+    "ThreadChoice with retime_after: timed again after retime_after times the timing, no "
+    "warm-up, the faster count kept again",
+    "[ch14][train]") {
+  // First one thread is faster (1 ms against 2), later two are (3 ms against 1): the host moved
+  // our cores (chapter 14, the thirteenth round).
+  ThreadChoice c(2, /*pairs=*/2, /*block=*/2, /*warmup=*/1, /*retime_after=*/3);
+  bool later = false;
+  auto step_time = [&](int n) {
+    return later ? (n == 1 ? 0.003 : 0.001) : (n == 1 ? 0.001 : 0.002);
+  };
+  int64_t steps = 0;
+  double timing = 0;
+  for (; !c.decided(); ++steps) {
+    REQUIRE(steps < 100);
+    const double t = step_time(c.next_threads());
+    timing += t;
+    c.took(t);
+  }
+  CHECK(steps == 1 + 2 * 2 * 2);
+  CHECK(c.chosen() == 1);
+  CHECK(c.choices() == 1);
+  CHECK_FALSE(c.timing());
+  // On the chosen count until those steps took 3 times as long as the timing: then timed again.
+  double since = 0;
+  while (!c.timing()) {
+    REQUIRE(c.next_threads() == 1);
+    c.took(0.001);
+    since += 0.001;
+    REQUIRE(since < 1.0);
+  }
+  CHECK(since >= 3 * timing);
+  CHECK(since < 3 * timing + 0.001 + 1e-12);
+  CHECK(c.chosen() == 1);  // still the choice while timing
+  later = true;
+  std::vector<int> counts;
+  while (c.timing()) {
+    counts.push_back(c.next_threads());
+    c.took(step_time(counts.back()));
+  }
+  CHECK(counts.size() == 2 * 2 * 2);  // no warm-up this time
+  CHECK(std::count(counts.begin(), counts.end(), 1) == 4);
+  CHECK(c.chosen() == 2);
+  CHECK(c.choices() == 2);
+  CHECK(c.switches() == 1);
+  CHECK(c.median_1() == 0.001);  // the first timing's medians stay
+  CHECK(c.median_n() == 0.002);
+  CHECK(c.last_median_1() == 0.003);
+  CHECK(c.last_median_n() == 0.001);
+  CHECK(c.next_threads() == 2);
+  CHECK(c.steps_on_one() + c.steps_on_n() == steps +
+                                                 static_cast<int64_t>(std::lround(since / 0.001)) +
+                                                 static_cast<int64_t>(counts.size()));
+
+  // Without retime_after, the first choice stays, however long the run.
+  ThreadChoice d(2, /*pairs=*/1, /*block=*/2, /*warmup=*/0);
+  while (!d.decided()) d.took(d.next_threads() == 1 ? 0.001 : 0.002);
+  int other = 0;  // steps not on the chosen count
+  for (int i = 0; i < 1000; ++i) {
+    other += d.next_threads() != 1;
+    d.took(1.0);
+  }
+  CHECK(other == 0);
+  CHECK_FALSE(d.timing());
+  CHECK(d.choices() == 1);
+}
+
 TEST_CASE("fit with a ThreadChoice: the same numbers as without, the chosen count left set",
           "[ch14][train]") {
   // A Linear on 512 rows: its products and sums are big enough to split between threads.
@@ -197,6 +264,22 @@ TEST_CASE("fit with a ThreadChoice: the same numbers as without, the chosen coun
     CHECK_FALSE(short_choice.decided());
     CHECK(std::count(counts.begin(), counts.end(), 1) > 0);  // some step ran on one thread
     CHECK(omp_get_max_threads() == 3);
+  }
+  // A loop that ends while the steps are timed again ends on the count chosen last. Here the
+  // first choice comes after 9 steps, the timing again starts at step 10.
+  for (int64_t steps = 10; steps <= 13; ++steps) {
+    ThreadChoice again(3, /*pairs=*/2, /*block=*/2, /*warmup=*/1, /*retime_after=*/1e-9);
+    LoopOptions o;
+    o.threads = &again;
+    fit(
+        opt, steps,
+        [&](int64_t) {
+          return linear_loss(p, {1.f, 1.f});
+        },
+        o);
+    CHECK(again.decided());
+    CHECK(again.timing());
+    CHECK(omp_get_max_threads() == again.chosen());
   }
   omp_set_num_threads(before);
 }

@@ -402,7 +402,10 @@ double train(const Flags& f, const Corpus& c, const Plan& plan, Run& run, bool c
                       static_cast<double>(st.batch_in_epoch) / static_cast<double>(batches.size()));
   };
   loop.stop = [] { return app::interrupt_signal() != 0; };
-  nn::ThreadChoice threads(omp_get_max_threads());
+  // Timed again whenever the steps since the last choice took 10 times as long as that timing
+  // did (about every 2 s at `make train`'s size): the host can change what a second core is
+  // worth within a run (chapter 14, the thirteenth round).
+  nn::ThreadChoice threads(omp_get_max_threads(), 4, 6, 4, /*retime_after=*/10);
   if (choose_threads) loop.threads = &threads;
   app::catch_interrupts();
   run.model.train();
@@ -422,11 +425,23 @@ double train(const Flags& f, const Corpus& c, const Plan& plan, Run& run, bool c
               static_cast<long long>(st.step - loop.first_step + 1),
               app::format_duration(seconds).c_str(),
               static_cast<double>(progress.tokens()) / std::max(seconds, 1e-9) / 1000);
-  if (choose_threads && threads.decided())
+  if (choose_threads && threads.decided()) {
+    const bool again = threads.choices() > 1;  // timed again: the first choice, then the rest
+    const int first = threads.median_1() <= threads.median_n() ? 1 : threads.threads();
     std::printf(
         "threads: a step took %.1f ms on 1 thread, %.1f ms on %d (medians of the first "
-        "steps, taken in turn): trained on %d\n",
-        threads.median_1() * 1e3, threads.median_n() * 1e3, threads.threads(), threads.chosen());
+        "steps, taken in turn): %s %d\n",
+        threads.median_1() * 1e3, threads.median_n() * 1e3, threads.threads(),
+        again ? "chose" : "trained on", first);
+    if (again)
+      std::printf(
+          "threads: timed again %d time%s, %d changed the count; the last: %.1f ms on 1 "
+          "thread, %.1f ms on %d; trained %lld steps on 1 thread, %lld on %d\n",
+          threads.choices() - 1, threads.choices() == 2 ? "" : "s", threads.switches(),
+          threads.last_median_1() * 1e3, threads.last_median_n() * 1e3, threads.threads(),
+          static_cast<long long>(threads.steps_on_one()),
+          static_cast<long long>(threads.steps_on_n()), threads.threads());
+  }
   return seconds;
 }
 
