@@ -10,7 +10,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -469,5 +468,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return qkv::app::run_app("bench_kernels", run, argc, argv, /*passive_wait=*/false);
+  return qkv::app::run_app("bench_kernels", run, argc, argv, /*runtime_settings=*/false);
 }

@@ -488,8 +488,9 @@ void declare_flags(app::ArgParser& args, Flags& f) {
             f.alternate_threads);
   args.flag("--probe-cores",
             "with --alternate-threads on 2 threads: before each step, ~3 ms of an FMA loop on 1 "
-            "and 2 threads (how much of a second core the machine gives); also print the ratio "
-            "over the pairs of steps that had two cores",
+            "and 2 threads (how much of a second core the machine gives) and a cache line's "
+            "round trip between the cores (how far apart they are); also print the ratio over "
+            "the pairs of steps that had two cores, and over those with the cores near and far",
             f.probe_cores);
 }
 

@@ -273,5 +273,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return app::run_app("ch06_worked_example", run, argc, argv, /*passive_wait=*/false);
+  return app::run_app("ch06_worked_example", run, argc, argv, /*runtime_settings=*/false);
 }

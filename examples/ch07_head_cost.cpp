@@ -238,5 +238,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return app::run_app("ch07_head_cost", run, argc, argv, /*passive_wait=*/false);
+  return app::run_app("ch07_head_cost", run, argc, argv, /*runtime_settings=*/false);
 }

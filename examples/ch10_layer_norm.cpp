@@ -264,5 +264,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return app::run_app("ch10_layer_norm", run, argc, argv, /*passive_wait=*/false);
+  return app::run_app("ch10_layer_norm", run, argc, argv, /*runtime_settings=*/false);
 }

@@ -402,5 +402,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return app::run_app("ch11_transformer", run, argc, argv, /*passive_wait=*/false);
+  return app::run_app("ch11_transformer", run, argc, argv, /*runtime_settings=*/false);
 }

@@ -179,12 +179,12 @@ class ArgParser {
 
 // Every program's main(): runs `run` and turns exceptions into the exit codes above. stdout
 // is flushed first, so the message comes after whatever the program printed. With
-// passive_wait (the apps), OpenMP waits passively, after a short spin on an idle machine, unless
-// OMP_WAIT_POLICY or GOMP_SPINCOUNT says otherwise (omp_wait.h), and glibc's heap asks for huge
-// pages unless GLIBC_TUNABLES says otherwise (runtime_settings.h).
+// runtime_settings (the apps), OpenMP waits passively, after a short spin on an idle machine,
+// unless OMP_WAIT_POLICY or GOMP_SPINCOUNT says otherwise (omp_wait.h), and glibc's heap asks for
+// huge pages unless GLIBC_TUNABLES says otherwise (runtime_settings.h).
 inline int run_app(const char* program, const std::function<int(int, char**)>& run, int argc,
-                   char** argv, bool passive_wait = true) {
-  if (passive_wait) choose_runtime_settings(argv);
+                   char** argv, bool runtime_settings = true) {
+  if (runtime_settings) choose_runtime_settings(argv);
   try {
     return run(argc, argv);
   } catch (const UsageError& e) {
@@ -215,7 +215,7 @@ inline int chapter_main(int argc, char** argv, const char* program, const char* 
     figures(dir.c_str());
     return 0;
   };
-  return run_app(program, run, argc, argv, /*passive_wait=*/false);
+  return run_app(program, run, argc, argv, /*runtime_settings=*/false);
 }
 
 }  // namespace qkv::app

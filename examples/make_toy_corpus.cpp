@@ -69,5 +69,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return qkv::app::run_app("make_toy_corpus", run, argc, argv, /*passive_wait=*/false);
+  return qkv::app::run_app("make_toy_corpus", run, argc, argv, /*runtime_settings=*/false);
 }

@@ -11,8 +11,9 @@
 // /sys/kernel/mm/transparent_hugepage/enabled), and glibc asks for its heap's when its tunable
 // glibc.malloc.hugetlb is 1 (glibc 2.35 on; older ones ignore it). Asking from the library for
 // each big tensor's pages instead (madvise after each allocation) made the base model's steps
-// twice as slow, most likely because memory the heap hands out again was written in small
-// pages already, and the kernel then collapses them into huge ones, again and again.
+// twice as slow on one thread (1.15 times on two), most likely because memory the heap hands
+// out again was written in small pages already, and the kernel then collapses them into huge
+// ones, again and again.
 #pragma once
 
 #include <unistd.h>
@@ -34,10 +35,19 @@ inline std::string with_huge_pages(const char* tunables) {
   return t + (t.empty() ? "" : ":") + kHugePagesTunable + "=1";
 }
 
+// Set in the environment of the re-executed program only, which removes it at once: whatever
+// that program's environment then shows (glibc drops GLIBC_TUNABLES for setuid programs, say),
+// it never re-executes itself again.
+constexpr const char* kReexecuted = "QKV_REEXECUTED";
+
 // Re-executes the program once with OMP_WAIT_POLICY=passive and, on an idle machine,
 // GOMP_SPINCOUNT for kSpinSeconds, unless either is already set; and with
 // glibc.malloc.hugetlb=1 in GLIBC_TUNABLES, unless that names it. Nothing if neither is missing.
 inline void choose_runtime_settings(char** argv) {
+  if (std::getenv(kReexecuted) != nullptr) {
+    unsetenv(kReexecuted);  // this is the re-executed program: its children start afresh
+    return;
+  }
   const bool wait_given =
       std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr;
   const char* old_tunables = std::getenv("GLIBC_TUNABLES");
@@ -50,7 +60,9 @@ inline void choose_runtime_settings(char** argv) {
     if (!busy) setenv("GOMP_SPINCOUNT", std::to_string(spins_for(kSpinSeconds)).c_str(), 1);
   }
   if (!tunables.empty()) setenv("GLIBC_TUNABLES", tunables.c_str(), 1);
+  setenv(kReexecuted, "1", 1);
   execv("/proc/self/exe", argv);  // returns only on failure: then carry on as we are
+  unsetenv(kReexecuted);
   if (!wait_given) {
     unsetenv("OMP_WAIT_POLICY");
     unsetenv("GOMP_SPINCOUNT");

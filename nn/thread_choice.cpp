@@ -12,7 +12,7 @@ ThreadChoice::ThreadChoice(int threads, int64_t pairs, int64_t block, int64_t wa
       block_(std::max<int64_t>(2, block)),
       warmup_(std::max<int64_t>(0, warmup)),
       retime_after_(std::max(0.0, retime_after)) {
-  if (threads_ == 1) chosen_ = 1, timing_ = false;  // nothing to choose
+  if (threads_ == 1) chosen_ = first_choice_ = 1, timing_ = false;  // nothing to choose
 }
 
 int ThreadChoice::next_threads() {
@@ -40,15 +40,16 @@ void ThreadChoice::took(double seconds) {
     }
     return;
   }
-  timing_seconds_ += seconds;
   const int64_t i = phase_step_++ - (choices_ == 0 ? warmup_ : 0);
-  if (i < 0 || i % block_ == 0) return;  // a warm-up step, or the first of its block
+  if (i < 0) return;  // a warm-up step
+  timing_seconds_ += seconds;
+  if (i % block_ == 0) return;  // the first step of its block: timed, not counted
   (current_ == 1 ? one_ : many_).push_back(seconds);
   if (i + 1 < 2 * block_ * pairs_) return;
   last_[0] = median(one_);
   last_[1] = median(many_);
-  if (choices_ == 0) first_[0] = last_[0], first_[1] = last_[1];
   const int choice = last_[0] <= last_[1] ? 1 : threads_;
+  if (choices_ == 0) first_[0] = last_[0], first_[1] = last_[1], first_choice_ = choice;
   if (choices_ > 0 && choice != chosen_) ++switches_;
   chosen_ = choice;
   ++choices_;

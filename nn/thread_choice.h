@@ -25,7 +25,8 @@ class ThreadChoice {
   // > 0 it times them again, the same way (without the warm-up), each time the steps since the
   // last choice took retime_after times as long as that timing did, and keeps the faster again:
   // the host can change what a second core is worth in the middle of a run (chapter 14, the
-  // thirteenth round). At most 1 / (1 + retime_after) of the steps are then timing steps.
+  // thirteenth round). At most 1 / (1 + retime_after) of the time after the first choice then
+  // goes to timing (the first timing's warm-up steps are not counted as timing).
   ThreadChoice(int threads, int64_t pairs = 4, int64_t block = 6, int64_t warmup = 4,
                double retime_after = 0);
 
@@ -33,6 +34,7 @@ class ThreadChoice {
   void took(double seconds);  // the step that next_threads() was asked for took this long
   bool decided() const { return chosen_ > 0; }
   int chosen() const { return chosen_; }  // the latest choice; 0 while the first is being timed
+  int first_choice() const { return first_choice_; }  // the first choice; 0 until it is made
   int threads() const { return threads_; }
   bool timing() const { return timing_; }  // the steps are being timed (first or again)
   // The medians, in seconds, of the timing that made the first choice and of the latest one;
@@ -54,7 +56,7 @@ class ThreadChoice {
   bool timing_ = true;
   int64_t phase_step_ = 0;  // steps into the current timing
   double timing_seconds_ = 0, since_choice_ = 0;
-  int current_ = 0, chosen_ = 0, choices_ = 0, switches_ = 0;
+  int current_ = 0, chosen_ = 0, first_choice_ = 0, choices_ = 0, switches_ = 0;
   int64_t steps_on_[2] = {0, 0};
   double first_[2] = {0, 0}, last_[2] = {0, 0};
   std::vector<double> one_, many_;

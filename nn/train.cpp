@@ -24,13 +24,13 @@ StepResult fit(Optimizer& opt, int64_t last_step, const std::function<Tensor(int
                const LoopOptions& options) {
   // A loop that ends while the steps are being timed leaves the count chosen last (every
   // thread before the first choice), not the count of its last timed step.
-  struct Undecided {
+  struct RestoreChosenCount {
     ThreadChoice* choice;
-    ~Undecided() {
+    ~RestoreChosenCount() {
       if (choice && choice->timing())
         omp_set_num_threads(choice->decided() ? choice->chosen() : choice->threads());
     }
-  } undecided{options.threads};
+  } restore{options.threads};
   StepResult r;
   for (int64_t step = options.first_step; step <= last_step; ++step) {
     if (options.lr) opt.lr = options.lr(step);

@@ -160,7 +160,7 @@ TEST_CASE(
   for (; !c.decided(); ++steps) {
     REQUIRE(steps < 100);
     const double t = step_time(c.next_threads());
-    timing += t;
+    if (steps >= 1) timing += t;  // the warm-up step is not timing
     c.took(t);
   }
   CHECK(steps == 1 + 2 * 2 * 2);
@@ -265,21 +265,27 @@ TEST_CASE("fit with a ThreadChoice: the same numbers as without, the chosen coun
     CHECK(std::count(counts.begin(), counts.end(), 1) > 0);  // some step ran on one thread
     CHECK(omp_get_max_threads() == 3);
   }
-  // A loop that ends while the steps are timed again ends on the count chosen last. Here the
-  // first choice comes after 9 steps, the timing again starts at step 10.
-  for (int64_t steps = 10; steps <= 13; ++steps) {
+  // A loop that ends while the steps are timed again ends on the count chosen last, even when
+  // its last step ran on the other. Here the first choice comes after steps 1 to 9, step 10
+  // runs on it, and the timing again starts at step 11.
+  bool ended_on_other = false;
+  for (int64_t steps = 11; steps <= 14; ++steps) {
     ThreadChoice again(3, /*pairs=*/2, /*block=*/2, /*warmup=*/1, /*retime_after=*/1e-9);
     LoopOptions o;
     o.threads = &again;
+    std::vector<int> counts;
     fit(
         opt, steps,
         [&](int64_t) {
+          counts.push_back(omp_get_max_threads());
           return linear_loss(p, {1.f, 1.f});
         },
         o);
     CHECK(again.decided());
     CHECK(again.timing());
+    ended_on_other = ended_on_other || counts.back() != again.chosen();
     CHECK(omp_get_max_threads() == again.chosen());
   }
+  CHECK(ended_on_other);  // the case that needs the restore did occur
   omp_set_num_threads(before);
 }

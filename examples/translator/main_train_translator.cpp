@@ -427,12 +427,11 @@ double train(const Flags& f, const Corpus& c, const Plan& plan, Run& run, bool c
               static_cast<double>(progress.tokens()) / std::max(seconds, 1e-9) / 1000);
   if (choose_threads && threads.decided()) {
     const bool again = threads.choices() > 1;  // timed again: the first choice, then the rest
-    const int first = threads.median_1() <= threads.median_n() ? 1 : threads.threads();
     std::printf(
         "threads: a step took %.1f ms on 1 thread, %.1f ms on %d (medians of the first "
         "steps, taken in turn): %s %d\n",
         threads.median_1() * 1e3, threads.median_n() * 1e3, threads.threads(),
-        again ? "chose" : "trained on", first);
+        again ? "chose" : "trained on", threads.first_choice());
     if (again)
       std::printf(
           "threads: timed again %d time%s, %d changed the count; the last: %.1f ms on 1 "

@@ -128,5 +128,5 @@ int run(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  return qkv::app::run_app("exercises", run, argc, argv, /*passive_wait=*/false);
+  return qkv::app::run_app("exercises", run, argc, argv, /*runtime_settings=*/false);
 }
