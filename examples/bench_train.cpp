@@ -270,13 +270,18 @@ std::string report_two_core_pairs(const std::vector<double>& t1, const std::vect
       "to %.2f)\n",
       median(trip), *tlo, *thi);
   keys += ", \"round_trip_us\": " + num(median(trip));
-  const std::pair<const char*, PairMedians> split[] = {
-      {"near", pair_medians(t1, t2, [&](size_t p) { return two_cores(p) && near(p); })},
-      {"far", pair_medians(t1, t2, [&](size_t p) { return two_cores(p) && far(p); })}};
-  for (const auto& [name, m] : split) {
-    std::printf("  pairs with two cores %s each other (round trips %s %.2f µs): %zu",
-                name[0] == 'n' ? "near" : "far from", name[0] == 'n' ? "<" : ">=", kNearCores,
-                m.pairs);
+  struct Side {
+    const char *key, *words, *test;
+    PairMedians m;
+  };
+  const Side sides[] = {{"near", "near", "<",
+                         pair_medians(t1, t2, [&](size_t p) { return two_cores(p) && near(p); })},
+                        {"far", "far from", ">=", pair_medians(t1, t2, [&](size_t p) {
+                           return two_cores(p) && far(p);
+                         })}};
+  for (const auto& [name, words, test, m] : sides) {
+    std::printf("  pairs with two cores %s each other (round trips %s %.2f µs): %zu", words, test,
+                kNearCores, m.pairs);
     if (m.pairs > 0) {
       std::printf(", 1 thread %.3f ms, 2 threads %.3f ms, %.2fx", m.one, m.two, m.one / m.two);
       keys += std::string(", \"speedup_") + name + "\": " + num(m.one / m.two);

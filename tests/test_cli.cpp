@@ -25,6 +25,21 @@ struct Argv {
   std::vector<char*> ptrs;
 };
 
+// One training step of a very small model: enough for an app's banner (runtime_settings.h).
+const std::string kOneStep = "'" QKV_BUILD_DIR
+                             "/bench_train' --d-model 16 --heads 2 --d-ff 32 --layers 1 "
+                             "--batch 4 --src-len 4 --tgt-len 4 --src-vocab 20 --tgt-vocab 20 "
+                             "--warmup 0 --steps 1";
+
+// The output of kOneStep run in the environment `env` (`env -u ... VAR=value `), which must
+// succeed; UNSCOPED_INFO shows it beside the caller's failed checks.
+std::string one_step_output(const std::string& env) {
+  const test::Result r = test::run_shell(env + kOneStep);
+  UNSCOPED_INFO(r.output);
+  REQUIRE(r.status == 0);
+  return r.output;
+}
+
 // The number after `"key": ` in a JSON line; NaN if the key is not there.
 double json_number(const std::string& line, const std::string& key) {
   const size_t at = line.find("\"" + key + "\": ");
@@ -247,22 +262,12 @@ TEST_CASE("omp_wait: /proc/loadavg's runnable tasks, the spin count, and the app
 
   // An app started with neither variable set re-executes itself with its choice; the test
   // programs run with OMP_WAIT_POLICY set, so run one without it.
-  test::Result r = test::run_shell(
-      "env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u GLIBC_TUNABLES '" QKV_BUILD_DIR
-      "/bench_train' --d-model 16 --heads 2 --d-ff 32 --layers 1 --batch 4 --src-len 4 "
-      "--tgt-len 4 --src-vocab 20 --tgt-vocab 20 --warmup 0 --steps 1");
-  REQUIRE(r.status == 0);
-  INFO(r.output);
-  CHECK(r.output.find("(OMP_WAIT_POLICY=passive") != std::string::npos);  // spin or not: busy?
-  // Given by the user, both are left as they are.
-  r = test::run_shell(
-      "env -u GLIBC_TUNABLES OMP_WAIT_POLICY=passive GOMP_SPINCOUNT=123 '" QKV_BUILD_DIR
-      "/bench_train' --d-model 16 --heads 2 --d-ff 32 --layers 1 --batch 4 "
-      "--src-len 4 --tgt-len 4 --src-vocab 20 --tgt-vocab 20 --warmup 0 --steps 1");
-  REQUIRE(r.status == 0);
-  INFO(r.output);
-  // The heap's huge pages are still asked for (runtime_settings.h): the app re-executed itself.
-  CHECK(r.output.find("(OMP_WAIT_POLICY=passive, GOMP_SPINCOUNT=123, glibc.malloc.hugetlb=1)") !=
+  CHECK(one_step_output("env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u GLIBC_TUNABLES ")
+            .find("(OMP_WAIT_POLICY=passive") != std::string::npos);  // spin or not: busy?
+  // Given by the user, both are left as they are; the heap's huge pages are still asked for
+  // (runtime_settings.h): the app re-executed itself for them.
+  CHECK(one_step_output("env -u GLIBC_TUNABLES OMP_WAIT_POLICY=passive GOMP_SPINCOUNT=123 ")
+            .find("(OMP_WAIT_POLICY=passive, GOMP_SPINCOUNT=123, glibc.malloc.hugetlb=1)") !=
         std::string::npos);
 }
 
@@ -277,32 +282,17 @@ TEST_CASE("runtime_settings: glibc.malloc.hugetlb=1 added to GLIBC_TUNABLES, a g
   CHECK(app::with_huge_pages("glibc.malloc.hugetlb=0").empty());  // the user's choice stands
   CHECK(app::with_huge_pages("a=1:glibc.malloc.hugetlb=2:b=3").empty());
 
-  const std::string run = "'" QKV_BUILD_DIR
-                          "/bench_train' --d-model 16 --heads 2 --d-ff 32 --layers 1 --batch 4 "
-                          "--src-len 4 --tgt-len 4 --src-vocab 20 --tgt-vocab 20 --warmup 0 "
-                          "--steps 1";
   // The tests run with OMP_WAIT_POLICY set: the app re-executes itself for the tunable alone.
-  test::Result r =
-      test::run_shell("env -u GLIBC_TUNABLES -u GOMP_SPINCOUNT OMP_WAIT_POLICY=passive " + run);
-  REQUIRE(r.status == 0);
-  INFO(r.output);
-  CHECK(r.output.find("(OMP_WAIT_POLICY=passive, glibc.malloc.hugetlb=1)") != std::string::npos);
-  r = test::run_shell(
-      "env -u GOMP_SPINCOUNT "
-      "GLIBC_TUNABLES=glibc.malloc.trim_threshold=67108864:glibc.malloc.hugetlb=0 "
-      "OMP_WAIT_POLICY=passive " +
-      run);
-  REQUIRE(r.status == 0);
-  INFO(r.output);
-  CHECK(r.output.find("(OMP_WAIT_POLICY=passive, glibc.malloc.hugetlb=0)") != std::string::npos);
+  CHECK(one_step_output("env -u GLIBC_TUNABLES -u GOMP_SPINCOUNT OMP_WAIT_POLICY=passive ")
+            .find("(OMP_WAIT_POLICY=passive, glibc.malloc.hugetlb=1)") != std::string::npos);
+  CHECK(
+      one_step_output("env -u GOMP_SPINCOUNT OMP_WAIT_POLICY=passive "
+                      "GLIBC_TUNABLES=glibc.malloc.trim_threshold=67108864:glibc.malloc.hugetlb=0 ")
+          .find("(OMP_WAIT_POLICY=passive, glibc.malloc.hugetlb=0)") != std::string::npos);
   // A program that finds QKV_REEXECUTED set is the re-executed one: it never re-executes again,
   // whatever its environment shows (here neither setting, as glibc can leave it for a setuid
   // program), and removes the marker, so that programs it starts choose for themselves.
-  r = test::run_shell(
-      "env -u GLIBC_TUNABLES -u GOMP_SPINCOUNT -u OMP_WAIT_POLICY "
-      "QKV_REEXECUTED=1 " +
-      run);
-  REQUIRE(r.status == 0);
-  INFO(r.output);
-  CHECK(r.output.find("(OMP_WAIT_POLICY=(unset))") != std::string::npos);
+  CHECK(one_step_output("env -u GLIBC_TUNABLES -u GOMP_SPINCOUNT -u OMP_WAIT_POLICY "
+                        "QKV_REEXECUTED=1 ")
+            .find("(OMP_WAIT_POLICY=(unset))") != std::string::npos);
 }
