@@ -1,5 +1,7 @@
 #include "autograd/profiler.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -19,7 +21,8 @@ struct Frame {
   int64_t child_macs = 0;
 };
 // Ops are called from one thread (OpenMP parallelism lives inside the kernels), so a plain
-// stack and map suffice.
+// stack and map suffice. Training in shards (nn/data_parallel.h) calls ops from every thread
+// of a region: then only thread 0's ops, its shards', are timed.
 std::vector<Frame> g_stack;
 std::map<std::string, ProfileEntry> g_table;
 }  // namespace
@@ -36,7 +39,8 @@ std::vector<ProfileEntry> profiler_report() {
   return out;
 }
 
-ProfileScope::ProfileScope(const char* name, bool backward) : active_(g_enabled) {
+ProfileScope::ProfileScope(const char* name, bool backward)
+    : active_(g_enabled && omp_get_thread_num() == 0) {
   if (!active_) return;
   g_stack.push_back({backward ? std::string(name) + " (backward)" : std::string(name), Clock::now(),
                      kernels::gemm_macs_done(), 0, 0});

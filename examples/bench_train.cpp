@@ -31,8 +31,10 @@
 #include "examples/plot/bar_chart.h"
 #include "examples/plot/figure_file.h"
 #include "examples/stats.h"
+#include "nn/data_parallel.h"
 #include "nn/decoding.h"
 #include "nn/optim.h"
+#include "nn/seq2seq_shards.h"
 #include "nn/transformer.h"
 
 using namespace qkv;
@@ -53,11 +55,7 @@ struct Sizes {
 };
 
 // Random tokens in [3, vocab); <bos> = 1 opens the target; every 4th row ends in padding (id 0).
-struct Batch {
-  Tensor src, src_keep;     // [B, S]
-  Tensor tgt_in, tgt_keep;  // [B, T]
-  Tensor tgt_out;           // [B·T]
-};
+using Batch = nn::Seq2SeqBatch;
 Batch make_batch(const Sizes& z, Generator& gen) {
   const int64_t B = z.B, S = z.S, T = z.T;
   Batch b{Tensor::empty({B, S}), Tensor::ones({B, S}), Tensor::empty({B, T}), Tensor::ones({B, T}),
@@ -292,10 +290,15 @@ std::string report_two_core_pairs(const std::vector<double>& t1, const std::vect
   return keys;
 }
 
-int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t steps,
-          int64_t warmup, bool profile, bool count, const std::string& profile_svg = "",
-          int alternate = 0, bool probe_cores = false) {
+int train(nn::Seq2SeqTransformer& model, const nn::Seq2SeqConfig& config, const Sizes& z,
+          Generator& gen, int64_t steps, int64_t warmup, bool profile, bool count,
+          const std::string& profile_svg = "", int alternate = 0, bool probe_cores = false,
+          int shards = 1) {
   nn::Adam opt(model.parameters(), 1e-3f, 0.9f, 0.98f, 1e-9f);
+  nn::DataParallel<nn::Seq2SeqTransformer> dp(model, shards, [&] {
+    Generator unused(0);  // the replicas' starting values are replaced by the model's
+    return std::make_shared<nn::Seq2SeqTransformer>(config, unused);
+  });
   // Each timed step's phases, milliseconds: [0] on one thread when alternating, else every step;
   // [1] on N threads when alternating.
   struct Phases {
@@ -314,15 +317,20 @@ int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t
     }
     profiler_enable((profile || count) && step >= warmup);
     const auto t0 = std::chrono::steady_clock::now();
-    Tensor logits = model.forward(b.src, b.src_keep, b.tgt_in, b.tgt_keep);  // [B, T, TV]
-    Tensor loss = cross_entropy(reshape(logits, {z.B * z.T, z.TV}), b.tgt_out, 0, 0.1f);
-    const double f = ms_since(t0);
-    loss.backward();
+    double f = 0;  // in shards, each shard's backward follows its own forward: one phase
+    if (shards == 1) {
+      Tensor logits = model.forward(b.src, b.src_keep, b.tgt_in, b.tgt_keep);  // [B, T, TV]
+      Tensor loss = cross_entropy(reshape(logits, {z.B * z.T, z.TV}), b.tgt_out, 0, 0.1f);
+      f = ms_since(t0);
+      loss.backward();
+      last_loss = loss.item();
+    } else {
+      last_loss = nn::seq2seq_backward_in_shards(dp, b, 0, 0.1f);  // nn/seq2seq_shards.h
+    }
     const double fb = ms_since(t0);
     opt.step();
     opt.zero_grad();
     const double all = ms_since(t0);
-    last_loss = loss.item();
     if (step >= warmup) {
       if (alternate > 0 && profile) {  // this step's time per op, then start the next afresh
         for (const auto& e : profiler_report())
@@ -363,9 +371,10 @@ int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t
     // their moments, bound by memory rather than arithmetic (chapter 14, the eleventh round).
     const std::pair<const char*, std::vector<double> Phases::*> phases[] = {
         {"forward", &Phases::forward},
-        {"backward", &Phases::backward},
+        {shards > 1 ? "fwd+backward" : "backward", &Phases::backward},
         {"adam+zero_grad", &Phases::update}};
     for (const auto& [name, times] : phases) {
+      if (shards > 1 && times == &Phases::forward) continue;  // one phase in shards
       const double a = median(one.*times), b = median(n.*times);
       std::printf("  %-15s 1 thread %8.3f ms, %d threads %8.3f ms, %.2fx\n", name, a, alternate, b,
                   a / b);
@@ -383,11 +392,12 @@ int train(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_t
   }
   const Phases& all = by_threads[0];
   const double med = median(all.step);
-  std::printf(
-      "forward %.3f ms, backward %.3f ms, adam+zero_grad %.3f ms (medians of %lld steps); final "
-      "loss %.4f\n",
-      median(all.forward), median(all.backward), median(all.update), static_cast<long long>(steps),
-      last_loss);
+  if (shards > 1)
+    std::printf("forward+backward in shards %.3f ms, ", median(all.backward));
+  else
+    std::printf("forward %.3f ms, backward %.3f ms, ", median(all.forward), median(all.backward));
+  std::printf("adam+zero_grad %.3f ms (medians of %lld steps); final loss %.4f\n",
+              median(all.update), static_cast<long long>(steps), last_loss);
   std::printf("{\"step_ms_median\": %.3f, \"tokens_per_s\": %.1f, \"peak_rss_mb\": %.1f}\n", med,
               static_cast<double>(z.B * (z.S + z.T)) / (med / 1000.0), peak_rss_mb());
   return 0;
@@ -450,7 +460,7 @@ int greedy(nn::Seq2SeqTransformer& model, const Sizes& z, Generator& gen, int64_
 struct Flags {
   std::string mode = "train";
   int64_t D = 64, H = 4, F = 256, N = 2, threads = 0, seed = 0, steps = 20, warmup = 3,
-          sentences = 64, max_out = 12, repeats = 5;
+          sentences = 64, max_out = 12, repeats = 5, shards = 1;
   Sizes z{64, 10, 10, 100, 100};
   bool profile = false, count = false, no_kv_cache = false, alternate_threads = false,
        probe_cores = false;
@@ -487,6 +497,11 @@ void declare_flags(app::ArgParser& args, Flags& f) {
             f.count);
   args.option("--profile-svg", "PATH", "with --profile: draw the time per op as a bar chart",
               f.profile_svg);
+  args.option("--shards", "N",
+              "train: cut each batch into N shards of whole sentences, each run forward and "
+              "backward on one thread through its own replica of the model, the gradients added "
+              "in shard order (nn/data_parallel.h); default 1: every op split among the threads",
+              f.shards);
   args.flag("--alternate-threads",
             "time 1 thread and --threads threads (0: all cores) in alternating steps of one run, "
             "half the steps each, and print both medians and their ratio",
@@ -515,7 +530,8 @@ void validate(const Flags& f) {
                          {"--steps", f.steps},
                          {"--sentences", f.sentences},
                          {"--max-out", f.max_out},
-                         {"--repeats", f.repeats}})
+                         {"--repeats", f.repeats},
+                         {"--shards", f.shards}})
     at_least(flag, v, 1);
   at_least("--src-len", f.z.S, 2);
   at_least("--tgt-len", f.z.T, 2);
@@ -529,6 +545,11 @@ void validate(const Flags& f) {
       throw app::UsageError("--alternate-threads does not combine with --count or --profile-svg");
     at_least("--steps", f.steps, 2);
   }
+  if (f.shards > f.z.B)
+    throw app::UsageError("--shards " + std::to_string(f.shards) + " is more than --batch " +
+                          std::to_string(f.z.B) + ": every shard needs a sentence");
+  if (f.shards > 1 && f.count)  // only thread 0's shards are counted (autograd/profiler.cpp)
+    throw app::UsageError("--count counts one batch's ops: use it without --shards");
   if (f.probe_cores && !f.alternate_threads)
     throw app::UsageError("--probe-cores goes with --alternate-threads");
   if (f.D % f.H != 0)
@@ -584,10 +605,11 @@ int run(int argc, char** argv) {
                 f.no_kv_cache ? "no key/value cache" : "key/value cache");
     return greedy(model, z, gen, sentences, max_out, repeats, !f.no_kv_cache);
   }
-  std::printf("batch %lld × (%lld + %lld) tokens\n", static_cast<long long>(z.B),
-              static_cast<long long>(z.S), static_cast<long long>(z.T));
-  return train(model, z, gen, steps, warmup, profile, count, f.profile_svg, alternate,
-               f.probe_cores);
+  std::printf("batch %lld × (%lld + %lld) tokens%s\n", static_cast<long long>(z.B),
+              static_cast<long long>(z.S), static_cast<long long>(z.T),
+              f.shards > 1 ? (" in " + std::to_string(f.shards) + " shards").c_str() : "");
+  return train(model, c, z, gen, steps, warmup, profile, count, f.profile_svg, alternate,
+               f.probe_cores, static_cast<int>(f.shards));
 }
 }  // namespace
 

@@ -53,6 +53,27 @@ int64_t Module::num_parameters() const {
   return n;
 }
 
+void Module::share_parameters_of(const Module& source) {
+  const auto mine = named_parameters(), theirs = source.named_parameters();
+  if (mine.size() != theirs.size())
+    throw std::invalid_argument("share_parameters_of: " + std::to_string(mine.size()) +
+                                " parameters here, " + std::to_string(theirs.size()) +
+                                " in the source");
+  for (size_t i = 0; i < mine.size(); ++i) {
+    if (mine[i].first != theirs[i].first)
+      throw std::invalid_argument("share_parameters_of: parameter " + std::to_string(i) + " is " +
+                                  mine[i].first + " here, " + theirs[i].first + " in the source");
+    if (mine[i].second.shape() != theirs[i].second.shape())
+      throw std::invalid_argument("share_parameters_of: " + mine[i].first + " is " +
+                                  shape_str(mine[i].second.shape()) + " here, " +
+                                  shape_str(theirs[i].second.shape()) + " in the source");
+  }
+  for (size_t i = 0; i < mine.size(); ++i) {
+    Tensor t = mine[i].second;
+    t.set_(theirs[i].second);
+  }
+}
+
 void Module::zero_grad() {
   for (auto& t : parameters()) t.zero_grad();
 }

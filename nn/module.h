@@ -39,6 +39,11 @@ class Module {
   // or wrongly shaped entry with its name.
   std::map<std::string, Tensor> state_dict() const;
   void load_state_dict(const std::map<std::string, Tensor>& state);
+  // Makes every parameter of this module use the values of source's parameter of the same
+  // name (Tensor::set_: shared storage, no copy), each keeping a gradient of its own: a
+  // replica for data-parallel training (nn/data_parallel.h). Throws naming the parameter if
+  // the two modules' names or shapes differ.
+  void share_parameters_of(const Module& source);
 
  protected:
   Tensor register_parameter(const std::string& name, Tensor t);

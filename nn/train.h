@@ -28,6 +28,13 @@ struct StepResult {
 // gradients to that global norm at most (clip_grad_norm); the norm is measured either way.
 StepResult train_step(Optimizer& opt, const Tensor& loss, double clip = 0);
 
+// The same for a step whose forward and backward passes run together, as training in shards
+// does (nn/data_parallel.h): after zero_grad, forward_backward() runs both and returns the
+// loss. If the loss is NaN or infinite, it must not have differentiated (backward_in_shards
+// checks every shard's loss first), and no step is taken.
+StepResult train_step_in_shards(Optimizer& opt, const std::function<float()>& forward_backward,
+                                double clip = 0);
+
 struct LoopOptions {
   int64_t first_step = 1;                          // > 1 when resuming
   double clip = 0;                                 // see train_step
@@ -44,5 +51,10 @@ struct LoopOptions {
 // or the step after which stop() said true.
 StepResult fit(Optimizer& opt, int64_t last_step, const std::function<Tensor(int64_t)>& loss_at,
                const LoopOptions& options = {});
+// The same loop with train_step_in_shards: forward_backward_at(step) runs the step's forward
+// and backward passes and returns its loss (seq2seq_backward_in_shards, for one).
+StepResult fit_in_shards(Optimizer& opt, int64_t last_step,
+                         const std::function<float(int64_t)>& forward_backward_at,
+                         const LoopOptions& options = {});
 
 }  // namespace qkv::nn

@@ -191,6 +191,35 @@ TEST_CASE("bench_train --alternate-threads: half the steps on each count, the sa
         std::string::npos);
 }
 
+// bench_train --shards: the batch in shards, one thread each (nn/data_parallel.h). The numbers
+// depend on the shard count, not on the thread count.
+TEST_CASE("bench_train --shards: the same numbers on one thread and two", "[cli][ch14]") {
+  const std::string model =
+      "bench_train --d-model 16 --heads 2 --d-ff 32 --layers 1 --batch 5 --src-len 4 --tgt-len 4 "
+      "--src-vocab 20 --tgt-vocab 20 --warmup 1 --steps 3";
+  auto final_loss = [](const std::string& out) {
+    const size_t at = out.find("final loss ");
+    return at == std::string::npos ? std::string("missing") : out.substr(at + 11, 6);
+  };
+  test::Result one = test::run(model + " --shards 2 --threads 1");
+  REQUIRE(one.status == 0);
+  INFO(one.output);
+  CHECK(one.output.find("batch 5 × (4 + 4) tokens in 2 shards\n") != std::string::npos);
+  CHECK(one.output.find("forward+backward in shards ") != std::string::npos);
+  test::Result two = test::run(model + " --shards 2 --threads 2 --alternate-threads");
+  REQUIRE(two.status == 0);
+  INFO(two.output);
+  CHECK(two.output.find("\n  fwd+backward ") != std::string::npos);
+  CHECK(final_loss(one.output) != "missing");
+  CHECK(final_loss(two.output) == final_loss(one.output));
+  test::Result r = test::run(model + " --shards 6");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--shards 6 is more than --batch 5") != std::string::npos);
+  r = test::run(model + " --shards 2 --count");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--count counts one batch's ops") != std::string::npos);
+}
+
 // bench_kernels --cores: the machine's own 2T/1T, which compare.py prints beside qkv's.
 TEST_CASE("bench_kernels --cores: one JSON line, the FMA loop on 1 and 2 threads and their ratio",
           "[cli][ch14]") {

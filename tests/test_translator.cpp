@@ -83,6 +83,37 @@ TEST_CASE("train_translator learns the copy task in a few seconds", "[ch12][ch13
   std::remove(tmp("att.svg").c_str());
 }
 
+// Each batch in shards, one thread each (chapter 14's fourteenth round): the shard count is
+// part of the recipe, kept in the checkpoint; the thread count changes no byte.
+TEST_CASE("train_translator: the shard count is a setting, the thread count is not", "[ch12]") {
+  std::string opts = " --task reverse" + kTiny + " --dropout 0.1 --seed 5 --steps 12";
+  opts = opts.substr(0, opts.find(" --threads 1")) + opts.substr(opts.find(" --threads 1") + 12);
+  const std::string one = tmp("shards_t1.ckpt"), two = tmp("shards_t2.ckpt");
+  Result a = run("train_translator" + opts + " --threads 1 --checkpoint " + one);
+  INFO(a.output);
+  REQUIRE(a.status == 0);
+  CHECK(a.output.find(", each batch in 2 shards\n") != std::string::npos);  // the default
+  Result b = run("train_translator" + opts + " --threads 2 --checkpoint " + two);
+  REQUIRE(b.status == 0);
+  CHECK(read_all(one) == read_all(two));
+  // One shard is another run (the gradient summed in another order, other dropout masks), and
+  // a resumed run keeps the checkpoint's count unless told otherwise.
+  Result c = run("train_translator" + opts + " --threads 1 --shards 1 --checkpoint " + two);
+  REQUIRE(c.status == 0);
+  CHECK(c.output.find(", each batch in 1 shard\n") != std::string::npos);
+  CHECK(read_all(one) != read_all(two));
+  Result d =
+      run("train_translator --resume " + two + " --steps 14 --threads 1 --checkpoint " + two);
+  INFO(d.output);
+  REQUIRE(d.status == 0);
+  CHECK(d.output.find(", each batch in 1 shard\n") != std::string::npos);
+  Result e = run("train_translator" + opts + " --shards 0");
+  CHECK(e.status == 2);
+  CHECK(e.output.find("--shards must be positive, got 0") != std::string::npos);
+  std::remove(one.c_str());
+  std::remove(two.c_str());
+}
+
 TEST_CASE("resuming from a checkpoint continues the same run bit for bit", "[ch12]") {
   // With dropout too: the masks of steps 31–60 must be the ones the straight run drew.
   for (const std::string dropout : {"0", "0.1"}) {

@@ -44,10 +44,26 @@ def parse_args():
     p.add_argument("--torch-2t", action="store_true", help="also PyTorch with 2 intra-op threads")
     p.add_argument("--no-cores", action="store_true",
                    help="skip bench_kernels --cores (the machine's own 2T/1T) in each round")
+    p.add_argument("--shards", default="1",
+                   help="qkv trains each batch in N shards (bench_train --shards, chapter 14's fourteenth "
+                        "round): N for every size, or per size as tiny=2,small=2,base=1 (default 1)")
     p.add_argument("--alternate", action="store_true",
                    help="also qkv's 2T/1T from one run of alternating steps (bench_train --alternate-threads)")
     add_torch_cores_arg(p)
     return p.parse_args()
+
+
+def shards_of(spec, sizes):
+    """{size: shard count} from "N" or "tiny=2,small=2" (sizes not named: 1)."""
+    if "=" not in spec:
+        return {s: int(spec) for s in sizes}
+    out = {s: 1 for s in sizes}
+    for part in spec.split(","):
+        name, n = part.split("=")
+        if name not in SIZES:
+            sys.exit(f"compare.py: --shards names {name!r}, not one of {', '.join(SIZES)}")
+        out[name] = int(n)
+    return out
 
 
 def variants_of(a):
@@ -74,6 +90,7 @@ def measure(a, sizes, variants):
     cores = []
     rss = {}
     kernels = os.path.join(os.path.dirname(a.qkv) or ".", "bench_kernels")
+    shards = shards_of(a.shards, sizes)
     for r in range(a.rounds):
         if not a.no_cores:
             j = run_qkv(kernels, ["--cores"])
@@ -84,9 +101,11 @@ def measure(a, sizes, variants):
         for s in sizes:
             flags, steps, warmup = SIZES[s]
             common = flags.split() + ["--steps", str(steps), "--warmup", str(warmup)]
+            qkv_only = ["--shards", str(shards[s])] if shards[s] > 1 else []
             for label, exe, extra in variants:
                 if label == "qkv 1T|2T":  # half the steps on each thread count; both warmed up
                     alt = flags.split() + ["--steps", str(2 * steps), "--warmup", str(max(2, warmup))]
+                    alt += qkv_only
                     j = run_qkv(exe, alt + extra)
                     res[(s, label)].append(j["speedup"])
                     # the same over the pairs of steps whose probes saw two cores (none: no figure)
@@ -103,7 +122,8 @@ def measure(a, sizes, variants):
                           f"(FMA 2T/1T {j['fma_two_core_ratio']}): {j.get('speedup_two_cores', '-')}{split}",
                           file=sys.stderr, flush=True)
                     continue
-                j = run_torch(common + extra, exe) if label.startswith("torch") else run_qkv(exe, common + extra)
+                j = (run_torch(common + extra, exe) if label.startswith("torch")
+                     else run_qkv(exe, common + qkv_only + extra))
                 res[(s, label)].append(j["step_ms_median"])
                 core = f" [{j['openblas_core']}]" if "openblas_core" in j else ""
                 print(f"round {r + 1} {s} {label}{core}: {j['step_ms_median']} ms, {j['peak_rss_mb']} MB",
@@ -116,7 +136,8 @@ def measure(a, sizes, variants):
 def report(a, sizes, labels, med, rss, res_alt=None, cores=(), two_cores=None, near_far=None):
     alt = "qkv 1T|2T" in labels
     labels = [l for l in labels if l != "qkv 1T|2T"]
-    print("step ms, median of %d interleaved rounds" % a.rounds)
+    print("step ms, median of %d interleaved rounds" % a.rounds
+          + ("; qkv in shards: " + a.shards if a.shards != "1" else ""))
     print("%-6s " % "size" + " ".join("%15s" % l for l in labels))
     for s in sizes:
         print("%-6s " % s + " ".join("%15.1f" % med[(s, l)] for l in labels))

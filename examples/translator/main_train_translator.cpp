@@ -34,8 +34,10 @@
 #include "examples/translator/interrupt.h"
 #include "examples/translator/pipeline.h"
 #include "examples/translator/train_flags.h"
+#include "nn/data_parallel.h"
 #include "nn/optim.h"
 #include "nn/schedule.h"
+#include "nn/seq2seq_shards.h"
 #include "nn/train.h"
 
 using namespace qkv;
@@ -285,11 +287,12 @@ Plan plan_training(Settings& s, const Corpus& c, Run& run) {
   std::printf(
       "training: %lld steps (%.1f epochs of %lld batches), peak lr %.3g, warm-up %lld, %s "
       "schedule, "
-      "label smoothing %.2g\n",
+      "label smoothing %.2g, each batch in %lld shard%s\n",
       static_cast<long long>(s.steps),
       static_cast<double>(s.steps) / static_cast<double>(batches_per_epoch),
       static_cast<long long>(batches_per_epoch), s.lr, static_cast<long long>(s.warmup),
-      s.schedule.c_str(), s.label_smoothing);
+      s.schedule.c_str(), s.label_smoothing, static_cast<long long>(s.shards),
+      s.shards == 1 ? "" : "s");
   return plan;
 }
 
@@ -375,7 +378,12 @@ double train(const Flags& f, const Corpus& c, const Plan& plan, Run& run, bool c
     last_saved = f.r.checkpoint + " (step " + std::to_string(st.step) + ")";
   };
   app::BatchTensors b;
-  auto loss_at = [&](int64_t) {
+  // The model's replicas for the shards (nn/data_parallel.h): its weights, their own gradients.
+  nn::DataParallel<nn::Seq2SeqTransformer> shards(run.model, static_cast<int>(s.shards), [&] {
+    Generator unused(0);  // a replica's starting values are replaced by the model's
+    return std::make_shared<nn::Seq2SeqTransformer>(run.config, unused);
+  });
+  auto forward_backward_at = [&](int64_t) {
     if (st.batch_in_epoch >= static_cast<int64_t>(batches.size())) {
       ++st.epoch;
       st.batch_in_epoch = 0;
@@ -383,9 +391,9 @@ double train(const Flags& f, const Corpus& c, const Plan& plan, Run& run, bool c
     }
     b = app::to_tensors(
         data::make_batch(c.train_enc, batches[static_cast<size_t>(st.batch_in_epoch)]));
-    Tensor logits = run.model.forward(b.src, b.src_keep, b.tgt_in, b.tgt_keep);
-    return cross_entropy(reshape(logits, {-1, run.config.tgt_vocab}), b.tgt_out, data::Vocab::kPad,
-                         static_cast<float>(s.label_smoothing));
+    return nn::seq2seq_backward_in_shards(shards,
+                                          {b.src, b.src_keep, b.tgt_in, b.tgt_keep, b.tgt_out},
+                                          data::Vocab::kPad, static_cast<float>(s.label_smoothing));
   };
   nn::LoopOptions loop;
   loop.first_step = st.step + 1;
@@ -409,7 +417,7 @@ double train(const Flags& f, const Corpus& c, const Plan& plan, Run& run, bool c
   if (choose_threads) loop.threads = &threads;
   app::catch_interrupts();
   run.model.train();
-  const nn::StepResult last = nn::fit(run.opt, total, loss_at, loop);
+  const nn::StepResult last = nn::fit_in_shards(run.opt, total, forward_backward_at, loop);
   if (app::interrupt_signal() != 0 && last.finite) {
     if (live) std::printf("\n");
     save();

@@ -26,6 +26,7 @@ std::map<std::string, std::string> to_map(const Settings& s) {
           {"label_smoothing", f(s.label_smoothing)},
           {"clip", f(s.clip)},
           {"seed", std::to_string(s.seed)},
+          {"shards", std::to_string(s.shards)},
           {"phrases", s.phrases.empty() ? "-" : s.phrases},
           {"phrase_copies", std::to_string(s.phrase_copies)}};
 }
@@ -56,6 +57,8 @@ void from_map(const std::map<std::string, std::string>& m, const ArgParser& args
   dbl("label_smoothing", "--label-smoothing", s.label_smoothing);
   dbl("clip", "--clip", s.clip);
   i64("seed", "--seed", s.seed);
+  if (!args.given("--shards"))
+    s.shards = m.count("shards") ? parse_int("shards", m.at("shards")) : 1;
   str("phrases", "--phrases", s.phrases);
   if (s.phrases == "-") s.phrases.clear();
   i64("phrase_copies", "--phrase-copies", s.phrase_copies);
@@ -111,6 +114,10 @@ void declare_training_flags(ArgParser& args, Settings& s) {
   args.option("--clip", "NORM",
               "gradient clipping: the largest global gradient norm (default 1; 0 = off)", s.clip);
   args.option("--seed", "N", "seed for initialisation, shuffling and dropout (default 1)", s.seed);
+  args.option("--shards", "N",
+              "run each batch's forward and backward passes in N shards of whole sentences, one "
+              "thread each (default 2; the numbers depend on N, not on --threads)",
+              s.shards);
 }
 
 void declare_run_flags(ArgParser& args, RunFlags& r) {
@@ -177,7 +184,8 @@ void validate(Flags& f, const ArgParser& args) {
   for (auto [flag, v] : {std::pair<const char*, int64_t>{"--steps", s.steps},
                          {"--task-pairs", s.task_pairs},
                          {"--task-vocab", s.task_vocab},
-                         {"--task-max-len", s.task_max_len}})
+                         {"--task-max-len", s.task_max_len},
+                         {"--shards", s.shards}})
     if (v <= 0) throw UsageError(std::string(flag) + " must be positive, got " + std::to_string(v));
   validate_model(f.m);
   if (s.label_smoothing < 0 || s.label_smoothing >= 1)

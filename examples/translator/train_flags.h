@@ -23,6 +23,10 @@ struct Settings {
   std::string schedule = "cosine";  // noam: then ∝ 1/√step; cosine: then down to 0 by the last step
   double label_smoothing = 0.02, clip = 1.0;
   int64_t seed = 1;
+  // Each batch in this many shards of whole sentences, one thread each (nn/data_parallel.h,
+  // chapter 14's fourteenth round). Part of the recipe: the numbers depend on it, never on the
+  // thread count. A checkpoint from before it was a setting was trained in 1.
+  int64_t shards = 2;
   // Pairs the model must know by heart, each put into every epoch phrase_copies times, and
   // scored after training (the hand-written share). "" with the default corpus: its
   // hand-written phrases (docs/12-training.md, "The phrases users try first").
