@@ -85,7 +85,8 @@ std::vector<Tensor> topological_order(const Tensor& root) {
   return order;
 }
 
-void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_graph) {
+void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_graph,
+                  const std::function<void(const Tensor& leaf)>& leaf_done) {
   if (!root.defined()) throw std::invalid_argument("backward: called on an undefined tensor");
   if (!root.requires_grad())
     throw std::invalid_argument("backward: tensor " + shape_str(root.shape()) +
@@ -118,6 +119,23 @@ void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_gra
     if (impl->grad_fn && impl->grad) earlier[impl] = std::move(impl->grad);
   }
 
+  // For leaf_done: the leaves whose gradient is final once the node at order[i] has run, i.e.
+  // whose last reader is order[i]. Backward runs the order from its end, so a leaf's last
+  // reader is the one with the smallest index: the first to read it, counting up.
+  std::vector<std::vector<Tensor>> final_after;
+  if (leaf_done) {
+    final_after.resize(order.size());
+    std::unordered_set<TensorImpl*> seen;
+    for (size_t i = 0; i < order.size(); ++i) {
+      const Node* node = TensorAccess::impl(order[i])->grad_fn.get();
+      if (!node) continue;
+      for (const Tensor& in : node->inputs)
+        if (in.defined() && in.requires_grad() && !TensorAccess::impl(in)->grad_fn &&
+            seen.insert(TensorAccess::impl(in)).second)
+          final_after[i].push_back(in);
+    }
+  }
+
   // Seed dL/dL = 1 (or the given gradient), accumulated like any other contribution.
   Tensor seed = root.grad_buffer();
   if (grad_output.defined())
@@ -133,6 +151,11 @@ void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_gra
       Tensor g(impl->grad);
       ProfileScope prof(impl->grad_fn->name.c_str(), /*backward=*/true);
       impl->grad_fn->backward(g);
+    }
+    if (leaf_done) {
+      std::vector<Tensor>& done = final_after[static_cast<size_t>(order.rend() - it - 1)];
+      for (const Tensor& leaf : done) leaf_done(leaf);
+      done.clear();
     }
     // A non-leaf's gradient is scaffolding: free it unless the user asked to keep it.
     if (!impl->retains_grad) {

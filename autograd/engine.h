@@ -53,8 +53,14 @@ void record(Tensor& output, const char* name, std::vector<Tensor> inputs,
 // Does this input want a gradient? Backward closures skip the work for inputs that don't.
 inline bool needs_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
 
-// The engine itself (Tensor::backward calls this).
-void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_graph);
+// The engine itself (Tensor::backward calls this). With leaf_done, it also calls
+// leaf_done(leaf) for every leaf that requires a gradient as soon as that gradient is final:
+// right after the last op that reads the leaf has run its backward (the leaf's .grad is
+// undefined if no gradient reached it). Data parallelism (nn/data_parallel.cpp) adds each
+// parameter's gradients across shards then, while the rest of the backward pass runs, as
+// PyTorch's DistributedDataParallel does, instead of keeping every shard's to the end.
+void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_graph,
+                  const std::function<void(const Tensor& leaf)>& leaf_done = {});
 
 // The nodes reachable from `root`, inputs before outputs (used by backward and by tools
 // that print a graph).

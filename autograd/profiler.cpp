@@ -43,7 +43,7 @@ ProfileScope::ProfileScope(const char* name, bool backward)
     : active_(g_enabled && omp_get_thread_num() == 0) {
   if (!active_) return;
   g_stack.push_back({backward ? std::string(name) + " (backward)" : std::string(name), Clock::now(),
-                     kernels::gemm_macs_done(), 0, 0});
+                     kernels::gemm_macs_done_here(), 0, 0});
 }
 
 ProfileScope::~ProfileScope() {
@@ -51,7 +51,7 @@ ProfileScope::~ProfileScope() {
   Frame f = std::move(g_stack.back());
   g_stack.pop_back();
   const double total = std::chrono::duration<double>(Clock::now() - f.start).count();
-  const int64_t macs = kernels::gemm_macs_done() - f.start_macs;
+  const int64_t macs = kernels::gemm_macs_done_here() - f.start_macs;
   ProfileEntry& e = g_table[f.key];
   e.name = f.key;
   e.calls += 1;

@@ -5,10 +5,13 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 
-#include "autograd/kernels/parallel.h"
+#include "autograd/engine.h"
 #include "nn/layers.h"
 
 namespace qkv::nn {
@@ -42,61 +45,78 @@ void seed_replica_dropout(const Module& model, Module& replica, int shard) {
 
 namespace {
 
-// model's gradients += each replica's, in shard order, as one parallel loop over all the
-// parameters' elements end to end (one region, not one per parameter). A parameter the model
-// has no gradient for yet gets a new buffer, written with the first replica's values.
-void add_replica_gradients(const std::vector<Module*>& models) {
-  struct Sum {
-    float* dst;
-    bool fresh;  // dst is new: the first source is written, not added
-    std::vector<const float*> srcs;
-    int64_t n;
+// Each parameter's gradients, added across the shards in shard order as soon as they are
+// final: the engine says when (run_backward's leaf_done, right after the last op that reads
+// the parameter), on the thread of that shard's backward pass. Shard s's gradient is added
+// to the model's once the model's own (shard 0's) and every shard's before s have been, by
+// whichever thread makes that true, and the replica's buffer is dropped at once. So the order
+// of the additions is ((g0 + g1) + g2) + … whatever the threads' timing, and a replica's
+// gradients do not all wait for the end of the step: at the base model, all of them held at
+// once would be 226 MB.
+class GradientFolds {
+ public:
+  explicit GradientFolds(const std::vector<Module*>& models)
+      : shards_(static_cast<int>(models.size())) {
+    for (const Module* m : models) params_.push_back(m->parameters());
+    const size_t n = params_[0].size();
+    folds_ = std::make_unique<Fold[]>(n);
+    for (size_t p = 0; p < n; ++p) {
+      index_[params_[0][p].data()] = p;  // a replica's parameter shares these floats
+      folds_[p].final.assign(static_cast<size_t>(shards_), 0);
+    }
+  }
+
+  // From shard s's backward pass: `leaf`'s gradient in that shard is final.
+  void final(int s, const Tensor& leaf) {
+    const auto it = index_.find(leaf.data());
+    if (it == index_.end()) return;  // not a parameter of the model
+    Fold& f = folds_[it->second];
+    std::lock_guard<std::mutex> lock(f.mutex);
+    f.final[static_cast<size_t>(s)] = 1;
+    while (f.final[0] && f.next < shards_ && f.final[static_cast<size_t>(f.next)])
+      add(it->second, f.next++);
+  }
+
+  // After every backward pass: what is left, in shard order (a shard whose pass never read a
+  // parameter has no final signal for it, nor a gradient).
+  void finish() {
+    for (size_t p = 0; p < params_[0].size(); ++p)
+      for (; folds_[p].next < shards_; ++folds_[p].next) add(p, folds_[p].next);
+  }
+
+ private:
+  struct Fold {
+    std::mutex mutex;
+    std::vector<char> final;  // per shard: its gradient will not change any more
+    int next = 1;             // the next shard to add to the model's gradient
   };
-  const std::vector<Tensor> mine = models[0]->parameters();
-  std::vector<std::vector<Tensor>> theirs;
-  for (size_t s = 1; s < models.size(); ++s) theirs.push_back(models[s]->parameters());
-  std::vector<Sum> sums;
-  std::vector<Tensor> keep;  // the replicas' gradient tensors, alive until the sum is done
-  int64_t total = 0;
-  for (size_t i = 0; i < mine.size(); ++i) {
-    Sum sum{nullptr, false, {}, mine[i].numel()};
-    for (const auto& params : theirs) {
-      Tensor g = params[i].grad();
-      if (!g.defined()) continue;
-      sum.srcs.push_back(g.data());
-      keep.push_back(g);
-    }
-    if (sum.srcs.empty()) continue;
-    sum.dst = mine[i].grad_buffer_for_write(&sum.fresh).data();
-    total += sum.n;
-    sums.push_back(std::move(sum));
-  }
-  const int64_t chunks = (total + 15) / 16;
-#pragma omp parallel if (total >= kernels::kParallelMin)
-  {
-    const int64_t t = omp_get_thread_num(), threads = omp_get_num_threads();
-    const int64_t lo = chunks * t / threads * 16,
-                  hi = std::min(total, chunks * (t + 1) / threads * 16);
-    int64_t start = 0;  // of the current parameter in the end-to-end numbering
-    for (const Sum& sum : sums) {
-      const int64_t begin = std::max(lo, start) - start, end = std::min(hi, start + sum.n) - start;
-      start += sum.n;
-      if (begin >= end) continue;
-      float* __restrict d = sum.dst;
-      for (size_t k = 0; k < sum.srcs.size(); ++k) {
-        const float* __restrict src = sum.srcs[k];
-        if (k == 0 && sum.fresh) {
+
+  // The model's gradient of parameter p += shard s's, which is then dropped. If the model has
+  // none yet, a new buffer gets shard s's values.
+  void add(size_t p, int s) {
+    Tensor& from = params_[static_cast<size_t>(s)][p];
+    const Tensor g = from.grad();
+    if (!g.defined()) return;
+    bool fresh = false;
+    Tensor to = params_[0][p].grad_buffer_for_write(&fresh);
+    float* __restrict d = to.data();
+    const float* __restrict src = g.data();
+    const int64_t n = g.numel();
+    if (fresh) {
 #pragma omp simd
-          for (int64_t e = begin; e < end; ++e) d[e] = src[e];
-        } else {
+      for (int64_t e = 0; e < n; ++e) d[e] = src[e];
+    } else {
 #pragma omp simd
-          for (int64_t e = begin; e < end; ++e) d[e] += src[e];
-        }
-      }
+      for (int64_t e = 0; e < n; ++e) d[e] += src[e];
     }
+    from.zero_grad();
   }
-  for (size_t s = 1; s < models.size(); ++s) models[s]->zero_grad();
-}
+
+  int shards_;
+  std::vector<std::vector<Tensor>> params_;  // [shard][parameter]
+  std::unique_ptr<Fold[]> folds_;
+  std::unordered_map<const float*, size_t> index_;
+};
 
 }  // namespace
 
@@ -104,41 +124,70 @@ float backward_in_shards(const std::vector<Module*>& models,
                          const std::function<Tensor(int shard)>& loss_of) {
   const int shards = static_cast<int>(models.size());
   if (shards < 1) throw std::invalid_argument("backward_in_shards: no model");
+  // A replica starts every step without gradients, whatever an earlier step that threw left.
+  for (int s = 1; s < shards; ++s) models[static_cast<size_t>(s)]->zero_grad();
   std::vector<Tensor> losses(static_cast<size_t>(shards));
   std::vector<float> values(static_cast<size_t>(shards), 0.f);
   std::vector<std::exception_ptr> errors(static_cast<size_t>(shards));
-  // One thread per shard at most; with one shard, no region, so that the kernels split each
-  // op among all the threads as usual.
+  std::unique_ptr<GradientFolds> folds;
+  if (shards > 1) folds = std::make_unique<GradientFolds>(models);
+  auto forward = [&](int s) {
+    try {
+      losses[s] = loss_of(s);
+      values[s] = losses[s].item();
+    } catch (...) {
+      errors[s] = std::current_exception();
+    }
+  };
+  auto all_finite = [&] {
+    for (int s = 0; s < shards; ++s)
+      if (errors[s] || !std::isfinite(values[s])) return false;
+    return true;
+  };
+  auto backward = [&](int s) {
+    try {
+      if (losses[s].requires_grad())  // else a constant: no gradient
+        run_backward(losses[s], Tensor(), false, [&](const Tensor& leaf) {
+          if (folds) folds->final(s, leaf);
+        });
+      losses[s] = Tensor();  // the graph (the shard's activations) is freed by its own thread
+    } catch (...) {
+      errors[s] = std::current_exception();
+    }
+  };
   const int threads = std::min(shards, omp_get_max_threads());
-#pragma omp parallel num_threads(threads) if (shards > 1)
-  {
-    const int t = omp_get_thread_num(), n = omp_get_num_threads();
-    for (int s = t; s < shards; s += n) {
-      try {
-        losses[s] = loss_of(s);
-        values[s] = losses[s].item();
-      } catch (...) {
-        errors[s] = std::current_exception();
-      }
-    }
+  if (threads == 1) {
+    // One shard, or one thread: no region of our own. (A region of one thread would make
+    // every kernel's region a nested one, and libgomp starts new threads for those each time.)
+    for (int s = 0; s < shards; ++s) forward(s);
+    const bool go = all_finite();
+    for (int s = 0; go && s < shards; ++s) backward(s);
+  } else {
+    // Every region the kernels open inside a shard must have one thread: the shards are the
+    // parallelism, and a GEMM's split of the sum (gemm.cpp) keeps its buffers for one team at a
+    // time. One active level is OpenMP's default; a user's OMP_MAX_ACTIVE_LEVELS would change it.
+    const int levels = omp_get_max_active_levels();
+    omp_set_max_active_levels(1);
+#pragma omp parallel num_threads(threads)
+    {
+      const int t = omp_get_thread_num(), n = omp_get_num_threads();
+      for (int s = t; s < shards; s += n) forward(s);
 #pragma omp barrier
-    bool go = true;  // every thread reads every shard's outcome, after the barrier
-    for (int s = 0; s < shards; ++s) go = go && !errors[s] && std::isfinite(values[s]);
-    for (int s = t; go && s < shards; s += n) {
-      try {
-        if (losses[s].requires_grad()) losses[s].backward();  // else a constant: no gradient
-        losses[s] = Tensor();  // the graph (the shard's activations) is freed by its own thread
-      } catch (...) {
-        errors[s] = std::current_exception();
-      }
+      const bool go = all_finite();  // every thread reads every shard's outcome, after the barrier
+      for (int s = t; go && s < shards; s += n) backward(s);
     }
+    omp_set_max_active_levels(levels);
   }
-  for (const auto& e : errors)
-    if (e) std::rethrow_exception(e);
+  for (const auto& e : errors) {
+    if (!e) continue;
+    for (int s = 1; s < shards; ++s)
+      models[static_cast<size_t>(s)]->zero_grad();  // not carried over
+    std::rethrow_exception(e);
+  }
   float sum = 0.f;
   for (float v : values) sum += v;
   if (!std::isfinite(sum)) return sum;
-  if (shards > 1) add_replica_gradients(models);
+  if (folds) folds->finish();
   return sum;
 }
 

@@ -80,6 +80,9 @@ Run sharded(const nn::Seq2SeqConfig& c, int shards, int threads) {
   const Batch b = make_batch(c);
   Run run;
   run.loss = nn::seq2seq_backward_in_shards(dp, b, 0, 0.1f);
+  // The replicas' gradients were added to the model's and dropped.
+  for (int s = 1; s < shards; ++s)
+    for (const Tensor& p : dp.shard_model(s).parameters()) CHECK_FALSE(p.grad().defined());
   for (const Tensor& p : model.parameters())
     run.grads.push_back(p.grad().defined() ? p.grad().to_vector() : std::vector<float>{});
   return run;
@@ -225,4 +228,103 @@ TEST_CASE("a shard of padding only adds a constant 0 and no gradient", "[shards]
   Tensor some = nn::seq2seq_shard_loss(model, b, {0, 5}, all, 0, 0.1f);
   CHECK(some.requires_grad());
   CHECK(std::isfinite(some.item()));
+}
+
+TEST_CASE("one shard is the plain step, bit for bit, on one thread and two", "[shards]") {
+  nn::Seq2SeqConfig c = test::tiny_config(20, 15);
+  c.dropout = 0.3f;
+  for (int threads : {1, 2}) {
+    test::ThreadCountGuard guard;
+    omp_set_num_threads(threads);
+    Generator g1(3), g2(3);
+    nn::Seq2SeqTransformer plain(c, g1), sharded(c, g2);
+    const Batch b = make_batch(c);
+    Tensor logits = plain.forward(b.src, b.src_keep, b.tgt_in, b.tgt_keep);
+    Tensor loss = cross_entropy(reshape(logits, {B * T, c.tgt_vocab}), b.tgt_out, 0, 0.1f);
+    loss.backward();
+    nn::DataParallel<nn::Seq2SeqTransformer> dp(sharded, 1, [&] {
+      Generator other(4);
+      return std::make_shared<nn::Seq2SeqTransformer>(c, other);
+    });
+    CHECK(nn::seq2seq_backward_in_shards(dp, b, 0, 0.1f) == loss.item());
+    const auto a = plain.parameters(), s = sharded.parameters();
+    for (size_t i = 0; i < a.size(); ++i) CHECK(a[i].grad().to_vector() == s[i].grad().to_vector());
+  }
+}
+
+namespace {
+// One parameter, for the gradient paths a seq2seq batch does not reach.
+struct Scale : nn::Module {
+  Tensor w = register_parameter("w", Tensor::from_vector({2.f, -1.f}, {2}));
+};
+}  // namespace
+
+TEST_CASE("a gradient only a replica computes becomes the model's", "[shards]") {
+  test::ThreadCountGuard guard;
+  omp_set_num_threads(2);
+  Scale model;
+  nn::DataParallel<Scale> dp(model, 3, [] { return std::make_shared<Scale>(); });
+  const Tensor x = Tensor::from_vector({3.f, 5.f}, {2});
+  // Shard 0 reads no parameter (a constant loss); shards 1 and 2 do: the model's gradient is
+  // new, written with shard 1's and then added shard 2's: 3x + x.
+  const float loss = dp.backward([&](int s, Scale& m) {
+    return s == 0 ? Tensor::scalar(1.f) : sum(m.w * x) * static_cast<float>(s == 1 ? 3 : 1);
+  });
+  CHECK(loss == 1.f + 3.f * (6.f - 5.f) + (6.f - 5.f));
+  REQUIRE(model.w.grad().defined());
+  CHECK(model.w.grad().to_vector() == std::vector<float>{12.f, 20.f});
+  CHECK_FALSE(dp.shard_model(1).w.grad().defined());
+  CHECK_FALSE(dp.shard_model(2).w.grad().defined());
+
+  // A step that throws leaves nothing behind in the replicas for the next one.
+  CHECK_THROWS(dp.backward([&](int s, Scale& m) -> Tensor {
+    if (s == 2) throw std::runtime_error("no");
+    return sum(m.w * x);
+  }));
+  model.zero_grad();
+  dp.backward([&](int, Scale& m) { return sum(m.w * x); });
+  CHECK(model.w.grad().to_vector() == std::vector<float>{9.f, 15.f});
+}
+
+TEST_CASE("shards keep the kernels to one thread each, whatever OMP_MAX_ACTIVE_LEVELS says",
+          "[shards]") {
+  // Products large enough for the kernels to split them (and the weight gradients' sums by k)
+  // if the regions inside the shards had two threads of their own.
+  nn::Seq2SeqConfig c = test::tiny_config(60, 50);
+  c.d_model = 128;
+  c.heads = 4;
+  c.d_ff = 512;
+  c.dropout = 0.1f;
+  auto run = [&](int threads, int levels) {
+    test::ThreadCountGuard guard;
+    omp_set_num_threads(threads);
+    const int saved = omp_get_max_active_levels();
+    omp_set_max_active_levels(levels);
+    Generator gen(3);
+    nn::Seq2SeqTransformer model(c, gen);
+    nn::DataParallel<nn::Seq2SeqTransformer> dp(model, 2, [&] {
+      Generator other(4);
+      return std::make_shared<nn::Seq2SeqTransformer>(c, other);
+    });
+    Generator data(9);
+    const int64_t rows = 64, len = 16;  // 512 rows a shard: two of the GEMM's k slices
+    Batch b{Tensor::zeros({rows, len}), Tensor::ones({rows, len}), Tensor::zeros({rows, len}),
+            Tensor::ones({rows, len}), Tensor::zeros({rows * len})};
+    for (int64_t i = 0; i < rows * len; ++i) {
+      b.src.data()[i] = static_cast<float>(3 + data.randint(57));
+      b.tgt_in.data()[i] = static_cast<float>(3 + data.randint(47));
+      b.tgt_out.data()[i] = static_cast<float>(3 + data.randint(47));
+    }
+    nn::seq2seq_backward_in_shards(dp, b, 0, 0.1f);
+    CHECK(omp_get_max_active_levels() == levels);  // restored
+    omp_set_max_active_levels(saved);
+    std::vector<float> all;
+    for (const Tensor& p : model.parameters())
+      for (float v : p.grad().to_vector()) all.push_back(v);
+    return all;
+  };
+  const std::vector<float> one = run(1, 1);
+  CHECK(run(2, 1) == one);
+  CHECK(run(2, 2) == one);
+  CHECK(run(2, 2) == one);
 }

@@ -446,3 +446,26 @@ TEST_CASE("engine: a parameter's gradient adds up over two backward calls", "[ch
     for (size_t i = 0; i < twice.size(); ++i) REQUIRE(twice[i] == Approx(2.f * first[i]));
   }
 }
+
+TEST_CASE("engine: leaf_done says when each leaf's gradient is final, once per leaf",
+          "[ch02][engine]") {
+  // w is read by two ops far apart in the graph, b by one near the loss, x by none that
+  // needs its gradient (it does not require one).
+  Tensor x = Tensor::from_vector({1.f, -2.f, 3.f}, {3});
+  Tensor w = Tensor::from_vector({0.5f, 0.25f, -1.f}, {3}, true);
+  Tensor b = Tensor::from_vector({2.f}, {1}, true);
+  Tensor h = tanh(x * w);      // w's first reader: runs last in backward
+  Tensor y = sum(h * w) + b;   // w's second reader, and b's
+  Tensor loss = sum(y * y);
+  std::vector<std::pair<std::string, std::vector<float>>> seen;  // name, .grad when called
+  run_backward(loss, Tensor(), false, [&](const Tensor& leaf) {
+    const std::string name = leaf.is_same(w) ? "w" : leaf.is_same(b) ? "b" : "other";
+    seen.emplace_back(name, leaf.grad().defined() ? leaf.grad().to_vector() : std::vector<float>{});
+  });
+  REQUIRE(seen.size() == 2);  // w and b, once each; never x
+  CHECK(seen[0].first == "b");  // b's only reader is near the loss: final first
+  CHECK(seen[1].first == "w");
+  // At the call, each gradient already had its final value.
+  CHECK(seen[0].second == b.grad().to_vector());
+  CHECK(seen[1].second == w.grad().to_vector());
+}

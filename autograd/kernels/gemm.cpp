@@ -749,6 +749,11 @@ struct Tiled {
 
 // Relaxed: a tally for the profiler, read between ops, never used to order memory.
 std::atomic<int64_t> g_macs_done{0};
+thread_local int64_t t_macs_done = 0;  // the calling thread's share (gemm_macs_done_here)
+void add_macs_done(int64_t macs) {
+  g_macs_done.fetch_add(macs, std::memory_order_relaxed);
+  t_macs_done += macs;
+}
 
 // C = beta·C for K == 0 (no products to add), then the epilogue; on the calling thread.
 void no_products(const Problem& p) {
@@ -789,11 +794,13 @@ void part_on(const Problem& p, int t, int threads, GemmClaims* claims) {
 
 }  // namespace
 
-void count_macs(int64_t macs) { g_macs_done.fetch_add(macs, std::memory_order_relaxed); }
+void count_macs(int64_t macs) { add_macs_done(macs); }
 
 GemmBlocks gemm_blocks() { return {cache_blocks().MC, KC, cache_blocks().NC}; }
 
 int64_t gemm_macs_done() { return g_macs_done.load(std::memory_order_relaxed); }
+
+int64_t gemm_macs_done_here() { return t_macs_done; }
 
 int64_t gemm_products_split_by_k() { return g_split_by_k.load(std::memory_order_relaxed); }
 
@@ -806,7 +813,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 
 void gemm(const Gemm& g) {
   if (g.M > 0 && g.N > 0 && g.K > 0)
-    g_macs_done.fetch_add(g.M * g.N * g.K, std::memory_order_relaxed);
+    add_macs_done(g.M * g.N * g.K);
   gemm_on(g, omp_get_max_threads());
 }
 
@@ -824,7 +831,7 @@ void gemm_set_paces(const std::vector<double>& macs_per_second) {
 
 void gemm_part(const Gemm& g, int thread, int threads, GemmClaims* claims) {
   if (thread == 0 && g.M > 0 && g.N > 0 && g.K > 0)
-    g_macs_done.fetch_add(g.M * g.N * g.K, std::memory_order_relaxed);
+    add_macs_done(g.M * g.N * g.K);
   part_on(g, thread, threads, claims);
 }
 
@@ -833,7 +840,7 @@ void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t 
                   int64_t ldb, int64_t stride_b, float beta, float* C, int64_t ldc,
                   int64_t stride_c) {
   if (batch <= 0) return;
-  if (M > 0 && N > 0 && K > 0) g_macs_done.fetch_add(batch * M * N * K, std::memory_order_relaxed);
+  if (M > 0 && N > 0 && K > 0) add_macs_done(batch * M * N * K);
   auto problem = [&](int64_t b) {  // matrix b of the batch
     Problem p{trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc};
     p.A += b * stride_a;

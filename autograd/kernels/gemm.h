@@ -114,6 +114,10 @@ GemmBlocks gemm_blocks();
 // counted once per call by the calling thread. Chapter 14's profiler divides them by time to
 // see how close each op's products come to the machine's peak.
 int64_t gemm_macs_done();
+// The same, counting only the calls made by this thread: what the profiler reads, so that when
+// several threads run ops at once (training in shards, nn/data_parallel.h) an op's
+// multiply-adds are its own thread's.
+int64_t gemm_macs_done_here();
 // Adds to that count the multiply-adds of products done outside gemm: the fused attention
 // kernel's Q·Kᵀ and P·V (attention.cpp), so the profiler sees all the matrix work.
 void count_macs(int64_t macs);
