@@ -87,7 +87,9 @@ class Tensor {
   Tensor detach() const;  // same storage, no history
   // From now on this tensor's values are source's (the same storage, not a copy), as
   // torch.Tensor.set_(source); its gradient and history stay its own. Only a leaf may be set,
-  // to a tensor of the same shape. Data-parallel replicas of a model use it (nn/data_parallel.h).
+  // to a tensor of the same shape. A graph already recorded keeps reading this tensor, so the
+  // new values from then on: set_ between steps, not in the middle of one. Data-parallel
+  // replicas of a model use it (nn/data_parallel.h).
   Tensor& set_(const Tensor& source);
   // Reverse-mode differentiation from this tensor (chapter 02). A scalar needs no
   // argument; anything else needs the gradient of the final loss with respect to it.

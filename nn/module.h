@@ -42,7 +42,9 @@ class Module {
   // Makes every parameter of this module use the values of source's parameter of the same
   // name (Tensor::set_: shared storage, no copy), each keeping a gradient of its own: a
   // replica for data-parallel training (nn/data_parallel.h). Throws naming the parameter if
-  // the two modules' names or shapes differ.
+  // the two modules' names or shapes differ; what the names and shapes do not show (the
+  // number of heads, the dropout rate) is the caller's to keep equal: build both from one
+  // configuration.
   void share_parameters_of(const Module& source);
 
  protected:

@@ -18,6 +18,9 @@ the report prints its median beside qkv's (--no-cores to skip).
   /usr/bin/python3 examples/bench/compare.py [--rounds 3] [--sizes tiny,small,base] [--qkv build/bench_train]
   /usr/bin/python3 examples/bench/compare.py --qkv build/bench_train --qkv-b other/bench_train  # A/B
 
+qkv trains each batch in two shards, one thread each (--shards, chapter 14's fourteenth round),
+as train_translator does; --shards 1 times the older way, every op split among the threads.
+
 PyTorch runs once with OpenBLAS's own core choice and once for each core type in --torch-cores,
 with the environments of bench_common.py; its best setting is the one compared. Nothing in qkv
 imports this or torch_bench.py.
@@ -44,9 +47,11 @@ def parse_args():
     p.add_argument("--torch-2t", action="store_true", help="also PyTorch with 2 intra-op threads")
     p.add_argument("--no-cores", action="store_true",
                    help="skip bench_kernels --cores (the machine's own 2T/1T) in each round")
-    p.add_argument("--shards", default="1",
-                   help="qkv trains each batch in N shards (bench_train --shards, chapter 14's fourteenth "
-                        "round): N for every size, or per size as tiny=2,small=2,base=1 (default 1)")
+    p.add_argument("--shards", default="2",
+                   help="qkv trains each batch in N shards, one thread each (bench_train --shards, "
+                        "chapter 14's fourteenth round): N for every size, or per size as "
+                        "tiny=2,small=2,base=1 (default 2, as train_translator; 1: every op split "
+                        "among the threads instead)")
     p.add_argument("--alternate", action="store_true",
                    help="also qkv's 2T/1T from one run of alternating steps (bench_train --alternate-threads)")
     add_torch_cores_arg(p)
