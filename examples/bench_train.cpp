@@ -591,6 +591,9 @@ int run(int argc, char** argv) {
   c.dropout = 0.1f;
   c.tie_output = false;  // nn.Linear to the vocabulary, as the reference
   nn::Seq2SeqTransformer model(c, gen);
+  // Before any step: one heap for all threads if the model is large (nn/data_parallel.h).
+  const bool one_heap = mode == "train" && nn::choose_heaps_for_shards(model.num_parameters(),
+                                                                       static_cast<int>(f.shards));
   // How the threads wait and the heap's pages (runtime_settings.h) matter to the time only:
   // --count's output, the same on every run, leaves them out.
   const std::string pages = app::huge_pages_setting();
@@ -607,7 +610,10 @@ int run(int argc, char** argv) {
   }
   std::printf("batch %lld × (%lld + %lld) tokens%s\n", static_cast<long long>(z.B),
               static_cast<long long>(z.S), static_cast<long long>(z.T),
-              f.shards > 1 ? (" in " + std::to_string(f.shards) + " shards").c_str() : "");
+              f.shards > 1 ? (" in " + std::to_string(f.shards) + " shards" +
+                              (one_heap ? ", one heap for all threads" : ""))
+                                 .c_str()
+                           : "");
   return train(model, c, z, gen, steps, warmup, profile, count, f.profile_svg, alternate,
                f.probe_cores, static_cast<int>(f.shards));
 }

@@ -2,6 +2,10 @@
 
 #include <omp.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <exception>
@@ -15,6 +19,19 @@
 #include "nn/layers.h"
 
 namespace qkv::nn {
+
+bool choose_heaps_for_shards(int64_t parameters, int shards) {
+#if defined(__GLIBC__)
+  constexpr int64_t kHeapBytes = int64_t(64) << 20;  // glibc's heap for a thread's arena
+  if (shards < 2 || parameters * static_cast<int64_t>(sizeof(float)) <= kHeapBytes) return false;
+  mallopt(M_ARENA_MAX, 1);
+  return true;
+#else
+  (void)parameters;
+  (void)shards;
+  return false;
+#endif
+}
 
 ShardRows shard_rows(int64_t n, int shards, int s) {
   if (shards < 1 || s < 0 || s >= shards)

@@ -215,6 +215,15 @@ TEST_CASE("bench_train --shards: the same numbers on one thread and two", "[cli]
   test::Result r = test::run(model + " --shards 6");
   CHECK(r.status == 2);
   CHECK(r.output.find("--shards 6 is more than --batch 5") != std::string::npos);
+  // A model whose replica's gradients fill more than a glibc heap (16.8 million parameters)
+  // takes one heap for all threads; the small one above does not.
+  CHECK(one.output.find("one heap") == std::string::npos);
+  r = test::run(
+      "bench_train --d-model 64 --heads 2 --d-ff 64 --layers 1 --batch 2 --src-len 2 --tgt-len 2 "
+      "--src-vocab 90000 --tgt-vocab 90000 --warmup 0 --steps 1 --shards 2");
+  INFO(r.output);
+  CHECK(r.status == 0);
+  CHECK(r.output.find("in 2 shards, one heap for all threads\n") != std::string::npos);
   r = test::run(model + " --shards 2 --count");
   CHECK(r.status == 2);
   CHECK(r.output.find("--count counts one batch's ops") != std::string::npos);

@@ -527,6 +527,8 @@ int run(int argc, char** argv) {
   const Corpus corpus = load_corpus(f.s, args, ckpt.get());
   std::unique_ptr<Run> run = build_run(f, corpus, ckpt.get(), args);
   const Plan plan = plan_training(f.s, corpus, *run);
+  // One heap for all threads if the model is large (never at make train's size).
+  nn::choose_heaps_for_shards(run->model.num_parameters(), static_cast<int>(f.s.shards));
   const double train_seconds = train(f, corpus, plan, *run, choose_threads);
   if (run->interrupted) {  // the checkpoint is written: say how to go on, exit 128 + signal
     std::printf(
