@@ -12,8 +12,9 @@ echo "== training (build/train_translator with its defaults; under a minute)"
 # (examples/omp_wait.h; on a machine shared with other jobs, threads that spin while they wait
 # for each other slow training down many times).
 # The thread count is train_translator's own choice unless you set OMP_NUM_THREADS: it times its
-# first steps on one thread and on all cores, in turn, and trains on the faster (two won on the
-# Intel Xeon, one on the AMD EPYC Zen 5; chapter 12, "Threads").
+# first steps on one thread and on all cores, in turn, and trains on the faster (which wins
+# depends on the machine and the moment; since each batch is trained in two shards, usually two
+# on the AMD EPYC Zen 5; chapter 12, "Threads" and "Shards").
 # The output also goes to a log (to pick up the final JSON line); keep the live progress
 # bar when the terminal is the one watching.
 if [ -t 1 ]; then PROGRESS=live; else PROGRESS=lines; fi
