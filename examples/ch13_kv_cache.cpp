@@ -71,7 +71,7 @@ int run_chapter() {
   };
   line("S = 10 source tokens, t = 30 fed (its limit 2 S + 10)", bytes(30, 10));
   line("S = t = max_len (the longest sentence)", bytes(m.max_len, m.max_len));
-  line("64 longest sentences (translate decodes 64 at a time)", 64 * bytes(m.max_len, m.max_len));
+  line("64 longest sentences (an evaluation batch)", 64 * bytes(m.max_len, m.max_len));
   std::printf("  (the weights, with vocabularies of 1000: %lld bytes = %.1f KiB)\n\n",
               static_cast<long long>(4 * model.num_parameters()),
               4.0 * static_cast<double>(model.num_parameters()) / 1024.0);
