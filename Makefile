@@ -135,8 +135,9 @@ bench: examples
 	$(BUILD)/bench_kernels
 	$(BUILD)/bench_train
 
-# Only the two programs it runs: a fresh clone trains sooner than after building every example.
-train: $(BUILD)/train_translator $(BUILD)/translate
+# Only the programs it runs, and the exporter its model can leave with (docs/export-to-pytorch.md):
+# a fresh clone trains sooner than after building every example.
+train: $(BUILD)/train_translator $(BUILD)/translate $(BUILD)/export_checkpoint
 	@bash examples/translator/make_train.sh $(BUILD)
 
 # The exercise track (docs/exercises.md): `make exercises` checks the learner's functions in
