@@ -164,7 +164,7 @@ void next_token() {
     std::printf(" %lld", static_cast<long long>(next));
     ids.push_back(static_cast<float>(next));
   }
-  std::printf("\n(trained on 6 tokens; positions 6-11 were never seen in training)\n");
+  std::printf("\n(trained on 6 tokens; positions 6-10 were never seen in training)\n");
 }
 
 }  // namespace
