@@ -1,5 +1,6 @@
-// Bias + activation fused into one op (chapter 04): the feed-forward layer's
-// relu(x·W₁ᵀ + b₁) is linear without bias, then this.
+// Bias + activation fused into one op (chapter 04): a GELU feed-forward's gelu(x·W₁ᵀ + b₁) is
+// linear without bias, then bias_gelu; bias_relu is the same for ReLU. The ReLU feed-forward
+// itself runs linear_relu_dropout (below), bias and ReLU in the GEMM's epilogue (chapter 14).
 #include "autograd/counters.h"
 #include "autograd/engine.h"
 #include "autograd/kernels/bias_act.h"
