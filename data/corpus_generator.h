@@ -1,7 +1,7 @@
 // The toy English→Chinese corpus (chapter 12, docs/corpus.md).
 //
 // Three pieces, one file each:
-//   corpus_phrases.cpp    ~330 hand-written everyday pairs ("I love you." → "我爱你。")
+//   corpus_phrases.cpp    375 hand-written everyday pairs ("I love you." → "我爱你。")
 //   corpus_grammar.cpp    a small bilingual grammar: one random sentence and its one
 //                         Chinese translation per call (subjects, verbs, measure words,
 //                         不/没, 会, 了, 吗, time words that move, 在…里 …)
