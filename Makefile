@@ -131,9 +131,12 @@ test: $(TEST_BIN) examples
 	@$(TEST_BIN) $(TAGS)
 endif
 
+# The training step twice: every op split among the threads, then the batch in two shards, one
+# per thread, as train_translator trains (chapter 14, "Training in shards").
 bench: examples
 	$(BUILD)/bench_kernels
 	$(BUILD)/bench_train
+	$(BUILD)/bench_train --shards 2
 
 # Only the programs it runs, and the exporter its model can leave with (docs/export-to-pytorch.md):
 # a fresh clone trains sooner than after building every example.
